@@ -1,0 +1,397 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isLoopbackHost } from '../config.js';
+import type { Deps } from '../deps.js';
+import { ToolInputError } from '../http/errors.js';
+import type { Logger } from '../log.js';
+import { approvalCsp, renderApprovalPage, renderResultPage, type PageRequest, type ResultKind } from './approval-page.js';
+
+/**
+ * The loopback approval page for destructive writes (confirmation modes `browser` and `auto`).
+ *
+ * A tool call that needs approval opens a request here and waits; the human decides on a page at
+ * `<origin>/approve/<id>`. Over stdio the page is served by a small server on 127.0.0.1 with an ephemeral
+ * port, started on first use; in HTTP mode it is a route of the MCP HTTP server itself.
+ *
+ * Security model. The page is an approval for a human, so the URL alone must never approve anything:
+ * - the id is 128 random bits, valid for 10 minutes, and decides at most once (a replay is "already decided");
+ * - a GET only shows the page; it sets an HttpOnly, SameSite=Strict cookie and embeds a CSRF token in the form,
+ *   and a decision is a POST that must carry both (compared in constant time);
+ * - the POST must come from a browser on the page itself: `Origin` equal to the page's own origin and
+ *   `Sec-Fetch-Site: same-origin` (browsers set both and scripts cannot forge them; other sites' pages get
+ *   403, and a cross-site form cannot carry the SameSite=Strict cookie anyway);
+ * - the Host header must be a loopback name, or one of SALES_ACCESS_ALLOWED_HOSTS (DNS rebinding);
+ * - every value is escaped; the CSP is `default-src 'none'` with one hashed style, `form-action 'self'`,
+ *   `frame-ancestors 'none'`, plus X-Frame-Options: DENY, no-store and nosniff.
+ * Residual risk, stated plainly: these checks tell a browser from a script, not a human from a program. The
+ * model only ever receives the URL, and approving needs a GET, the cookie, the CSRF token and a POST with
+ * browser-only headers sent to this machine's loopback interface. A model whose client gives it a general
+ * HTTP tool running on this same machine could forge those headers, and one that drives a real browser
+ * here could click the button. Do not give an assistant such tools alongside this server, and read the page
+ * before clicking: it shows exactly what will happen.
+ */
+
+export const APPROVAL_TTL_MS = 10 * 60_000;
+/** Requests neither decided nor expired; more means something is looping, and new ones are refused. */
+const MAX_OPEN = 200;
+const ID_RE = /^[A-Za-z0-9_-]{22}$/;
+const COOKIE = 'sam_approval';
+const MAX_FORM_BYTES = 8 * 1024;
+const MAX_USER_AGENT = 256;
+
+export interface Decision {
+  approved: boolean;
+  decidedAt: number;
+  /** The approving browser's User-Agent (cut to 256 characters), or null when it sent none. */
+  userAgent: string | null;
+}
+
+export interface OpenedApproval {
+  id: string;
+  url: string;
+  createdAt: number;
+  expiresAt: number;
+  /** False when a pending or decided request with the same key was re-used. */
+  created: boolean;
+}
+
+export type WaitOutcome = 'decided' | 'timeout' | 'expired';
+
+interface ApprovalRecord {
+  id: string;
+  key: string;
+  csrf: string;
+  cookie: string;
+  request: PageRequest;
+  createdAt: number;
+  expiresAt: number;
+  decision?: Decision;
+  /** A tool call has used the decision; it is not handed out again. */
+  taken: boolean;
+  listeners: Set<() => void>;
+}
+
+export interface ApprovalBrokerOptions {
+  /**
+   * The origin the page is served at (HTTP mode: the MCP server's own, or SALES_ACCESS_APPROVAL_BASE_URL).
+   * Undefined: a loopback server on 127.0.0.1 with an ephemeral port is started on first use (stdio).
+   */
+  origin?: string;
+  /** Host names accepted besides loopback names (SALES_ACCESS_ALLOWED_HOSTS). */
+  allowedHosts?: string[];
+  now?: () => number;
+  log?: Logger;
+  /** Called with the URL of each new request (SALES_ACCESS_OPEN_BROWSER=1 over stdio). */
+  openBrowser?: (url: string) => void;
+}
+
+export class ApprovalBroker {
+  private readonly records = new Map<string, ApprovalRecord>();
+  /** The newest request per key (tool + targets), so a retry re-uses it instead of opening another page. */
+  private readonly byKey = new Map<string, string>();
+  private readonly now: () => number;
+  private origin: string | undefined;
+  private server: Server | undefined;
+  private starting: Promise<string> | undefined;
+
+  constructor(private readonly opts: ApprovalBrokerOptions = {}) {
+    this.now = opts.now ?? Date.now;
+    this.origin = opts.origin?.replace(/\/+$/, '');
+  }
+
+  /** The origin of the page, starting the loopback server if this broker has none yet. */
+  async listen(): Promise<string> {
+    if (this.origin !== undefined) return this.origin;
+    this.starting ??= new Promise<string>((resolve, reject) => {
+      const server = createServer((req, res) => {
+        this.handle(req, res).catch((err: unknown) => {
+          this.opts.log?.error({ err }, 'approval page request failed');
+          if (!res.headersSent) this.send(res, 500, renderResultPage('not_found'));
+          else res.end();
+        });
+      });
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        // The page must not keep a process alive that is otherwise done (stdio closes on stdin end).
+        server.unref();
+        this.server = server;
+        this.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        this.opts.log?.info({ origin: this.origin }, 'approval page server listening');
+        resolve(this.origin);
+      });
+    });
+    return this.starting;
+  }
+
+  /**
+   * Opens an approval request for `key`, or re-uses the one already open for it: pending and not expired, or
+   * decided within the last 10 minutes and not yet used by a tool call.
+   */
+  async open(key: string, request: PageRequest): Promise<OpenedApproval> {
+    this.purge();
+    const origin = await this.listen();
+    const now = this.now();
+    const existing = this.records.get(this.byKey.get(key) ?? '');
+    if (existing && !existing.taken && (existing.decision ? now <= existing.decision.decidedAt + APPROVAL_TTL_MS : now <= existing.expiresAt)) {
+      return { id: existing.id, url: `${origin}/approve/${existing.id}`, createdAt: existing.createdAt, expiresAt: existing.expiresAt, created: false };
+    }
+    const open = [...this.records.values()].filter((r) => !r.decision && now <= r.expiresAt).length;
+    if (open >= MAX_OPEN) {
+      throw new ToolInputError(`Nothing was changed: ${open} approval requests are already waiting for a decision. Ask the user to decide or let them expire (10 minutes).`);
+    }
+    const rec: ApprovalRecord = {
+      id: randomBytes(16).toString('base64url'),
+      key,
+      csrf: randomBytes(32).toString('base64url'),
+      cookie: randomBytes(32).toString('base64url'),
+      request,
+      createdAt: now,
+      expiresAt: now + APPROVAL_TTL_MS,
+      taken: false,
+      listeners: new Set(),
+    };
+    this.records.set(rec.id, rec);
+    this.byKey.set(key, rec.id);
+    const url = `${origin}/approve/${rec.id}`;
+    this.opts.log?.info({ tool: request.tool, approval: rec.id.slice(0, 6) }, 'approval requested');
+    this.opts.openBrowser?.(url);
+    return { id: rec.id, url, createdAt: rec.createdAt, expiresAt: rec.expiresAt, created: true };
+  }
+
+  /**
+   * Waits for a decision on request `id`: 'decided' as soon as there is one (also when it was made before
+   * the call), 'timeout' after `timeoutMs`, 'expired' when the request's 10 minutes are over. Rejects when
+   * `signal` aborts (the client gave up); the request stays open for a later call either way.
+   * `onTick` runs every `everyMs` while waiting (progress notifications).
+   */
+  wait(id: string, o: { timeoutMs: number; everyMs: number; signal?: AbortSignal; onTick?: (elapsedMs: number) => unknown }): Promise<WaitOutcome> {
+    const rec = this.records.get(id);
+    if (!rec) return Promise.resolve('expired');
+    if (rec.decision) return Promise.resolve('decided');
+    if (this.now() > rec.expiresAt) return Promise.resolve('expired');
+    return new Promise<WaitOutcome>((resolve, reject) => {
+      const started = Date.now();
+      const cleanup = () => {
+        clearTimeout(timer);
+        clearInterval(tick);
+        rec.listeners.delete(onDecision);
+        o.signal?.removeEventListener('abort', onAbort);
+      };
+      const finish = (v: WaitOutcome) => {
+        cleanup();
+        resolve(v);
+      };
+      const onDecision = () => finish('decided');
+      const onAbort = () => {
+        cleanup();
+        reject(o.signal?.reason ?? new Error('The client cancelled the request.'));
+      };
+      const timer = setTimeout(() => finish(this.now() > rec.expiresAt ? 'expired' : 'timeout'), Math.max(0, Math.min(o.timeoutMs, rec.expiresAt - this.now())));
+      const tick = setInterval(() => {
+        if (this.now() > rec.expiresAt) return finish('expired');
+        Promise.resolve()
+          .then(() => o.onTick?.(Date.now() - started))
+          .catch(() => {});
+      }, o.everyMs);
+      rec.listeners.add(onDecision);
+      if (o.signal?.aborted) onAbort();
+      else o.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** The decision of request `id` for the one tool call that acts on it; undefined if none, or already used. */
+  take(id: string): Decision | undefined {
+    const rec = this.records.get(id);
+    if (!rec?.decision || rec.taken) return undefined;
+    rec.taken = true;
+    return rec.decision;
+  }
+
+  /** Serves `/approve/<id>`: GET shows the page, POST decides. Any other path is 404. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.purge();
+    if (!this.hostAllowed(req.headers.host)) {
+      this.opts.log?.warn({ host: req.headers.host }, 'approval page: refused an unexpected Host header');
+      return this.send(res, 403, renderResultPage('refused', { detail: 'The Host header is not one this server answers to' }));
+    }
+    const path = (req.url ?? '/').split('?')[0];
+    const m = /^\/approve\/([^/]*)$/.exec(path);
+    const rec = m && ID_RE.test(m[1]) ? this.records.get(m[1]) : undefined;
+    if (!rec) return this.send(res, 404, renderResultPage('not_found'));
+    const now = this.now();
+    const summary = rec.request.summary;
+
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (rec.decision) return this.send(res, 200, renderResultPage('already', { summary, detail: decidedText(rec.decision) }));
+      if (now > rec.expiresAt) return this.send(res, 410, renderResultPage('expired', { summary }));
+      const page = renderApprovalPage({ request: rec.request, action: `/approve/${rec.id}`, csrf: rec.csrf, createdAt: rec.createdAt, expiresAt: rec.expiresAt });
+      return this.send(res, 200, page, { 'set-cookie': this.cookieHeader(rec, Math.ceil((rec.expiresAt - now) / 1000)) });
+    }
+    if (req.method !== 'POST') return this.send(res, 405, renderResultPage('refused', { detail: 'Only GET and POST are answered here' }), { allow: 'GET, POST' });
+
+    const form = await readForm(req);
+    const refuse = (status: number, why: string, kind: ResultKind = 'refused') => {
+      this.opts.log?.warn({ approval: rec.id.slice(0, 6), reason: why }, 'approval page: refused a submission');
+      return this.send(res, status, renderResultPage(kind, { summary, detail: why }));
+    };
+    if (form === undefined) return refuse(400, 'The form could not be read');
+    // Browser-only provenance: the page's own origin, submitted from the page itself.
+    const host = (req.headers.host ?? '').toLowerCase();
+    const origin = req.headers.origin;
+    if (origin === undefined || (origin.toLowerCase() !== `http://${host}` && origin.toLowerCase() !== `https://${host}`)) {
+      return refuse(403, 'It came from another site, or from a program rather than this page in a browser');
+    }
+    if (req.headers['sec-fetch-site'] !== 'same-origin') return refuse(403, 'It was not submitted from this page in a browser');
+    if (rec.decision) {
+      return this.send(res, 409, renderResultPage('already', { summary, detail: decidedText(rec.decision) }));
+    }
+    if (now > rec.expiresAt) return refuse(410, 'The link has expired', 'expired');
+    if (!sameSecret(form.get('csrf'), rec.csrf) || !sameSecret(cookieValue(req.headers.cookie, COOKIE), rec.cookie)) {
+      return refuse(403, 'Its security token does not belong to this page in this browser (reload the page from the link and try again)');
+    }
+    const choice = form.get('decision');
+    if (choice !== 'approve' && choice !== 'reject') return refuse(400, 'It chose neither Approve nor Reject');
+
+    const ua = req.headers['user-agent'];
+    rec.decision = { approved: choice === 'approve', decidedAt: now, userAgent: ua ? ua.slice(0, MAX_USER_AGENT) : null };
+    this.opts.log?.info({ approval: rec.id.slice(0, 6), tool: rec.request.tool, approved: rec.decision.approved }, 'approval decided');
+    for (const l of [...rec.listeners]) l();
+    return this.send(res, 200, renderResultPage(rec.decision.approved ? 'approved' : 'rejected', { summary, at: now }), {
+      'set-cookie': this.cookieHeader(rec, 0),
+    });
+  }
+
+  /** Stops the loopback server (if this broker started one). Waiting calls keep their timeouts. */
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private hostAllowed(hostHeader: string | undefined): boolean {
+    if (!hostHeader) return false;
+    const host = hostHeader.toLowerCase();
+    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+    if (isLoopbackHost(name)) return true;
+    const allowed = this.opts.allowedHosts ?? [];
+    return allowed.includes(host) || allowed.includes(name);
+  }
+
+  private cookieHeader(rec: ApprovalRecord, maxAgeSeconds: number): string {
+    const secure = this.origin?.startsWith('https:') ? '; Secure' : '';
+    return `${COOKIE}=${maxAgeSeconds > 0 ? rec.cookie : ''}; Path=/approve/${rec.id}; Max-Age=${Math.max(0, maxAgeSeconds)}; HttpOnly; SameSite=Strict${secure}`;
+  }
+
+  private send(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
+    res.writeHead(status, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': approvalCsp(),
+      'x-frame-options': 'DENY',
+      'x-content-type-options': 'nosniff',
+      // Not `no-referrer`: with it, browsers send `Origin: null` on the form's POST and the origin check
+      // could not work. `same-origin` is as tight here, since the page loads and links nothing elsewhere.
+      'referrer-policy': 'same-origin',
+      'cache-control': 'no-store',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+      ...headers,
+    });
+    res.end(html);
+  }
+
+  /** Forgets requests 10 minutes after they expired or were decided (until then the page says so). */
+  private purge(): void {
+    const now = this.now();
+    for (const [id, r] of this.records) {
+      const end = (r.decision ? r.decision.decidedAt : r.expiresAt) + APPROVAL_TTL_MS;
+      if (now > end) {
+        this.records.delete(id);
+        if (this.byKey.get(r.key) === id) this.byKey.delete(r.key);
+      }
+    }
+  }
+}
+
+function decidedText(d: Decision): string {
+  return `It was ${d.approved ? 'approved' : 'rejected'} at ${new Date(d.decidedAt).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function sameSecret(given: string | null | undefined, expected: string): boolean {
+  return typeof given === 'string' && given.length > 0 && timingSafeEqual(digest(given), digest(expected));
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+  }
+  return undefined;
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    req.resume();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_FORM_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+/** Opens `url` in the desktop's default browser (SALES_ACCESS_OPEN_BROWSER=1); failures are only logged. */
+export function openInBrowser(url: string, log?: Logger): void {
+  // The URL is built here from an origin and a base64url id; it is passed as one argument, never through a shell.
+  const [cmd, args] =
+    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['rundll32', ['url.dll,FileProtocolHandler', url]] : ['xdg-open', [url]];
+  try {
+    const child = spawn(cmd, args as string[], { stdio: 'ignore', detached: true });
+    child.on('error', (err) => log?.warn({ err: err.message }, 'could not open the approval page in a browser'));
+    child.unref();
+  } catch (err) {
+    log?.warn({ err: (err as Error).message }, 'could not open the approval page in a browser');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One broker per process (per Deps): the tools' gate and the HTTP server share it.
+
+const brokers = new WeakMap<Deps, ApprovalBroker>();
+
+/** The broker of these deps; without one set by the HTTP server, a loopback one (stdio) is made on first use. */
+export function approvalsFor(deps: Deps): ApprovalBroker {
+  let b = brokers.get(deps);
+  if (!b) {
+    const { config, log } = deps;
+    b = new ApprovalBroker({
+      now: () => deps.clock.now(),
+      log,
+      openBrowser: config.approval.openBrowser && config.transport === 'stdio' ? (url) => openInBrowser(url, log) : undefined,
+    });
+    brokers.set(deps, b);
+  }
+  return b;
+}
+
+/** The HTTP server registers the broker that its own /approve/ route serves. */
+export function setApprovals(deps: Deps, broker: ApprovalBroker): void {
+  brokers.set(deps, broker);
+}
+
+/** Closes the loopback approval server of these deps, if one was started. */
+export async function closeApprovals(deps: Deps): Promise<void> {
+  await brokers.get(deps)?.close();
+}

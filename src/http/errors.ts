@@ -1,0 +1,68 @@
+import type { Vendor } from '../domain/account.js';
+
+export type VendorErrorCode =
+  | 'bad_request' // 400, 422: the input was wrong
+  | 'unauthorized' // 401 after the one refresh retry
+  | 'forbidden' // 403: scope, plan or key type
+  | 'not_found' // 404
+  | 'conflict' // 409, 412
+  | 'rate_limited' // 429 after retries, or the deadline would pass while waiting
+  | 'unavailable' // 5xx
+  | 'network' // connection reset, DNS, TLS, timeout
+  | 'invalid_response' // the vendor answered something we cannot read
+  | 'config'; // missing or malformed configuration
+
+/**
+ * A failed vendor call. `message` is public: it goes to the agent and must say what to do next, and never
+ * contains a secret or a raw vendor body. `detail` is internal, for the log only, and is already
+ * redacted.
+ */
+export class VendorError extends Error {
+  override readonly name = 'VendorError';
+  readonly vendor: Vendor | 'core';
+  readonly status: number | undefined;
+  readonly code: VendorErrorCode;
+  readonly retryAfterMs: number | undefined;
+  readonly requestId: string | undefined;
+  readonly detail: string | undefined;
+  /** True when the vendor may have applied a write (timeout or reset after the request was sent). */
+  readonly ambiguous: boolean;
+
+  constructor(opts: {
+    vendor: Vendor | 'core';
+    code: VendorErrorCode;
+    message: string;
+    status?: number;
+    retryAfterMs?: number;
+    requestId?: string;
+    detail?: string;
+    ambiguous?: boolean;
+  }) {
+    super(opts.message);
+    this.vendor = opts.vendor;
+    this.code = opts.code;
+    this.status = opts.status;
+    this.retryAfterMs = opts.retryAfterMs;
+    this.requestId = opts.requestId;
+    this.detail = opts.detail;
+    this.ambiguous = opts.ambiguous ?? false;
+  }
+
+  /** What a tool result shows: the public message plus the request id, for a support ticket. */
+  toPublicText(): string {
+    const parts = [this.message];
+    if (this.requestId) parts.push(`(vendor request id ${this.requestId})`);
+    return parts.join(' ');
+  }
+}
+
+/** Bad tool input or a refused operation: the message names the field or setting to fix. */
+export class ToolInputError extends Error {
+  override readonly name: string = 'ToolInputError';
+  constructor(
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}

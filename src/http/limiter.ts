@@ -1,0 +1,468 @@
+import Bottleneck from 'bottleneck';
+import type { Clock } from '../clock.js';
+import type { RateLimitPolicy } from './types.js';
+
+/**
+ * Client-side rate limiter for one (vendor, credential identity, bucket).
+ *
+ * Window accounting is done here rather than with Bottleneck reservoirs because reservoirs refresh on
+ * real timers, cannot express several windows at once, and cannot be told "the vendor says 12 left until
+ * 09:15". Bottleneck only bounds concurrency (maxConcurrent). Every wait goes through the injected Clock,
+ * so a ManualClock test can show the (limit+1)th request parked until the window rolls over.
+ *
+ * Each window is a sliding log of admitted weights: a request is admitted when, for every window, the
+ * weight admitted in the last `intervalMs` plus this request stays within the limit. A sliding window
+ * never exceeds the limit over any interval, so it also satisfies a vendor's fixed window whatever its
+ * alignment. When the vendor reports its own count in headers, that count is used instead (see learn()).
+ */
+
+/** Proof of admission; `mark` lets a later response be compared with what was admitted after it. */
+export interface Ticket {
+  readonly weight: number;
+  readonly admittedAt: number;
+  /** Total weight admitted by this limiter up to and including this request. */
+  readonly mark: number;
+}
+
+/** Thrown when admission would come after the caller's deadline; says when to try again. */
+export class LimiterDeadlineError extends Error {
+  override readonly name = 'LimiterDeadlineError';
+  constructor(
+    /** Earliest time (epoch ms) the request could be admitted, as far as is known now. */
+    readonly retryAtMs: number,
+    /** The window that is full, or 'hold' after a 429. */
+    readonly window: string,
+    readonly bucket: string,
+  ) {
+    super(`rate limit bucket ${bucket} (${window}) has no room before the deadline; retry at ${new Date(retryAtMs).toISOString()}`);
+  }
+}
+
+export interface ScheduleOptions {
+  /** Cost units; default 1. A weight larger than a window's usable limit is charged as the whole window. */
+  weight?: number;
+  signal?: AbortSignal;
+  /** Epoch ms; admission later than this rejects with LimiterDeadlineError instead of waiting. */
+  deadlineAt?: number;
+}
+
+export interface WindowSnapshot {
+  name: string;
+  limit: number;
+  remaining: number | null;
+  resets_at: string | null;
+  bucket: string;
+}
+
+interface Learned {
+  remaining: number;
+  /** Ticket mark of the response that reported it: weight admitted after it is not in `remaining`. */
+  mark: number;
+  resetAtMs: number | undefined;
+  /** When `remaining` stops being trusted: the reported reset, or one interval after it was seen. */
+  expiresAt: number;
+}
+
+interface WindowState {
+  name: string;
+  intervalMs: number;
+  configuredLimit: number;
+  learnedLimit: number | undefined;
+  /** Index in the log of the first entry still inside this window. */
+  start: number;
+  /** Weight of log entries from `start` to the end. */
+  sum: number;
+  /** Entries admitted before this time are forgotten: the vendor said the window reset then. */
+  floorT: number;
+  learned: Learned | undefined;
+}
+
+interface Waiter {
+  weight: number;
+  deadlineAt: number | undefined;
+  resolve: (t: Ticket) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Bottleneck's in-process datastore yields with setTimeout(0) between the steps of every job, to behave
+ * like its Redis datastore; Node clamps each timer to at least 1 ms, which added about 4.7 ms to every
+ * vendor request (npm run bench, tool_call_latency). A resolved promise keeps each step asynchronous and in
+ * the same order without the clamp. What remains (about 1.4 ms) is Bottleneck starting every job through
+ * setTimeout(minTime), also clamped to 1 ms. The hook is private, so bottleneck is pinned to 2.19.5 in
+ * package.json and this fails loudly rather than run silently slow if the hook moves.
+ */
+function fastLocalYield(limiter: Bottleneck): void {
+  const store = (limiter as unknown as { _store?: { yieldLoop?: unknown } })._store;
+  if (typeof store?.yieldLoop !== 'function') {
+    throw new Error('bottleneck internals changed (LocalDatastore.yieldLoop not found); see src/http/limiter.ts');
+  }
+  store.yieldLoop = () => Promise.resolve();
+}
+
+export class RateLimiter {
+  readonly vendor: string;
+  readonly identity: string;
+  readonly bucket: string;
+  private readonly policy: RateLimitPolicy;
+  private readonly clock: Clock;
+  private readonly reserve: number;
+  private readonly windows: WindowState[];
+  private readonly bottleneck: Bottleneck;
+  private log: { t: number; w: number }[] = [];
+  private total = 0;
+  private holdUntilMs = 0;
+  private last429: number | undefined;
+  private queue: Waiter[] = [];
+  private pumping = false;
+  private wakePump: (() => void) | undefined;
+
+  constructor(opts: { vendor: string; identity: string; bucket: string; policy: RateLimitPolicy; clock: Clock }) {
+    this.vendor = opts.vendor;
+    this.identity = opts.identity;
+    this.bucket = opts.bucket;
+    this.policy = opts.policy;
+    this.clock = opts.clock;
+    this.reserve = Math.min(0.5, Math.max(0, opts.policy.reserveFraction ?? 0));
+    this.windows = opts.policy.windows.map((w) => ({
+      name: w.name,
+      intervalMs: w.intervalMs,
+      configuredLimit: w.limit,
+      learnedLimit: undefined,
+      start: 0,
+      sum: 0,
+      floorT: -Infinity,
+      learned: undefined,
+    }));
+    this.bottleneck = new Bottleneck({ maxConcurrent: opts.policy.maxConcurrent ?? null });
+    fastLocalYield(this.bottleneck);
+  }
+
+  /**
+   * Runs `fn` once a concurrency slot is free and every window has room for `weight`. The window count
+   * is taken inside the slot, just before `fn` runs, so the log records when requests really leave.
+   */
+  async schedule<T>(fn: (ticket: Ticket) => Promise<T>, opts: ScheduleOptions = {}): Promise<T> {
+    const { signal } = opts;
+    signal?.throwIfAborted();
+    let running = false;
+    const job = this.bottleneck.schedule(async () => {
+      signal?.throwIfAborted();
+      const ticket = await this.acquire(opts);
+      running = true;
+      return fn(ticket);
+    });
+    if (!signal) return job;
+    // Bottleneck cannot drop a queued job; the job itself bails out when it starts after an abort.
+    job.catch(() => {});
+    let onAbort: () => void = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      // Once fn runs, the abort is fn's to report: it alone knows whether a write may have been sent.
+      onAbort = () => {
+        if (!running) reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([job, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Waits (FIFO) until every window has room for `weight`, then counts it. */
+  acquire(opts: ScheduleOptions = {}): Promise<Ticket> {
+    const { signal } = opts;
+    return new Promise<Ticket>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = () => {
+        const i = this.queue.indexOf(waiter);
+        if (i < 0) return;
+        this.queue.splice(i, 1);
+        reject(signal?.reason);
+        this.kick();
+      };
+      const waiter: Waiter = {
+        weight: Math.max(0, opts.weight ?? 1),
+        deadlineAt: opts.deadlineAt,
+        resolve: (t) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(t);
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(waiter);
+      this.kick();
+    });
+  }
+
+  /**
+   * Feeds a response's headers through the policy's header spec. `ticket` is the admission of the
+   * request that got this response; without it the report is taken as covering everything admitted.
+   */
+  observe(headers: Record<string, string>, ticket?: Ticket): void {
+    const spec = this.policy.headers;
+    if (!spec) return;
+    const now = this.clock.now();
+    for (const [name, info] of Object.entries(spec.parse(headers, now))) {
+      this.learn(name, info, ticket?.mark ?? this.total);
+    }
+  }
+
+  /**
+   * What the vendor says about one window. A reported limit replaces the configured one for good (plans
+   * change). A reported remaining replaces the local count until the reported reset (or one interval if
+   * no reset is given); weight admitted after the reporting request is subtracted from it. A report
+   * older than the one already held (a slow response overtaken by a newer one) is ignored. Window names
+   * the policy does not declare are ignored.
+   */
+  learn(name: string, info: { limit?: number; remaining?: number; resetAtMs?: number }, mark: number = this.total): void {
+    const w = this.windows.find((x) => x.name === name);
+    if (!w) return;
+    const now = this.clock.now();
+    this.refresh(w, now);
+    if (info.limit !== undefined && Number.isFinite(info.limit) && info.limit > 0) w.learnedLimit = info.limit;
+    if (info.remaining !== undefined && Number.isFinite(info.remaining)) {
+      if (info.resetAtMs !== undefined && info.resetAtMs <= now) {
+        // The window this count belongs to is already over.
+        w.floorT = Math.max(w.floorT, info.resetAtMs);
+      } else if (!w.learned || w.learned.mark <= mark) {
+        // A window cannot reset later than one interval from now; a further "reset" is not trusted.
+        const cap = now + w.intervalMs;
+        w.learned = {
+          remaining: Math.max(0, info.remaining),
+          mark,
+          resetAtMs: info.resetAtMs,
+          expiresAt: info.resetAtMs === undefined ? cap : Math.min(info.resetAtMs, cap),
+        };
+      }
+    }
+    this.kick();
+  }
+
+  /** Holds every request of this bucket until `untilMs` (epoch ms), e.g. the end of a 429's Retry-After. */
+  holdUntil(untilMs: number): void {
+    if (untilMs <= this.holdUntilMs) return;
+    this.holdUntilMs = untilMs;
+    this.kick();
+  }
+
+  /** Records a 429 for budget(); callers usually pair it with holdUntil(). */
+  noteRateLimited(atMs: number = this.clock.now()): void {
+    this.last429 = atMs;
+  }
+
+  get last429At(): number | undefined {
+    return this.last429;
+  }
+
+  /** ms until a request of `weight` could be admitted, ignoring requests already queued. */
+  waitMs(weight = 1): number {
+    return this.blocker(weight, this.clock.now()).until - this.clock.now();
+  }
+
+  /** Each window as list_connections shows it; remaining is null until something is known. */
+  snapshot(): WindowSnapshot[] {
+    const now = this.clock.now();
+    return this.windows.map((w) => {
+      this.refresh(w, now);
+      const limit = this.limitOf(w);
+      let remaining: number | null = null;
+      let resetsAt: number | null = null;
+      if (w.learned) {
+        remaining = Math.max(0, w.learned.remaining - (this.total - w.learned.mark));
+        resetsAt = w.learned.resetAtMs ?? null;
+      } else if (w.sum > 0) {
+        remaining = Math.max(0, limit - w.sum);
+        resetsAt = this.log[w.start]!.t + w.intervalMs;
+      }
+      return {
+        name: w.name,
+        limit,
+        remaining,
+        resets_at: resetsAt === null ? null : new Date(resetsAt).toISOString(),
+        bucket: this.bucket,
+      };
+    });
+  }
+
+  private limitOf(w: WindowState): number {
+    return w.learnedLimit ?? w.configuredLimit;
+  }
+
+  /** The part of the limit this client may use; the reserve is left to the customer's other tools. */
+  private usable(w: WindowState): number {
+    return Math.max(1, Math.floor(this.limitOf(w) * (1 - this.reserve)));
+  }
+
+  /** Drops expired learned counts and log entries that left the window. */
+  private refresh(w: WindowState, now: number): void {
+    if (w.learned && now >= w.learned.expiresAt) {
+      const l = w.learned;
+      if (l.resetAtMs !== undefined && l.resetAtMs <= l.expiresAt) w.floorT = Math.max(w.floorT, l.resetAtMs);
+      w.learned = undefined;
+    }
+    while (w.start < this.log.length) {
+      const e = this.log[w.start]!;
+      if (e.t > now - w.intervalMs && e.t >= w.floorT) break;
+      w.sum -= e.w;
+      w.start++;
+    }
+  }
+
+  /** Earliest admission time for `weight` and what blocks it. A lower bound: re-checked on waking. */
+  private blocker(weight: number, now: number): { until: number; window: string } {
+    let until = now;
+    let window = '';
+    if (this.holdUntilMs > until) {
+      until = this.holdUntilMs;
+      window = 'hold';
+    }
+    for (const w of this.windows) {
+      this.refresh(w, now);
+      const usable = this.usable(w);
+      const need = Math.min(weight, usable);
+      let free: number;
+      if (w.learned) {
+        const reserved = this.limitOf(w) - usable;
+        const available = w.learned.remaining - (this.total - w.learned.mark) - reserved;
+        free = available >= need ? now : w.learned.expiresAt;
+      } else if (w.sum + need <= usable) {
+        free = now;
+      } else {
+        // The oldest entries leave first; find the one whose departure makes room.
+        let excess = w.sum + need - usable;
+        free = now;
+        for (let i = w.start; i < this.log.length; i++) {
+          const e = this.log[i]!;
+          excess -= e.w;
+          if (excess <= 0) {
+            free = e.t + w.intervalMs;
+            break;
+          }
+        }
+      }
+      if (free > until) {
+        until = free;
+        window = w.name;
+      }
+    }
+    return { until, window };
+  }
+
+  private admit(weight: number, now: number): Ticket {
+    this.log.push({ t: now, w: weight });
+    this.total += weight;
+    for (const w of this.windows) w.sum += weight;
+    this.compact();
+    return { weight, admittedAt: now, mark: this.total };
+  }
+
+  /** Keeps the log from growing without bound once every window has moved past its head. */
+  private compact(): void {
+    const drop = Math.min(...this.windows.map((w) => w.start), this.log.length);
+    if (drop < 1024) return;
+    this.log = this.log.slice(drop);
+    for (const w of this.windows) w.start -= drop;
+  }
+
+  /** Something changed (new waiter, abort, learned count, hold): re-evaluate the head of the queue. */
+  private kick(): void {
+    if (this.wakePump) {
+      const wake = this.wakePump;
+      this.wakePump = undefined;
+      wake();
+    } else if (!this.pumping) {
+      void this.pump();
+    }
+  }
+
+  /**
+   * Admits waiters strictly in order, so a heavy request is not starved by light ones behind it. Only
+   * the head is timed; everyone behind it can only go after it, so a waiter whose deadline falls before
+   * the head's admission is failed at once instead of waiting to find out.
+   */
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0) {
+        const now = this.clock.now();
+        const head = this.queue[0]!;
+        const { until, window } = this.blocker(head.weight, now);
+        if (until <= now) {
+          if (head.deadlineAt !== undefined && now > head.deadlineAt) {
+            this.queue.shift();
+            head.reject(new LimiterDeadlineError(now, window || 'queue', this.bucket));
+            continue;
+          }
+          this.queue.shift();
+          head.resolve(this.admit(head.weight, now));
+          continue;
+        }
+        const doomed = this.queue.filter((q) => q.deadlineAt !== undefined && until > q.deadlineAt);
+        if (doomed.length > 0) {
+          this.queue = this.queue.filter((q) => !doomed.includes(q));
+          for (const q of doomed) q.reject(new LimiterDeadlineError(until, window, this.bucket));
+          continue;
+        }
+        await this.sleepUnlessKicked(until - now);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async sleepUnlessKicked(ms: number): Promise<void> {
+    const timer = new AbortController();
+    const kicked = new Promise<void>((resolve) => {
+      this.wakePump = resolve;
+    });
+    const slept = this.clock.sleep(ms, timer.signal);
+    slept.catch(() => {}); // rejects when cancelled below
+    await Promise.race([slept, kicked]);
+    this.wakePump = undefined;
+    timer.abort();
+  }
+}
+
+/** One limiter per key for the whole process: every client of the same credential shares its budget. */
+const registry = new Map<string, RateLimiter>();
+
+export function limiterKey(vendor: string, identity: string, bucket: string): string {
+  return `${vendor}:${identity}:${bucket}`;
+}
+
+/**
+ * The process-wide limiter for (vendor, identity, bucket), created on first use. The first caller's
+ * policy and clock win: clients of one credential are expected to agree on the vendor's limits.
+ */
+export function getLimiter(opts: {
+  vendor: string;
+  identity: string;
+  bucket?: string;
+  policy: RateLimitPolicy;
+  clock: Clock;
+}): RateLimiter {
+  const bucket = opts.bucket ?? 'default';
+  const key = limiterKey(opts.vendor, opts.identity, bucket);
+  let limiter = registry.get(key);
+  if (!limiter) {
+    limiter = new RateLimiter({ ...opts, bucket });
+    registry.set(key, limiter);
+  }
+  return limiter;
+}
+
+/** Every bucket of one credential that has been used in this process. */
+export function limitersFor(vendor: string, identity: string): RateLimiter[] {
+  return [...registry.values()].filter((l) => l.vendor === vendor && l.identity === identity);
+}
+
+/** Forgets every limiter (tests; a credential change at runtime). Queued requests keep their limiter. */
+export function clearLimiters(): void {
+  registry.clear();
+}

@@ -1,0 +1,39 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * Paths pino blanks out wherever they appear. Secrets should never reach a log call at all; this is the
+ * second line of defence for a header object or a config passed whole by mistake.
+ */
+const REDACT = [
+  'authorization',
+  'Authorization',
+  '*.authorization',
+  '*.Authorization',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  '*.access_token',
+  '*.refresh_token',
+  '*.client_secret',
+  '*.password',
+  '*.apiKey',
+  '*.token',
+  'access_token',
+  'refresh_token',
+  'client_secret',
+  'password',
+  'apiKey',
+  'token',
+];
+
+/** JSON logs on fd 2: stdout belongs to the MCP stdio transport. */
+export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino(
+    { level, base: { name: 'sales-access-mcp' }, redact: { paths: REDACT, censor: '[redacted]' } },
+    pino.destination({ fd: 2, sync: true }),
+  );
+}
+
+/** A logger that drops everything: for tests and library use. */
+export const silentLogger: Logger = pino({ level: 'silent' });

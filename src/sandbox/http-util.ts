@@ -1,0 +1,279 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Clock } from '../clock.js';
+
+/**
+ * Plumbing shared by the vendor simulators (node:http, no framework). Nothing here writes to stdout:
+ * under `--sandbox` the simulators run inside the MCP server, whose stdio transport owns stdout.
+ */
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** A request the simulator rejects before routing; `status` is the HTTP status to answer with. */
+export class HttpInputError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpInputError';
+  }
+}
+
+/** Whole body as a Buffer; 413 past `limit` bytes (stops reading, so a huge upload cannot eat memory). */
+export function readBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      reject(new HttpInputError(413, `request body exceeds ${limit} bytes`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        reject(new HttpInputError(413, `request body exceeds ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (err) => {
+      if (!failed) {
+        failed = true;
+        reject(err);
+      }
+    });
+  });
+}
+
+/** Parsed JSON body; `undefined` for an empty body; 400 for malformed JSON. */
+export async function readJsonBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
+  const buf = await readBody(req, limit);
+  if (buf.length === 0) return undefined;
+  try {
+    return JSON.parse(buf.toString('utf8')) as unknown;
+  } catch {
+    throw new HttpInputError(400, 'request body is not valid JSON');
+  }
+}
+
+/** `application/x-www-form-urlencoded` body as a flat record (last value wins). */
+export async function readFormBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<Record<string, string>> {
+  const buf = await readBody(req, limit);
+  return Object.fromEntries(new URLSearchParams(buf.toString('utf8')));
+}
+
+export interface MediaType {
+  /** Lower-cased `type/subtype`. */
+  type: string;
+  /** Lower-cased parameter names; values unquoted. */
+  params: Record<string, string>;
+}
+
+/** Parses one media type (`application/json; charset=utf-8`); undefined when absent or malformed. */
+export function parseMediaType(value: string | undefined): MediaType | undefined {
+  if (!value) return undefined;
+  const [head, ...rest] = value.split(';');
+  const type = head!.trim().toLowerCase();
+  if (!/^[^\s/]+\/[^\s/]+$/.test(type)) return undefined;
+  const params: Record<string, string> = {};
+  for (const p of rest) {
+    const eq = p.indexOf('=');
+    if (eq < 0) continue;
+    params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+  }
+  return { type, params };
+}
+
+/** Parses an Accept header into its media ranges, dropping those with q=0. */
+export function parseAccept(value: string | undefined): MediaType[] {
+  if (!value) return [];
+  const out: MediaType[] = [];
+  for (const part of value.split(',')) {
+    const mt = parseMediaType(part);
+    if (!mt) continue;
+    if (mt.params.q !== undefined && Number(mt.params.q) === 0) continue;
+    out.push(mt);
+  }
+  return out;
+}
+
+/** `body` as JSON; with no body (a redirect, a 204 or 304) only the status and `headers`. */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string | number> = {},
+  contentType = 'application/json',
+): void {
+  if (body === undefined) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(payload),
+  });
+  res.end(payload);
+}
+
+/** Binds to 127.0.0.1 on a free port; returns the origin, e.g. `http://127.0.0.1:53211`. */
+export function listenLoopback(server: Server): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', onError);
+      const { port } = server.address() as AddressInfo;
+      resolve(`http://127.0.0.1:${port}`);
+    });
+  });
+}
+
+/**
+ * Serves `handle` on a free loopback port. A handler that throws after it started answering (or whose error
+ * handling throws) loses the connection, as a crashed vendor backend would.
+ */
+export async function serveLoopback(handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => res.destroy());
+  });
+  return { server, origin: await listenLoopback(server) };
+}
+
+/** Stops accepting and drops keep-alive connections, so a test's close() does not wait for idle timeouts. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!server.listening) return resolve();
+    server.close((err) => (err ? reject(err) : resolve()));
+    server.closeAllConnections();
+  });
+}
+
+/** `Authorization: Basic` credentials, or undefined when the header is absent or not Basic. */
+export function parseBasicAuth(header: string | undefined): { user: string; password: string } | undefined {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  // RFC 6749 2.3.1: client id and secret are form-urlencoded before Basic encoding.
+  const unform = (s: string) => {
+    try {
+      return decodeURIComponent(s.replace(/\+/g, ' '));
+    } catch {
+      return s;
+    }
+  };
+  return { user: unform(decoded.slice(0, colon)), password: unform(decoded.slice(colon + 1)) };
+}
+
+/** `Authorization: Bearer` token, or undefined. */
+export function parseBearer(header: string | undefined): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return m ? m[1] : undefined;
+}
+
+/** A random secret with the vendor's recognisable prefix, e.g. `oat_…`. */
+export function newSecret(prefix: string, bytes = 24): string {
+  return `${prefix}${randomBytes(bytes).toString('base64url')}`;
+}
+
+/** Compares a presented secret without leaking, through timing, how much of it was right. */
+export function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Fault injection (each simulator's failNext)
+
+/** What every simulator's failNext options have in common; some add `retryAfterSec`. */
+export interface FaultOptions {
+  /** Only requests whose path (with query) matches count towards and receive the fault. */
+  path?: RegExp;
+  /** Only requests with this method (e.g. 'GET') count towards and receive the fault. */
+  method?: string;
+  /** Destroy the socket instead of answering (the client sees a connection reset). */
+  dropConnection?: boolean;
+}
+
+export interface Fault<O extends FaultOptions> {
+  status: number;
+  opts: O;
+}
+
+/** The faults queued by failNext(), handed out in the order they were queued. */
+export class FaultQueue<O extends FaultOptions> {
+  private readonly rules: (Fault<O> & { remaining: number })[] = [];
+
+  /** The next `count` requests (matching opts.path, if given) get `status` or a dropped connection. */
+  add(count: number, status: number, opts: O): void {
+    if (count > 0) this.rules.push({ remaining: count, status, opts });
+  }
+
+  /** The fault this request receives, if any; it counts as one of that fault's `count`. */
+  take(req: IncomingMessage): Fault<O> | undefined {
+    const path = req.url ?? '';
+    const rule = this.rules.find((f) => f.remaining > 0 && (!f.opts.path || f.opts.path.test(path)) && (!f.opts.method || f.opts.method === req.method));
+    if (!rule) return undefined;
+    rule.remaining--;
+    if (rule.remaining === 0) this.rules.splice(this.rules.indexOf(rule), 1);
+    return rule;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rate-limit windows
+
+/**
+ * A budget of `limit` per fixed window of `windowMs`, windows aligned to multiples of windowMs on the clock:
+ * that is how the vendors count, it makes ManualClock tests exact, and a time-scaled bench can shrink the
+ * window.
+ */
+export class FixedWindow {
+  /** Start of the current window; -1 before the first request. */
+  start = -1;
+  used = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    public limit: number,
+    public windowMs: number,
+  ) {}
+
+  /** Moves to the window `now` is in (spent budget resets there); returns when it ends. */
+  roll(now = this.clock.now()): number {
+    const start = Math.floor(now / this.windowMs) * this.windowMs;
+    if (start !== this.start) {
+      this.start = start;
+      this.used = 0;
+    }
+    return start + this.windowMs;
+  }
+
+  remaining(): number {
+    return Math.max(0, this.limit - this.used);
+  }
+
+  /** A new budget, starting with a fresh window. */
+  reset(limit: number, windowMs: number): void {
+    this.limit = limit;
+    this.windowMs = windowMs;
+    this.start = -1;
+    this.used = 0;
+  }
+}

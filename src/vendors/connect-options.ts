@@ -1,0 +1,15 @@
+import type { Dispatcher } from 'undici';
+import type { TokenStore } from '../auth/token-store.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+
+/** What every vendor's `connect.ts` factory receives from createDeps. */
+export interface ConnectOptions {
+  tokens: TokenStore;
+  clock: Clock;
+  log: Logger;
+  /** Tests pass an undici MockAgent. */
+  dispatcher?: Dispatcher;
+  /** Base delay of retry backoff; tests set a few ms. */
+  retryBaseDelayMs?: number;
+}

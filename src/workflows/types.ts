@@ -1,0 +1,239 @@
+import type { Account, AccountStatus, Vendor } from '../domain/account.js';
+
+/**
+ * Types of the cross-vendor access review (issue 5). The engine (findings.ts) is pure: vendor adapters turn
+ * what they listed into `VendorInventory` values, the engine returns a `ReviewResult`, report.ts writes the
+ * evidence. Nothing here calls a vendor.
+ */
+
+export type AccountSource = Account['source'];
+
+/**
+ * One account record as one API (REST or SCIM) of one vendor returned it, mapped to the canonical account,
+ * plus the few vendor facts the findings need. Every extra is `null` when the source does not expose it, so
+ * "not exposed" is never confused with `false`.
+ *
+ * Refinements over the brief, and why:
+ * - `active`: Outreach's raw `active` flag. LOCKED_STILL_BILLED needs "locked: true and active not false",
+ *   and `status` alone cannot say it (a locked user whose `active` is false maps to `deactivated`).
+ * - `seat_held`: `false` only when the vendor says the account holds no paid seat (e.g. an Apollo Billing
+ *   and Seat Manager seat, which is free); the seat findings skip such accounts. `null`/absent = unknown,
+ *   treated as held (the vendor notes say locked / deactivated accounts keep their seat).
+ * - `invited_at`: when the invitation behind a `pending` account was sent; falls back to `created_at`.
+ */
+export type ReviewAccount = Account & {
+  /** True when the account has the vendor's admin role or profile; null when this source does not say. */
+  is_admin: boolean | null;
+  /** Outreach `locked` (REST "deactivation": login blocked, seat still held). */
+  locked?: boolean | null;
+  /** Outreach / SCIM `active`. */
+  active?: boolean | null;
+  /** Whether the account occupies a billed seat; see above. */
+  seat_held?: boolean | null;
+  /** ISO 8601 time the invitation was sent, for `pending` accounts. */
+  invited_at?: string | null;
+};
+
+/** An invitation listed by a vendor apart from its users (e.g. SalesLoft `pending_email_accounts`). */
+export interface Invitation {
+  email: string;
+  /** ISO 8601; null when the vendor does not say (the invitation is then undetermined for STALE_INVITATION). */
+  invited_at: string | null;
+  /** Vendor id of the invitation, when it has one. */
+  id?: string | null;
+}
+
+/** Everything one vendor's listing produced, complete (all pages, deactivated users included). */
+export interface VendorInventory {
+  vendor: Vendor;
+  /** False when the seats cannot be listed with what is configured; the vendor is then NOT_AUDITABLE. */
+  auditable: boolean;
+  /** Why the vendor cannot be audited, e.g. "ZoomInfo's REST API has no seat list; configure SCIM". */
+  not_auditable_reason?: string;
+  /** Which APIs were listed (both when REST and SCIM are configured). */
+  sources: AccountSource[];
+  /** A SCIM connection is configured, so deprovisioning can be automated from the identity provider. */
+  scim_configured: boolean;
+  /** Every record of every listed source; REST and SCIM records of the same person are merged by the engine. */
+  accounts: ReviewAccount[];
+  /** Invitations listed apart from users; null when the vendor does not expose them (STALE_INVITATION undetermined). */
+  invitations: Invitation[] | null;
+  /** False when the listing cannot tell admins apart (SOLE_ADMIN undetermined). */
+  admin_known: boolean;
+  /** Non-fatal problems while listing (a page that failed, a partial SCIM listing…); shown in the result. */
+  errors?: string[];
+}
+
+/** One person on the HR roster. */
+export interface RosterEntry {
+  /** Lower-cased, trimmed. */
+  email: string;
+  status: 'active' | 'terminated' | 'unknown';
+  /** ISO date (YYYY-MM-DD), when known. */
+  terminated_on: string | null;
+}
+
+export const FINDING_CODES = [
+  'ORPHANED_ACCOUNT',
+  'LOCKED_STILL_BILLED',
+  'DEACTIVATED_SEAT_NOT_FREED',
+  'STALE_INVITATION',
+  'SOLE_ADMIN',
+  'DUPLICATE_IDENTITY',
+  'NO_AUTOMATED_OFFBOARDING',
+] as const;
+export type FindingCode = (typeof FINDING_CODES)[number];
+
+/** high: someone who should not have access may have it; medium: governance risk; low: cost or hygiene; info: context. */
+export const SEVERITIES = ['high', 'medium', 'low', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** One account or invitation a finding concerns, trimmed to what an auditor reads. */
+export interface AccountRef {
+  kind: 'account' | 'invitation';
+  /** Vendor id (of the REST record when both sources have one); null for an invitation without an id. */
+  id: string | null;
+  /** As the vendor stores it (case preserved). */
+  email: string | null;
+  name: string | null;
+  status: AccountStatus;
+  sources: AccountSource[];
+  role: string | null;
+  /** The roster's view of this email: absent, or the entry's status. Null when no roster was given. */
+  roster: 'absent' | 'active' | 'terminated' | 'unknown' | null;
+  /** One short fact specific to the finding, e.g. "invited 45 days ago" or "case variant". */
+  detail?: string;
+}
+
+export interface Finding {
+  /** Stable across runs on the same data, e.g. `ORPHANED_ACCOUNT:outreach:123`. */
+  id: string;
+  code: FindingCode;
+  severity: Severity;
+  vendor: Vendor;
+  accounts: AccountRef[];
+  message: string;
+  recommended_action: string;
+}
+
+export interface Undetermined {
+  code: FindingCode;
+  vendor: Vendor;
+  reason: string;
+}
+
+export interface NotAuditable {
+  vendor: Vendor;
+  reason: string;
+}
+
+export interface Suppressed {
+  code: FindingCode;
+  vendor: Vendor;
+  email: string;
+  /** The exception (exact email or pattern) as given. */
+  matched_exception: string;
+  finding_id: string;
+}
+
+/**
+ * One account after REST and SCIM records of the same vendor were merged, with the codes of the findings
+ * that concern it. This is the evidence row (CSV) and is dropped from the compact tool result.
+ */
+export interface ReviewedAccount {
+  vendor: Vendor;
+  kind: 'account' | 'invitation';
+  /** REST id when present, else the SCIM id (or the invitation id). */
+  id: string | null;
+  /** Ids per source, e.g. { rest: '123', scim: '9f1c…' }. */
+  ids: Partial<Record<AccountSource, string>>;
+  email: string | null;
+  name: string | null;
+  status: AccountStatus;
+  /** Each source's own status when both listed the account. */
+  status_by_source: Partial<Record<AccountSource, AccountStatus>>;
+  sources: AccountSource[];
+  role: string | null;
+  is_admin: boolean | null;
+  locked: boolean | null;
+  active: boolean | null;
+  seat_held: boolean | null;
+  created_at: string | null;
+  invited_at: string | null;
+  roster: AccountRef['roster'];
+  findings: FindingCode[];
+  suppressed: FindingCode[];
+  /** e.g. "REST says locked, SCIM says deactivated; reviewed as locked". */
+  notes: string[];
+}
+
+export type StatusCounts = Record<AccountStatus, number>;
+
+export type VendorSummary =
+  | {
+      auditable: true;
+      /** Accounts after REST+SCIM merge (invitations not included). */
+      accounts: number;
+      by_status: StatusCounts;
+      /** Merged accounts seen only by REST, only by SCIM, or by both. */
+      by_source: { rest: number; scim: number; both: number };
+      /** Invitations listed apart from users; null when the vendor does not expose them. */
+      invitations: number | null;
+      /** Active accounts with the admin flag; null when admins cannot be told apart. */
+      active_admins: number | null;
+      /** Records whose REST and SCIM statuses disagreed. */
+      status_conflicts: number;
+      scim_configured: boolean;
+      errors: string[];
+    }
+  | { auditable: false; reason: string; scim_configured: boolean };
+
+export interface ReviewSummary {
+  /** Keyed by vendor, in the order outreach, salesloft, apollo, zoominfo; only the vendors reviewed. */
+  by_vendor: Partial<Record<Vendor, VendorSummary>>;
+  /** Merged accounts across auditable vendors by status. */
+  by_status: StatusCounts;
+  /** Findings per code (after exceptions). */
+  by_finding: Record<FindingCode, number>;
+  /** Findings per severity (after exceptions). */
+  by_severity: Record<Severity, number>;
+  accounts_total: number;
+  findings_total: number;
+  undetermined_total: number;
+  suppressed_total: number;
+  not_auditable_total: number;
+}
+
+export interface ReviewResult {
+  /** ISO 8601 review time (`opts.now`). */
+  reviewed_at: string;
+  stale_invitation_days: number;
+  roster: { provided: boolean; entries: number; terminated: number };
+  /** The exceptions as given. */
+  exceptions: string[];
+  summary: ReviewSummary;
+  /** Sorted by severity, vendor, first account email, code, id. */
+  findings: Finding[];
+  undetermined: Undetermined[];
+  not_auditable: NotAuditable[];
+  suppressed: Suppressed[];
+  /** Merged accounts and unmatched invitations, sorted by vendor then email; the evidence rows. */
+  accounts: ReviewedAccount[];
+  /** Vendor listing errors, prefixed by vendor. */
+  warnings: string[];
+}
+
+/** The small view of a result that goes back to the model (at most `maxBytes` of JSON). */
+export interface CompactReviewResult {
+  reviewed_at: string;
+  roster: ReviewResult['roster'];
+  summary: ReviewSummary;
+  not_auditable: NotAuditable[];
+  undetermined: Undetermined[];
+  /** The first findings in the result's order, each with at most a few accounts. */
+  top_findings: (Omit<Finding, 'accounts'> & { accounts: AccountRef[]; accounts_total: number })[];
+  findings_omitted: number;
+  suppressed_total: number;
+  warnings: string[];
+  truncated: boolean;
+}

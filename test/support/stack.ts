@@ -1,0 +1,180 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { request as httpRequest } from 'undici';
+import { ElicitRequestSchema, type CallToolResult, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Clock } from '../../src/clock.js';
+import { loadConfig, parseCliArgs, type Config, type ConfirmMode } from '../../src/config.js';
+import { closeApprovals } from '../../src/confirm/approvals.js';
+import { createDeps, type Deps } from '../../src/deps.js';
+import { silentLogger } from '../../src/log.js';
+import { sandboxConfig, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { createServer } from '../../src/server.js';
+import { waitFor } from './timing.js';
+
+export type ElicitAnswer = ElicitResult | ((message: string) => ElicitResult);
+
+export interface StackOptions {
+  /** undefined: the client declares no elicitation capability. */
+  elicit?: ElicitAnswer;
+  env?: Record<string, string>;
+  /**
+   * SALES_ACCESS_CONFIRM for this stack. Tool tests default to `elicit`, whose semantics they assert (a client
+   * without elicitation is refused at once); `'server-default'` leaves it unset, so the server's default
+   * (`auto`) applies. SALES_ACCESS_CONFIRM in `env` wins over both.
+   */
+  confirm?: ConfirmMode | 'server-default';
+  flags?: string[];
+  clock?: Clock;
+  /** The simulators' clock when it must differ from the server's (e.g. a token the server believes valid). */
+  sandboxClock?: Clock;
+  userCount?: number;
+  /** Reuse a state directory (e.g. to test a restart). */
+  stateDir?: string;
+  /** Adjust the config after the sandbox is wired (e.g. switch Outreach to OAuth). */
+  configure?: (config: Config, sandbox: Sandbox) => Config;
+}
+
+export interface Stack {
+  client: Client;
+  sandbox: Sandbox;
+  deps: Deps;
+  stateDir: string;
+  elicitations: string[];
+  call(name: string, args?: Record<string, unknown>, opts?: { onprogress?: (p: { progress: number; total?: number; message?: string }) => void }): Promise<CallToolResult>;
+  auditLines(): Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+/** The real server and a real SDK client over an in-memory transport, on the embedded sandbox. */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'sam-test-'));
+  const sandbox = await startSandbox({ clock: opts.sandboxClock ?? opts.clock, userCount: opts.userCount });
+  const confirm = opts.confirm ?? 'elicit';
+  const env = { SALES_ACCESS_STATE_DIR: stateDir, ...(confirm === 'server-default' ? {} : { SALES_ACCESS_CONFIRM: confirm }), ...opts.env };
+  let config = sandboxConfig(loadConfig(parseCliArgs(['--sandbox', ...(opts.flags ?? [])]), env), sandbox);
+  if (opts.configure) config = opts.configure(config, sandbox);
+  const deps = await createDeps(config, { log: silentLogger, clock: opts.clock, retryBaseDelayMs: 2 });
+  const server = createServer(deps);
+  const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: opts.elicit ? { elicitation: { form: {} } } : {} });
+  const elicitations: string[] = [];
+  if (opts.elicit) {
+    const answer = opts.elicit;
+    client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      const message = String(req.params.message);
+      elicitations.push(message);
+      return typeof answer === 'function' ? answer(message) : answer;
+    });
+  }
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  await client.connect(clientSide);
+  // The SDK client validates structuredContent against outputSchema only after listTools().
+  await client.listTools();
+  return {
+    client,
+    sandbox,
+    deps,
+    stateDir,
+    elicitations,
+    call: (name, args = {}, o = {}) => client.callTool({ name, arguments: args }, undefined, { onprogress: o.onprogress, timeout: 60_000 }) as Promise<CallToolResult>,
+    auditLines: () => {
+      try {
+        return readFileSync(config.auditLogPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      } catch {
+        return [];
+      }
+    },
+    async close() {
+      await client.close();
+      await server.close();
+      await closeApprovals(deps);
+      await deps.close();
+      await sandbox.close();
+    },
+  };
+}
+
+export function structured<T = Record<string, any>>(r: CallToolResult): T {
+  if (r.isError) throw new Error(`tool failed: ${textOf(r)}`);
+  return r.structuredContent as T;
+}
+
+export function textOf(r: CallToolResult): string {
+  return r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+}
+
+export const ACCEPT: ElicitResult = { action: 'accept', content: { approve: true } };
+export const DECLINE: ElicitResult = { action: 'decline' };
+
+/** The approval URL in a progress message or a result text. */
+export const APPROVAL_URL_RE = /https?:\/\/[^\s/]+\/approve\/[A-Za-z0-9_-]{22}/;
+
+/** The first approval URL among progress messages, if any yet. */
+export function approvalUrlIn(messages: string[]): string | undefined {
+  return messages.map((m) => APPROVAL_URL_RE.exec(m)?.[0]).find((u): u is string => u !== undefined);
+}
+
+/**
+ * Starts a tool call without awaiting it and collects its progress messages; `url()` waits up to `waitMs` for
+ * the approval URL to appear among them.
+ */
+export function startCall(stack: Stack, name: string, args: Record<string, unknown>, waitMs: number) {
+  const messages: string[] = [];
+  const result = stack.call(name, args, { onprogress: (p) => messages.push(p.message ?? '') });
+  return { result, messages, url: () => waitFor(() => approvalUrlIn(messages), 'the approval URL in a progress notification', waitMs) };
+}
+
+/**
+ * Seeded Outreach users a lock can target: active, unlocked, and the only user with their email
+ * (case-insensitively), so a lookup by email finds exactly them.
+ */
+export function unlockedOutreachUsers(stack: Stack) {
+  const users = stack.sandbox.outreach.users();
+  const counts = new Map<string, number>();
+  for (const u of users) counts.set(u.email.toLowerCase(), (counts.get(u.email.toLowerCase()) ?? 0) + 1);
+  return users.filter((u) => !u.locked && u.active !== false && counts.get(u.email.toLowerCase()) === 1);
+}
+
+export interface ApprovalPageSession {
+  status: number;
+  /** The page's CSRF token (hidden form field), when it showed the form. */
+  csrf: string | undefined;
+  /** `name=value` of the cookie the page set. */
+  cookie: string | undefined;
+  html: string;
+}
+
+/** GETs an approval page the way a browser would and keeps what a browser would keep. */
+export async function loadApprovalPage(url: string): Promise<ApprovalPageSession> {
+  const r = await httpRequest(url, { method: 'GET', headers: { 'sec-fetch-site': 'none', 'user-agent': 'test-browser/1.0' } });
+  const html = await r.body.text();
+  const setCookie = r.headers['set-cookie'];
+  const cookie = (Array.isArray(setCookie) ? setCookie[0] : setCookie)?.split(';')[0];
+  return { status: r.statusCode, csrf: /name="csrf" value="([^"]+)"/.exec(html)?.[1], cookie, html };
+}
+
+/**
+ * POSTs a decision with the headers a browser sends from the page itself (Origin = the page's origin,
+ * Sec-Fetch-Site: same-origin); `override` changes any of them to test a refusal.
+ */
+export async function postApprovalDecision(
+  url: string,
+  page: ApprovalPageSession,
+  decision: 'approve' | 'reject',
+  override: { csrf?: string; cookie?: string | null; origin?: string | null; secFetchSite?: string | null; userAgent?: string } = {},
+): Promise<{ status: number; html: string }> {
+  const origin = new URL(url).origin;
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': override.userAgent ?? 'test-browser/1.0' };
+  const o = override.origin === undefined ? origin : override.origin;
+  if (o !== null) headers.origin = o;
+  const site = override.secFetchSite === undefined ? 'same-origin' : override.secFetchSite;
+  if (site !== null) headers['sec-fetch-site'] = site;
+  const cookie = override.cookie === undefined ? page.cookie : override.cookie;
+  if (cookie) headers.cookie = cookie;
+  const body = new URLSearchParams({ csrf: override.csrf ?? page.csrf ?? '', decision }).toString();
+  const r = await httpRequest(url, { method: 'POST', headers, body });
+  return { status: r.statusCode, html: await r.body.text() };
+}

@@ -1,0 +1,70 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as z from 'zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_TOOLS } from '../../tools/index.js';
+import { startStack, type Stack } from '../support/stack.js';
+
+const SNAPSHOT = fileURLToPath(new URL('../fixtures/tools-list.json', import.meta.url));
+const HINTS = ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const;
+
+/** Every property of an object schema, recursively, with its path, so a missing .describe() is found anywhere. */
+function undescribed(schema: z.ZodType, path: string): string[] {
+  const out: string[] = [];
+  const def = (schema as any)._zod.def;
+  if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable') return undescribed(def.innerType, path);
+  if (def.type === 'array') return undescribed(def.element, `${path}[]`);
+  if (def.type === 'object') {
+    for (const [k, v] of Object.entries(def.shape as Record<string, z.ZodType>)) {
+      if (!v.description) out.push(`${path}.${k}`);
+      out.push(...undescribed(v, `${path}.${k}`));
+    }
+  }
+  return out;
+}
+
+describe('tool conventions', () => {
+  it.each(ALL_TOOLS.map((t) => [t.name, t]))('%s sets title, description, all four hints and described schemas', (_name, tool) => {
+    expect(tool.name).toMatch(/^[a-z]+(_[a-z]+)+$/);
+    expect(tool.title.length).toBeGreaterThan(5);
+    expect(tool.description.length).toBeGreaterThan(120);
+    for (const h of HINTS) expect(typeof tool.annotations[h], `${tool.name}.${h}`).toBe('boolean');
+    expect(Object.keys(tool.outputSchema).length).toBeGreaterThan(0);
+    expect(undescribed(z.object(tool.inputSchema), 'input')).toEqual([]);
+    expect(undescribed(z.object(tool.outputSchema), 'output')).toEqual([]);
+    // A read-only tool cannot be destructive; a destructive one must say so in its description.
+    if (tool.annotations.readOnlyHint) expect(tool.annotations.destructiveHint).toBe(false);
+  });
+
+  it('tool names are unique', () => {
+    expect(new Set(ALL_TOOLS.map((t) => t.name)).size).toBe(ALL_TOOLS.length);
+  });
+});
+
+describe('tools/list through an MCP client', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack.close());
+
+  it('shows every tool with all four annotations and an object outputSchema', async () => {
+    const { tools } = await stack.client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(ALL_TOOLS.map((t) => t.name).sort());
+    for (const t of tools) {
+      for (const h of HINTS) expect(typeof t.annotations?.[h], `${t.name}.${h}`).toBe('boolean');
+      expect(t.outputSchema?.type).toBe('object');
+      expect(t.title).toBeTruthy();
+    }
+  });
+
+  it('matches the committed snapshot (UPDATE_SNAPSHOTS=1 rewrites it)', async () => {
+    const { tools } = await stack.client.listTools();
+    const current = JSON.stringify(tools, null, 2) + '\n';
+    if (process.env.UPDATE_SNAPSHOTS === '1' || !existsSync(SNAPSHOT)) {
+      if (process.env.CI) throw new Error('tools/list snapshot missing in CI: run UPDATE_SNAPSHOTS=1 npm test and commit it');
+      writeFileSync(SNAPSHOT, current);
+    }
+    expect(current).toBe(readFileSync(SNAPSHOT, 'utf8'));
+  });
+});

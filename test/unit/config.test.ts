@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseCliArgs } from '../../src/config.js';
+
+const base = { SALES_ACCESS_STATE_DIR: '/tmp/sam-config-test' };
+const load = (argv: string[], env: Record<string, string> = {}) => loadConfig(parseCliArgs(argv), { ...base, ...env });
+
+describe('config', () => {
+  it('defaults: stdio, loopback, port 3333, auto confirmation, documented Outreach URLs and limit', () => {
+    const c = load([]);
+    expect(c).toMatchObject({ transport: 'stdio', host: '127.0.0.1', port: 3333, confirm: 'auto', readOnly: false, sandbox: false });
+    expect(c.outreach).toMatchObject({ baseUrl: 'https://api.outreach.io/api/v2', tokenUrl: 'https://api.outreach.io/oauth/token', rateLimitPerHour: 10_000, auth: undefined });
+    expect(c.auditLogPath).toBe('/tmp/sam-config-test/audit.log');
+  });
+
+  it('picks the Outreach auth kind from the variables', () => {
+    expect(load([], { OUTREACH_ACCESS_TOKEN: 'tok' }).outreach.auth).toEqual({ kind: 'bearer', accessToken: 'tok' });
+    expect(load([], { OUTREACH_CLIENT_ID: 'id', OUTREACH_CLIENT_SECRET: 's', OUTREACH_REFRESH_TOKEN: 'r' }).outreach.auth).toMatchObject({ kind: 'oauth_refresh', refreshToken: 'r' });
+    expect(load([], { OUTREACH_CLIENT_ID: 'id', OUTREACH_CLIENT_SECRET: 's', OUTREACH_GRANT_TYPE: 'client_credentials' }).outreach.auth).toMatchObject({ kind: 'oauth_client_credentials' });
+  });
+
+  it.each([
+    [{ OUTREACH_CLIENT_SECRET: 'supersecretvalue' }, /OUTREACH_CLIENT_ID is required/],
+    [{ OUTREACH_CLIENT_ID: 'id' }, /OUTREACH_CLIENT_SECRET is required/],
+    [{ OUTREACH_BASE_URL: 'ftp://x' }, /OUTREACH_BASE_URL must be an http\(s\) URL/],
+    [{ APOLLO_SCIM_URL: 'http://scim.apollo.example/v2', APOLLO_SCIM_TOKEN: 'supersecretvalue' }, /APOLLO_SCIM_URL must use https:\/\//],
+    [{ OUTREACH_BASE_URL: 'https://user:supersecretvalue@x' }, /must not carry credentials/],
+    [{ OUTREACH_RATE_LIMIT_PER_HOUR: '-5' }, /OUTREACH_RATE_LIMIT_PER_HOUR must be a positive integer/],
+    [{ OUTREACH_ACCESS_TOKEN: 'a supersecretvalue' }, /OUTREACH_ACCESS_TOKEN contains whitespace/],
+    [{ SALES_ACCESS_CONFIRM: 'yolo' }, /SALES_ACCESS_CONFIRM must be one of elicit, token/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    [{ SALES_ACCESS_HTTP_TOKEN: 'supersecretvalue' }, /at least 32 characters/],
+    [{ SALES_ACCESS_ALLOWED_ORIGINS: 'https://ok.example/path' }, /not an origin/],
+  ])('%j fails naming the variable and never the secret', (env, message) => {
+    let err: unknown;
+    try {
+      load([], env as Record<string, string>);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(message);
+    expect((err as Error).message).not.toContain('supersecretvalue');
+  });
+
+  it('SCIM connections: documented default URLs, tenant URLs required where there is none', () => {
+    const c = load([], { OUTREACH_SCIM_TOKEN: 'o', SALESLOFT_SCIM_TOKEN: 's', APOLLO_SCIM_URL: 'https://app.apollo.example/scim/v2', APOLLO_SCIM_TOKEN: 'a' });
+    expect(c.scim.outreach).toEqual({ url: 'https://api.outreach.io/scim/v2', token: 'o' });
+    expect(c.scim.salesloft?.url).toBe('https://api.salesloft.com/scim/v2');
+    expect(c.scim.apollo?.url).toBe('https://app.apollo.example/scim/v2');
+    expect(c.scim.zoominfo).toBeUndefined();
+    expect(() => load([], { ZOOMINFO_SCIM_TOKEN: 'supersecretvalue' })).toThrow(/ZOOMINFO_SCIM_URL is required with ZOOMINFO_SCIM_TOKEN/);
+  });
+
+  it('flags: bad port, unknown vendor, unknown flag, auth command shape', () => {
+    expect(() => load(['--port', 'abc'])).toThrow(/--port/);
+    expect(() => load(['--vendors', 'outreach,hubspot'])).toThrow(/unknown vendor "hubspot". Known vendors: outreach, salesloft, apollo, zoominfo/);
+    expect(() => parseCliArgs(['--frobnicate'])).toThrow(ConfigError);
+    expect(() => parseCliArgs(['auth'])).toThrow(/auth <vendor>/);
+    expect(parseCliArgs(['auth', 'outreach'])).toMatchObject({ command: 'auth', authVendor: 'outreach' });
+  });
+
+  it('non-loopback HTTP needs a token; loopback does not', () => {
+    expect(() => load(['--http', '--host', '0.0.0.0'])).toThrow(/Refusing to serve HTTP on non-loopback host 0.0.0.0/);
+    expect(load(['--http', '--host', '0.0.0.0'], { SALES_ACCESS_HTTP_TOKEN: 'x'.repeat(32) }).host).toBe('0.0.0.0');
+    expect(load(['--http', '--host', '::1']).transport).toBe('http');
+  });
+
+  it('--sandbox keeps its state apart from real state by default', () => {
+    const c = loadConfig(parseCliArgs(['--sandbox']), { XDG_STATE_HOME: '/tmp/xdg' });
+    expect(c.stateDir).toBe('/tmp/xdg/sales-access-mcp/sandbox');
+  });
+});

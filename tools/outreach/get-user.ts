@@ -1,0 +1,19 @@
+import { defineTool } from '../types.js';
+import { OutreachAccountSchema, requireOutreach, userRef, userRefShape } from './shared.js';
+
+export default defineTool({
+  name: 'outreach_get_user',
+  vendor: 'outreach',
+  title: 'Get an Outreach user',
+  description:
+    'Reads one Outreach user by id or by email (matched case-insensitively) and returns the canonical account with locked, active, role, profile and admin flag. ' +
+    'Use it to check a user\'s state before or after a change. When several users share an email up to letter case, the error lists them: call again with the id.',
+  inputSchema: { ...userRefShape },
+  outputSchema: { user: OutreachAccountSchema.describe('The user as Outreach reports it now') },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async handler(args, ctx) {
+    const client = requireOutreach(ctx);
+    const { account } = await client.resolveAccount(userRef(args), ctx.signal);
+    return { user: account };
+  },
+});

@@ -1,0 +1,69 @@
+import * as z from 'zod';
+import { ToolInputError } from '../../src/http/errors.js';
+import type { UserAttributesInput } from '../../src/vendors/outreach/client.js';
+import { auditedWrite } from '../audited-write.js';
+import { defineTool } from '../types.js';
+import { AUDIT_ARGS, confirmShape, requireOutreach, userRef, userRefShape, writeOutputShape } from './shared.js';
+
+export default defineTool({
+  name: 'outreach_update_user',
+  vendor: 'outreach',
+  title: 'Update an Outreach user',
+  description:
+    'Changes an Outreach user\'s name, title, role or profile (partial update: only the fields given change). The login email cannot be changed through the API (published spec: "Cannot be updated via the API"); change it in Outreach\'s admin UI. Role and profile are given by name or id and resolved against the org\'s live lists; an unknown name returns the valid ones. ' +
+    'Addressed by id or email (acts only when exactly one user matches). When nothing differs, returns changed: false without a write. The human must approve the change, since it overwrites values. ' +
+    'To lock or unlock, use outreach_lock_user / outreach_unlock_user.',
+  inputSchema: {
+    ...userRefShape,
+    first_name: z.string().min(1).max(100).optional().describe('New first name, e.g. "Jane"'),
+    last_name: z.string().min(1).max(100).optional().describe('New last name, e.g. "Doe"'),
+    title: z.string().max(200).optional().describe('New job title, e.g. "Account Executive"'),
+    role: z.string().min(1).optional().describe('Role name or id, e.g. "Sales Rep" (see outreach_list_roles)'),
+    profile: z.string().min(1).optional().describe('Profile name or id, e.g. "Sales Rep" (see outreach_list_profiles)'),
+    ...confirmShape,
+  },
+  outputSchema: writeOutputShape,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  async handler(args, ctx) {
+    const client = requireOutreach(ctx);
+    const { user, account: before } = await client.resolveAccount(userRef(args), ctx.signal);
+    const roleId = args.role === undefined ? undefined : await client.resolveNamed('role', args.role, ctx.signal);
+    const profileId = args.profile === undefined ? undefined : await client.resolveNamed('profile', args.profile, ctx.signal);
+
+    const a = user.attributes;
+    const attrs: UserAttributesInput = {};
+    if (args.first_name !== undefined && args.first_name !== a.firstName) attrs.firstName = args.first_name;
+    if (args.last_name !== undefined && args.last_name !== a.lastName) attrs.lastName = args.last_name;
+    if (args.title !== undefined && args.title !== a.title) attrs.title = args.title;
+    const rel: { roleId?: string; profileId?: string } = {};
+    if (roleId !== undefined && roleId !== user.relationships?.role?.data?.id) rel.roleId = roleId;
+    if (profileId !== undefined && profileId !== user.relationships?.profile?.data?.id) rel.profileId = profileId;
+
+    const asked = ['first_name', 'last_name', 'title', 'role', 'profile'].filter((k) => (args as Record<string, unknown>)[k] !== undefined);
+    if (asked.length === 0) throw new ToolInputError('Nothing to update: give at least one of first_name, last_name, title, role, profile.');
+    const changes = [...Object.entries(attrs).map(([k, v]) => `${k} → ${String(v)}`), ...(rel.roleId ? [`role → ${args.role}`] : []), ...(rel.profileId ? [`profile → ${args.profile}`] : [])];
+    if (changes.length === 0) return { changed: false, before, after: before, confirmation: 'none', audit_op_id: null, caveats: [] };
+
+    const label = `${before.email ?? '(no email)'} (id ${before.id})`;
+    const { method } = await ctx.confirm({
+      tool: 'outreach_update_user',
+      summary: `Update Outreach user ${label}: ${changes.join(', ')}`,
+      targets: [{ vendor: 'outreach', id: before.id, email: before.email, action: `update ${changes.join(', ')}` }],
+      notes: rel.profileId ? ['A new profile changes what the user may do in Outreach immediately.'] : [],
+      tokenMatches: [before.id, ...(before.email ? [before.email] : [])],
+      confirmArg: args.confirm,
+    });
+    const { value: after, opId } = await auditedWrite(
+      ctx,
+      { tool: 'outreach_update_user', vendor: 'outreach', target: { id: before.id, email: before.email }, args, allow: AUDIT_ARGS, confirmation: method, before },
+      async (audit) => {
+        const { requestId } = await client.updateUser(before.id, attrs, rel, ctx.signal);
+        audit.vendor_request_id = requestId;
+        const [after] = await client.toAccounts([await client.getUser(before.id, ctx.signal)], ctx.signal);
+        audit.after = after;
+        return after;
+      },
+    );
+    return { changed: true, before, after, confirmation: method, audit_op_id: opId, caveats: [] };
+  },
+});

@@ -1,0 +1,44 @@
+import * as z from 'zod';
+import { ToolInputError } from '../../src/http/errors.js';
+import { SalesloftAccountSchema } from '../../src/vendors/salesloft/map.js';
+import type { SalesloftClient } from '../../src/vendors/salesloft/client.js';
+import type { ToolContext } from '../types.js';
+import { confirmTokenShape, integerUserRef } from '../user-ref.js';
+
+export { SalesloftAccountSchema };
+
+/** How a tool names one SalesLoft user: exactly one of id or email. */
+export const { shape: userRefShape, ref: userRef } = integerUserRef({
+  vendor: 'SalesLoft',
+  maxDigits: 18,
+  exampleId: '12345',
+  emailScope: ', deactivated users included',
+});
+
+export const confirmShape = confirmTokenShape('the target user\'s exact email or id (e.g. "jane.doe@acme.example")');
+
+export function requireSalesloft(ctx: ToolContext): SalesloftClient {
+  const c = ctx.deps.salesloft;
+  if (!c) throw new ToolInputError('SalesLoft is not configured on this server (set SALESLOFT_API_KEY, or SALESLOFT_CLIENT_ID, SALESLOFT_CLIENT_SECRET and SALESLOFT_REFRESH_TOKEN); see list_connections for what is.');
+  return c;
+}
+
+/** What a SalesLoft tool result reports about its cost against the team's shared budget. */
+export const costShape = {
+  requests: z.number().int().describe('SalesLoft requests this call made, e.g. 3'),
+  cost: z
+    .number()
+    .int()
+    .describe('SalesLoft rate-limit cost this call spent (x-ratelimit-endpoint-cost; the team shares 600 per minute with its other integrations), e.g. 3'),
+};
+
+/** The fields a SalesLoft write records in the audit log (never a secret). */
+export const AUDIT_ARGS = ['id', 'email'];
+
+export const DEACTIVATE_CAVEATS = [
+  'Cadences and tasks owned by the user are NOT reassigned by deactivation: reassign them in SalesLoft (UI or API) separately.',
+  'Deactivation revokes login; the user record stays (listings with deactivated users show it) and is not deleted.',
+];
+
+export const SCIM_CAVEAT =
+  'The identity provider may reactivate the user on its next SCIM sync if it still assigns them to SalesLoft: unassign them there too.';

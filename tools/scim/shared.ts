@@ -1,0 +1,161 @@
+import * as z from 'zod';
+import { CAPABILITIES } from '../../src/domain/capabilities.js';
+import { VENDOR_NAMES, VENDORS, type Vendor } from '../../src/domain/account.js';
+import { ToolInputError } from '../../src/http/errors.js';
+import type { ScimClient } from '../../src/vendors/scim/client.js';
+import { scimEnvNames } from '../../src/vendors/scim/connect.js';
+import { ScimAccountSchema, ScimGroupSchema, scimToAccount, type ScimAccount } from '../../src/vendors/scim/map.js';
+import type { ScimUser } from '../../src/vendors/scim/wire.js';
+import type { AuditContext } from '../../src/audit/audit-log.js';
+import { auditedWrite } from '../audited-write.js';
+import type { ToolContext } from '../types.js';
+
+export { ScimAccountSchema, ScimGroupSchema, scimToAccount, VENDOR_NAMES };
+
+/** Default SCIM base URLs published by the vendors; Apollo's and ZoomInfo's are per tenant. */
+const DEFAULT_URL: Partial<Record<Vendor, string>> = {
+  outreach: 'https://api.outreach.io/scim/v2',
+  salesloft: 'https://api.salesloft.com/scim/v2',
+};
+
+export const connectionShape = {
+  connection: z
+    .enum(VENDORS)
+    .describe('Which SCIM connection to use: outreach, salesloft, apollo or zoominfo, e.g. "salesloft" (list_connections shows which are configured)'),
+};
+
+/** The SCIM client of `connection`, or an error naming the variables to set. */
+export function requireScim(ctx: ToolContext, connection: Vendor): ScimClient {
+  const client = ctx.deps.scim?.[connection];
+  if (client) return client;
+  const env = scimEnvNames(connection);
+  const url = DEFAULT_URL[connection] ? `${env.url} (default ${DEFAULT_URL[connection]})` : `${env.url} (the tenant URL shown in the vendor's SSO/SCIM settings)`;
+  throw new ToolInputError(
+    `The ${VENDOR_NAMES[connection]} SCIM connection is not configured on this server: set ${env.token} and ${url}, then restart it. list_connections shows what is configured.`,
+  );
+}
+
+/** How a tool names one SCIM user: exactly one of id or user_name. */
+export const userRefShape = {
+  id: z
+    .string()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe('SCIM user id as the server returns it, e.g. "2819c223-7f76-453a-919d-413861904646". Give id or user_name, not both.'),
+  user_name: z
+    .string()
+    .min(1)
+    .max(512)
+    .optional()
+    .describe('SCIM userName (usually the login email), matched case-insensitively, e.g. "jane.doe@acme.example". Acts only when exactly one user matches.'),
+};
+
+export function userRef(args: { id?: string; user_name?: string }): { id?: string; userName?: string } {
+  if ((args.id === undefined) === (args.user_name === undefined)) {
+    throw new ToolInputError('Give exactly one of `id` (the SCIM user id) or `user_name` (e.g. "jane.doe@acme.example").');
+  }
+  return args.id !== undefined ? { id: args.id } : { userName: args.user_name };
+}
+
+export const confirmShape = {
+  confirm: z
+    .string()
+    .optional()
+    .describe(
+      'Only when the server runs with SALES_ACCESS_CONFIRM=token: the target\'s exact id or userName, after the user approved this change, e.g. "jane.doe@acme.example". Ignored in the other modes (auto, elicit, browser), where the human approves in the client or on the approval page.',
+    ),
+};
+
+/** Tool arguments a SCIM write records in the audit log (never a secret). */
+export const AUDIT_ARGS = ['connection', 'id', 'user_name', 'email', 'given_name', 'family_name', 'display_name', 'title', 'external_id', 'active', 'group_id', 'add', 'remove'];
+
+/** What deprovisioning through SCIM does to the seat and to owned records, per vendor (domain/capabilities.ts). */
+export const SEAT_NOTES: Record<Vendor, string> = {
+  outreach:
+    'Outreach: SCIM deprovisioning sets active=false (deactivated), unlike a REST lock, which keeps the user and the seat. The notes name only SCIM DELETE or Outreach support as freeing a seat, so check the seat count in Outreach. Sequences, prospects and tasks are not reassigned: reassign them in Outreach.',
+  salesloft:
+    'SalesLoft: deactivation revokes login but does not delete the user, free anything else or reassign cadences and tasks: reassign them in SalesLoft. The REST API hides deactivated users unless include_deactivated=true.',
+  apollo:
+    'Apollo.io: deactivating does NOT reduce the billed seat count: reduce seats in Settings > Plan Overview (not mid-contract on annual plans). Unlink the mailbox and reassign contacts, accounts, sequences, deals and tasks by hand.',
+  zoominfo:
+    'ZoomInfo: verify in ZoomInfo Admin > Users that the user shows as inactive; removing a user from an IdP group alone may not deprovision them unless group push is configured.',
+};
+
+export function caveats(vendor: Vendor): string[] {
+  return CAPABILITIES[vendor].caveats;
+}
+
+export function describeUser(a: ScimAccount): string {
+  return `${a.user_name ?? a.email ?? '(no userName)'} (id ${a.id})`;
+}
+
+export function tokenMatches(a: ScimAccount): string[] {
+  return [a.id, ...(a.user_name ? [a.user_name] : []), ...(a.email && a.email !== a.user_name ? [a.email] : [])];
+}
+
+export function toAccount(client: ScimClient, user: ScimUser): ScimAccount {
+  return scimToAccount(client.vendor, user);
+}
+
+/**
+ * One approved write to a SCIM user: the human approves `action` on `before` (with SALES_ACCESS_CONFIRM=token
+ * by typing its id or userName), then `write` runs between the audit intent and outcome lines.
+ */
+export async function confirmedUserWrite<T>(
+  ctx: ToolContext,
+  w: {
+    tool: string;
+    connection: Vendor;
+    before: ScimAccount;
+    /** What the approval asks about, naming the user. */
+    summary: string;
+    action: string;
+    notes: string[];
+    confirmArg: string | undefined;
+    /** Tool arguments; only AUDIT_ARGS reach the audit log. */
+    args: Record<string, unknown>;
+  },
+  write: (audit: AuditContext) => Promise<T>,
+): Promise<{ value: T; opId: string; confirmation: string }> {
+  const { before } = w;
+  const { method: confirmation } = await ctx.confirm({
+    tool: w.tool,
+    summary: w.summary,
+    targets: [{ vendor: w.connection, id: before.id, email: before.email, action: w.action }],
+    notes: w.notes,
+    tokenMatches: tokenMatches(before),
+    confirmArg: w.confirmArg,
+  });
+  const { value, opId } = await auditedWrite(
+    ctx,
+    { tool: w.tool, vendor: w.connection, target: { id: before.id, email: before.email }, args: w.args, allow: AUDIT_ARGS, confirmation, before },
+    write,
+  );
+  return { value, opId, confirmation };
+}
+
+export const userWriteOutputShape = {
+  connection: z.enum(VENDORS).describe('The SCIM connection used, e.g. "salesloft"'),
+  changed: z.boolean().describe('False when the user already had the requested state (nothing was sent)'),
+  method: z.enum(['patch', 'put', 'none']).describe('How the change was sent: patch (PatchOp), put (whole resource, when the server has no PATCH) or none'),
+  before: ScimAccountSchema.describe('The user as read before the write'),
+  after: ScimAccountSchema.describe('The user as the server reports it after the write (re-read)'),
+  confirmation: z.string().describe('How the write was confirmed: elicit, browser, token, or none (nothing was sent)'),
+  audit_op_id: z.string().nullable().describe('Audit log operation id; null when nothing was written'),
+};
+
+/** Paging inputs shared by the list tools. */
+export const pagingShape = {
+  start_index: z.number().int().min(1).default(1).describe('1-based index of the first result (SCIM startIndex), e.g. 101 for the second page of 100; ignored with all: true'),
+  count: z.number().int().min(1).max(1000).default(100).describe('Results per page, 1 to 1000 (default 100); capped by the server\'s filter.maxResults'),
+  all: z.boolean().default(false).describe('true: fetch every page instead of one (progress is reported per page)'),
+};
+
+/** The start index of the page after one that began at `startIndex` and held `returned` items, or null. */
+export function nextStartIndex(startIndex: number, returned: number, total: number | undefined, count: number): number | null {
+  if (returned === 0) return null;
+  const next = startIndex + returned;
+  if (total !== undefined) return next <= total ? next : null;
+  return returned < count ? null : next;
+}

@@ -1,0 +1,83 @@
+import * as z from 'zod';
+import { ToolInputError } from '../../src/http/errors.js';
+import { changeOps, type UserChanges } from '../../src/vendors/scim/client.js';
+import { defineTool } from '../types.js';
+import {
+  confirmedUserWrite,
+  confirmShape,
+  connectionShape,
+  describeUser,
+  requireScim,
+  toAccount,
+  userRef,
+  userRefShape,
+  userWriteOutputShape,
+  VENDOR_NAMES,
+} from './shared.js';
+
+export default defineTool({
+  name: 'scim_update_user',
+  vendor: null,
+  requires: 'scim',
+  title: 'Update a user through SCIM',
+  description:
+    'Changes a user\'s given name, family name, display name, title or externalId through a SCIM 2.0 connection (outreach, salesloft, apollo or zoominfo), or reactivates a deprovisioned user with active: true. ' +
+    'Only the values that differ are sent, as a SCIM PatchOp (or as a full PUT of the user when the server has no PATCH); when nothing differs, returns changed: false without a write. ' +
+    'Addressed by id or userName (acts only when exactly one user matches). The human must approve the change, since it overwrites values. The userName and email are not changed here (Apollo.io cannot change an email in place at all). ' +
+    'To deactivate a user, use scim_deprovision_user.',
+  inputSchema: {
+    ...connectionShape,
+    ...userRefShape,
+    given_name: z.string().min(1).max(100).optional().describe('New first name, e.g. "Jane"'),
+    family_name: z.string().min(1).max(100).optional().describe('New last name, e.g. "Doe"'),
+    display_name: z.string().min(1).max(200).optional().describe('New display name, e.g. "Jane Doe"'),
+    title: z.string().max(200).optional().describe('New job title, e.g. "Account Executive"'),
+    external_id: z.string().min(1).max(512).optional().describe('New externalId (the identity provider\'s id), e.g. "00u1abcd2EFGH"'),
+    active: z.literal(true).optional().describe('true reactivates a deprovisioned user (active=false → true); to deactivate use scim_deprovision_user'),
+    ...confirmShape,
+  },
+  outputSchema: userWriteOutputShape,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  async handler(args, ctx) {
+    const client = requireScim(ctx, args.connection);
+    const changes: UserChanges = {
+      givenName: args.given_name,
+      familyName: args.family_name,
+      displayName: args.display_name,
+      title: args.title,
+      externalId: args.external_id,
+      active: args.active,
+    };
+    if (Object.values(changes).every((v) => v === undefined)) {
+      throw new ToolInputError('Nothing to update: give at least one of given_name, family_name, display_name, title, external_id, active.');
+    }
+    const user = await client.resolveUser(userRef(args), ctx.signal);
+    const before = toAccount(client, user);
+    const ops = changeOps(user, changes);
+    if (ops.length === 0) {
+      return { connection: args.connection, changed: false, method: 'none' as const, before, after: before, confirmation: 'none', audit_op_id: null };
+    }
+    const what = ops.map((o) => `${o.path} → ${String(o.value)}`).join(', ');
+    const { value, opId, confirmation } = await confirmedUserWrite(
+      ctx,
+      {
+        tool: 'scim_update_user',
+        connection: args.connection,
+        before,
+        summary: `Update ${VENDOR_NAMES[args.connection]} user ${describeUser(before)} through SCIM: ${what}`,
+        action: `update ${what}`,
+        notes: changes.active ? ['Reactivating gives the user access again and may occupy a licensed seat.'] : [],
+        confirmArg: args.confirm,
+        args,
+      },
+      async (audit) => {
+        const r = await client.updateUser(user, changes, ctx.signal);
+        audit.vendor_request_id = r.requestId;
+        const after = toAccount(client, r.after);
+        audit.after = after;
+        return { method: r.method, after };
+      },
+    );
+    return { connection: args.connection, changed: true, method: value.method, before, after: value.after, confirmation, audit_op_id: opId };
+  },
+});

@@ -1,0 +1,58 @@
+import * as z from 'zod';
+import { ToolInputError } from '../src/http/errors.js';
+
+/*
+ * How the REST tools of vendors with integer user ids (Outreach, SalesLoft) name one user: exactly one of
+ * `id` or `email`. The SCIM tools name users by id or userName instead (tools/scim/shared.ts).
+ */
+
+export interface IntegerUserRef {
+  /** The input fields `id` and `email`, described with the vendor's name and id example. */
+  shape: {
+    id: z.ZodOptional<z.ZodString>;
+    email: z.ZodOptional<z.ZodEmail>;
+  };
+  /** The reference the client resolves, or a ToolInputError unless exactly one of id and email was given. */
+  ref(args: { id?: string; email?: string }): { id?: string; email?: string };
+}
+
+export function integerUserRef(o: {
+  vendor: string;
+  /** The longest id the vendor issues, in digits. */
+  maxDigits: number;
+  exampleId: string;
+  /** Said after "matched case-insensitively", e.g. which users the match covers. */
+  emailScope?: string;
+}): IntegerUserRef {
+  return {
+    shape: {
+      id: z
+        .string()
+        .regex(new RegExp(`^[1-9]\\d{0,${o.maxDigits - 1}}$`), `${o.vendor} user ids are positive integers, e.g. "${o.exampleId}"`)
+        .optional()
+        .describe(`${o.vendor} user id (an integer, as a string), e.g. "${o.exampleId}". Give id or email, not both.`),
+      email: z
+        .email()
+        .optional()
+        .describe(`Login email, matched case-insensitively${o.emailScope ?? ''}, e.g. "jane.doe@acme.example". Acts only when exactly one user matches.`),
+    },
+    ref(args) {
+      if ((args.id === undefined) === (args.email === undefined)) {
+        throw new ToolInputError(`Give exactly one of \`id\` (e.g. "${o.exampleId}") or \`email\` (e.g. "jane.doe@acme.example").`);
+      }
+      return args.id !== undefined ? { id: args.id } : { email: args.email };
+    },
+  };
+}
+
+/** The `confirm` input of a write, for SALES_ACCESS_CONFIRM=token; `target` says what the user types. */
+export function confirmTokenShape(target: string) {
+  return {
+    confirm: z
+      .string()
+      .optional()
+      .describe(
+        `Only when the server runs with SALES_ACCESS_CONFIRM=token: ${target}, after the user approved this change. Ignored in the other modes (auto, elicit, browser), where the human approves in the client or on the approval page.`,
+      ),
+  };
+}

@@ -1,0 +1,122 @@
+import * as z from 'zod';
+import { ACCOUNT_STATUSES, VENDORS } from '../../src/domain/account.js';
+import { executeOffboarding } from '../../src/workflows/offboarding.js';
+import type { Plan } from '../../src/workflows/plan-store.js';
+import { defineTool, type ToolContext } from '../types.js';
+
+/** Lines of the confirmation prompt beyond which steps are summarised, so the dialog stays readable. */
+const PROMPT_STEPS = 40;
+
+function confirmPlan(ctx: ToolContext, plan: Plan, confirmArg: string | undefined): Promise<string> {
+  const acting = plan.steps.filter((s) => s.path !== 'none' && s.path !== 'manual');
+  const manual = plan.steps.filter((s) => s.path === 'manual');
+  const targets = acting.slice(0, PROMPT_STEPS).map((s) => ({ vendor: s.vendor, id: s.account.id, email: s.account.email, action: `${s.action}${s.seat_freed === false ? ' (seat still billed)' : ''}` }));
+  const notes = [
+    // A vendor the plan could not look at is not covered: the human must know before approving.
+    ...plan.unchecked.map((u) => `NOT COVERED: ${u.vendor} could not be checked (${u.reason}); offboard there separately.`),
+    ...(acting.length > PROMPT_STEPS ? [`…and ${acting.length - PROMPT_STEPS} more automated steps (see the plan).`] : []),
+    ...(manual.length > 0 ? [`${manual.length} step(s) stay manual (Apollo / ZoomInfo without SCIM); the result lists where to do them.`] : []),
+    ...[...new Set(plan.steps.flatMap((s) => s.follow_ups))].slice(0, 8),
+  ];
+  return ctx
+    .confirm({
+      tool: 'execute_offboarding',
+      summary: `Offboard ${plan.people.length} ${plan.people.length === 1 ? 'person' : 'people'} (${plan.people.slice(0, 3).join(', ')}${plan.people.length > 3 ? ', …' : ''}): ${acting.length} automated step(s) across ${new Set(acting.map((s) => s.vendor)).size} vendor(s), plan ${plan.plan_id}`,
+      targets,
+      notes,
+      tokenMatches: [plan.plan_id],
+      confirmArg,
+    })
+    .then((c) => c.method);
+}
+
+export default defineTool({
+  name: 'execute_offboarding',
+  vendor: null,
+  title: 'Execute an offboarding plan',
+  description:
+    'Carries out a plan from plan_offboarding after a human approves it: the server asks in the client (MCP elicitation) or, for clients that cannot ask, on a local approval page whose link it shows, listing every account, vendor and action (with SALES_ACCESS_CONFIRM=token, `confirm` must equal the plan id). ' +
+    'It re-reads every account first and refuses, changing nothing, if any changed since planning. Each step is idempotent (an account already deactivated is changed: false), vendors run in parallel within their rate limits, ' +
+    'every step is written to the audit log with the plan id, and the result gives per-step outcomes with seat_freed. On partial failure it says what succeeded and what to retry (a new plan covers only what is left). ' +
+    'A plan runs once: executing it again returns the stored result without calling any vendor. LOCKS AND DEACTIVATES ACCOUNTS.',
+  inputSchema: {
+    plan_id: z.string().min(1).max(64).describe('The plan_id returned by plan_offboarding, e.g. "mJ0c0b8vQ2aKc1x9Zr4u1A"'),
+    confirm: z
+      .string()
+      .optional()
+      .describe('Only when the server runs with SALES_ACCESS_CONFIRM=token: the plan id again, after the user approved the plan. Ignored in the other modes (auto, elicit, browser), where the human approves in the client or on the approval page.'),
+  },
+  outputSchema: {
+    plan_id: z.string().describe('The plan executed'),
+    replayed: z.boolean().describe('True when the plan had already run and this is its stored result (no vendor was called)'),
+    executed_at: z.string().describe('When the plan ran'),
+    confirmation: z.string().describe('How the human approved: elicit or token'),
+    summary: z
+      .object({
+        done: z.number().int().describe('Steps that changed an account'),
+        unchanged: z.number().int().describe('Accounts already in the target state'),
+        failed: z.number().int().describe('Steps that failed (nothing applied)'),
+        ambiguous: z.number().int().describe('Steps whose outcome is unknown (the vendor may have applied them)'),
+        manual: z.number().int().describe('Steps an admin must do by hand'),
+      })
+      .describe('Counts of step outcomes'),
+    steps: z
+      .array(
+        z.object({
+          step_id: z.string().describe('Step id, e.g. "s3"'),
+          vendor: z.enum(VENDORS).describe('Vendor'),
+          person: z.string().describe('Person offboarded'),
+          account_id: z.string().describe('Vendor account id'),
+          email: z.string().nullable().describe('Account email'),
+          path: z.string().describe('rest_lock, rest_deactivate, scim_deprovision, manual or none'),
+          outcome: z.enum(['done', 'unchanged', 'failed', 'ambiguous', 'manual']).describe('What happened'),
+          changed: z.boolean().describe('True when this step changed the account'),
+          seat_freed: z.boolean().nullable().describe('Whether the seat is freed (false: still billed; null: unknown)'),
+          status_after: z.enum(ACCOUNT_STATUSES).nullable().describe('Status after the step, when known'),
+          audit_op_id: z.string().nullable().describe('Audit log operation id'),
+          error: z.string().nullable().describe('What went wrong, for failed or ambiguous steps'),
+        }),
+      )
+      .describe('Per-step results'),
+    manual_steps: z.array(z.string()).describe('Where to do each manual step'),
+    follow_ups: z.array(z.string()).describe('Manual follow-ups from the vendor notes (reassign, unlink, reduce seats)'),
+    retry_advice: z.string().nullable().describe('What to retry after a partial failure or for vendors the plan could not check; null when nothing is left'),
+    unchecked: z
+      .array(z.object({ vendor: z.enum(VENDORS).describe('Vendor'), reason: z.string().describe('Why it could not be checked') }))
+      .describe('Vendors the plan could not check: NOT offboarded by this run'),
+    returned: z.number().int().describe('Steps in `steps`'),
+    truncated: z.boolean().describe('True when `steps` was cut to fit; the complete result is at full_result_uri'),
+    full_result_uri: z.string().nullable().describe('Resource URI of the complete result when truncated'),
+  },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  pagedField: 'steps',
+  async handler(args, ctx) {
+    const { plan, result, replayed } = await executeOffboarding(
+      {
+        deps: ctx.deps,
+        store: ctx.deps.plans,
+        actor: ctx.actor,
+        confirm: (p) => confirmPlan(ctx, p, args.confirm),
+        confirmationDetail: () => ctx.confirmationDetail(),
+        progress: ctx.progress,
+        signal: ctx.signal,
+      },
+      args.plan_id.trim(),
+    );
+    return {
+      plan_id: result.plan_id,
+      replayed,
+      executed_at: result.executed_at,
+      confirmation: result.confirmation,
+      summary: result.summary,
+      steps: result.steps,
+      manual_steps: [...new Set(plan.steps.filter((s) => s.path === 'manual').map((s) => `${s.vendor} ${s.account.email ?? s.person}: ${s.manual_instructions ?? 'by hand'}`))],
+      follow_ups: [...new Set(plan.steps.flatMap((s) => s.follow_ups))],
+      retry_advice: result.retry_advice,
+      unchecked: plan.unchecked,
+      returned: result.steps.length,
+      truncated: false,
+      full_result_uri: null,
+    };
+  },
+});

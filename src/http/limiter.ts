@@ -72,9 +72,19 @@ interface WindowState {
   start: number;
   /** Weight of log entries from `start` to the end. */
   sum: number;
-  /** Entries admitted before this time are forgotten: the vendor said the window reset then. */
+  /**
+   * The vendor said the window reset at this time: entries admitted before it whose response also came
+   * back before it are forgotten. One still in flight at the reset may have been counted after it, in
+   * the new window, so it stays until it ages out.
+   */
   floorT: number;
   learned: Learned | undefined;
+}
+
+interface LogEntry {
+  t: number;
+  w: number;
+  settledAt?: number;
 }
 
 interface Waiter {
@@ -109,7 +119,9 @@ export class RateLimiter {
   private readonly reserve: number;
   private readonly windows: WindowState[];
   private readonly bottleneck: Bottleneck;
-  private log: { t: number; w: number }[] = [];
+  /** Admitted requests in order: when they left (t), their weight, and when their response was observed. */
+  private log: LogEntry[] = [];
+  private readonly entries = new WeakMap<Ticket, LogEntry>();
   private total = 0;
   private holdUntilMs = 0;
   private last429: number | undefined;
@@ -205,9 +217,11 @@ export class RateLimiter {
    * request that got this response; without it the report is taken as covering everything admitted.
    */
   observe(headers: Record<string, string>, ticket?: Ticket): void {
+    const now = this.clock.now();
+    const entry = ticket && this.entries.get(ticket);
+    if (entry && entry.settledAt === undefined) entry.settledAt = now;
     const spec = this.policy.headers;
     if (!spec) return;
-    const now = this.clock.now();
     for (const [name, info] of Object.entries(spec.parse(headers, now))) {
       this.learn(name, info, ticket?.mark ?? this.total);
     }
@@ -308,7 +322,9 @@ export class RateLimiter {
     }
     while (w.start < this.log.length) {
       const e = this.log[w.start]!;
-      if (e.t > now - w.intervalMs && e.t >= w.floorT) break;
+      const aged = e.t <= now - w.intervalMs;
+      const countedBeforeReset = e.t < w.floorT && e.settledAt !== undefined && e.settledAt <= w.floorT;
+      if (!aged && !countedBeforeReset) break;
       w.sum -= e.w;
       w.start++;
     }
@@ -355,11 +371,14 @@ export class RateLimiter {
   }
 
   private admit(weight: number, now: number): Ticket {
-    this.log.push({ t: now, w: weight });
+    const entry: LogEntry = { t: now, w: weight };
+    this.log.push(entry);
     this.total += weight;
     for (const w of this.windows) w.sum += weight;
     this.compact();
-    return { weight, admittedAt: now, mark: this.total };
+    const ticket: Ticket = { weight, admittedAt: now, mark: this.total };
+    this.entries.set(ticket, entry);
+    return ticket;
   }
 
   /** Keeps the log from growing without bound once every window has moved past its head. */

@@ -396,9 +396,8 @@ describe('exceptions', () => {
     expect(m.match('x@y.example')).toBeNull();
     expect(globMatch('a?c', 'abc')).toBe(true);
     expect(globMatch('a?c', 'ac')).toBe(false);
-    const t0 = Date.now();
-    expect(globMatch('*a*a*a*a*a*a*a*a*a*a*b', 'a'.repeat(300))).toBe(false);
-    expect(Date.now() - t0).toBeLessThan(1000);
+    // A backtracking matcher would take exponential time here and never finish within the test timeout.
+    expect(globMatch('*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b', 'a'.repeat(5_000))).toBe(false);
     expect(() => compileExceptions(Array.from({ length: 1001 }, () => 'x'))).toThrow(/at most 1000/);
   });
 });

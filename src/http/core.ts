@@ -218,6 +218,10 @@ export class HttpCore {
     // Auth last, so a stray extra header cannot replace the credential.
     for (const [k, v] of Object.entries(authHeaders)) headers[k.toLowerCase()] = v;
 
+    // undici hands a keep-alive socket back one event-loop turn after its response completed
+    // (client-h1.js: setImmediate(client[kResume])). Yielding that turn lets a back-to-back request (the
+    // next page) reuse the socket instead of opening, and against a vendor TLS-handshaking, a new one.
+    await new Promise((resolve) => setImmediate(resolve));
     const t0 = performance.now();
     const ms = () => Math.round(performance.now() - t0);
     try {

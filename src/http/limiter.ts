@@ -1,4 +1,3 @@
-import Bottleneck from 'bottleneck';
 import type { Clock } from '../clock.js';
 import type { RateLimitPolicy } from './types.js';
 
@@ -7,7 +6,9 @@ import type { RateLimitPolicy } from './types.js';
  *
  * Window accounting is done here rather than with Bottleneck reservoirs because reservoirs refresh on
  * real timers, cannot express several windows at once, and cannot be told "the vendor says 12 left until
- * 09:15". Bottleneck only bounds concurrency (maxConcurrent). Every wait goes through the injected Clock,
+ * 09:15". Concurrency (maxConcurrent) is bounded by the same FIFO queue rather than by Bottleneck, which
+ * started every job through a timer clamped to 1 ms: 1.4 ms added to every vendor request at p50
+ * (`npm run -s bench -- tool_call_latency`, layer http_core). Every wait goes through the injected Clock,
  * so a ManualClock test can show the (limit+1)th request parked until the window rolls over.
  *
  * Each window is a sliding log of admitted weights: a request is admitted when, for every window, the
@@ -89,25 +90,11 @@ interface LogEntry {
 
 interface Waiter {
   weight: number;
+  /** Needs a concurrency slot (schedule) as well as window room. */
+  slot: boolean;
   deadlineAt: number | undefined;
   resolve: (t: Ticket) => void;
   reject: (e: unknown) => void;
-}
-
-/**
- * Bottleneck's in-process datastore yields with setTimeout(0) between the steps of every job, to behave
- * like its Redis datastore; Node clamps each timer to at least 1 ms, which added about 4.7 ms to every
- * vendor request (npm run bench, tool_call_latency). A resolved promise keeps each step asynchronous and in
- * the same order without the clamp. What remains (about 1.4 ms) is Bottleneck starting every job through
- * setTimeout(minTime), also clamped to 1 ms. The hook is private, so bottleneck is pinned to 2.19.5 in
- * package.json and this fails loudly rather than run silently slow if the hook moves.
- */
-function fastLocalYield(limiter: Bottleneck): void {
-  const store = (limiter as unknown as { _store?: { yieldLoop?: unknown } })._store;
-  if (typeof store?.yieldLoop !== 'function') {
-    throw new Error('bottleneck internals changed (LocalDatastore.yieldLoop not found); see src/http/limiter.ts');
-  }
-  store.yieldLoop = () => Promise.resolve();
 }
 
 export class RateLimiter {
@@ -118,7 +105,9 @@ export class RateLimiter {
   private readonly clock: Clock;
   private readonly reserve: number;
   private readonly windows: WindowState[];
-  private readonly bottleneck: Bottleneck;
+  private readonly maxConcurrent: number;
+  /** Requests admitted through schedule() whose fn has not settled yet. */
+  private running = 0;
   /** Admitted requests in order: when they left (t), their weight, and when their response was observed. */
   private log: LogEntry[] = [];
   private readonly entries = new WeakMap<Ticket, LogEntry>();
@@ -146,44 +135,36 @@ export class RateLimiter {
       floorT: -Infinity,
       learned: undefined,
     }));
-    this.bottleneck = new Bottleneck({ maxConcurrent: opts.policy.maxConcurrent ?? null });
-    fastLocalYield(this.bottleneck);
+    this.maxConcurrent = opts.policy.maxConcurrent ?? Infinity;
   }
 
   /**
-   * Runs `fn` once a concurrency slot is free and every window has room for `weight`. The window count
-   * is taken inside the slot, just before `fn` runs, so the log records when requests really leave.
+   * Runs `fn` once a concurrency slot is free and every window has room for `weight`. Both are granted
+   * together, just before `fn` runs, so the log records when requests really leave. An abort while
+   * queued drops the request; once fn runs, the abort is fn's to report (it alone knows whether a write
+   * may have been sent).
    */
   async schedule<T>(fn: (ticket: Ticket) => Promise<T>, opts: ScheduleOptions = {}): Promise<T> {
-    const { signal } = opts;
-    signal?.throwIfAborted();
-    let running = false;
-    const job = this.bottleneck.schedule(async () => {
-      signal?.throwIfAborted();
-      const ticket = await this.acquire(opts);
-      running = true;
-      return fn(ticket);
-    });
-    if (!signal) return job;
-    // Bottleneck cannot drop a queued job; the job itself bails out when it starts after an abort.
-    job.catch(() => {});
-    let onAbort: () => void = () => {};
-    const aborted = new Promise<never>((_, reject) => {
-      // Once fn runs, the abort is fn's to report: it alone knows whether a write may have been sent.
-      onAbort = () => {
-        if (!running) reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    const ticket = await this.enqueue(opts, true);
     try {
-      return await Promise.race([job, aborted]);
+      return await fn(ticket);
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      this.running -= 1;
+      this.kick();
     }
   }
 
-  /** Waits (FIFO) until every window has room for `weight`, then counts it. */
+  /** Waits (FIFO) until every window has room for `weight`, then counts it. Takes no concurrency slot. */
   acquire(opts: ScheduleOptions = {}): Promise<Ticket> {
+    return this.enqueue(opts, false);
+  }
+
+  /** Requests running through schedule() now (at most maxConcurrent). */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  private enqueue(opts: ScheduleOptions, slot: boolean): Promise<Ticket> {
     const { signal } = opts;
     return new Promise<Ticket>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
@@ -197,6 +178,7 @@ export class RateLimiter {
       const waiter: Waiter = {
         weight: Math.max(0, opts.weight ?? 1),
         deadlineAt: opts.deadlineAt,
+        slot,
         resolve: (t) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(t);
@@ -411,6 +393,10 @@ export class RateLimiter {
       while (this.queue.length > 0) {
         const now = this.clock.now();
         const head = this.queue[0]!;
+        if (head.slot && this.running >= this.maxConcurrent) {
+          await this.sleepUnlessKicked(Infinity); // the end of a running request kicks the pump
+          continue;
+        }
         const { until, window } = this.blocker(head.weight, now);
         if (until <= now) {
           if (head.deadlineAt !== undefined && now > head.deadlineAt) {
@@ -419,6 +405,7 @@ export class RateLimiter {
             continue;
           }
           this.queue.shift();
+          if (head.slot) this.running += 1;
           head.resolve(this.admit(head.weight, now));
           continue;
         }
@@ -435,11 +422,16 @@ export class RateLimiter {
     }
   }
 
+  /** Sleeps `ms` (Infinity: until kicked) unless something changes first. */
   private async sleepUnlessKicked(ms: number): Promise<void> {
-    const timer = new AbortController();
     const kicked = new Promise<void>((resolve) => {
       this.wakePump = resolve;
     });
+    if (!Number.isFinite(ms)) {
+      await kicked;
+      return;
+    }
+    const timer = new AbortController();
     const slept = this.clock.sleep(ms, timer.signal);
     slept.catch(() => {}); // rejects when cancelled below
     await Promise.race([slept, kicked]);

@@ -9,7 +9,7 @@ import { track } from '../support/timing.js';
 const MIN = 60_000;
 const HOUR = 3_600_000;
 
-/** Lets promise chains and Bottleneck's zero-delay timers run. */
+/** Lets promise chains and zero-delay timers run. */
 const settle = () => new Promise((r) => setTimeout(r, 10));
 
 async function until(cond: () => boolean) {
@@ -316,6 +316,29 @@ describe('RateLimiter holds, deadlines, aborts, concurrency', () => {
     releases.shift()!();
     await until(() => b.done);
     expect(peak).toBe(1);
+  });
+
+  it('frees the slot of a request that failed, and drops a request aborted while it waited for a slot', async () => {
+    const { limiter } = make({ windows: [{ name: 'minute', intervalMs: MIN, limit: 100 }], maxConcurrent: 1 });
+    let release: () => void = () => {};
+    const first = track(limiter.schedule(() => new Promise<void>((r) => (release = r))));
+    const ac = new AbortController();
+    let abortedRan = false;
+    const aborted = track(limiter.schedule(async () => void (abortedRan = true), { signal: ac.signal }));
+    const failing = track(limiter.schedule(async () => Promise.reject(new Error('vendor said no'))));
+    const last = track(limiter.schedule(async () => 'ran'));
+    await settle();
+    expect(limiter.inFlight).toBe(1);
+    ac.abort(new Error('caller gave up'));
+    await settle();
+    expect((aborted.error as Error).message).toBe('caller gave up');
+    release();
+    await until(() => last.done);
+    expect(first.done).toBe(true);
+    expect(abortedRan).toBe(false);
+    expect((failing.error as Error).message).toBe('vendor said no');
+    expect(last.value).toBe('ran');
+    expect(limiter.inFlight).toBe(0);
   });
 });
 

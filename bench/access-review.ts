@@ -11,7 +11,7 @@ import { writeEvidence } from '../src/workflows/report.js';
 import { rosterFromEmails } from '../src/workflows/roster.js';
 import type { VendorInventory } from '../src/workflows/types.js';
 import type { Sandbox } from '../src/sandbox/index.js';
-import { startSandbox, type SandboxOptions } from '../src/sandbox/index.js';
+import type { SandboxOptions } from '../src/sandbox/index.js';
 import { startSimHost } from './sim-client.js';
 import type { SimHostStats } from './sim-host.js';
 import { expectOk, startBenchStack, textOf } from './stack.js';
@@ -27,18 +27,16 @@ const ACCOUNTS = 10_000;
 const APOLLO_PEOPLE = 13_393;
 const ZOOMINFO_SCIM_PEOPLE = 50_340;
 const ROUNDS = 3;
-/** Rounds of the in-process comparison (simulators on the server's thread, as before): one, to keep the run bounded. */
-const IN_PROCESS_ROUNDS = 1;
-/** The in-process comparison is skipped when the child-process part took longer than this (unless BENCH_ACCESS_REVIEW_IN_PROCESS=1). */
-const IN_PROCESS_BUDGET_MS = 85_000;
 /**
- * SCIM page size the simulators advertise (ServiceProviderConfig filter.maxResults, which the SCIM client
- * pages by). Their default is 100, but the SCIM simulator serializes every user of the directory on every
- * list request (O(N) per page, see scim_simulator_page_ms), so at 100 per page the four SCIM listings of
- * 10,000 cost ~15 s of CPU each in this process and the benchmark would measure the simulator (and run for
- * ~10 minutes). 1,000 per page cuts that tenfold; the REST listings keep their vendors' page sizes.
+ * The vendor round trip the production-like part adds to every simulator response (ServeOptions.latencyMs).
+ * Real SaaS list endpoints answer in 100 ms or more; 50 ms is the harder case for the ratio, since there is
+ * less waiting for the four vendors to overlap.
  */
-const SCIM_PAGE = 1_000;
+const LATENCY_MS = 50;
+const PARTS = [
+  { key: 'zero_latency', latencyMs: 0 },
+  { key: `latency_${LATENCY_MS}ms`, latencyMs: LATENCY_MS },
+] as const;
 const HUGE = 1_000_000_000;
 const MB = 1024 * 1024;
 const RESULT_BYTES_AIM = 25_000;
@@ -72,15 +70,14 @@ const SANDBOX_OPTIONS: SandboxOptions = {
   salesloft: { userCount: ACCOUNTS, rateLimit: { cost: HUGE, windowMs: 60_000 } },
   apollo: { userCount: APOLLO_PEOPLE, limits: { minute: HUGE, hour: HUGE, day: HUGE } },
   zoominfoScimUserCount: ZOOMINFO_SCIM_PEOPLE,
-  scimMaxResults: SCIM_PAGE,
 };
 
 /** Where the simulators run for one part of the benchmark. */
 interface SimPlacement {
-  label: 'child_process' | 'in_process';
+  label: string;
   sandbox: Sandbox;
   scim: Record<string, { url: string; token: string }>;
-  /** The simulator process's CPU/RSS (child only; in process they are this process's). */
+  /** The simulator process's CPU and RSS. */
   childStats?: () => Promise<SimHostStats>;
 }
 
@@ -117,7 +114,7 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
     const simCpu = async () => (place.childStats ? (await place.childStats()).cpu_ms : undefined);
     const simDelta = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : b - a);
 
-    // What one SCIM list request costs the simulator at 10,000 users, straight to it (no server involved).
+    // What one SCIM list request costs at 10,000 users, straight to the simulator (no server involved).
     const scimPageMs: Record<string, { count_100: number; count_1000: number }> = {};
     for (const v of VENDORS) {
       const sim = place.scim[v];
@@ -131,7 +128,7 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
       const sample = async (count: number) => median([await once(count), await once(count), await once(count)]);
       scimPageMs[v] = { count_100: await sample(100), count_1000: await sample(1000) };
     }
-    note(`SCIM simulator, one GET /Users at 10,000 users: ${JSON.stringify(scimPageMs)}`);
+    note(`SCIM simulator, one GET /Users at 10,000 users, ms: ${JSON.stringify(scimPageMs)}`);
 
     const out: Round[] = [];
     let lastReview: { text: string; structured: Record<string, unknown>; contentBytes: number; progress: number } | undefined;
@@ -308,98 +305,75 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
 /**
  * Issue 5: an access review of four vendors with 10,000 accounts each, against the slowest single vendor's
  * listing in the same run; peak memory and the size of the tool result. The simulators run in a child
- * process (bench/sim-host.ts), so the vendor listings are network-bound for the server as in production;
- * a shorter comparison with the simulators in this process (the old setup) follows if time allows.
+ * process (bench/sim-host.ts), so the server is network-bound as in production, twice: answering at once
+ * (zero_latency: on two cores the CPU of the simulators and the server bounds the ratio) and after a vendor
+ * round trip of LATENCY_MS (the production-like case, where the four vendors' waiting overlaps).
  */
 export const accessReview4x10k: Benchmark = {
   name: 'access_review_4x10k',
-  description: `access_review of 4 vendors x ${ACCOUNTS.toLocaleString('en-US')} accounts (REST + linked SCIM; ZoomInfo SCIM only), simulators in a child process (${ROUNDS} rounds) then in this process (${IN_PROCESS_ROUNDS} round): each vendor's listing alone, then the whole tool call`,
+  description: `access_review of 4 vendors x ${ACCOUNTS.toLocaleString('en-US')} accounts (REST + linked SCIM; ZoomInfo SCIM only), simulators in a child process answering at once and after ${LATENCY_MS} ms, ${ROUNDS} rounds each: each vendor's listing alone, then the whole tool call`,
   async run(ctx: BenchContext) {
-    const started = performance.now();
     // Everyone employed in the largest pool (generatePeople is prefix-stable, so it covers every simulator's people).
     const roster = generatePeople(Math.max(ACCOUNTS, APOLLO_PEOPLE, ZOOMINFO_SCIM_PEOPLE))
       .filter((p) => p.employment === 'active')
       .map((p) => p.email);
 
-    ctx.note('starting the simulators (10,000 accounts per vendor, rate limits raised) in a child process');
-    const host = await startSimHost(SANDBOX_OPTIONS);
-    let child: Awaited<ReturnType<typeof measure>>;
-    let childHostStats: SimHostStats;
-    let serverMaxRssChildPart: number;
-    try {
-      ctx.note(`sim-host pid ${host.pid} ready in ${host.startupMs} ms; seats ${JSON.stringify(host.counts)}; roster ${roster.length} employed people`);
-      child = await measure(ctx, { label: 'child_process', sandbox: host.sandbox, scim: host.info.scim, childStats: () => host.stats() }, ROUNDS, roster);
-      childHostStats = await host.stats();
-      serverMaxRssChildPart = round3((process.resourceUsage().maxRSS * 1024) / MB);
-    } finally {
-      await host.close();
-    }
-
-    let inProcess: Awaited<ReturnType<typeof measure>> | undefined;
-    let inProcessSkipped: string | undefined;
-    const childPartMs = Math.round(performance.now() - started);
-    const forceInProcess = process.env.BENCH_ACCESS_REVIEW_IN_PROCESS === '1';
-    if (childPartMs > IN_PROCESS_BUDGET_MS && !forceInProcess) {
-      inProcessSkipped = `skipped: the child-process part took ${childPartMs} ms (budget ${IN_PROCESS_BUDGET_MS} ms, to keep the benchmark near 2 minutes); BENCH_ACCESS_REVIEW_IN_PROCESS=1 runs it anyway (~+30 s)`;
-      ctx.note(`in-process comparison ${inProcessSkipped}`);
-    } else {
-      ctx.note('starting the same simulators in this process for the comparison');
-      const sandbox = await startSandbox(SANDBOX_OPTIONS);
+    const parts: Record<string, Awaited<ReturnType<typeof measure>> & { host: { pid: number; startup_ms: number; stats: SimHostStats; counts: Record<string, number> } }> = {};
+    for (const { key, latencyMs } of PARTS) {
+      ctx.note(`${key}: starting the simulators (10,000 accounts per vendor, rate limits raised, ${latencyMs} ms per response) in a child process`);
+      const host = await startSimHost({ ...SANDBOX_OPTIONS, latencyMs });
       try {
-        inProcess = await measure(ctx, { label: 'in_process', sandbox, scim: sandbox.scim }, IN_PROCESS_ROUNDS, roster);
+        ctx.note(`${key}: sim-host pid ${host.pid} ready in ${host.startupMs} ms; seats ${JSON.stringify(host.counts)}; roster ${roster.length} employed people`);
+        const m = await measure(ctx, { label: key, sandbox: host.sandbox, scim: host.info.scim, childStats: () => host.stats() }, ROUNDS, roster);
+        parts[key] = { ...m, host: { pid: host.pid, startup_ms: host.startupMs, stats: await host.stats(), counts: host.counts } };
       } finally {
-        await sandbox.close();
+        await host.close();
       }
     }
 
-    const s = child.lastReview.structured;
-    const summary = child.summary;
+    const zero = parts.zero_latency!;
+    const real = parts[`latency_${LATENCY_MS}ms`]!;
+    const s = real.lastReview.structured;
+    const summary = real.summary;
     return {
       accounts_per_vendor: ACCOUNTS,
-      simulator_seats: host.counts,
-      listed_accounts: Object.fromEntries(child.lastInventories.map((inv) => [inv.vendor, countBySource(inv)])),
+      simulator_seats: real.host.counts,
+      listed_accounts: Object.fromEntries(real.lastInventories.map((inv) => [inv.vendor, countBySource(inv)])),
       people_pools: { outreach: 'userCount 10,000 = seats', salesloft: 'userCount 10,000 = seats', apollo: APOLLO_PEOPLE, zoominfo_scim: ZOOMINFO_SCIM_PEOPLE },
       roster_entries: roster.length,
-      scim_page_size: SCIM_PAGE,
-      scim_page_size_note:
-        'The SCIM simulators advertise maxResults 1,000 (their default is 100): they serialize the whole directory on every list request, so one page costs about the same at any size (scim_simulator_page_ms) and 100 per page would make this benchmark measure the simulator.',
+      page_sizes: 'each vendor\'s own maximum: Outreach 1,000, SalesLoft 100, Apollo 100, SCIM 100 (the simulators\' maxResults)',
       limits:
         'raised so that rate limits do not dominate: Outreach simulator and OUTREACH_RATE_LIMIT_PER_HOUR 1e9/hour; SalesLoft simulator and SALESLOFT_RATE_LIMIT_COST_PER_MINUTE 1e9/minute (reserve 0.2 left at default); ' +
         'Apollo simulator 1e9 per minute/hour/day (the client learns them from the first response); SCIM clients ratePerMinute 1e9 (the SCIM simulators have no limit)',
       setup_note:
-        'Headline numbers (ratio_to_slowest_vendor, review_wall_ms) are with the seven simulators in a child process (bench/sim-host.ts, forked, all traffic on 127.0.0.1): the server and the MCP client run in the benchmark process, so the vendor listings are network-bound for the server as in production. simulators_in_process is the old setup (everything on one thread) for comparison. Two cores: one for the server, one for the simulator process.',
-      ratio_to_slowest_vendor: child.part.ratio_to_slowest_vendor,
+        `The seven simulators run in a child process (bench/sim-host.ts, forked, all traffic on 127.0.0.1); the server and the MCP client run in the benchmark process. Two cores: one for the server, one for the simulators. latency_${LATENCY_MS}ms delays every simulator response by ${LATENCY_MS} ms, as a vendor's round trip would; zero_latency answers at once, so there the ratio measures CPU: the four listings' work is summed on two cores (see each part's cpu.bottleneck).`,
       ratio_aim: RATIO_AIM,
-      review_wall_ms: child.part.review_wall_ms,
-      slowest_vendor: child.part.slowest_vendor,
-      slowest_vendor_ms: child.part.slowest_vendor_ms,
-      bottleneck: child.part.cpu.bottleneck,
+      [`ratio_to_slowest_vendor_latency_${LATENCY_MS}ms`]: real.part.ratio_to_slowest_vendor,
+      ratio_to_slowest_vendor_zero_latency: zero.part.ratio_to_slowest_vendor,
+      [`review_wall_ms_latency_${LATENCY_MS}ms`]: real.part.review_wall_ms,
+      review_wall_ms_zero_latency: zero.part.review_wall_ms,
       breakdown_note:
-        'review_wall_ms is roughly all_four_listings_in_parallel_ms (the four vendors listed at once, no MCP) + findings_and_evidence_ms (reviewAccess, writeEvidence, compactReview on the same inventories) + the MCP call\'s own cost with this roster (roster_only_review_ms: the same tool call with vendors: [] still validates and parses ~45,000 roster emails).',
-      simulators_in_child_process: child.part,
-      simulators_in_process: inProcess?.part ?? inProcessSkipped,
+        "review_wall_ms is roughly all_four_listings_in_parallel_ms (the four vendors listed at once, no MCP) + findings_and_evidence_ms (reviewAccess, writeEvidence, compactReview on the same inventories) + the MCP call's own cost with this roster (roster_only_review_ms: the same tool call with vendors: [] still validates and parses ~45,000 roster emails).",
+      parts: Object.fromEntries(
+        Object.entries(parts).map(([key, p]) => [
+          key,
+          {
+            ...p.part,
+            simulator_process: { pid: p.host.pid, startup_ms: p.host.startup_ms, peak_rss_mb_sampled: p.host.stats.peak_rss_mb_sampled, max_rss_mb: p.host.stats.max_rss_mb, cpu_ms_total: p.host.stats.cpu_ms },
+          },
+        ]),
+      ),
       memory: {
-        server_process: {
-          review_peak_rss_mb_sampled: child.part.memory.server_review_peak_rss_mb_sampled,
-          max_rss_mb_after_child_part: serverMaxRssChildPart,
-          note: 'The benchmark process (MCP server + client, no simulators) during the child-process part; max_rss is the kernel\'s peak for the process so far (earlier benchmarks in the same run included).',
-        },
-        simulator_process: {
-          pid: host.pid,
-          startup_ms: host.startupMs,
-          review_peak_rss_mb_sampled: child.part.memory.simulator_review_peak_rss_mb_sampled,
-          peak_rss_mb_sampled: childHostStats.peak_rss_mb_sampled,
-          max_rss_mb: childHostStats.max_rss_mb,
-          cpu_ms_total: childHostStats.cpu_ms,
-        },
-        ...(inProcess ? { in_process_review_peak_rss_mb_sampled: inProcess.part.memory.server_review_peak_rss_mb_sampled, in_process_note: 'server + client + simulators in one process' } : {}),
+        server_review_peak_rss_mb_sampled: Math.max(zero.part.memory.server_review_peak_rss_mb_sampled, real.part.memory.server_review_peak_rss_mb_sampled),
+        server_max_rss_mb: round3((process.resourceUsage().maxRSS * 1024) / MB),
+        note: "The benchmark process (MCP server + client, no simulators); max_rss is the kernel's peak for the process so far (earlier benchmarks in the same run included).",
       },
-      result_bytes: Buffer.byteLength(child.lastReview.text),
+      result_bytes: Buffer.byteLength(real.lastReview.text),
       result_bytes_aim: RESULT_BYTES_AIM,
-      result_content_json_bytes: child.lastReview.contentBytes,
+      result_content_json_bytes: real.lastReview.contentBytes,
       result_truncated: s.truncated,
-      progress_notifications: child.lastReview.progress,
-      evidence_bytes: child.evidenceBytes,
+      progress_notifications: real.lastReview.progress,
+      evidence_bytes: real.evidenceBytes,
       review_summary: {
         accounts_total: summary.accounts_total,
         findings_total: summary.findings_total,

@@ -11,6 +11,7 @@ import {
   safeEqual,
   sendJson,
   serveLoopback,
+  type ServeOptions,
   type FaultOptions,
 } from './http-util.js';
 import { OAuthServer } from './oauth-server.js';
@@ -66,7 +67,7 @@ export interface WindowLimits {
   day: number;
 }
 
-export interface ApolloSimOptions {
+export interface ApolloSimOptions extends ServeOptions {
   clock?: Clock;
   /** People drawn from generatePeople (default 300); Apollo seats a subset of them (about three quarters). */
   userCount?: number;
@@ -1223,7 +1224,7 @@ export async function startApolloSimulator(opts: ApolloSimOptions = {}): Promise
     };
   };
 
-  const { server, origin } = await serveLoopback(handle);
+  const { server, origin } = await serveLoopback(handle, { latencyMs: opts.latencyMs });
 
   return {
     origin,

@@ -142,13 +142,30 @@ export function listenLoopback(server: Server): Promise<string> {
   });
 }
 
+/** Options every simulator's HTTP server takes. */
+export interface ServeOptions {
+  /**
+   * Wall-clock delay before each request is handled, in ms (default 0). Real vendor APIs answer in tens to
+   * hundreds of ms; a benchmark sets this to model that round trip, so it measures how well the server
+   * overlaps waiting rather than how fast one machine's CPU serialises JSON. Real time, not the injected
+   * clock: it models the network, not the vendor's windows.
+   */
+  latencyMs?: number;
+}
+
 /**
  * Serves `handle` on a free loopback port. A handler that throws after it started answering (or whose error
  * handling throws) loses the connection, as a crashed vendor backend would.
  */
-export async function serveLoopback(handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<{ server: Server; origin: string }> {
+export async function serveLoopback(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  opts: ServeOptions = {},
+): Promise<{ server: Server; origin: string }> {
+  const latencyMs = opts.latencyMs ?? 0;
+  if (!(latencyMs >= 0 && Number.isFinite(latencyMs))) throw new RangeError(`latencyMs must be a finite number >= 0, got ${latencyMs}`);
   const server = createServer((req, res) => {
-    handle(req, res).catch(() => res.destroy());
+    const run = latencyMs > 0 ? new Promise((r) => setTimeout(r, latencyMs)).then(() => handle(req, res)) : handle(req, res);
+    run.catch(() => res.destroy());
   });
   return { server, origin: await listenLoopback(server) };
 }

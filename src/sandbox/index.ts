@@ -39,6 +39,8 @@ export interface SandboxOptions {
   zoominfoScimUserCount?: number;
   /** Every SCIM simulator's page-size cap (ServiceProviderConfig filter.maxResults; default 100). */
   scimMaxResults?: number;
+  /** Every simulator's response latency (see ServeOptions.latencyMs); a per-simulator option wins. */
+  latencyMs?: number;
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
@@ -46,10 +48,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   // (drawn from slightly fewer people), Apollo's and the SCIM simulator's the people their seats are drawn
   // from, SalesLoft's its team's seat count, so SalesLoft is not given the company size and seats its default
   // subset of the 300 people. All use the same seed (42), so the same key is the same person everywhere.
-  const outreach = await startOutreachSimulator({ clock: opts.clock, userCount: opts.userCount, ...opts.outreach });
-  const salesloft = await startSalesloftSimulator({ clock: opts.clock, ...opts.salesloft });
-  const apollo = await startApolloSimulator({ clock: opts.clock, userCount: opts.userCount, ...opts.apollo });
-  const zoominfo = await startZoomInfoSimulator({ clock: opts.clock, ...opts.zoominfo });
+  const outreach = await startOutreachSimulator({ clock: opts.clock, userCount: opts.userCount, latencyMs: opts.latencyMs, ...opts.outreach });
+  const salesloft = await startSalesloftSimulator({ clock: opts.clock, latencyMs: opts.latencyMs, ...opts.salesloft });
+  const apollo = await startApolloSimulator({ clock: opts.clock, userCount: opts.userCount, latencyMs: opts.latencyMs, ...opts.apollo });
+  const zoominfo = await startZoomInfoSimulator({ clock: opts.clock, latencyMs: opts.latencyMs, ...opts.zoominfo });
   // The REST simulators run first; the linked SCIM servers take their seats (and their people) from them, so
   // no userCount is passed to those: it would only size a people pool they do not use.
   const links: Partial<Record<Vendor, ScimLink>> = {
@@ -60,7 +62,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const scimList = await Promise.all(
     VENDORS.map((vendor) => {
       const link = links[vendor];
-      const common = { vendor, clock: opts.clock, maxResults: opts.scimMaxResults };
+      const common = { vendor, clock: opts.clock, maxResults: opts.scimMaxResults, latencyMs: opts.latencyMs };
       return startScimSimulator(link ? { ...common, link } : { ...common, userCount: opts.zoominfoScimUserCount ?? opts.userCount });
     }),
   );

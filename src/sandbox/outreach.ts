@@ -12,6 +12,7 @@ import {
   readJsonBody,
   sendJson,
   serveLoopback,
+  type ServeOptions,
   type FaultOptions,
 } from './http-util.js';
 import { OAuthServer, oauthError, type AccessGrant, type OAuthReply } from './oauth-server.js';
@@ -53,7 +54,7 @@ const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 1000;
 const DAY_MS = 86_400_000;
 
-export interface OutreachSimOptions {
+export interface OutreachSimOptions extends ServeOptions {
   clock?: Clock;
   userCount?: number;
   seed?: number;
@@ -1362,7 +1363,7 @@ export async function startOutreachSimulator(opts: OutreachSimOptions = {}): Pro
     };
   };
 
-  const { server, origin: listening } = await serveLoopback(handle);
+  const { server, origin: listening } = await serveLoopback(handle, { latencyMs: opts.latencyMs });
   origin = listening;
 
   return {

@@ -11,6 +11,7 @@ import {
   readBody,
   sendJson,
   serveLoopback,
+  type ServeOptions,
   type FaultOptions,
 } from './http-util.js';
 import { OAuthServer, oauthError, type AccessGrant, type OAuthReply } from './oauth-server.js';
@@ -77,7 +78,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 export const SALESLOFT_SCOPES = ['read', 'write'] as const;
 
-export interface SalesloftSimOptions {
+export interface SalesloftSimOptions extends ServeOptions {
   clock?: Clock;
   /**
    * Users on the token's team, deactivated ones included (what a complete listing returns). Default: the
@@ -1112,7 +1113,7 @@ export async function startSalesloftSimulator(opts: SalesloftSimOptions = {}): P
     };
   };
 
-  const { server, origin: listening } = await serveLoopback(handle);
+  const { server, origin: listening } = await serveLoopback(handle, { latencyMs: opts.latencyMs });
   origin = listening;
 
   const copy = (u: SimSalesloftUser): SimSalesloftUser => ({ ...u });

@@ -13,6 +13,7 @@ import {
   safeEqual,
   sendJson,
   serveLoopback,
+  type ServeOptions,
   type FaultOptions,
 } from './http-util.js';
 import { PEOPLE_AS_OF, PEOPLE_EMAIL_DOMAIN, generatePeople, type Person } from './people.js';
@@ -359,7 +360,7 @@ export class LinkListeners {
   }
 }
 
-export interface ScimSimOptions {
+export interface ScimSimOptions extends ServeOptions {
   vendor: ScimVendor;
   clock?: Clock;
   seed?: number;
@@ -2066,15 +2067,29 @@ export async function startScimSimulator(opts: ScimSimOptions): Promise<ScimSim>
     }
   };
 
-  const listResponse = (all: Doc[], q: URLSearchParams, ctx: ResourceCtx, filter: FilterNode | undefined) => {
+  /**
+   * A list response over `records`. Without a filter only the requested page is serialized, so a page
+   * costs the same at any directory size; a filter is evaluated on the serialized resources.
+   */
+  const listResponse = <R>(records: R[], toDoc: (r: R) => Doc, q: URLSearchParams, ctx: ResourceCtx, filter: FilterNode | undefined) => {
     // RFC 7644 3.4.2.4: startIndex < 1 means 1; a negative count means 0; count is capped at maxResults.
     const startIndex = Math.max(1, intParam(q, 'startIndex', 1));
     const count = Math.min(maxResults, Math.max(0, intParam(q, 'count', maxResults)));
-    const matched = filter ? all.filter((r) => evalFilter(filter, r)) : all;
-    const page = matched.slice(startIndex - 1, startIndex - 1 + count).map((r) => project(r, ctx, q));
+    const from = startIndex - 1;
+    let total: number;
+    let docs: Doc[];
+    if (filter) {
+      const matched = records.map(toDoc).filter((r) => evalFilter(filter, r));
+      total = matched.length;
+      docs = matched.slice(from, from + count);
+    } else {
+      total = records.length;
+      docs = records.slice(from, from + count).map(toDoc);
+    }
+    const page = docs.map((r) => project(r, ctx, q));
     return {
       schemas: [SCIM_SCHEMA.listResponse],
-      totalResults: matched.length,
+      totalResults: total,
       startIndex,
       itemsPerPage: page.length,
       Resources: page,
@@ -2149,8 +2164,8 @@ export async function startScimSimulator(opts: ScimSimOptions): Promise<ScimSim>
       if (method === 'GET') {
         const filter = parseListFilter(q, userResolver, userCtx);
         const idx = groupsOfIndex();
-        const all = users.filter((u) => !u.deleted).map((u) => serializeUser(hydrate(u), idx));
-        return reply(req, res, 200, listResponse(all, q, userCtx, filter));
+        const live = users.filter((u) => !u.deleted);
+        return reply(req, res, 200, listResponse(live, (u) => serializeUser(hydrate(u), idx), q, userCtx, filter));
       }
       if (method === 'POST') {
         const body = await readScimBody(req);
@@ -2305,7 +2320,7 @@ export async function startScimSimulator(opts: ScimSimOptions): Promise<ScimSim>
     if (id === undefined) {
       if (method === 'GET') {
         const filter = parseListFilter(q, groupResolver, groupCtx);
-        return reply(req, res, 200, listResponse(groups.map(serializeGroup), q, groupCtx, filter));
+        return reply(req, res, 200, listResponse(groups, serializeGroup, q, groupCtx, filter));
       }
       if (method === 'POST') {
         const body = await readScimBody(req);
@@ -2540,7 +2555,7 @@ export async function startScimSimulator(opts: ScimSimOptions): Promise<ScimSim>
     }
   };
 
-  const { server, origin: listening } = await serveLoopback(handle);
+  const { server, origin: listening } = await serveLoopback(handle, { latencyMs: opts.latencyMs });
   origin = listening;
   base = origin + behaviour.basePath;
 

@@ -12,6 +12,7 @@ import {
   safeEqual,
   sendJson,
   serveLoopback,
+  type ServeOptions,
   type FaultOptions,
 } from './http-util.js';
 import { PEOPLE_EMAIL_DOMAIN, generatePeople, type Person } from './people.js';
@@ -54,7 +55,7 @@ const MAX_RPP = 100;
 const DEFAULT_RPP = 25;
 const MAX_ENRICH = 25;
 
-export interface ZoomInfoSimOptions {
+export interface ZoomInfoSimOptions extends ServeOptions {
   clock?: Clock;
   seed?: number;
   /** Default: a random `api-sandbox-<hex>@acme.example`, so limiter keys of two simulators never collide. */
@@ -814,7 +815,7 @@ export async function startZoomInfoSimulator(opts: ZoomInfoSimOptions = {}): Pro
     }
   };
 
-  const { server, origin } = await serveLoopback(handle);
+  const { server, origin } = await serveLoopback(handle, { latencyMs: opts.latencyMs });
 
   return {
     origin,

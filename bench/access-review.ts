@@ -238,10 +238,10 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
     let bottleneck: string;
     if (simBusy === undefined) {
       bottleneck = `one thread does everything (server + client + simulators): review CPU ${reviewServerCpu.toFixed(0)} ms in ${reviewMs.toFixed(0)} ms wall (${Math.round(serverBusy * 100)}% busy), so the four listings cannot overlap and the ratio measures the simulators.`;
+    } else if (serverBusy >= 0.85 && serverBusy >= simBusy) {
+      bottleneck = `SERVER-BOUND: the server process used ${reviewServerCpu.toFixed(0)} ms CPU in the ${reviewMs.toFixed(0)} ms review (${Math.round(serverBusy * 100)}% of its core; the simulators ${Math.round(simBusy * 100)}%): the four listings' parsing and merging add up on one thread, so the review cannot beat ~${round3(reviewServerCpu / vendorMedian[slowest])} x the slowest vendor while the vendors answer at once.`;
     } else if (simBusy >= 0.7 || simulatorFloor! > RATIO_AIM) {
       bottleneck = `SIMULATOR-BOUND: the simulator process used ${reviewSimCpu!.toFixed(0)} ms CPU during the ${reviewMs.toFixed(0)} ms review (${Math.round(simBusy * 100)}% of one core; the server ${Math.round(serverBusy * 100)}%), about the sum of what the four single listings cost it. Its single thread serves all four vendors, so the review cannot beat ~${simulatorFloor} x the slowest vendor (aim ${RATIO_AIM}); only the ratio above that floor is the server's.`;
-    } else if (serverBusy >= 0.85) {
-      bottleneck = `SERVER-BOUND: the server process used ${reviewServerCpu.toFixed(0)} ms CPU in ${reviewMs.toFixed(0)} ms (${Math.round(serverBusy * 100)}%); the simulators ${Math.round(simBusy * 100)}%.`;
     } else {
       bottleneck = `neither process CPU-bound during the review (server ${Math.round(serverBusy * 100)}%, simulators ${Math.round(simBusy * 100)}% of one core): waiting on I/O or on each other.`;
     }

@@ -24,7 +24,7 @@ const DETAIL_MAX = 300;
 const USER_AGENT = 'sales-access-mcp';
 
 type Attempt =
-  | { kind: 'response'; status: number; headers: Record<string, string>; text: string; ms: number }
+  | { kind: 'response'; status: number; headers: Record<string, string>; text: string; ms: number; sentAt: number }
   | { kind: 'network'; failure: NetworkFailure; ms: number };
 
 /** What a failure message may say about the request: no query values, no headers. */
@@ -140,7 +140,7 @@ export class HttpCore {
       // writes included. 502/503/504 may come after the vendor acted, so only idempotent requests repeat.
       if (status === 429 || (RETRYABLE_STATUSES.has(status) && idempotent)) {
         const now = this.clock.now();
-        const wait = this.retryWait(status, headers, retries, now);
+        const wait = this.retryWait(status, headers, retries, now, outcome.sentAt);
         if (status === 429) {
           // Every request of this bucket waits with us, instead of each earning its own 429.
           limiter.noteRateLimited(now);
@@ -244,7 +244,7 @@ export class HttpCore {
         return { kind: 'network', failure: { ...classifyNetworkError(err), maybeSent: true }, ms: ms() };
       }
       limiter.observe(resHeaders, ticket);
-      return { kind: 'response', status: res.statusCode, headers: resHeaders, text, ms: ms() };
+      return { kind: 'response', status: res.statusCode, headers: resHeaders, text, ms: ms(), sentAt: ticket.admittedAt };
     } catch (err) {
       if (err instanceof VendorError) throw err;
       if (req.signal?.aborted) throw this.abortError(req.signal, target);
@@ -272,12 +272,14 @@ export class HttpCore {
   }
 
   /** Order: Retry-After, then the reset of the window that ran out (429 only), then backoff with jitter. */
-  private retryWait(status: number, headers: Record<string, string>, retries: number, now: number): number {
+  private retryWait(status: number, headers: Record<string, string>, retries: number, now: number, sentAt: number): number {
     const retryAfter = parseRetryAfter(headers['retry-after'], now);
     if (retryAfter !== undefined) return retryAfter;
     if (status === 429) {
-      const reset = resetWaitFromHeaders(this.opts.limits.headers, headers, now);
-      if (reset !== undefined) return reset;
+      // A reset already past (a window that ended while the 429 was on its way) says nothing about the
+      // current window: back off rather than repeat at once.
+      const reset = resetWaitFromHeaders(this.opts.limits.headers, headers, now, sentAt);
+      if (reset !== undefined && reset > 0) return reset;
     }
     return backoffDelay(retries, this.retry);
   }

@@ -204,7 +204,7 @@ export class RateLimiter {
     if (entry && entry.settledAt === undefined) entry.settledAt = now;
     const spec = this.policy.headers;
     if (!spec) return;
-    for (const [name, info] of Object.entries(spec.parse(headers, now))) {
+    for (const [name, info] of Object.entries(spec.parse(headers, now, ticket?.admittedAt))) {
       this.learn(name, info, ticket?.mark ?? this.total);
     }
   }

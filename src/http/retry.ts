@@ -42,10 +42,11 @@ export function resetWaitFromHeaders(
   spec: RateHeaderSpec | undefined,
   headers: Record<string, string>,
   now: number,
+  sentAt?: number,
 ): number | undefined {
   if (!spec) return undefined;
   let latest: number | undefined;
-  for (const w of Object.values(spec.parse(headers, now))) {
+  for (const w of Object.values(spec.parse(headers, now, sentAt))) {
     if (w.resetAtMs === undefined) continue;
     if (w.remaining !== undefined && w.remaining > 0) continue;
     latest = latest === undefined ? w.resetAtMs : Math.max(latest, w.resetAtMs);

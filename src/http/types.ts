@@ -57,11 +57,13 @@ export interface RateWindow {
 export interface RateHeaderSpec {
   /**
    * Reads the headers of a response (lower-cased names) and returns what they say about each window,
-   * by window name. `resetAtMs` is absolute epoch ms when known.
+   * by window name. `resetAtMs` is absolute epoch ms when known. `sentAt` is when the request left (its
+   * limiter admission), when known: a count cannot belong to a window that ended before the request left.
    */
   parse(
     headers: Record<string, string>,
     now: number,
+    sentAt?: number,
   ): Record<string, { limit?: number; remaining?: number; resetAtMs?: number }>;
 }
 

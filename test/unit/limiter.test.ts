@@ -229,6 +229,22 @@ describe('RateLimiter learning from headers', () => {
     expect(next.every((t) => t.done)).toBe(true);
   });
 
+  // Seen in CI (salesloft-client "paces itself to the windows"): the team's other integrations had spent
+  // most of a window; the first response, 10 ms into it, said so, but was read as the previous window's
+  // count (the spec's boundary slack) and ignored, so the limiter let its whole budget through into 429s.
+  it('takes a count just after a boundary as the new window\'s when the request left after the boundary', async () => {
+    const W = 400;
+    const clock = new ManualClock(Date.parse('2026-11-02T09:00:00Z') + 5); // 5 ms into a window
+    const { limiter } = make({ windows: [{ name: 'minute', intervalMs: W, limit: 8 }], headers: new SalesloftRateHeaders({ windowMs: W, limit: 8 }) }, clock);
+    const first = await limiter.acquire();
+    clock.advance(5);
+    limiter.observe({ 'x-ratelimit-remaining-minute': '1', 'x-ratelimit-endpoint-cost': '1' }, first); // 6 spent by others
+    const next = [track(limiter.acquire()), track(limiter.acquire())];
+    await settle();
+    expect(next.map((t) => t.done)).toEqual([true, false]);
+    expect(limiter.snapshot()[0]).toMatchObject({ remaining: 0, resets_at: new Date(Date.parse('2026-11-02T09:00:00Z') + W).toISOString() });
+  });
+
   it('forgets, at a reset, the requests whose responses came back before it', async () => {
     const { clock, limiter } = make(policy(3));
     const tickets = [await limiter.acquire(), await limiter.acquire(), await limiter.acquire()];

@@ -21,9 +21,11 @@ import type { RateHeaderSpec } from '../../http/types.js';
  *   So a wrong guess costs at most one early request (which normally still fits inside the reserve this
  *   server leaves to other integrations) and never a loop of 429s.
  *
- * A response received within `slackMs` after a boundary may have been counted before it, so its count is
- * reported as belonging to the window that just ended (the limiter then forgets it instead of holding on
- * to a stale low count for another minute).
+ * A response received within `slackMs` after a boundary, to a request sent before the boundary, may have
+ * been counted before it, so its count is reported as belonging to the window that just ended (the limiter
+ * then forgets it instead of holding on to a stale low count for another minute). A request sent after the
+ * boundary was counted in the new window, whenever its response arrives: that count is the new window's,
+ * which matters most when other integrations spent the new window's budget first.
  *
  * When the budget is exhausted (remaining 0), the reported reset gets up to 1 s (or 1% of the window) of
  * random jitter, so the integrations of one team do not all come back at the same instant.
@@ -50,7 +52,7 @@ export class SalesloftRateHeaders implements RateHeaderSpec {
     return this.aligned;
   }
 
-  parse(headers: Record<string, string>, now: number): Record<string, { limit?: number; remaining?: number; resetAtMs?: number }> {
+  parse(headers: Record<string, string>, now: number, sentAt?: number): Record<string, { limit?: number; remaining?: number; resetAtMs?: number }> {
     const remaining = headerNumber(headers, 'x-ratelimit-remaining-minute') ?? headerNumber(headers, 'x-ratelimit-remaining');
     const limit = headerNumber(headers, 'x-ratelimit-limit-minute') ?? headerNumber(headers, 'x-ratelimit-limit');
     const reset = headerNumber(headers, 'x-ratelimit-reset');
@@ -67,8 +69,10 @@ export class SalesloftRateHeaders implements RateHeaderSpec {
       info.resetAtMs = resetToEpochMs(reset, now);
     } else if (this.aligned) {
       const start = Math.floor(now / this.windowMs) * this.windowMs;
-      // Within slackMs of a boundary the count may be the previous window's: say that window is over.
-      info.resetAtMs = now - start < this.slackMs ? start : start + this.windowMs;
+      // Within slackMs of a boundary, for a request sent before it, the count may be the previous
+      // window's: say that window is over.
+      const ambiguous = now - start < this.slackMs && !(sentAt !== undefined && sentAt >= start);
+      info.resetAtMs = ambiguous ? start : start + this.windowMs;
       if (remaining <= 0 && info.resetAtMs > now) info.resetAtMs += Math.floor(this.random() * Math.min(1_000, this.windowMs / 100));
     }
     return { [this.windowName]: info };

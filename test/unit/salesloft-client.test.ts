@@ -355,32 +355,38 @@ describe('SalesloftClient (MockAgent)', () => {
       expect(core.budget().last_429_at).not.toBeNull();
     });
 
-    it('429 with the minute spent (remaining 0): waits for the window to end, plus jitter, before asking again', async () => {
-      await core.close();
-      const clock = new SpyClock(Date.parse('2026-11-02T09:00:10Z'));
-      makeClient({ clock, random: () => 0.5 });
-      let calls = 0;
+    /** GET /v2/users/5: first a 429 with the minute spent (no Retry-After, as SalesLoft), then the user. */
+    function serveSpentMinuteThenUser() {
+      const served = { calls: 0 };
       agent
         .get(ORIGIN)
         .intercept({ path: '/v2/users/5', method: 'GET' })
         .reply(() => {
-          calls++;
-          return calls === 1
+          served.calls++;
+          return served.calls === 1
             ? { statusCode: 429, data: '{}', responseOptions: { headers: { ...JSON_HEADERS, 'x-ratelimit-remaining-minute': '0', 'x-ratelimit-endpoint-cost': '1' } } }
             : { statusCode: 200, data: JSON.stringify({ data: { id: 5, active: true } }), responseOptions: { headers: { ...JSON_HEADERS, 'x-ratelimit-remaining-minute': '599' } } };
         })
         .persist();
+      return served;
+    }
+
+    it('429 with the minute spent (remaining 0): waits for the window to end, plus jitter, before asking again', async () => {
+      await core.close();
+      const clock = new SpyClock(Date.parse('2026-11-02T09:00:10Z'));
+      makeClient({ clock, random: () => 0.5 });
+      const served = serveSpentMinuteThenUser();
       let done = false;
       const p = client.getUser('5').then(() => (done = true));
       // Minute windows aligned to the clock: the window ends at 09:01:00; jitter 0.5 * 600 ms.
       await until(() => clock.sleeps.includes(50_300), 'the wait for the window');
       clock.advance(50_299);
       await settle();
-      expect(calls).toBe(1);
+      expect(served.calls).toBe(1);
       expect(done).toBe(false);
       clock.advance(1);
       await p;
-      expect(calls).toBe(2);
+      expect(served.calls).toBe(2);
     });
 
     // Seen in CI: a 429 10 ms into a window, to a request sent in that window, was read as the previous
@@ -390,24 +396,14 @@ describe('SalesloftClient (MockAgent)', () => {
       await core.close();
       const clock = new SpyClock(Date.parse('2026-11-02T09:01:00.010Z'));
       makeClient({ clock, random: () => 0.5 });
-      let calls = 0;
-      agent
-        .get(ORIGIN)
-        .intercept({ path: '/v2/users/5', method: 'GET' })
-        .reply(() => {
-          calls++;
-          return calls === 1
-            ? { statusCode: 429, data: '{}', responseOptions: { headers: { ...JSON_HEADERS, 'x-ratelimit-remaining-minute': '0', 'x-ratelimit-endpoint-cost': '1' } } }
-            : { statusCode: 200, data: JSON.stringify({ data: { id: 5, active: true } }), responseOptions: { headers: { ...JSON_HEADERS, 'x-ratelimit-remaining-minute': '599' } } };
-        })
-        .persist();
+      const served = serveSpentMinuteThenUser();
       const p = client.getUser('5');
       // The window that refused it ends at 09:02:00: 59,990 ms, plus jitter 0.5 * 600 ms.
       await until(() => clock.sleeps.includes(60_290), 'the wait for the window');
-      expect(calls).toBe(1);
+      expect(served.calls).toBe(1);
       clock.advance(60_290);
       await p;
-      expect(calls).toBe(2);
+      expect(served.calls).toBe(2);
     });
   });
 

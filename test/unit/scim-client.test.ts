@@ -614,6 +614,30 @@ describe('update, delete and groups', () => {
   });
 });
 
+describe('normaliseKeys', () => {
+  it('canonicalises known names at any depth, keeps unknown names and URN keys, and lets the canonical spelling win', () => {
+    const doc = {
+      USERNAME: 'a@acme.example',
+      userName: 'b@acme.example', // the canonical spelling wins, whichever comes first
+      Emails: [{ VALUE: 'a@acme.example', Primary: true }],
+      customField: 1,
+      'URN:EXAMPLE:EXT': { Department: 'x', TYPE: 'y' },
+      ACTIVE: false,
+      active_flag: 'left alone',
+    };
+    expect(normaliseKeys(doc)).toEqual({
+      userName: 'b@acme.example',
+      emails: [{ value: 'a@acme.example', primary: true }],
+      customField: 1,
+      'URN:EXAMPLE:EXT': { Department: 'x', type: 'y' },
+      active: false,
+      active_flag: 'left alone',
+    });
+    expect(normaliseKeys({ userName: 'b', UserName: 'a' })).toEqual({ userName: 'b' });
+    expect(doc.USERNAME).toBe('a@acme.example'); // a copy: the input is untouched
+  });
+});
+
 describe('mapping', () => {
   it('status: active false → deactivated, SalesLoft pending invitation → pending, true → active, absent → unknown', () => {
     const p = (o: Record<string, unknown>) => ScimUser.parse(normaliseKeys({ id: '1', ...o }));

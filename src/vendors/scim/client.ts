@@ -174,12 +174,17 @@ export class ScimClient {
 
   /** GET /Users: one page. `startIndex` is 1-based (RFC 7644 §3.4.2.4); `count` is capped by maxResults. */
   async listUsers(opts: { filter?: UserFilter; startIndex?: number; count?: number; signal?: AbortSignal } = {}): Promise<ListPage<ScimUser>> {
+    return this.usersPage(opts, true);
+  }
+
+  /** One page of users; `keepRaw` remembers each user's document as sent, for a later PUT of that user. */
+  private async usersPage(opts: { filter?: UserFilter; startIndex?: number; count?: number; signal?: AbortSignal }, keepRaw: boolean): Promise<ListPage<ScimUser>> {
     const filter = userFilter(opts.filter);
     const caps = await this.serviceProviderConfig();
     if (filter !== undefined && !caps.filter) {
       throw new ToolInputError(`${this.name} says it does not support filtering (ServiceProviderConfig filter.supported is false); list without user_name, external_id or active.`);
     }
-    return this.listPage(UserList, '/Users', { filter }, this.page(opts, caps), opts.signal);
+    return this.listPage(UserList, '/Users', { filter }, this.page(opts, caps), opts.signal, keepRaw);
   }
 
   /**
@@ -194,7 +199,8 @@ export class ScimClient {
   ): Promise<WalkResult<ScimUser>> {
     userFilter(filter);
     const caps = await this.serviceProviderConfig();
-    return this.walk((p) => this.listUsers({ filter, ...p, signal }), caps.maxResults, onPage, signal);
+    // A whole directory is read, not written back: no raw copies (a write re-reads its user first).
+    return this.walk((p) => this.usersPage({ filter, ...p, signal }, false), caps.maxResults, onPage, signal);
   }
 
   /** GET /Users/{id}. The ETag header, when sent, becomes `meta.version` (RFC 7644 §3.14). */
@@ -387,7 +393,7 @@ export class ScimClient {
     if (filter !== undefined && !caps.filter) {
       throw new ToolInputError(`${this.name} says it does not support filtering (ServiceProviderConfig filter.supported is false); list groups without display_name.`);
     }
-    return this.listPage(GroupList, '/Groups', { filter, excludedAttributes: opts.members ? undefined : 'members' }, this.page(opts, caps), opts.signal);
+    return this.listPage(GroupList, '/Groups', { filter, excludedAttributes: opts.members ? undefined : 'members' }, this.page(opts, caps), opts.signal, true);
   }
 
   async listAllGroups(
@@ -454,15 +460,18 @@ export class ScimClient {
     query: Record<string, string | undefined>,
     page: Page,
     signal: AbortSignal | undefined,
+    keepRaw: boolean,
   ): Promise<ListPage<T>> {
     const res = await this.call(schema, { method: 'GET', path, query: { ...query, startIndex: page.startIndex, count: page.count }, signal });
     const items = res.body?.Resources ?? [];
     // Each item's raw form (for a later PUT) is its entry in the raw list document.
-    const rawItems = res.body ? this.raw.get(res.body as object)?.Resources : undefined;
-    items.forEach((item, i) => {
-      const raw = Array.isArray(rawItems) ? rawItems[i] : undefined;
-      if (raw && typeof raw === 'object') this.raw.set(item, raw as Record<string, unknown>);
-    });
+    const rawItems = keepRaw && res.body ? this.raw.get(res.body as object)?.Resources : undefined;
+    if (Array.isArray(rawItems)) {
+      items.forEach((item, i) => {
+        const raw = rawItems[i];
+        if (raw && typeof raw === 'object') this.raw.set(item, raw as Record<string, unknown>);
+      });
+    }
     return {
       items,
       totalResults: res.body?.totalResults ?? undefined,

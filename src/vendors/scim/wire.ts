@@ -38,33 +38,39 @@ const CANONICAL = [
   // SalesLoft extension marker exposed by the SCIM simulator (see map.ts)
   'invitationStatus',
 ];
+const EXACT = new Set(CANONICAL);
 const BY_LOWER = new Map(CANONICAL.map((n) => [n.toLowerCase(), n]));
+const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
 /**
  * A deep copy of `value` with every known attribute name in canonical case. When a document carries the same
- * attribute twice in different cases, the canonically spelled one wins.
+ * attribute twice in different cases, the canonically spelled one wins. Runs on every SCIM resource listed, so
+ * canonical names (nearly all of them) skip the lower-casing.
  */
 export function normaliseKeys(value: unknown, depth = 0): unknown {
   if (depth > 32) return value;
   if (Array.isArray(value)) return value.map((v) => normaliseKeys(v, depth + 1));
   if (value === null || typeof value !== 'object') return value;
+  const obj = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  const exact = new Set<string>();
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+  for (const k of Object.keys(obj)) {
     // Extension schema URNs stay as written (lookups compare them case-insensitively); their contents are normalised.
-    const canonical = k.includes(':') ? k : (BY_LOWER.get(k.toLowerCase()) ?? k);
-    if (canonical in out && exact.has(canonical)) continue;
-    if (canonical === k) exact.add(canonical);
-    out[canonical] = normaliseKeys(v, depth + 1);
+    const canonical = EXACT.has(k) || k.includes(':') ? k : (BY_LOWER.get(k.toLowerCase()) ?? k);
+    // Another spelling of a name the document also carries canonically: the canonical one wins.
+    if (canonical !== k && hasOwn(obj, canonical)) continue;
+    out[canonical] = normaliseKeys(obj[k], depth + 1);
   }
   return out;
 }
 
 /** The value of an extension (keyed by schema URN) whatever case the server wrote the URN in. */
 export function extension(resource: Record<string, unknown>, urn: string): Record<string, unknown> | undefined {
+  const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  const exact = hasOwn(resource, urn) ? resource[urn] : undefined;
+  if (isObject(exact)) return exact;
   const wanted = urn.toLowerCase();
   for (const [k, v] of Object.entries(resource)) {
-    if (k.toLowerCase() === wanted && v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+    if (k.length === urn.length && k.toLowerCase() === wanted && isObject(v)) return v;
   }
   return undefined;
 }

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { open, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { AccountStatus, Vendor } from '../domain/account.js';
-import { writePrivateFile } from '../fs-private.js';
+import { ensurePrivateDir, writePrivateFile } from '../fs-private.js';
 import { ToolInputError } from '../http/errors.js';
 
 /**
@@ -13,6 +14,9 @@ import { ToolInputError } from '../http/errors.js';
  */
 
 export const PLAN_TTL_MS = 15 * 60_000;
+/** A plan lock's holder touches it this often; a lock untouched for LOCK_STALE_MS is a crashed holder's. */
+const LOCK_HEARTBEAT_MS = 30_000;
+const LOCK_STALE_MS = 5 * 60_000;
 
 export type StepPath = 'rest_lock' | 'rest_deactivate' | 'scim_deprovision' | 'manual' | 'none';
 
@@ -130,10 +134,22 @@ export class PlanStore {
     return this.clock.now() > Date.parse(plan.expires_at);
   }
 
-  /** Runs `fn` with the plan's lock held, so a plan cannot be executed twice at the same time. */
+  /**
+   * Runs `fn` with the plan's lock held, so a plan cannot be executed twice at the same time: in this process
+   * (calls queue), and across processes sharing the state directory (a lock file; the second process is
+   * told to wait and call again, and then gets the stored result).
+   */
   async withLock<T>(planId: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(planId) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
+    const locked = async () => {
+      const release = await this.lockFile(planId);
+      try {
+        return await fn();
+      } finally {
+        await release();
+      }
+    };
+    const run = prev.then(locked, locked);
     const settled = run.catch(() => undefined);
     this.locks.set(planId, settled);
     try {
@@ -143,7 +159,90 @@ export class PlanStore {
     }
   }
 
+  /**
+   * Creates `<plan>.lock` exclusively and touches it every LOCK_HEARTBEAT_MS while held. A lock left by a
+   * process that is gone (same host, pid not running), or not touched for LOCK_STALE_MS (a crashed holder
+   * on another host), is stale and taken over; any other is another server executing the plan.
+   */
+  private async lockFile(planId: string): Promise<() => Promise<void>> {
+    await ensurePrivateDir(this.dir);
+    const file = join(this.dir, `${planId}.lock`);
+    const mine = JSON.stringify({ pid: process.pid, host: hostname(), at: new Date(this.clock.now()).toISOString() });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const handle = await open(file, 'wx', 0o600);
+        try {
+          await handle.writeFile(mine, 'utf8');
+        } finally {
+          await handle.close();
+        }
+        const heartbeat = setInterval(() => {
+          const now = new Date();
+          utimes(file, now, now).catch(() => {});
+        }, LOCK_HEARTBEAT_MS);
+        heartbeat.unref();
+        return async () => {
+          clearInterval(heartbeat);
+          await rm(file, { force: true });
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw this.lockError(err, planId);
+        const holder = await readLock(file);
+        if (!(await lockIsStale(file, holder))) throw this.lockError(err, planId, holder);
+        await rm(file, { force: true });
+      }
+    }
+  }
+
+  /** Names the other process, never the state directory's path (HTTP clients do not see server paths). */
+  private lockError(err: unknown, planId: string, holder?: LockHolder): Error {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return err as Error;
+    const who = holder ? ` (process ${holder.pid} on ${holder.host}, since ${holder.at})` : '';
+    return new ToolInputError(
+      `Plan ${planId} is being executed by another sales-access-mcp process sharing this state directory${who}; nothing was changed by this call. Wait a minute and call execute_offboarding again: once that run ends, the stored result is returned. A lock whose process has died is taken over (at once on the same host, else after ${LOCK_STALE_MS / 60_000} minutes).`,
+    );
+  }
+
   private path(planId: string): string {
     return join(this.dir, `${planId}.json`);
+  }
+}
+
+interface LockHolder {
+  pid: number;
+  host: string;
+  at: string;
+}
+
+async function readLock(file: string): Promise<LockHolder | undefined> {
+  try {
+    const v = JSON.parse(await readFile(file, 'utf8')) as Partial<LockHolder>;
+    return typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.at === 'string' ? (v as LockHolder) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stale: its process is gone (checkable on the same host only), or its holder stopped touching it. A lock
+ * with no readable holder was torn by a crash between create and write, unless it is brand new.
+ */
+async function lockIsStale(file: string, holder: LockHolder | undefined): Promise<boolean> {
+  if (holder && holder.host === hostname() && !processAlive(holder.pid)) return true;
+  let age: number;
+  try {
+    age = Date.now() - (await stat(file)).mtimeMs;
+  } catch {
+    return true; // removed meanwhile
+  }
+  return holder ? age > LOCK_STALE_MS : age > 10_000;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
   }
 }

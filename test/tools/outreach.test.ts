@@ -96,11 +96,16 @@ describe('Outreach tools on the sandbox (elicitation accepted)', () => {
     expect(stack.auditLines().find((l) => l.op_id === r.audit_op_id && l.type === 'outcome')).toMatchObject({ result: 'ok' });
   });
 
-  it('unlocks without a confirmation and records it', async () => {
-    const target = stack.sandbox.outreach.users().find((u) => u.locked);
-    const r = structured(await stack.call('outreach_unlock_user', { id: String(target!.id) }));
-    expect(r).toMatchObject({ changed: true, confirmation: 'none' });
+  it('unlocks only after the human accepts too, and records it', async () => {
+    const target = stack.sandbox.outreach.users().find((u) => u.locked)!;
+    const r = structured(await stack.call('outreach_unlock_user', { id: String(target.id) }));
+    expect(r).toMatchObject({ changed: true, confirmation: 'elicit' });
     expect(r.after.locked).toBe(false);
+    expect(stack.elicitations.at(-1)).toContain('Unlock Outreach user');
+    expect(stack.elicitations.at(-1)).toContain('restores login');
+    expect(stack.auditLines().find((l) => l.op_id === r.audit_op_id && l.type === 'outcome')).toMatchObject({ result: 'ok', confirmation: 'elicit' });
+    const again = structured(await stack.call('outreach_unlock_user', { id: String(target.id) }));
+    expect(again).toMatchObject({ changed: false, confirmation: 'none', audit_op_id: null });
   });
 
   it('creates a user with role and profile by name, idempotently', async () => {
@@ -191,6 +196,16 @@ describe('confirmation gate', () => {
     expect(textOf(r)).toMatch(/declined/);
     expect(stack.sandbox.outreach.users().find((u) => u.id === target.id)!.locked).toBe(false);
     expect(stack.sandbox.outreach.requests.filter((q) => q.method === 'PATCH').length).toBe(patchesBefore);
+  });
+
+  it('declining an unlock leaves the user locked', async () => {
+    stack = await startStack({ elicit: DECLINE });
+    const target = stack.sandbox.outreach.users().find((u) => u.locked)!;
+    const r = await stack.call('outreach_unlock_user', { id: String(target.id) });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/declined/);
+    expect(stack.sandbox.outreach.users().find((u) => u.id === target.id)!.locked).toBe(true);
+    expect(stack.auditLines()).toEqual([]);
   });
 
   it('accept without ticking approve changes nothing', async () => {

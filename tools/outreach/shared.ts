@@ -37,8 +37,8 @@ export const writeOutputShape = {
 };
 
 /**
- * Lock or unlock one user: read first, do nothing when already there, else (for a lock) pass the
- * confirmation gate, PATCH `locked`, and re-read to report the state Outreach really holds.
+ * Lock or unlock one user: read first, do nothing when already there, else pass the confirmation gate,
+ * PATCH `locked`, and re-read to report the state Outreach really holds.
  */
 const NO_NAMES = { roles: new Map<string, string>(), profiles: new Map<string, string>() };
 
@@ -57,19 +57,18 @@ export async function setLocked(
     return { changed: false, before, after: before, confirmation: 'none', audit_op_id: null, caveats };
   }
   const label = `${before.email ?? '(no email)'} (id ${before.id})`;
-  // Unlocking is not destructive (nothing is lost), so only locking passes the gate.
-  const confirmation = locked
-    ? (
-        await ctx.confirm({
-          tool,
-          summary: `Lock Outreach user ${label}`,
-          targets: [{ vendor: 'outreach', id: before.id, email: before.email, action: 'lock (locked: true): blocks login' }],
-          notes: LOCK_CAVEATS,
-          tokenMatches: [before.id, ...(before.email ? [before.email] : [])],
-          confirmArg: args.confirm,
-        })
-      ).method
-    : 'none';
+  // Both directions pass the gate: unlocking the wrong person (say, someone who has left) gives access back
+  // to whoever should not have it, as surely as a wrong lock takes it from someone who should.
+  const confirmation = (
+    await ctx.confirm({
+      tool,
+      summary: `${locked ? 'Lock' : 'Unlock'} Outreach user ${label}`,
+      targets: [{ vendor: 'outreach', id: before.id, email: before.email, action: locked ? 'lock (locked: true): blocks login' : 'unlock (locked: false): restores login' }],
+      notes: caveats,
+      tokenMatches: [before.id, ...(before.email ? [before.email] : [])],
+      confirmArg: args.confirm,
+    })
+  ).method;
   let unverified: string | undefined;
   const { value: after, opId } = await auditedWrite(
     ctx,

@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -27,14 +28,18 @@ import { waitFor } from '../support/timing.js';
  * The approval page in a real browser: Debian's Chromium driven by playwright-core, with an MCP client that
  * cannot elicit and the default confirmation mode (`auto`). Destructive calls change nothing until Approve is
  * clicked on the page; Reject, a replayed POST, a GET, a wrong CSRF token, a foreign Origin and an expired
- * URL change nothing. Writes docs/approval-page.png (embedded in the README). Where /usr/bin/chromium is
- * missing the tests are reported as skipped, with the reason in their names.
+ * URL change nothing. Takes a screenshot of the page: into a temp directory, or with UPDATE_SCREENSHOTS=1 over
+ * docs/approval-page.png (embedded in the README), so a test run leaves the tree as it was. Where
+ * /usr/bin/chromium is missing the tests are reported as skipped, with the reason in their names.
  */
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const SKIP = HAVE_CHROMIUM ? '' : ` (skipped: ${CHROMIUM} is missing; install Debian's chromium package)`;
-const SCREENSHOT = fileURLToPath(new URL('../../docs/approval-page.png', import.meta.url));
+const SCREENSHOT =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? fileURLToPath(new URL('../../docs/approval-page.png', import.meta.url))
+    : join(mkdtempSync(join(tmpdir(), 'approval-shot-')), 'approval-page.png');
 
 /** Real time plus an offset a test can move forward (the simulators keep real time). */
 class OffsetClock implements Clock {

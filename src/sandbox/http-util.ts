@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../clock.js';
+import { deriveSeed, mulberry32 } from './prng.js';
 
 /**
  * Plumbing shared by the vendor simulators (node:http, no framework). Nothing here writes to stdout:
@@ -145,12 +146,27 @@ export function listenLoopback(server: Server): Promise<string> {
 /** Options every simulator's HTTP server takes. */
 export interface ServeOptions {
   /**
-   * Wall-clock delay before each request is handled, in ms (default 0). Real vendor APIs answer in tens to
-   * hundreds of ms; a benchmark sets this to model that round trip, so it measures how well the server
-   * overlaps waiting rather than how fast one machine's CPU serialises JSON. Real time, not the injected
-   * clock: it models the network, not the vendor's windows.
+   * Wall-clock delay before each request is handled, in ms (default 0): a fixed delay, or one drawn
+   * uniformly from [min, max] per request (seeded, different for each server). Real vendor APIs answer in
+   * tens to hundreds of ms, never all in step; a benchmark sets this to model that round trip, so it
+   * measures how well the server overlaps waiting rather than how fast one machine's CPU serialises JSON.
+   * Real time, not the injected clock: it models the network, not the vendor's windows.
    */
-  latencyMs?: number;
+  latencyMs?: number | { min: number; max: number };
+}
+
+/** Seeds each server's latency draws differently (in start order), so parallel listings do not move in step. */
+let latencyStreams = 0;
+
+function latencyOf(spec: ServeOptions['latencyMs']): (() => number) | undefined {
+  if (spec === undefined || spec === 0) return undefined;
+  const { min, max } = typeof spec === 'number' ? { min: spec, max: spec } : spec;
+  if (!(Number.isFinite(min) && Number.isFinite(max) && min >= 0 && max >= min)) {
+    throw new RangeError(`latencyMs must be a finite number >= 0, or { min, max } with 0 <= min <= max; got ${JSON.stringify(spec)}`);
+  }
+  if (max === 0) return undefined;
+  const random = mulberry32(deriveSeed(42, `latency-${latencyStreams++}`));
+  return () => min + (max - min) * random();
 }
 
 /**
@@ -161,10 +177,9 @@ export async function serveLoopback(
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
   opts: ServeOptions = {},
 ): Promise<{ server: Server; origin: string }> {
-  const latencyMs = opts.latencyMs ?? 0;
-  if (!(latencyMs >= 0 && Number.isFinite(latencyMs))) throw new RangeError(`latencyMs must be a finite number >= 0, got ${latencyMs}`);
+  const latency = latencyOf(opts.latencyMs);
   const server = createServer((req, res) => {
-    const run = latencyMs > 0 ? new Promise((r) => setTimeout(r, latencyMs)).then(() => handle(req, res)) : handle(req, res);
+    const run = latency ? new Promise((r) => setTimeout(r, latency())).then(() => handle(req, res)) : handle(req, res);
     run.catch(() => res.destroy());
   });
   return { server, origin: await listenLoopback(server) };

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { VENDORS, type Vendor } from '../domain/account.js';
+import type { ServeOptions } from './http-util.js';
 import { startOutreachSimulator, type OutreachSim, type OutreachSimOptions } from './outreach.js';
 import { startScimSimulator, type ScimLink, type ScimSim } from './scim.js';
 import { startZoomInfoSimulator, type ZoomInfoSim, type ZoomInfoSimOptions } from './zoominfo.js';
@@ -40,7 +41,7 @@ export interface SandboxOptions {
   /** Every SCIM simulator's page-size cap (ServiceProviderConfig filter.maxResults; default 100). */
   scimMaxResults?: number;
   /** Every simulator's response latency (see ServeOptions.latencyMs); a per-simulator option wins. */
-  latencyMs?: number;
+  latencyMs?: ServeOptions['latencyMs'];
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {

@@ -25,6 +25,26 @@ describe('simulator latency (ServeOptions.latencyMs, for the benchmarks)', () =>
     }
     await expect(serveLoopback(async () => {}, { latencyMs: -1 })).rejects.toThrow(/latencyMs must be a finite number >= 0/);
     await expect(serveLoopback(async () => {}, { latencyMs: Infinity })).rejects.toThrow(RangeError);
+    await expect(serveLoopback(async () => {}, { latencyMs: { min: 30, max: 10 } })).rejects.toThrow(/0 <= min <= max/);
+  });
+
+  it('a { min, max } latency waits at least min on every request', async () => {
+    const { server, origin } = await serveLoopback(
+      async (_req, res) => {
+        res.writeHead(204).end();
+      },
+      { latencyMs: { min: 30, max: 60 } },
+    );
+    try {
+      for (let i = 0; i < 4; i++) {
+        const t0 = performance.now();
+        const res = await request(origin);
+        await res.body.dump();
+        expect(performance.now() - t0).toBeGreaterThanOrEqual(29);
+      }
+    } finally {
+      await closeServer(server);
+    }
   });
 
   it('startSandbox passes latencyMs to every simulator, REST and SCIM', async () => {

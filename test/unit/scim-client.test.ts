@@ -499,6 +499,25 @@ describe('deprovision', () => {
     expect(writes()[0].headers['if-match']).toBeUndefined();
   });
 
+  it('a user found by listing (no filter support) is written back as the server sent it, values the parser drops included', async () => {
+    let user: Record<string, unknown> = scimUser('18', { title: 42, emails: [{ value: 'user18@acme.example', primary: 'yes' }] });
+    const seen = server((req) => {
+      if (req.path === '/ServiceProviderConfig') return { status: 200, body: spc({ filter: false, patch: false }) };
+      if (req.method === 'GET' && req.path === '/Users') return { status: 200, body: list([scimUser('19'), user]) };
+      if (req.method === 'PUT') {
+        user = { ...req.body, id: '18', meta: user.meta };
+        return { status: 204 };
+      }
+      return { status: 200, body: user };
+    });
+    const c = client();
+    const [found] = await c.findByUserName('USER18@acme.example');
+    const r = await c.deprovision(found!);
+    expect(r).toMatchObject({ changed: true, method: 'put' });
+    const put = seen.find((q) => q.method === 'PUT')!;
+    expect(put.body).toMatchObject({ title: 42, emails: [{ value: 'user18@acme.example', primary: 'yes' }], active: false });
+  });
+
   it('a 412 on If-Match is a clear conflict and is not retried', async () => {
     const { writes } = userStore(scimUser('15'), { spc: spc({ etag: true }), write: () => scimError(412, undefined, 'Precondition Failed') });
     const c = client();

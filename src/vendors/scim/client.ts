@@ -199,7 +199,7 @@ export class ScimClient {
   ): Promise<WalkResult<ScimUser>> {
     userFilter(filter);
     const caps = await this.serviceProviderConfig();
-    // A whole directory is read, not written back: no raw copies (a write re-reads its user first).
+    // A whole directory is read for reading: no raw copies (findByUserName keeps them for the users it finds).
     return this.walk((p) => this.usersPage({ filter, ...p, signal }, false), caps.maxResults, onPage, signal);
   }
 
@@ -222,7 +222,11 @@ export class ScimClient {
     const wanted = trimmed.toLowerCase();
     const match = (u: ScimUser) => (u.userName ?? '').trim().toLowerCase() === wanted;
     const caps = await this.serviceProviderConfig();
-    if (!caps.filter) return (await this.listAllUsers({}, undefined, signal)).items.filter(match);
+    if (!caps.filter) {
+      // A match may be written back (a PUT replaces the whole user), so this walk keeps the raw documents.
+      const all = await this.walk((p) => this.usersPage({ ...p, signal }, true), caps.maxResults, undefined, signal);
+      return all.items.filter(match);
+    }
     const found = new Map<string, ScimUser>();
     for (const variant of new Set([trimmed, wanted])) {
       const page = await this.listUsers({ filter: { userName: variant }, startIndex: 1, count: caps.maxResults, signal });

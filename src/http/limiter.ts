@@ -79,12 +79,17 @@ interface WindowState {
    * the new window, so it stays until it ages out.
    */
   floorT: number;
+  /** The floorT whose entries were last looked at: each reset is applied once. */
+  sweptFloorT: number;
+  /** Entries forgotten at a reset but not yet at the front of the log (their weight is out of `sum`). */
+  forgotten: Set<LogEntry>;
   learned: Learned | undefined;
 }
 
 interface LogEntry {
   t: number;
   w: number;
+  /** When its response was observed, or, without one (network error, abort), when the request ended. */
   settledAt?: number;
 }
 
@@ -133,6 +138,8 @@ export class RateLimiter {
       start: 0,
       sum: 0,
       floorT: -Infinity,
+      sweptFloorT: -Infinity,
+      forgotten: new Set(),
       learned: undefined,
     }));
     this.maxConcurrent = opts.policy.maxConcurrent ?? Infinity;
@@ -149,6 +156,8 @@ export class RateLimiter {
     try {
       return await fn(ticket);
     } finally {
+      const entry = this.entries.get(ticket);
+      if (entry && entry.settledAt === undefined) entry.settledAt = this.clock.now();
       this.running -= 1;
       this.kick();
     }
@@ -302,11 +311,26 @@ export class RateLimiter {
       if (l.resetAtMs !== undefined && l.resetAtMs <= l.expiresAt) w.floorT = Math.max(w.floorT, l.resetAtMs);
       w.learned = undefined;
     }
+    if (w.floorT > w.sweptFloorT) {
+      // The vendor's window reset at floorT: what was admitted and settled before it was counted in the old
+      // window. A request still in flight then may count in the new one, and stays. floorT is never in the
+      // future, so everything that settled before it has settled by now: one look per reset is enough.
+      for (let i = w.start; i < this.log.length && this.log[i]!.t < w.floorT; i++) {
+        const e = this.log[i]!;
+        if (e.settledAt !== undefined && e.settledAt <= w.floorT && !w.forgotten.has(e)) {
+          w.forgotten.add(e);
+          w.sum -= e.w;
+        }
+      }
+      w.sweptFloorT = w.floorT;
+    }
     while (w.start < this.log.length) {
       const e = this.log[w.start]!;
-      const aged = e.t <= now - w.intervalMs;
-      const countedBeforeReset = e.t < w.floorT && e.settledAt !== undefined && e.settledAt <= w.floorT;
-      if (!aged && !countedBeforeReset) break;
+      if (w.forgotten.delete(e)) {
+        w.start++; // its weight already left `sum`
+        continue;
+      }
+      if (e.t > now - w.intervalMs) break;
       w.sum -= e.w;
       w.start++;
     }
@@ -337,6 +361,7 @@ export class RateLimiter {
         free = now;
         for (let i = w.start; i < this.log.length; i++) {
           const e = this.log[i]!;
+          if (w.forgotten.has(e)) continue;
           excess -= e.w;
           if (excess <= 0) {
             free = e.t + w.intervalMs;

@@ -245,6 +245,30 @@ describe('RateLimiter learning from headers', () => {
     expect(limiter.snapshot()[0]).toMatchObject({ remaining: 0, resets_at: new Date(Date.parse('2026-11-02T09:00:00Z') + W).toISOString() });
   });
 
+  // Found in review: a request that ended without a response (a network error) was never "settled", and
+  // being first in the log it kept every later request from being forgotten at the reset: a window's wait.
+  it('at a reset, forgets requests that ended without a response, and those behind one still in flight', async () => {
+    const { clock, limiter } = make({ windows: [{ name: 'minute', intervalMs: MIN, limit: 5 }], headers: xRateLimitHeaders('minute') });
+    await limiter.schedule(async () => Promise.reject(new Error('ECONNRESET'))).catch(() => undefined);
+    let release: () => void = () => {};
+    const inFlight = limiter.schedule(() => new Promise<void>((r) => (release = r)));
+    await settle();
+    const resetAt = clock.now() + 500;
+    for (let i = 0; i < 3; i++) {
+      const t = await limiter.acquire();
+      limiter.observe({ 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': String(2 - i), 'x-ratelimit-reset': String(resetAt / 1000) }, t);
+    }
+    expect(limiter.waitMs()).toBe(500);
+    clock.advance(500);
+    // The failed request and the three answered ones belong to the old window; the one still in flight may
+    // count in the new one: 4 of 5 are free.
+    const next = Array.from({ length: 5 }, () => track(limiter.acquire()));
+    await settle();
+    expect(next.filter((t) => t.done)).toHaveLength(4);
+    release();
+    await inFlight;
+  });
+
   it('forgets, at a reset, the requests whose responses came back before it', async () => {
     const { clock, limiter } = make(policy(3));
     const tickets = [await limiter.acquire(), await limiter.acquire(), await limiter.acquire()];

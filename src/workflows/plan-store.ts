@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { open, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { link, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
@@ -162,41 +162,53 @@ export class PlanStore {
   /**
    * Creates `<plan>.lock` exclusively and touches it every LOCK_HEARTBEAT_MS while held. A lock left by a
    * process that is gone (same host, pid not running), or not touched for LOCK_STALE_MS (a crashed holder
-   * on another host), is stale and taken over; any other is another server executing the plan.
+   * on another host), is stale and taken over; any other is another server executing the plan. The lock
+   * carries a random nonce, so release removes only this holder's lock and a takeover only the stale one.
    */
   private async lockFile(planId: string): Promise<() => Promise<void>> {
-    await ensurePrivateDir(this.dir);
     const file = join(this.dir, `${planId}.lock`);
-    const mine = JSON.stringify({ pid: process.pid, host: hostname(), at: new Date(this.clock.now()).toISOString() });
+    try {
+      await ensurePrivateDir(this.dir);
+    } catch (err) {
+      throw lockIoError(err, 'create the plans directory');
+    }
+    const mine = JSON.stringify({ pid: process.pid, host: hostname(), at: new Date(this.clock.now()).toISOString(), nonce: randomBytes(12).toString('hex') });
     for (let attempt = 0; ; attempt++) {
+      let created = false;
       try {
         const handle = await open(file, 'wx', 0o600);
+        created = true;
         try {
           await handle.writeFile(mine, 'utf8');
         } finally {
           await handle.close();
         }
-        const heartbeat = setInterval(() => {
-          const now = new Date();
-          utimes(file, now, now).catch(() => {});
-        }, LOCK_HEARTBEAT_MS);
-        heartbeat.unref();
-        return async () => {
-          clearInterval(heartbeat);
-          await rm(file, { force: true });
-        };
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw this.lockError(err, planId);
-        const holder = await readLock(file);
-        if (!(await lockIsStale(file, holder))) throw this.lockError(err, planId, holder);
-        await rm(file, { force: true });
+        if (created) {
+          await rm(file, { force: true }).catch(() => {});
+          throw lockIoError(err, 'write the plan lock');
+        }
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw lockIoError(err, 'create the plan lock');
+        const text = await readText(file);
+        const holder = parseHolder(text);
+        if (attempt > 0 || !(await lockIsStale(file, holder)) || !(await takeOver(file, text))) throw this.busy(planId, holder);
+        continue;
       }
+      const heartbeat = setInterval(() => {
+        const now = new Date();
+        utimes(file, now, now).catch(() => {});
+      }, LOCK_HEARTBEAT_MS);
+      heartbeat.unref();
+      return async () => {
+        clearInterval(heartbeat);
+        // Only this holder's lock; a failure here must not turn a finished execution into an error.
+        if ((await readText(file)) === mine) await rm(file, { force: true }).catch(() => {});
+      };
     }
   }
 
   /** Names the other process, never the state directory's path (HTTP clients do not see server paths). */
-  private lockError(err: unknown, planId: string, holder?: LockHolder): Error {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return err as Error;
+  private busy(planId: string, holder?: LockHolder): ToolInputError {
     const who = holder ? ` (process ${holder.pid} on ${holder.host}, since ${holder.at})` : '';
     return new ToolInputError(
       `Plan ${planId} is being executed by another sales-access-mcp process sharing this state directory${who}; nothing was changed by this call. Wait a minute and call execute_offboarding again: once that run ends, the stored result is returned. A lock whose process has died is taken over (at once on the same host, else after ${LOCK_STALE_MS / 60_000} minutes).`,
@@ -214,13 +226,46 @@ interface LockHolder {
   at: string;
 }
 
-async function readLock(file: string): Promise<LockHolder | undefined> {
+/** A file's text, or undefined when it cannot be read (gone, or unreadable). */
+async function readText(file: string): Promise<string | undefined> {
   try {
-    const v = JSON.parse(await readFile(file, 'utf8')) as Partial<LockHolder>;
+    return await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function parseHolder(text: string | undefined): LockHolder | undefined {
+  try {
+    const v = JSON.parse(text ?? '') as Partial<LockHolder>;
     return typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.at === 'string' ? (v as LockHolder) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Moves a stale lock aside and checks it is the one judged stale (`text`). If another process took it over
+ * meanwhile, the lock moved aside is its fresh one: it is put back (unless a newer one exists) and false
+ * tells the caller to give way. True: the path is free to create again.
+ */
+export async function takeOver(file: string, text: string | undefined): Promise<boolean> {
+  const aside = `${file}.${randomBytes(6).toString('hex')}.stale`;
+  try {
+    await rename(file, aside);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT'; // released meanwhile: free to try again
+  }
+  const moved = await readText(aside);
+  if (moved !== text) await link(aside, file).catch(() => {});
+  await rm(aside, { force: true }).catch(() => {});
+  return moved === text;
+}
+
+/** An I/O failure around the plan lock, by error code only: tool errors never carry server paths. */
+function lockIoError(err: unknown, what: string): Error {
+  const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
+  return new Error(`Could not ${what} (${code}); nothing was changed. Check that the server's state directory is writable and has free space.`);
 }
 
 /**

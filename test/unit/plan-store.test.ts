@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { ToolInputError } from '../../src/http/errors.js';
-import { PlanStore } from '../../src/workflows/plan-store.js';
+import { PlanStore, takeOver } from '../../src/workflows/plan-store.js';
 
 const PLAN = 'AAAAAAAAAAAAAAAAAAAAAA';
 
@@ -66,6 +66,25 @@ describe('PlanStore.withLock', () => {
     await expect(b.withLock(PLAN, async () => 'ran')).resolves.toBe('ran');
   });
 
+  it('releases only its own lock, and a failed release does not undo a finished execution', async () => {
+    const { a, lockFile } = stores();
+    const r = await a.withLock(PLAN, async () => {
+      // Someone (an operator, a takeover) replaced the lock while this holder ran.
+      writeFileSync(lockFile, JSON.stringify({ pid: 1, host: 'other-host.example', at: '2026-11-22T00:00:00Z', nonce: 'theirs' }));
+      return 'done';
+    });
+    expect(r).toBe('done');
+    expect(existsSync(lockFile)).toBe(true); // theirs, left alone
+  });
+
+  it('an I/O failure around the lock says what failed by code, without the server path', async () => {
+    const { dir } = stores();
+    writeFileSync(join(dir, 'plans'), 'not a directory');
+    const err = (await new PlanStore(dir, systemClock).withLock(PLAN, async () => 'ran').catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/^Could not create the plans directory \(E[A-Z]+\); nothing was changed/);
+    expect(err.message).not.toContain(dir);
+  });
+
   it('takes over a lock whose process is gone, or that its holder on another host stopped touching', async () => {
     const { a, dir, lockFile } = stores();
     mkdirSync(join(dir, 'plans'), { recursive: true });
@@ -79,5 +98,17 @@ describe('PlanStore.withLock', () => {
     utimesSync(lockFile, old, old); // no heartbeat for six minutes
     await expect(a.withLock(PLAN, async () => 'ran')).resolves.toBe('ran');
     expect(existsSync(lockFile)).toBe(false);
+  });
+
+  it('a takeover gives way when the lock it judged stale was replaced meanwhile by a fresh one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const file = join(dir, 'p.lock');
+    writeFileSync(file, '{"nonce":"fresh"}');
+    expect(await takeOver(file, '{"nonce":"stale"}')).toBe(false);
+    expect(readFileSync(file, 'utf8')).toBe('{"nonce":"fresh"}'); // put back
+    expect(await takeOver(file, '{"nonce":"fresh"}')).toBe(true);
+    expect(existsSync(file)).toBe(false);
+    expect(await takeOver(file, undefined)).toBe(true); // already gone: free
+    expect(readdirSync(dir)).toEqual([]); // nothing left aside
   });
 });

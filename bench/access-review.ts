@@ -30,11 +30,19 @@ const ROUNDS = 3;
 /**
  * The vendor round trip the production-like part adds to every simulator response (ServeOptions.latencyMs):
  * uniform in [LATENCY_MS / 2, 3 * LATENCY_MS / 2], drawn per request. Real SaaS list endpoints answer in 100 ms
- * or more; a 50 ms mean is the harder case for the ratio, since there is less waiting for the four vendors to
- * overlap. The spread matters too: with one fixed delay the seven listings move in step, their responses
+ * or more; a 50 ms mean (the default; BENCH_ACCESS_REVIEW_LATENCY_MS sets another) is the harder case for
+ * the ratio, since there is less waiting for the four vendors to overlap. The spread matters too: with one fixed delay the seven listings move in step, their responses
  * arrive together and queue for the server's one thread, which real networks do not do.
  */
-const LATENCY_MS = 50;
+const LATENCY_MS = latencyFromEnv(process.env.BENCH_ACCESS_REVIEW_LATENCY_MS, 50);
+
+/** BENCH_ACCESS_REVIEW_LATENCY_MS models another vendor round trip (mean ms); anything but a number > 0 is refused. */
+function latencyFromEnv(raw: string | undefined, dflt: number): number {
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  if (!(Number.isFinite(n) && n > 0)) throw new Error(`BENCH_ACCESS_REVIEW_LATENCY_MS must be a number of ms > 0, got ${JSON.stringify(raw)}`);
+  return n;
+}
 const PARTS = [
   { key: 'zero_latency', latencyMs: 0 },
   { key: `latency_${LATENCY_MS}ms`, latencyMs: { min: LATENCY_MS / 2, max: (3 * LATENCY_MS) / 2 } },

@@ -156,8 +156,7 @@ export class RateLimiter {
     try {
       return await fn(ticket);
     } finally {
-      const entry = this.entries.get(ticket);
-      if (entry && entry.settledAt === undefined) entry.settledAt = this.clock.now();
+      this.settle(ticket, this.clock.now());
       this.running -= 1;
       this.kick();
     }
@@ -166,6 +165,12 @@ export class RateLimiter {
   /** Waits (FIFO) until every window has room for `weight`, then counts it. Takes no concurrency slot. */
   acquire(opts: ScheduleOptions = {}): Promise<Ticket> {
     return this.enqueue(opts, false);
+  }
+
+  /** The request behind `ticket` is over at `now` (its response seen, or it ended without one), if not already. */
+  private settle(ticket: Ticket, now: number): void {
+    const entry = this.entries.get(ticket);
+    if (entry && entry.settledAt === undefined) entry.settledAt = now;
   }
 
   /** Requests running through schedule() now (at most maxConcurrent). */
@@ -209,8 +214,7 @@ export class RateLimiter {
    */
   observe(headers: Record<string, string>, ticket?: Ticket): void {
     const now = this.clock.now();
-    const entry = ticket && this.entries.get(ticket);
-    if (entry && entry.settledAt === undefined) entry.settledAt = now;
+    if (ticket) this.settle(ticket, now);
     const spec = this.policy.headers;
     if (!spec) return;
     for (const [name, info] of Object.entries(spec.parse(headers, now, ticket?.admittedAt))) {

@@ -197,10 +197,19 @@ export class ScimClient {
     onPage?: (pages: number, totalPages: number | undefined) => Promise<void>,
     signal?: AbortSignal,
   ): Promise<WalkResult<ScimUser>> {
+    // A whole directory is read for reading: no raw copies (findByUserName keeps them for the users it finds).
+    return this.walkUsers(filter, false, onPage, signal);
+  }
+
+  private async walkUsers(
+    filter: UserFilter,
+    keepRaw: boolean,
+    onPage: ((pages: number, totalPages: number | undefined) => Promise<void>) | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<WalkResult<ScimUser>> {
     userFilter(filter);
     const caps = await this.serviceProviderConfig();
-    // A whole directory is read for reading: no raw copies (findByUserName keeps them for the users it finds).
-    return this.walk((p) => this.usersPage({ filter, ...p, signal }, false), caps.maxResults, onPage, signal);
+    return this.walk((p) => this.usersPage({ filter, ...p, signal }, keepRaw), caps.maxResults, onPage, signal);
   }
 
   /** GET /Users/{id}. The ETag header, when sent, becomes `meta.version` (RFC 7644 §3.14). */
@@ -222,11 +231,8 @@ export class ScimClient {
     const wanted = trimmed.toLowerCase();
     const match = (u: ScimUser) => (u.userName ?? '').trim().toLowerCase() === wanted;
     const caps = await this.serviceProviderConfig();
-    if (!caps.filter) {
-      // A match may be written back (a PUT replaces the whole user), so this walk keeps the raw documents.
-      const all = await this.walk((p) => this.usersPage({ ...p, signal }, true), caps.maxResults, undefined, signal);
-      return all.items.filter(match);
-    }
+    // A match may be written back (a PUT replaces the whole user), so this walk keeps the raw documents.
+    if (!caps.filter) return (await this.walkUsers({}, true, undefined, signal)).items.filter(match);
     const found = new Map<string, ScimUser>();
     for (const variant of new Set([trimmed, wanted])) {
       const page = await this.listUsers({ filter: { userName: variant }, startIndex: 1, count: caps.maxResults, signal });

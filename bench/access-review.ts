@@ -88,23 +88,23 @@ interface SimPlacement {
   sandbox: Sandbox;
   scim: Record<string, { url: string; token: string }>;
   /** The simulator process's CPU and RSS. */
-  childStats?: () => Promise<SimHostStats>;
+  simStats: () => Promise<SimHostStats>;
 }
 
 interface Round {
   vendor_ms: Record<Vendor, number>;
   vendor_cpu_ms: Record<Vendor, number>;
-  vendor_sim_cpu_ms?: Record<Vendor, number>;
+  vendor_sim_cpu_ms: Record<Vendor, number>;
   slowest_vendor: Vendor;
   parallel_listing_ms: number;
   parallel_listing_cpu_ms: number;
-  parallel_listing_sim_cpu_ms?: number;
+  parallel_listing_sim_cpu_ms: number;
   processing_ms: number;
   review_ms: number;
   review_cpu_ms: number;
-  review_sim_cpu_ms?: number;
+  review_sim_cpu_ms: number;
   review_peak_rss_mb: number;
-  review_sim_peak_rss_mb?: number;
+  review_sim_peak_rss_mb: number;
   roster_only_review_ms: number;
   ratio: number;
 }
@@ -121,8 +121,7 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
   });
   try {
     const noProgress = async () => {};
-    const simCpu = async () => (place.childStats ? (await place.childStats()).cpu_ms : undefined);
-    const simDelta = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : b - a);
+    const simCpu = async () => (await place.simStats()).cpu_ms;
 
     // What one SCIM list request costs at 10,000 users, straight to the simulator (no server involved).
     const scimPageMs: Record<string, { count_100: number; count_1000: number }> = {};
@@ -158,8 +157,7 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
         const inv = await collectInventory(stack.deps, v, noProgress);
         vendorMs[v] = round3(performance.now() - t0);
         vendorCpu[v] = cpuMs(c0);
-        const sd = simDelta(s0, await simCpu());
-        if (sd !== undefined) vendorSimCpu[v] = sd;
+        vendorSimCpu[v] = (await simCpu()) - s0;
         if (!inv.auditable || (inv.errors ?? []).length > 0) throw new Error(`${v} listing failed: ${inv.not_auditable_reason ?? ''} ${(inv.errors ?? []).join('; ')}`);
         inventories.push(inv);
       }
@@ -172,7 +170,7 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
       await collectInventories(stack.deps, [...VENDORS], noProgress);
       const parallelMs = round3(performance.now() - t1);
       const parallelCpu = cpuMs(c1);
-      const parallelSimCpu = simDelta(s1, await simCpu());
+      const parallelSimCpu = (await simCpu()) - s1;
 
       // 3. What the review does after the listings: findings, evidence files, the compact result.
       const t2 = performance.now();
@@ -184,7 +182,7 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
 
       // 4. The whole tool call through the MCP client.
       let progress = 0;
-      const s3 = place.childStats ? await place.childStats() : undefined; // also resets the child's section peak
+      const s3 = await place.simStats(); // also resets the child's section peak
       const stopRss = rssPeak();
       const c3 = process.cpuUsage();
       const t3 = performance.now();
@@ -192,7 +190,7 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
       const reviewMs = round3(performance.now() - t3);
       const reviewCpu = cpuMs(c3);
       const peakRss = stopRss();
-      const s3end = place.childStats ? await place.childStats() : undefined;
+      const s3end = await place.simStats();
       const structured = expectOk(r, 'access_review');
       lastReview = { text: textOf(r), structured, contentBytes: Buffer.byteLength(JSON.stringify(r.content)), progress };
 
@@ -206,29 +204,27 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
       out.push({
         vendor_ms: vendorMs,
         vendor_cpu_ms: vendorCpu,
-        ...(place.childStats ? { vendor_sim_cpu_ms: vendorSimCpu } : {}),
+        vendor_sim_cpu_ms: vendorSimCpu,
         slowest_vendor: slowest,
         parallel_listing_ms: parallelMs,
         parallel_listing_cpu_ms: parallelCpu,
-        ...(parallelSimCpu !== undefined ? { parallel_listing_sim_cpu_ms: parallelSimCpu } : {}),
+        parallel_listing_sim_cpu_ms: parallelSimCpu,
         processing_ms: processingMs,
         review_ms: reviewMs,
         review_cpu_ms: reviewCpu,
-        ...(s3 && s3end ? { review_sim_cpu_ms: s3end.cpu_ms - s3.cpu_ms, review_sim_peak_rss_mb: s3end.section_peak_rss_mb } : {}),
+        review_sim_cpu_ms: s3end.cpu_ms - s3.cpu_ms,
+        review_sim_peak_rss_mb: s3end.section_peak_rss_mb,
         review_peak_rss_mb: peakRss,
         roster_only_review_ms: fixedMs,
         ratio: round3(reviewMs / vendorMs[slowest]),
       });
       const last = out[out.length - 1];
       note(
-        `round ${round + 1}: vendors ${JSON.stringify(vendorMs)}; all four listings ${parallelMs.toFixed(0)} ms; findings+evidence ${processingMs.toFixed(0)} ms; review ${reviewMs.toFixed(0)} ms (server cpu ${reviewCpu.toFixed(0)} ms${last.review_sim_cpu_ms !== undefined ? `, simulator cpu ${last.review_sim_cpu_ms} ms` : ''}), ratio ${last.ratio}`,
+        `round ${round + 1}: vendors ${JSON.stringify(vendorMs)}; all four listings ${parallelMs.toFixed(0)} ms; findings+evidence ${processingMs.toFixed(0)} ms; review ${reviewMs.toFixed(0)} ms (server cpu ${reviewCpu.toFixed(0)} ms, simulator cpu ${last.review_sim_cpu_ms} ms), ratio ${last.ratio}`,
       );
     }
 
-    const med = (f: (r: Round) => number | undefined) => {
-      const xs = out.map(f).filter((x): x is number => x !== undefined);
-      return xs.length > 0 ? median(xs) : undefined;
-    };
+    const med = (f: (r: Round) => number) => median(out.map(f));
     const vendorMedian = Object.fromEntries(VENDORS.map((v) => [v, median(out.map((r) => r.vendor_ms[v]))])) as Record<Vendor, number>;
     const slowest = VENDORS.reduce((a, b) => (vendorMedian[b] > vendorMedian[a] ? b : a));
     const reviewMs = median(out.map((r) => r.review_ms));
@@ -242,16 +238,14 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
     const summary = (s.summary ?? {}) as Record<string, unknown>;
     const reviewSimCpu = med((r) => r.review_sim_cpu_ms);
     const reviewServerCpu = median(out.map((r) => r.review_cpu_ms));
-    const simulatorFloor = reviewSimCpu !== undefined ? round3(reviewSimCpu / vendorMedian[slowest]) : undefined;
-    const simBusy = reviewSimCpu !== undefined ? round3(reviewSimCpu / reviewMs) : undefined;
+    const simulatorFloor = round3(reviewSimCpu / vendorMedian[slowest]);
+    const simBusy = round3(reviewSimCpu / reviewMs);
     const serverBusy = round3(reviewServerCpu / reviewMs);
     let bottleneck: string;
-    if (simBusy === undefined) {
-      bottleneck = `one thread does everything (server + client + simulators): review CPU ${reviewServerCpu.toFixed(0)} ms in ${reviewMs.toFixed(0)} ms wall (${Math.round(serverBusy * 100)}% busy), so the four listings cannot overlap and the ratio measures the simulators.`;
-    } else if (serverBusy >= 0.85 && serverBusy >= simBusy) {
+    if (serverBusy >= 0.85 && serverBusy >= simBusy) {
       bottleneck = `SERVER-BOUND: the server process used ${reviewServerCpu.toFixed(0)} ms CPU in the ${reviewMs.toFixed(0)} ms review (${Math.round(serverBusy * 100)}% of its core; the simulators ${Math.round(simBusy * 100)}%): the four listings' parsing and merging add up on one thread, so the review cannot beat ~${round3(reviewServerCpu / vendorMedian[slowest])} x the slowest vendor while the vendors answer at once.`;
-    } else if (simBusy >= 0.7 || simulatorFloor! > RATIO_AIM) {
-      bottleneck = `SIMULATOR-BOUND: the simulator process used ${reviewSimCpu!.toFixed(0)} ms CPU during the ${reviewMs.toFixed(0)} ms review (${Math.round(simBusy * 100)}% of one core; the server ${Math.round(serverBusy * 100)}%), about the sum of what the four single listings cost it. Its single thread serves all four vendors, so the review cannot beat ~${simulatorFloor} x the slowest vendor (aim ${RATIO_AIM}); only the ratio above that floor is the server's.`;
+    } else if (simBusy >= 0.7 || simulatorFloor > RATIO_AIM) {
+      bottleneck = `SIMULATOR-BOUND: the simulator process used ${reviewSimCpu.toFixed(0)} ms CPU during the ${reviewMs.toFixed(0)} ms review (${Math.round(simBusy * 100)}% of one core; the server ${Math.round(serverBusy * 100)}%), about the sum of what the four single listings cost it. Its single thread serves all four vendors, so the review cannot beat ~${simulatorFloor} x the slowest vendor (aim ${RATIO_AIM}); only the ratio above that floor is the server's.`;
     } else {
       bottleneck = `neither process CPU-bound during the review (server ${Math.round(serverBusy * 100)}%, simulators ${Math.round(simBusy * 100)}% of one core): waiting on I/O or on each other.`;
     }
@@ -280,25 +274,21 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
             review_cpu_ms: reviewServerCpu,
             review_busy_fraction: serverBusy,
           },
-          ...(place.childStats
-            ? {
-                simulator_process: {
-                  vendor_listing_cpu_ms: Object.fromEntries(VENDORS.map((v) => [v, med((r) => r.vendor_sim_cpu_ms?.[v])])),
-                  vendor_listing_busy_fraction: Object.fromEntries(VENDORS.map((v) => [v, round3((med((r) => r.vendor_sim_cpu_ms?.[v]) ?? 0) / vendorMedian[v])])),
-                  all_four_listings_cpu_ms: med((r) => r.parallel_listing_sim_cpu_ms),
-                  review_cpu_ms: reviewSimCpu,
-                  review_busy_fraction: simBusy,
-                  simulator_floor_ratio: simulatorFloor,
-                  simulator_floor_note: 'review_cpu_ms of the simulator process / slowest_vendor_ms: the ratio the review cannot go below while one simulator thread serves all four vendors.',
-                },
-              }
-            : {}),
+          simulator_process: {
+            vendor_listing_cpu_ms: Object.fromEntries(VENDORS.map((v) => [v, med((r) => r.vendor_sim_cpu_ms[v])])),
+            vendor_listing_busy_fraction: Object.fromEntries(VENDORS.map((v) => [v, round3(med((r) => r.vendor_sim_cpu_ms[v]) / vendorMedian[v])])),
+            all_four_listings_cpu_ms: med((r) => r.parallel_listing_sim_cpu_ms),
+            review_cpu_ms: reviewSimCpu,
+            review_busy_fraction: simBusy,
+            simulator_floor_ratio: simulatorFloor,
+            simulator_floor_note: 'review_cpu_ms of the simulator process / slowest_vendor_ms: the ratio the review cannot go below while one simulator thread serves all four vendors.',
+          },
           bottleneck,
         },
         memory: {
           server_rss_before_mb: rssBefore,
           server_review_peak_rss_mb_sampled: Math.max(...out.map((r) => r.review_peak_rss_mb)),
-          ...(place.childStats ? { simulator_review_peak_rss_mb_sampled: med((r) => r.review_sim_peak_rss_mb) } : {}),
+          simulator_review_peak_rss_mb_sampled: med((r) => r.review_sim_peak_rss_mb),
         },
         rounds_detail: out,
       },
@@ -334,7 +324,7 @@ export const accessReview4x10k: Benchmark = {
       const host = await startSimHost({ ...SANDBOX_OPTIONS, latencyMs });
       try {
         ctx.note(`${key}: sim-host pid ${host.pid} ready in ${host.startupMs} ms; seats ${JSON.stringify(host.counts)}; roster ${roster.length} employed people`);
-        const m = await measure(ctx, { label: key, sandbox: host.sandbox, scim: host.info.scim, childStats: () => host.stats() }, ROUNDS, roster);
+        const m = await measure(ctx, { label: key, sandbox: host.sandbox, scim: host.info.scim, simStats: () => host.stats() }, ROUNDS, roster);
         parts[key] = { ...m, host: { pid: host.pid, startup_ms: host.startupMs, stats: await host.stats(), counts: host.counts } };
       } finally {
         await host.close();

@@ -7,6 +7,7 @@ import { evidenceRoot } from '../src/resources.js';
 import { generatePeople } from '../src/sandbox/people.js';
 import { compactReview, reviewAccess } from '../src/workflows/findings.js';
 import { collectInventories, collectInventory } from '../src/workflows/inventory.js';
+import { connectionOf } from '../src/deps.js';
 import { writeEvidence } from '../src/workflows/report.js';
 import { rosterFromEmails } from '../src/workflows/roster.js';
 import type { VendorInventory } from '../src/workflows/types.js';
@@ -117,7 +118,10 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
     env: { OUTREACH_RATE_LIMIT_PER_HOUR: String(HUGE), SALESLOFT_RATE_LIMIT_COST_PER_MINUTE: String(HUGE) },
     // The SCIM clients' local budget (600 per minute by default) raised too; ScimConnectionConfig of
     // src/vendors/scim/connect.ts reads `ratePerMinute` from the same object.
-    configure: (c) => ({ ...c, scim: Object.fromEntries(Object.entries(c.scim).map(([v, s]) => [v, { ...s, ratePerMinute: HUGE }])) as typeof c.scim }),
+    configure: (c) => ({
+      ...c,
+      vendors: Object.fromEntries(Object.entries(c.vendors).map(([v, s]) => [v, { ...s, scim: s.scim && { ...s.scim, ratePerMinute: HUGE } }])),
+    }),
   });
   try {
     const noProgress = async () => {};
@@ -154,7 +158,7 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
         const s0 = await simCpu();
         const c0 = process.cpuUsage();
         const t0 = performance.now();
-        const inv = await collectInventory(stack.deps, v, noProgress);
+        const inv = await collectInventory(connectionOf(stack.deps, v)!, noProgress);
         vendorMs[v] = round3(performance.now() - t0);
         vendorCpu[v] = cpuMs(c0);
         vendorSimCpu[v] = (await simCpu()) - s0;
@@ -167,7 +171,7 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
       const s1 = await simCpu();
       const c1 = process.cpuUsage();
       const t1 = performance.now();
-      await collectInventories(stack.deps, [...VENDORS], noProgress);
+      await collectInventories(stack.deps.vendors, noProgress);
       const parallelMs = round3(performance.now() - t1);
       const parallelCpu = cpuMs(c1);
       const parallelSimCpu = (await simCpu()) - s1;

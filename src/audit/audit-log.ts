@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
-import type { Vendor } from '../domain/account.js';
+import type { VendorId } from '../domain/account.js';
 import { VendorError } from '../http/errors.js';
 
 /** Who asked for a write: the MCP client over stdio, or the fingerprint of the HTTP bearer token. */
@@ -36,7 +36,7 @@ export interface AuditTarget {
 
 export interface IntentInput {
   tool: string;
-  vendor: Vendor;
+  vendor: VendorId;
   target: AuditTarget;
   /** Tool arguments; only keys named in `allow` are recorded, and never a secret-looking key. */
   args?: Record<string, unknown>;
@@ -67,7 +67,7 @@ interface LineCommon {
   time: string;
   op_id: string;
   tool: string;
-  vendor: Vendor;
+  vendor: VendorId;
   target: AuditTarget;
   actor: Actor;
   confirmation: ConfirmationMethod;

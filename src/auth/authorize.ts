@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomState } from 'oauth4webapi';
 import { systemClock, type Clock } from '../clock.js';
-import type { Vendor } from '../domain/account.js';
+import type { VendorId as Vendor } from '../domain/account.js';
 import { VendorError } from '../http/errors.js';
 import { requestToken, usableAccessToken, type ClientAuthMethod, type FetchLike } from './oauth.js';
 import type { TokenStore } from './token-store.js';

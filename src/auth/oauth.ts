@@ -10,7 +10,7 @@
  */
 import { fetch as undiciFetch } from 'undici';
 import { systemClock, type Clock } from '../clock.js';
-import { VENDOR_NAMES, type Vendor } from '../domain/account.js';
+import { VENDOR_NAMES, type VendorId as Vendor } from '../domain/account.js';
 import { VendorError, type VendorErrorCode } from '../http/errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { SingleFlight, abortable, bearerOf, isTransient, stillFresh } from './token-lifecycle.js';
@@ -61,7 +61,7 @@ export interface TokenRequestOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-const vendorName = (v: Vendor) => VENDOR_NAMES[v] ?? v;
+const vendorName = (v: Vendor) => (VENDOR_NAMES as Record<string, string>)[v] ?? v;
 const authCommand = (v: Vendor) => `\`sales-access-mcp auth ${v}\``;
 
 /**

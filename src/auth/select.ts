@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
-import { ConfigError } from '../config.js';
-import type { Vendor } from '../domain/account.js';
+import { ConfigError } from '../env.js';
+import type { VendorId as Vendor } from '../domain/account.js';
 import type { Logger } from '../log.js';
 import { ClientCredentialsProvider, OAuthRefreshProvider, type ClientAuthMethod } from './oauth.js';
 import { apiKeyAuth, bearerAuth } from './static.js';

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { request, type Dispatcher, type Pool } from 'undici';
 import { systemClock, type Clock } from '../clock.js';
-import { VENDOR_NAMES, type Vendor } from '../domain/account.js';
 import { silentLogger, type Logger } from '../log.js';
 import { VendorError } from './errors.js';
 import { getLimiter, LimiterDeadlineError, limitersFor, type RateLimiter, type Ticket } from './limiter.js';
@@ -44,7 +43,9 @@ interface Target {
  * message tells the agent what to do next.
  */
 export class HttpCore {
-  readonly vendor: Vendor;
+  readonly vendor: string;
+  /** How the vendor is named in messages. */
+  readonly label: string;
   private readonly opts: HttpCoreOptions;
   private readonly baseUrl: string;
   private readonly origin: string;
@@ -60,7 +61,8 @@ export class HttpCore {
   constructor(opts: HttpCoreOptions) {
     this.opts = opts;
     this.vendor = opts.vendor;
-    this.name = VENDOR_NAMES[opts.vendor] ?? opts.vendor;
+    this.label = opts.label ?? opts.vendor;
+    this.name = this.label;
     const base = new URL(opts.baseUrl);
     this.origin = base.origin;
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');

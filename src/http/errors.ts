@@ -1,5 +1,3 @@
-import type { Vendor } from '../domain/account.js';
-
 export type VendorErrorCode =
   | 'bad_request' // 400, 422: the input was wrong
   | 'unauthorized' // 401 after the one refresh retry
@@ -19,7 +17,8 @@ export type VendorErrorCode =
  */
 export class VendorError extends Error {
   override readonly name = 'VendorError';
-  readonly vendor: Vendor | 'core';
+  /** Vendor id, or 'core' for a failure of this server's own HTTP layer. */
+  readonly vendor: string;
   readonly status: number | undefined;
   readonly code: VendorErrorCode;
   readonly retryAfterMs: number | undefined;
@@ -29,7 +28,7 @@ export class VendorError extends Error {
   readonly ambiguous: boolean;
 
   constructor(opts: {
-    vendor: Vendor | 'core';
+    vendor: string;
     code: VendorErrorCode;
     message: string;
     status?: number;

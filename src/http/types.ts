@@ -1,7 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { AuthProvider } from '../auth/types.js';
 import type { Clock } from '../clock.js';
-import type { Vendor } from '../domain/account.js';
 import type { Logger } from '../log.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -87,7 +86,10 @@ export interface RetryPolicy {
 }
 
 export interface HttpCoreOptions {
-  vendor: Vendor;
+  /** Vendor id: keys the limiter and tags errors. */
+  vendor: string;
+  /** How the vendor is named in messages, e.g. "Apollo.io" or "SalesLoft SCIM"; default the vendor id. */
+  label?: string;
   baseUrl: string;
   auth: AuthProvider;
   limits: RateLimitPolicy;

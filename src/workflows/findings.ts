@@ -1,6 +1,9 @@
 import { ToolInputError } from '../http/errors.js';
 import { ACCOUNT_STATUSES, VENDORS, type AccountStatus, type Vendor } from '../domain/account.js';
-import { CAPABILITIES } from '../domain/capabilities.js';
+import { BUILTIN_ADAPTERS } from '../vendors/registry.js';
+
+// TRANSITIONAL until the review engine takes vendor profiles from the registry.
+const CAPABILITIES = Object.fromEntries(BUILTIN_ADAPTERS.map((a) => [a.id, a.capabilities])) as unknown as Record<Vendor, { scim_plan: string }>;
 import { isTerminated } from './roster.js';
 import {
   FINDING_CODES,

@@ -97,6 +97,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
 }
 
+/** The configuration without any SCIM connection (REST only). */
+export function withoutScim(config: Config): Config {
+  return { ...config, vendors: Object.fromEntries(Object.entries(config.vendors).map(([id, section]) => [id, { ...section, scim: undefined }])) };
+}
+
 export function structured<T = Record<string, any>>(r: CallToolResult): T {
   if (r.isError) throw new Error(`tool failed: ${textOf(r)}`);
   return r.structuredContent as T;

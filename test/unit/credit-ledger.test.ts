@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { ConfigError } from '../../src/config.js';
+import { ConfigError } from '../../src/env.js';
 import { CreditBudgetError, CreditLedger, creditBudgetFromEnv, monthOf } from '../../src/credits/ledger.js';
 import { ToolInputError } from '../../src/http/errors.js';
 

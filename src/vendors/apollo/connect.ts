@@ -28,6 +28,7 @@ export async function createApolloClient(cfg: ApolloConfig, opts: ConnectOptions
   const bulkPolicy = apolloPolicy({ bulk: true, scale });
   const common: Omit<HttpCoreOptions, 'limits'> = {
     vendor: 'apollo',
+    label: 'Apollo.io',
     baseUrl: cfg.baseUrl,
     auth,
     retry: opts.retryBaseDelayMs === undefined ? undefined : { baseDelayMs: opts.retryBaseDelayMs },

@@ -1,6 +1,6 @@
 import { selectAuth } from '../../auth/select.js';
 import type { AuthProvider } from '../../auth/types.js';
-import type { OutreachConfig } from '../../config.js';
+import type { OutreachConfig } from './config.js';
 import { HttpCore } from '../../http/core.js';
 import { xRateLimitHeaders } from '../../http/rate-headers.js';
 import type { ConnectOptions } from '../connect-options.js';
@@ -17,6 +17,7 @@ export async function createOutreachClient(cfg: OutreachConfig, opts: ConnectOpt
   if (!auth) return undefined;
   const core = new HttpCore({
     vendor: 'outreach',
+    label: 'Outreach',
     baseUrl: cfg.baseUrl,
     auth,
     // Notes, "Rate limits": 10,000 requests per hour per OAuth application per org, reported in X-RateLimit-*.

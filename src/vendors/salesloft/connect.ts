@@ -33,6 +33,7 @@ export async function createSalesloftClient(cfg: SalesloftConfig, opts: ConnectO
   if (!auth) return undefined;
   const core = new HttpCore({
     vendor: 'salesloft',
+    label: 'SalesLoft',
     baseUrl: cfg.baseUrl,
     auth,
     limits: salesloftRateLimitPolicy(cfg),

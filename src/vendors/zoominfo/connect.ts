@@ -1,5 +1,5 @@
 import { ZoomInfoJwtProvider } from '../../auth/zoominfo-jwt.js';
-import { ConfigError } from '../../config.js';
+import { ConfigError } from '../../env.js';
 import { defaultErrorDetail, HttpCore } from '../../http/core.js';
 import { getLimiter } from '../../http/limiter.js';
 import type { RateLimitPolicy } from '../../http/types.js';
@@ -41,6 +41,7 @@ export async function createZoomInfoClient(cfg: ZoomInfoConfig, opts: ConnectOpt
   });
   core = new HttpCore({
     vendor: 'zoominfo',
+    label: 'ZoomInfo',
     baseUrl: cfg.baseUrl,
     auth,
     limits,

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.js';
 import { ConfigError } from '../env.js';
 import type { VendorId as Vendor } from '../domain/account.js';
@@ -41,6 +42,13 @@ export interface AuthSelection {
   tokens: TokenStore;
   clock: Clock;
   log: Logger;
+  /**
+   * For the token endpoint's HttpCore, as for the vendor's (the connect factories spread their
+   * ConnectOptions in here): tests pass an undici MockAgent.
+   */
+  dispatcher?: Dispatcher;
+  /** Base delay of the token requests' retry backoff; tests set a few ms. */
+  retryBaseDelayMs?: number;
 }
 
 /**
@@ -49,7 +57,7 @@ export interface AuthSelection {
  */
 export async function selectAuth(setting: AuthSetting | undefined, o: AuthSelection): Promise<AuthProvider | undefined> {
   if (!setting) return undefined;
-  const common = { vendor: o.vendor, tokenUrl: o.tokenUrl, clock: o.clock, log: o.log };
+  const common = { vendor: o.vendor, tokenUrl: o.tokenUrl, clock: o.clock, log: o.log, dispatcher: o.dispatcher, retryBaseDelayMs: o.retryBaseDelayMs };
   switch (setting.kind) {
     case 'bearer':
       return bearerAuth(setting.token);

@@ -55,6 +55,17 @@ export class VendorError extends Error {
   }
 }
 
+/**
+ * `err` without the claim that a write may have been applied, for a failure that happened before the
+ * request it is reported for was sent (or after the vendor refused it): a credential that could not be
+ * obtained, whatever became of the token request behind it.
+ */
+export function notApplied(err: VendorError): VendorError {
+  if (!err.ambiguous) return err;
+  const { vendor, code, message, status, retryAfterMs, requestId, detail } = err;
+  return new VendorError({ vendor, code, message, status, retryAfterMs, requestId, detail });
+}
+
 /** Bad tool input or a refused operation: the message names the field or setting to fix. */
 export class ToolInputError extends Error {
   override readonly name: string = 'ToolInputError';

@@ -3,6 +3,10 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { stringify, type Options as CsvOptions } from 'csv-stringify';
+import { stringify as stringifySync } from 'csv-stringify/sync';
 import { VENDORS, type AccountStatus, type Vendor } from '../domain/account.js';
 import { FINDING_DESCRIPTIONS, VENDOR_LABEL } from './findings.js';
 import { FINDING_CODES, type Finding, type ReviewedAccount, type ReviewResult, type Severity, type VendorInventory } from './types.js';
@@ -46,13 +50,22 @@ export function escapeHtml(value: unknown): string {
 }
 
 /**
- * One CSV cell (RFC 4180). A value a spreadsheet would treat as a formula (starting with `=`, `+`, `-`, `@`,
- * tab or carriage return) is prefixed with `'`; a cell holding a comma, quote or line break is quoted.
+ * How the evidence CSV is written (RFC 4180, CRLF). `escape_formulas` prefixes `'` to a cell a spreadsheet
+ * would run as a formula: one starting with `=`, `+`, `-`, `@`, tab or carriage return (and their full-width
+ * forms, which some spreadsheets fold to ASCII). `quote_record_delimiter` is needed because an explicit
+ * `record_delimiter` otherwise turns off quoting of cells holding a lone `\n` or `\r`. Booleans are written as
+ * `true` / `false` (the library's default would write `1` / empty, which reads as a count).
  */
+const CSV_OPTIONS: CsvOptions = {
+  record_delimiter: '\r\n',
+  quote_record_delimiter: true,
+  escape_formulas: true,
+  cast: { boolean: (b) => String(b) },
+};
+
+/** One CSV cell as the evidence writes it: formula-looking values neutralised, quoted when needed. */
 export function csvCell(value: unknown): string {
-  let s = value === null || value === undefined ? '' : typeof value === 'string' ? value : String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return stringifySync([[value]], { ...CSV_OPTIONS, eof: false });
 }
 
 function fmt(n: number): string {
@@ -90,21 +103,31 @@ class Out {
   }
 }
 
-/** Writes through a temporary file (created 0600, exclusive) renamed into place, so a reader never sees half a file. */
-async function writeFileStreamed(path: string, body: (out: Out) => Promise<void>): Promise<void> {
+/**
+ * Writes through a temporary file (created 0600, exclusive) renamed into place, so a reader never sees half a
+ * file. `write` must end the stream.
+ */
+async function writeFileAtomically(path: string, write: (ws: WriteStream) => Promise<void>): Promise<void> {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   const ws = createWriteStream(tmp, { flags: 'wx', mode: 0o600, encoding: 'utf8' });
   await once(ws, 'open');
-  const out = new Out(ws);
   try {
-    await body(out);
-    await out.end();
+    await write(ws);
     await rename(tmp, path);
   } catch (err) {
     ws.destroy();
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+}
+
+/** `writeFileAtomically` for text produced piece by piece. */
+function writeFileStreamed(path: string, body: (out: Out) => Promise<void>): Promise<void> {
+  return writeFileAtomically(path, async (ws) => {
+    const out = new Out(ws);
+    await body(out);
+    await out.end();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -136,12 +159,8 @@ export const CSV_COLUMNS = [
   'notes',
 ] as const;
 
-function csvRow(cells: unknown[]): string {
-  return `${cells.map(csvCell).join(',')}\r\n`;
-}
-
-function accountCsvRow(reviewId: string, a: ReviewedAccount): string {
-  return csvRow([
+function accountCsvRecord(reviewId: string, a: ReviewedAccount): unknown[] {
+  return [
     reviewId,
     a.vendor,
     a.kind,
@@ -165,12 +184,13 @@ function accountCsvRow(reviewId: string, a: ReviewedAccount): string {
     a.findings.join(';'),
     a.suppressed.join(';'),
     a.notes.join('; '),
-  ]);
+  ];
 }
 
-async function writeCsv(out: Out, result: ReviewResult, reviewId: string): Promise<void> {
-  await out.write(csvRow([...CSV_COLUMNS]));
-  for (const a of result.accounts) await out.write(accountCsvRow(reviewId, a));
+/** The CSV's records, header first, one at a time (so 40,000 rows are never held as one string). */
+function* csvRecords(result: ReviewResult, reviewId: string): Generator<unknown[]> {
+  yield [...CSV_COLUMNS];
+  for (const a of result.accounts) yield accountCsvRecord(reviewId, a);
   // A vendor that could not be listed gets one row saying so, never silence (that would read as zero seats).
   for (const n of result.not_auditable) {
     const cells: unknown[] = CSV_COLUMNS.map(() => null);
@@ -178,7 +198,7 @@ async function writeCsv(out: Out, result: ReviewResult, reviewId: string): Promi
     cells[1] = n.vendor;
     cells[2] = 'not_auditable';
     cells[CSV_COLUMNS.length - 1] = `NOT_AUDITABLE: ${n.reason}`;
-    await out.write(csvRow(cells));
+    yield cells;
   }
 }
 
@@ -592,7 +612,7 @@ export async function writeEvidence(result: ReviewResult, inventories: readonly 
   const base = `access-review-${opts.reviewId}`;
   const paths: EvidencePaths = { csv: join(dir, `${base}.csv`), json: join(dir, `${base}.json`), html: join(dir, `${base}.html`) };
 
-  await writeFileStreamed(paths.csv, (out) => writeCsv(out, result, opts.reviewId));
+  await writeFileAtomically(paths.csv, (ws) => pipeline(Readable.from(csvRecords(result, opts.reviewId)), stringify(CSV_OPTIONS), ws));
   await writeFileStreamed(paths.json, (out) =>
     writeJson(out, {
       format: 'sales-access-mcp/access-review@1',

@@ -7,9 +7,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify, type Options as CsvOptions } from 'csv-stringify';
 import { stringify as stringifySync } from 'csv-stringify/sync';
-import { VENDORS, type AccountStatus, type Vendor } from '../domain/account.js';
-import { FINDING_DESCRIPTIONS, VENDOR_LABEL } from './findings.js';
-import { FINDING_CODES, type Finding, type ReviewedAccount, type ReviewResult, type Severity, type VendorInventory } from './types.js';
+import type { AccountStatus } from '../domain/account.js';
+import { vendorLabel } from './review/profiles.js';
+import { FINDING_CODES, FINDING_DESCRIPTIONS, type Finding, type ReviewedAccount, type ReviewResult, type Severity, type VendorInventory } from './types.js';
 
 /**
  * Evidence files of an access review: CSV (one row per account per vendor), JSON (the full result and the
@@ -318,14 +318,15 @@ function sevBadge(s: Severity): string {
   return `<span class="badge sev-${escapeHtml(s)}">${escapeHtml(s)}</span>`;
 }
 
-function vendorsOf(result: ReviewResult, inventories: readonly VendorInventory[]): Vendor[] {
-  const set = new Set<Vendor>(Object.keys(result.summary.by_vendor) as Vendor[]);
+/** The vendors reviewed, in the review's order (its by_vendor keys), then any other vendor inventoried. */
+function vendorsOf(result: ReviewResult, inventories: readonly VendorInventory[]): string[] {
+  const set = new Set<string>(Object.keys(result.summary.by_vendor));
   for (const i of inventories) set.add(i.vendor);
-  return VENDORS.filter((v) => set.has(v));
+  return [...set];
 }
 
 /** Stacked horizontal bars of seats by vendor and status; one `g.bar-group` per vendor reviewed. */
-export function renderChart(result: ReviewResult, vendors: readonly Vendor[]): string {
+export function renderChart(result: ReviewResult, vendors: readonly string[]): string {
   const labelW = 120;
   const barW = 540;
   const rightW = 110;
@@ -345,7 +346,7 @@ export function renderChart(result: ReviewResult, vendors: readonly Vendor[]): s
   vendors.forEach((v, i) => {
     const s = result.summary.by_vendor[v];
     const y = top + i * rowH;
-    const label = VENDOR_LABEL[v];
+    const label = vendorLabel(v);
     const parts: string[] = [`<text class="vlabel" x="${labelW - 10}" y="${y + barH / 2 + 5}" text-anchor="end">${escapeHtml(label)}</text>`];
     if (!s || !s.auditable) {
       parts.push(`<rect x="${labelW}" y="${y}" width="${barW}" height="${barH}" rx="3" fill="#fff8ed" stroke="#e7a64b" stroke-dasharray="5 4"/>`);
@@ -390,7 +391,7 @@ export function renderChart(result: ReviewResult, vendors: readonly Vendor[]): s
 
 interface FindingGroup {
   code: Finding['code'];
-  vendor: Vendor;
+  vendor: string;
   severity: Severity;
   findings: Finding[];
 }
@@ -438,7 +439,7 @@ function groupCard(g: FindingGroup, maxRows: number): string {
       (total > rows.length ? `<p class="muted">and ${fmt(total - rows.length)} more account${total - rows.length === 1 ? '' : 's'} in the CSV and JSON evidence.</p>` : '');
   }
   return (
-    `<article class="finding ${e(g.severity)}"><div class="head">${sevBadge(g.severity)}<h3 class="mono">${e(g.code)}</h3><span class="vendor">${e(VENDOR_LABEL[g.vendor])}</span><span class="muted">${count}</span></div>` +
+    `<article class="finding ${e(g.severity)}"><div class="head">${sevBadge(g.severity)}<h3 class="mono">${e(g.code)}</h3><span class="vendor">${e(vendorLabel(g.vendor))}</span><span class="muted">${count}</span></div>` +
     `<p>${e(message)}</p><p class="action">${e(action)}</p>${table}</article>`
   );
 }
@@ -471,7 +472,7 @@ export function renderHtmlReport(result: ReviewResult, inventories: readonly Ven
   h.push(
     `<header class="top"><h1>Sales-tool access review</h1>` +
       `<p class="meta">Review <b class="mono">${e(opts.reviewId)}</b> · reviewed at <b>${e(result.reviewed_at)}</b> · report generated <b>${e(opts.generatedAt.toISOString())}</b></p>` +
-      `<p class="meta">Vendors: <b>${e(vendors.map((v) => VENDOR_LABEL[v]).join(', ') || 'none')}</b> · roster: <b>${e(rosterText)}</b> · stale invitations: older than <b>${e(result.stale_invitation_days)}</b> days` +
+      `<p class="meta">Vendors: <b>${e(vendors.map((v) => vendorLabel(v)).join(', ') || 'none')}</b> · roster: <b>${e(rosterText)}</b> · stale invitations: older than <b>${e(result.stale_invitation_days)}</b> days` +
       (result.exceptions.length ? ` · exceptions: <b>${e(result.exceptions.length)}</b>` : '') +
       `</p></header>`,
   );
@@ -497,10 +498,10 @@ export function renderHtmlReport(result: ReviewResult, inventories: readonly Ven
     const vs = s.by_vendor[v];
     if (!vs) continue;
     if (!vs.auditable) {
-      h.push(`<tr><td>${e(VENDOR_LABEL[v])}</td><td colspan="${CHART_STATUSES.length + 4}"><span class="badge na">NOT_AUDITABLE</span> ${e(vs.reason)}</td><td>${vs.scim_configured ? 'yes' : 'no'}</td></tr>`);
+      h.push(`<tr><td>${e(vendorLabel(v))}</td><td colspan="${CHART_STATUSES.length + 4}"><span class="badge na">NOT_AUDITABLE</span> ${e(vs.reason)}</td><td>${vs.scim_configured ? 'yes' : 'no'}</td></tr>`);
       continue;
     }
-    h.push(`<tr><td>${e(VENDOR_LABEL[v])}</td>`);
+    h.push(`<tr><td>${e(vendorLabel(v))}</td>`);
     for (const st of CHART_STATUSES) h.push(`<td class="num">${fmt(vs.by_status[st])}</td>`);
     h.push(
       `<td class="num"><b>${fmt(vs.accounts)}</b></td><td class="num">${fmt(vs.by_source.rest)} / ${fmt(vs.by_source.scim)} / ${fmt(vs.by_source.both)}</td>` +
@@ -515,7 +516,7 @@ export function renderHtmlReport(result: ReviewResult, inventories: readonly Ven
 
   // Findings by code.
   h.push('<section><h2>Findings by code</h2><div class="wrap"><table><thead><tr><th>Code</th><th>Meaning</th>');
-  for (const v of vendors) h.push(`<th class="num">${e(VENDOR_LABEL[v])}</th>`);
+  for (const v of vendors) h.push(`<th class="num">${e(vendorLabel(v))}</th>`);
   h.push('<th class="num">total</th></tr></thead><tbody>');
   const perCodeVendor = new Map<string, number>();
   for (const f of result.findings) perCodeVendor.set(`${f.code}:${f.vendor}`, (perCodeVendor.get(`${f.code}:${f.vendor}`) ?? 0) + 1);
@@ -536,7 +537,7 @@ export function renderHtmlReport(result: ReviewResult, inventories: readonly Ven
   if (result.not_auditable.length === 0) h.push('<p class="empty">Every vendor reviewed could be listed.</p>');
   else {
     h.push('<table><thead><tr><th>Vendor</th><th>Reason</th></tr></thead><tbody>');
-    for (const n of result.not_auditable) h.push(`<tr><td>${e(VENDOR_LABEL[n.vendor])} <span class="badge na">NOT_AUDITABLE</span></td><td>${e(n.reason)}</td></tr>`);
+    for (const n of result.not_auditable) h.push(`<tr><td>${e(vendorLabel(n.vendor))} <span class="badge na">NOT_AUDITABLE</span></td><td>${e(n.reason)}</td></tr>`);
     h.push('</tbody></table><p class="muted">A vendor that cannot be listed is not counted as zero accounts.</p>');
   }
   h.push('</section>');
@@ -545,7 +546,7 @@ export function renderHtmlReport(result: ReviewResult, inventories: readonly Ven
   if (result.undetermined.length === 0) h.push('<p class="empty">Every check could be run on every audited vendor.</p>');
   else {
     h.push('<table><thead><tr><th>Code</th><th>Vendor</th><th>Why it could not be determined</th></tr></thead><tbody>');
-    for (const u of result.undetermined) h.push(`<tr><td class="mono">${e(u.code)}</td><td>${e(VENDOR_LABEL[u.vendor])}</td><td>${e(u.reason)}</td></tr>`);
+    for (const u of result.undetermined) h.push(`<tr><td class="mono">${e(u.code)}</td><td>${e(vendorLabel(u.vendor))}</td><td>${e(u.reason)}</td></tr>`);
     h.push('</tbody></table>');
   }
   h.push('</section>');
@@ -578,7 +579,7 @@ export function renderHtmlReport(result: ReviewResult, inventories: readonly Ven
   else {
     const rows = result.suppressed.slice(0, HTML_SUPPRESSED_ROWS);
     h.push('<table><thead><tr><th>Code</th><th>Vendor</th><th>Email</th><th>Matched exception</th></tr></thead><tbody>');
-    for (const x of rows) h.push(`<tr><td class="mono">${e(x.code)}</td><td>${e(VENDOR_LABEL[x.vendor])}</td><td class="mono">${e(x.email)}</td><td class="mono">${e(x.matched_exception)}</td></tr>`);
+    for (const x of rows) h.push(`<tr><td class="mono">${e(x.code)}</td><td>${e(vendorLabel(x.vendor))}</td><td class="mono">${e(x.email)}</td><td class="mono">${e(x.matched_exception)}</td></tr>`);
     h.push('</tbody></table>');
     if (result.suppressed.length > rows.length) h.push(`<p class="muted">and ${fmt(result.suppressed.length - rows.length)} more in the JSON evidence.</p>`);
   }

@@ -1,9 +1,12 @@
-import type { Account, AccountStatus, Vendor } from '../domain/account.js';
+import type { Account, AccountStatus } from '../domain/account.js';
 
 /**
- * Types of the cross-vendor access review (issue 5). The engine (findings.ts) is pure: vendor adapters turn
- * what they listed into `VendorInventory` values, the engine returns a `ReviewResult`, report.ts writes the
- * evidence. Nothing here calls a vendor.
+ * Types of the cross-vendor access review (issue 5). The engine (review/engine.ts) is pure: vendor adapters
+ * turn what they listed into `VendorInventory` values, the engine returns a `ReviewResult`, report.ts writes
+ * the evidence. Nothing here calls a vendor.
+ *
+ * Vendors are plain strings here, not the `Vendor` union: what the review knows of a vendor comes from its
+ * VendorReviewProfile (review/profile.ts), so a vendor added to the registry flows through unchanged.
  */
 
 export type AccountSource = Account['source'];
@@ -21,7 +24,8 @@ export type AccountSource = Account['source'];
  *   treated as held (the vendor notes say locked / deactivated accounts keep their seat).
  * - `invited_at`: when the invitation behind a `pending` account was sent; falls back to `created_at`.
  */
-export type ReviewAccount = Account & {
+export type ReviewAccount = Omit<Account, 'vendor'> & {
+  vendor: string;
   /** True when the account has the vendor's admin role or profile; null when this source does not say. */
   is_admin: boolean | null;
   /** Outreach `locked` (REST "deactivation": login blocked, seat still held). */
@@ -45,7 +49,7 @@ export interface Invitation {
 
 /** Everything one vendor's listing produced, complete (all pages, deactivated users included). */
 export interface VendorInventory {
-  vendor: Vendor;
+  vendor: string;
   /** False when the seats cannot be listed with what is configured; the vendor is then NOT_AUDITABLE. */
   auditable: boolean;
   /** Why the vendor cannot be audited, e.g. "ZoomInfo's REST API has no seat list; configure SCIM". */
@@ -84,6 +88,17 @@ export const FINDING_CODES = [
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 
+/** One line per code: what it means. Used by the report and the tool description. */
+export const FINDING_DESCRIPTIONS: Record<FindingCode, string> = {
+  ORPHANED_ACCOUNT: 'Active account (or pending invitation) of someone absent from the roster or terminated in it.',
+  LOCKED_STILL_BILLED: 'Outreach user locked through REST: login is blocked but the licensed seat is still held.',
+  DEACTIVATED_SEAT_NOT_FREED: 'Apollo user deactivated: deactivation does not reduce the billed seat count.',
+  STALE_INVITATION: 'Invitation still pending after the stale-invitation threshold.',
+  SOLE_ADMIN: 'Vendor with exactly one active admin: losing that person locks the org out of its admin settings.',
+  DUPLICATE_IDENTITY: 'One person holding two or more live accounts in the same vendor (case variants, same email, +tag sub-addresses).',
+  NO_AUTOMATED_OFFBOARDING: 'No SCIM connection: deprovisioning is manual (fully, or partly through REST).',
+};
+
 /** high: someone who should not have access may have it; medium: governance risk; low: cost or hygiene; info: context. */
 export const SEVERITIES = ['high', 'medium', 'low', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -110,7 +125,7 @@ export interface Finding {
   id: string;
   code: FindingCode;
   severity: Severity;
-  vendor: Vendor;
+  vendor: string;
   accounts: AccountRef[];
   message: string;
   recommended_action: string;
@@ -118,18 +133,18 @@ export interface Finding {
 
 export interface Undetermined {
   code: FindingCode;
-  vendor: Vendor;
+  vendor: string;
   reason: string;
 }
 
 export interface NotAuditable {
-  vendor: Vendor;
+  vendor: string;
   reason: string;
 }
 
 export interface Suppressed {
   code: FindingCode;
-  vendor: Vendor;
+  vendor: string;
   email: string;
   /** The exception (exact email or pattern) as given. */
   matched_exception: string;
@@ -141,7 +156,7 @@ export interface Suppressed {
  * that concern it. This is the evidence row (CSV) and is dropped from the compact tool result.
  */
 export interface ReviewedAccount {
-  vendor: Vendor;
+  vendor: string;
   kind: 'account' | 'invitation';
   /** REST id when present, else the SCIM id (or the invitation id). */
   id: string | null;
@@ -189,8 +204,8 @@ export type VendorSummary =
   | { auditable: false; reason: string; scim_configured: boolean };
 
 export interface ReviewSummary {
-  /** Keyed by vendor, in the order outreach, salesloft, apollo, zoominfo; only the vendors reviewed. */
-  by_vendor: Partial<Record<Vendor, VendorSummary>>;
+  /** Keyed by vendor, in the review's vendor order (ReviewOptions.vendorOrder); only the vendors reviewed. */
+  by_vendor: Partial<Record<string, VendorSummary>>;
   /** Merged accounts across auditable vendors by status. */
   by_status: StatusCounts;
   /** Findings per code (after exceptions). */

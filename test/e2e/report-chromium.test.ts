@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AccountStatus, Vendor } from '../../src/domain/account.js';
-import { reviewAccess } from '../../src/workflows/findings.js';
+import { reviewAccess } from '../../src/workflows/review/engine.js';
 import { writeEvidence } from '../../src/workflows/report.js';
 import type { ReviewAccount, RosterEntry, VendorInventory } from '../../src/workflows/types.js';
 

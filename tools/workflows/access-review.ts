@@ -1,14 +1,8 @@
 import { basename } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { VENDORS } from '../../src/domain/account.js';
-import { ToolInputError } from '../../src/http/errors.js';
-import { EVIDENCE_URI_PREFIX, evidenceRoot } from '../../src/resources.js';
-import { compactReview } from '../../src/workflows/review/compact.js';
-import { reviewAccess } from '../../src/workflows/review/engine.js';
-import { collectInventories } from '../../src/workflows/inventory.js';
-import { writeEvidence } from '../../src/workflows/report.js';
-import { loadRosterFile, rosterFromEmails } from '../../src/workflows/roster.js';
+import { EVIDENCE_URI_PREFIX } from '../../src/resources.js';
+import { runAccessReview } from '../../src/workflows/access-review.js';
 import { FINDING_CODES, SEVERITIES } from '../../src/workflows/types.js';
 import { defineTool } from '../types.js';
 
@@ -78,33 +72,24 @@ export default defineTool({
   },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
-    const { deps } = ctx;
-    if (args.roster !== undefined && args.roster_path !== undefined) throw new ToolInputError('Give `roster` or `roster_path`, not both.');
-    if (args.roster_path !== undefined && deps.config.transport === 'http') {
-      throw new ToolInputError('`roster_path`: over HTTP only an inline roster is accepted (the server will not read files for remote clients); pass `roster` as a list of emails.');
-    }
-    const now = new Date(deps.clock.now());
-    const roster =
-      args.roster_path !== undefined
-        ? await loadRosterFile(args.roster_path, deps.config.rosterDir, { now })
-        : args.roster !== undefined
-          ? rosterFromEmails(args.roster)
-          : undefined;
-    const vendors = (args.vendors ?? deps.config.vendors).filter((v) => deps.config.vendors.includes(v));
     let pages = 0;
-    const inventories = await collectInventories(deps, vendors, (message) => ctx.progress(++pages, undefined, message), ctx.signal);
-    const result = reviewAccess(inventories, roster?.entries ?? null, { exceptions: args.exceptions, staleInvitationDays: args.stale_invitation_days, now });
-    const reviewId = `${now.toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
-    const paths = await writeEvidence(result, inventories, evidenceRoot(deps.config.stateDir), { generatedAt: now, reviewId });
+    const { reviewId, compact, rosterWarnings, evidence } = await runAccessReview(ctx.deps, {
+      roster: args.roster,
+      rosterPath: args.roster_path,
+      vendors: args.vendors,
+      exceptions: args.exceptions,
+      staleInvitationDays: args.stale_invitation_days,
+      progress: (message) => ctx.progress(++pages, undefined, message),
+      signal: ctx.signal,
+    });
     const uri = (p: string) => `${EVIDENCE_URI_PREFIX}${basename(p)}`;
-    const compact = compactReview(result, { maxBytes: 22_000 });
     // The review types vendors as strings (a profile registry may add vendors); this schema's enum lists the
-    // built-in ones, and only those were listed above. The SDK validates the result against the schema.
+    // built-in ones, and only those were listed. The SDK validates the result against the schema.
     return {
       review_id: reviewId,
       reviewed_at: compact.reviewed_at,
       roster: compact.roster,
-      roster_warnings: (roster?.warnings ?? []).slice(0, 20),
+      roster_warnings: rosterWarnings,
       summary: compact.summary as never,
       not_auditable: compact.not_auditable as never,
       undetermined: compact.undetermined as never,
@@ -112,7 +97,7 @@ export default defineTool({
       findings_omitted: compact.findings_omitted,
       suppressed_total: compact.suppressed_total,
       warnings: compact.warnings,
-      evidence: { csv: uri(paths.csv), json: uri(paths.json), html: uri(paths.html) },
+      evidence: { csv: uri(evidence.csv), json: uri(evidence.json), html: uri(evidence.html) },
       truncated: compact.truncated,
     };
   },

@@ -2,6 +2,7 @@ import type { AuthKind } from '../auth/types.js';
 import type { AccountStatus, Invitation, VendorAccount } from '../domain/account.js';
 import type { VendorCapabilities } from '../domain/capabilities.js';
 import type { StepPath } from '../domain/offboarding.js';
+import type { VendorReviewProfile } from '../domain/review.js';
 import type { Env } from '../env.js';
 import type { RateBudget } from '../http/types.js';
 import type { ConnectOptions } from './connect-options.js';
@@ -25,6 +26,8 @@ export interface VendorAdapter<S = unknown, R extends RestApi = RestApi> {
   readonly envPrefix: string;
   /** Which lifecycle operations REST, SCIM or only the admin console can do, per the vendor notes. */
   readonly capabilities: VendorCapabilities;
+  /** What the access review needs to know of the vendor: its own finding rules and texts. */
+  readonly review: VendorReviewProfile;
   readonly scim: ScimProfile;
   readonly offboarding: OffboardingProfile;
   /** Reads the vendor's REST section of the environment; throws ConfigError naming a bad variable. */

@@ -1,8 +1,7 @@
-import type { Vendor } from '../domain/account.js';
 import { VendorError } from '../http/errors.js';
 import type { VendorConnection } from '../vendors/connection.js';
 import { scimToAccount } from '../vendors/scim/map.js';
-import type { ReviewAccount, VendorInventory } from './types.js';
+import type { ReviewAccount, VendorInventory } from '../domain/review.js';
 
 /**
  * Lists every enabled vendor completely (all pages, deactivated users included), REST and SCIM in parallel,
@@ -44,7 +43,7 @@ function listers(conn: VendorConnection, progress: PageProgress, signal?: AbortS
   }
   const scim = conn.scim;
   if (scim) {
-    const vendor = conn.adapter.id as Vendor;
+    const vendor = conn.adapter.id;
     out.push({
       source: 'scim',
       run: async () => {
@@ -84,8 +83,7 @@ function notAuditableReason(conn: VendorConnection): string {
 }
 
 export async function collectInventory(conn: VendorConnection, progress: PageProgress, signal?: AbortSignal): Promise<VendorInventory> {
-  // TRANSITIONAL cast until the review engine takes any registered vendor id.
-  const vendor = conn.adapter.id as Vendor;
+  const vendor = conn.adapter.id;
   const running = listers(conn, progress, signal);
   const base = { vendor, scim_configured: conn.scim !== undefined };
   if (running.length === 0) {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountStatus, Vendor } from '../../src/domain/account.js';
-import { compactReview, compileExceptions, globMatch, mergeSources, reviewAccess } from '../../src/workflows/findings.js';
-import type { Finding, FindingCode, ReviewAccount, ReviewResult, RosterEntry, VendorInventory } from '../../src/workflows/types.js';
+import { compactReview } from '../../src/workflows/review/compact.js';
+import { reviewAccess } from '../../src/workflows/review/engine.js';
+import { compileExceptions, globMatch } from '../../src/workflows/review/exceptions.js';
+import { mergeSources } from '../../src/workflows/review/merge.js';
+import type { Finding, FindingCode, ReviewAccount, ReviewResult, RosterEntry, VendorInventory } from '../../src/domain/review.js';
 
 const NOW = new Date('2026-11-02T09:00:00Z');
 const DAY = 86_400_000;

@@ -1,13 +1,8 @@
 import { basename } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
-import { ToolInputError } from '../../src/http/errors.js';
-import { EVIDENCE_URI_PREFIX, evidenceRoot } from '../../src/resources.js';
-import { compactReview, reviewAccess } from '../../src/workflows/findings.js';
-import { collectInventories } from '../../src/workflows/inventory.js';
-import { writeEvidence } from '../../src/workflows/report.js';
-import { loadRosterFile, rosterFromEmails } from '../../src/workflows/roster.js';
-import { FINDING_CODES, SEVERITIES } from '../../src/workflows/types.js';
+import { EVIDENCE_URI_PREFIX } from '../../src/resources.js';
+import { runAccessReview } from '../../src/workflows/access-review.js';
+import { FINDING_CODES, SEVERITIES } from '../../src/domain/review.js';
 import { defineTool } from '../types.js';
 
 const count = z.number().int();
@@ -76,39 +71,31 @@ export default defineTool({
   },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
-    const { deps } = ctx;
-    if (args.roster !== undefined && args.roster_path !== undefined) throw new ToolInputError('Give `roster` or `roster_path`, not both.');
-    if (args.roster_path !== undefined && deps.config.transport === 'http') {
-      throw new ToolInputError('`roster_path`: over HTTP only an inline roster is accepted (the server will not read files for remote clients); pass `roster` as a list of emails.');
-    }
-    const now = new Date(deps.clock.now());
-    const roster =
-      args.roster_path !== undefined
-        ? await loadRosterFile(args.roster_path, deps.config.rosterDir, { now })
-        : args.roster !== undefined
-          ? rosterFromEmails(args.roster)
-          : undefined;
-    const connections = deps.vendors.filter((c) => args.vendors === undefined || (args.vendors as string[]).includes(c.adapter.id));
     let pages = 0;
-    const inventories = await collectInventories(connections, (message) => ctx.progress(++pages, undefined, message), ctx.signal);
-    const result = reviewAccess(inventories, roster?.entries ?? null, { exceptions: args.exceptions, staleInvitationDays: args.stale_invitation_days, now });
-    const reviewId = `${now.toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
-    const paths = await writeEvidence(result, inventories, evidenceRoot(deps.config.stateDir), { generatedAt: now, reviewId });
+    const { reviewId, compact, rosterWarnings, evidence } = await runAccessReview(ctx.deps, {
+      roster: args.roster,
+      rosterPath: args.roster_path,
+      vendors: args.vendors,
+      exceptions: args.exceptions,
+      staleInvitationDays: args.stale_invitation_days,
+      progress: (message) => ctx.progress(++pages, undefined, message),
+      signal: ctx.signal,
+    });
     const uri = (p: string) => `${EVIDENCE_URI_PREFIX}${basename(p)}`;
-    const compact = compactReview(result, { maxBytes: 22_000 });
     return {
       review_id: reviewId,
       reviewed_at: compact.reviewed_at,
       roster: compact.roster,
-      roster_warnings: (roster?.warnings ?? []).slice(0, 20),
-      summary: compact.summary as never,
+      roster_warnings: rosterWarnings,
+      summary: compact.summary,
       not_auditable: compact.not_auditable,
       undetermined: compact.undetermined,
+      // AccountRef is an interface, which TypeScript will not take as the schema's record type; same data.
       top_findings: compact.top_findings as never,
       findings_omitted: compact.findings_omitted,
       suppressed_total: compact.suppressed_total,
       warnings: compact.warnings,
-      evidence: { csv: uri(paths.csv), json: uri(paths.json), html: uri(paths.html) },
+      evidence: { csv: uri(evidence.csv), json: uri(evidence.json), html: uri(evidence.html) },
       truncated: compact.truncated,
     };
   },

@@ -2,8 +2,10 @@ import type { VendorAccount } from '../../domain/account.js';
 import { VendorError } from '../../http/errors.js';
 import type { RateBudget } from '../../http/types.js';
 import type { ListProgress, RestApi, RestListing, VendorAdapter } from '../adapter.js';
+import { apolloCapabilities } from './capabilities.js';
 import type { ApolloClient } from './client.js';
 import { apolloConfig, type ApolloConfig } from './config.js';
+import { apolloReview } from './review.js';
 import { createApolloClient } from './connect.js';
 import type { ApolloAccount } from './map.js';
 
@@ -81,28 +83,8 @@ export const apolloAdapter: VendorAdapter<ApolloConfig, ApolloRest> = {
   label: 'Apollo.io',
   envPrefix: 'APOLLO',
   credentialVariables: ['APOLLO_API_KEY', 'APOLLO_ACCESS_TOKEN', 'APOLLO_CLIENT_ID', 'APOLLO_CLIENT_SECRET'],
-  capabilities: {
-    operations: {
-      // Teammate list needs a master API key; scoped keys get 403.
-      list_users: ['rest', 'scim'],
-      get_user: ['scim'],
-      create_user: ['scim', 'ui'],
-      // Email cannot be changed in place through SCIM.
-      update_user: ['scim', 'ui'],
-      // No REST endpoint to deactivate a seat.
-      deactivate_user: ['scim', 'ui'],
-      reactivate_user: ['scim', 'ui'],
-      delete_user: ['none'],
-      // Apollo supports users but not groups through SCIM.
-      list_groups: ['none'],
-    },
-    scim_plan: 'Organization plan, with SSO configured first (Okta or Entra ID)',
-    caveats: [
-      'Deactivating a user does not reduce the billed seat count: reduce seats in Settings > Plan Overview (not mid-contract on annual plans).',
-      'Deactivating the sole admin requires Apollo support to regain access.',
-      'Unlink the mailbox and reassign contacts, accounts, sequences, deals and tasks by hand.',
-    ],
-  },
+  capabilities: apolloCapabilities,
+  review: apolloReview,
   scim: {
     tokenSource: 'copied from Apollo Settings > Integrations > Single Sign-On > [Provider] > User Auto Provisioning',
     deprovisionNote:

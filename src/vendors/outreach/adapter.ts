@@ -1,8 +1,10 @@
 import type { VendorAccount } from '../../domain/account.js';
 import type { RateBudget } from '../../http/types.js';
 import type { Change, ListProgress, RestApi, RestListing, VendorAdapter } from '../adapter.js';
+import { outreachCapabilities } from './capabilities.js';
 import type { OutreachClient } from './client.js';
 import { outreachConfig, type OutreachConfig } from './config.js';
+import { outreachReview } from './review.js';
 import { createOutreachClient } from './connect.js';
 import { outreachStatus, type OutreachAccount } from './map.js';
 
@@ -90,27 +92,8 @@ export const outreachAdapter: VendorAdapter<OutreachConfig, OutreachRest> = {
   label: 'Outreach',
   envPrefix: 'OUTREACH',
   credentialVariables: ['OUTREACH_ACCESS_TOKEN', 'OUTREACH_CLIENT_ID', 'OUTREACH_CLIENT_SECRET'],
-  capabilities: {
-    operations: {
-      list_users: ['rest', 'scim'],
-      get_user: ['rest', 'scim'],
-      create_user: ['rest', 'scim'],
-      update_user: ['rest', 'scim'],
-      // REST "deactivates" by locked: true; SCIM sets active=false.
-      deactivate_user: ['rest', 'scim'],
-      reactivate_user: ['rest', 'scim'],
-      // No hard delete through REST; SCIM DELETE "may not permanently remove user data".
-      delete_user: ['scim'],
-      // SCIM groups map to Outreach Teams, not roles or profiles.
-      list_groups: ['scim'],
-    },
-    scim_plan: 'Enterprise, with SSO configured as a separate IdP application',
-    caveats: [
-      'Locking (REST) keeps the licensed seat until Outreach support or SCIM DELETE removes the user.',
-      'Sequences, prospects and tasks are not reassigned by locking or deprovisioning.',
-      'Creating a user sends no invitation email unless the org is configured to.',
-    ],
-  },
+  capabilities: outreachCapabilities,
+  review: outreachReview,
   scim: {
     defaultUrl: 'https://api.outreach.io/scim/v2',
     tokenSource: 'generated in Outreach admin under Security > SCIM',

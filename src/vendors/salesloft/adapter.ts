@@ -1,10 +1,12 @@
 import type { VendorAccount } from '../../domain/account.js';
 import type { RateBudget } from '../../http/types.js';
 import type { Change, ListProgress, RestApi, RestListing, VendorAdapter } from '../adapter.js';
+import { salesloftCapabilities } from './capabilities.js';
 import type { ScimClient } from '../scim/client.js';
 import type { ScimUser } from '../scim/wire.js';
 import type { SalesloftClient } from './client.js';
 import { salesloftConfig, type SalesloftConfig } from './config.js';
+import { salesloftReview } from './review.js';
 import { createSalesloftClient } from './connect.js';
 import type { SalesloftAccount } from './map.js';
 
@@ -111,26 +113,8 @@ export const salesloftAdapter: VendorAdapter<SalesloftConfig, SalesloftRest> = {
   label: 'SalesLoft',
   envPrefix: 'SALESLOFT',
   credentialVariables: ['SALESLOFT_API_KEY', 'SALESLOFT_CLIENT_ID', 'SALESLOFT_CLIENT_SECRET'],
-  capabilities: {
-    operations: {
-      list_users: ['rest', 'scim'],
-      get_user: ['rest', 'scim'],
-      // "user creation (inviting new users) is not supported via the REST API"
-      create_user: ['scim', 'ui'],
-      update_user: ['rest', 'scim'],
-      deactivate_user: ['rest', 'scim'],
-      reactivate_user: ['rest', 'scim'],
-      // SCIM DELETE deactivates rather than deletes.
-      delete_user: ['none'],
-      list_groups: ['rest', 'scim'],
-    },
-    scim_plan: 'Enterprise, with SAML SSO active',
-    caveats: [
-      'Deactivated users are hidden from GET /users unless include_deactivated=true.',
-      'Deactivation does not reassign cadences or tasks.',
-      'A SCIM-provisioned user stays pending until they accept the invitation email.',
-    ],
-  },
+  capabilities: salesloftCapabilities,
+  review: salesloftReview,
   scim: {
     defaultUrl: 'https://api.salesloft.com/scim/v2',
     tokenSource: 'generated in SalesLoft Settings > SCIM',

@@ -1,7 +1,9 @@
 import type { RateBudget } from '../../http/types.js';
 import type { RestApi, VendorAdapter } from '../adapter.js';
+import { zoominfoCapabilities } from './capabilities.js';
 import type { ZoomInfoClient } from './client.js';
 import { zoominfoConfig, type ZoomInfoConfig } from './config.js';
+import { zoominfoReview } from './review.js';
 import { createZoomInfoClient } from './connect.js';
 
 /**
@@ -33,24 +35,8 @@ export const zoominfoAdapter: VendorAdapter<ZoomInfoConfig, ZoomInfoRest> = {
   label: 'ZoomInfo',
   envPrefix: 'ZOOMINFO',
   credentialVariables: ['ZOOMINFO_USERNAME', 'ZOOMINFO_PASSWORD'],
-  capabilities: {
-    operations: {
-      // The REST API has no seat list: seats can only be audited through SCIM.
-      list_users: ['scim'],
-      get_user: ['scim'],
-      create_user: ['scim', 'ui'],
-      update_user: ['scim', 'ui'],
-      deactivate_user: ['scim', 'ui'],
-      reactivate_user: ['scim', 'ui'],
-      delete_user: ['scim'],
-      list_groups: ['scim'],
-    },
-    scim_plan: 'Enterprise, with SSO active; the SCIM URL and token come from the ZoomInfo account team',
-    caveats: [
-      'Data calls (search, enrich, lookup) spend credits for every record returned.',
-      'Removing a user from an IdP group may not deprovision them unless group push is configured.',
-    ],
-  },
+  capabilities: zoominfoCapabilities,
+  review: zoominfoReview,
   // No REST seat list: what SCIM says about a person is the whole answer.
   scim: {
     tokenSource: 'provided by the ZoomInfo account team',

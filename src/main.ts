@@ -95,6 +95,7 @@ async function runAuth(config: Config, vendor: string): Promise<number> {
   if (!app) throw new ConfigError(`sales-access-mcp auth ${vendor} needs ${adapter.authorization.needs}.`);
   const result = await runAuthorizationCodeFlow({
     vendor,
+    label: adapter.label,
     ...app,
     scopes: [...adapter.authorization.scopes],
     store: new TokenStore(config.stateDir),

@@ -10,6 +10,8 @@ import type { TokenStore } from './token-store.js';
 
 export interface AuthorizationCodeFlowOptions {
   vendor: Vendor;
+  /** How messages name the vendor, e.g. "SalesLoft". */
+  label?: string;
   authorizeUrl: string;
   tokenUrl: string;
   clientId: string;
@@ -104,6 +106,7 @@ export async function runAuthorizationCodeFlow(opts: AuthorizationCodeFlowOption
       // (see requestToken).
       const token = await requestToken({
         vendor: opts.vendor,
+        label: opts.label,
         tokenUrl: opts.tokenUrl,
         clientId: opts.clientId,
         clientSecret: opts.clientSecret,
@@ -121,7 +124,7 @@ export async function runAuthorizationCodeFlow(opts: AuthorizationCodeFlowOption
         refresh_token: token.refresh_token,
         scope: token.scope,
       });
-      usableAccessToken(opts.vendor, token);
+      usableAccessToken(opts, token);
       if (!token.refresh_token) {
         opts.print(
           `Warning: ${opts.vendor} returned no refresh token; the server will need this command again when the access token expires.`,

@@ -11,7 +11,6 @@
  */
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock } from '../clock.js';
-import { VENDOR_NAMES, type VendorId as Vendor } from '../domain/account.js';
 import { formatDelay, HttpCore } from '../http/core.js';
 import { notApplied, VendorError, type VendorErrorCode } from '../http/errors.js';
 import type { RateLimitPolicy, VendorResponse } from '../http/types.js';
@@ -55,8 +54,7 @@ export interface TokenHttpOptions {
   retryBaseDelayMs?: number;
 }
 
-export interface TokenRequestOptions extends TokenHttpOptions {
-  vendor: Vendor;
+export interface TokenRequestOptions extends TokenHttpOptions, TokenOwner {
   tokenUrl: string;
   clientId: string;
   clientSecret: string;
@@ -65,8 +63,15 @@ export interface TokenRequestOptions extends TokenHttpOptions {
   params: Record<string, string> & { grant_type: Grant };
 }
 
-const vendorName = (v: Vendor) => (VENDOR_NAMES as Record<string, string>)[v] ?? v;
-const authCommand = (v: Vendor) => `\`sales-access-mcp auth ${v}\``;
+/** Whose token this is: the vendor id (token store key, `auth <vendor>`) and how messages name it. */
+export interface TokenOwner {
+  vendor: string;
+  /** e.g. "SalesLoft"; default the vendor id. */
+  label?: string;
+}
+
+const vendorName = (who: TokenOwner) => who.label ?? who.vendor;
+const authCommand = (who: TokenOwner) => `\`sales-access-mcp auth ${who.vendor}\``;
 
 /*
  * Token requests go through an HttpCore of their own, so they get what every vendor request gets: the
@@ -100,7 +105,7 @@ const REPEATABLE: Record<Grant, boolean> = { client_credentials: true, refresh_t
  * the client secret or a response body into a message or a log line.
  */
 export async function requestToken(o: TokenRequestOptions): Promise<TokenEndpointResult> {
-  const url = checkTokenUrl(o.vendor, o.tokenUrl);
+  const url = checkTokenUrl(o, o.tokenUrl);
   const grant = o.params.grant_type;
   const form = new URLSearchParams(o.params);
   const basic = (o.clientAuth ?? 'client_secret_post') === 'client_secret_basic';
@@ -133,7 +138,7 @@ export async function requestToken(o: TokenRequestOptions): Promise<TokenEndpoin
       acceptStatus: (status) => status >= 400 && status < 500,
     });
   } catch (err) {
-    throw tokenTransportError(o.vendor, grant, err);
+    throw tokenTransportError(o, grant, err);
   } finally {
     await core.close();
   }
@@ -141,18 +146,18 @@ export async function requestToken(o: TokenRequestOptions): Promise<TokenEndpoin
   const body = jsonObject(res.body);
   const oauthError = typeof body?.error === 'string' ? body.error : undefined;
   if (res.status > 299 || oauthError !== undefined) {
-    throw tokenRefusal(o.vendor, grant, res.status, oauthError, res.requestId);
+    throw tokenRefusal(o, grant, res.status, oauthError, res.requestId);
   }
   if (!body) {
     throw tokenTransportError(
-      o.vendor,
+      o,
       grant,
       new VendorError({
         vendor: o.vendor,
         code: 'invalid_response',
         status: res.status,
         requestId: res.requestId,
-        message: `The ${vendorName(o.vendor)} token endpoint answered something that is not a JSON object.`,
+        message: `The ${vendorName(o)} token endpoint answered something that is not a JSON object.`,
         detail: `POST ${url.pathname} -> ${res.status}: not a JSON object`,
       }),
     );
@@ -206,9 +211,9 @@ function jsonObject(body: unknown): Record<string, unknown> | undefined {
  * A failure on the way to or from the token endpoint, in the words of a token request. The core's own
  * messages speak of writes ("may have applied it"); here the question is whether the grant was spent.
  */
-function tokenTransportError(vendor: Vendor, grant: Grant, err: unknown): unknown {
+function tokenTransportError(who: TokenOwner, grant: Grant, err: unknown): unknown {
   if (!(err instanceof VendorError)) return err;
-  const name = vendorName(vendor);
+  const name = vendorName(who);
   const answered = err.status !== undefined && err.status < 300;
   // Sent, and either no answer came back (reset or timeout after sending, a 502/504 from a gateway) or the
   // success answer could not be read: the vendor may have spent the grant.
@@ -227,8 +232,8 @@ function tokenTransportError(vendor: Vendor, grant: Grant, err: unknown): unknow
       grant === 'refresh_token'
         ? `The ${name} token refresh got no usable answer (${why}), so ${name} may already have replaced the refresh token with one that never arrived. ` +
           `The old refresh token is not sent again: ${name} would refuse a replaced one, and may then revoke the tokens issued for it. ` +
-          `Run ${authCommand(vendor)} to re-authorise the server.`
-        : `The ${name} authorization-code exchange got no usable answer (${why}); the code is single use, so it is not sent again. Run ${authCommand(vendor)} again.`;
+          `Run ${authCommand(who)} to re-authorise the server.`
+        : `The ${name} authorization-code exchange got no usable answer (${why}); the code is single use, so it is not sent again. Run ${authCommand(who)} again.`;
   } else if (err.code === 'network') {
     message = `The ${name} token endpoint did not answer (the connection failed or timed out); try again shortly.`;
   } else if (err.code === 'rate_limited') {
@@ -241,7 +246,7 @@ function tokenTransportError(vendor: Vendor, grant: Grant, err: unknown): unknow
     message = err.message;
   }
   return new VendorError({
-    vendor,
+    vendor: who.vendor,
     code,
     message,
     status: err.status,
@@ -253,13 +258,13 @@ function tokenTransportError(vendor: Vendor, grant: Grant, err: unknown): unknow
 }
 
 /** The access token of a result, or a VendorError when it is missing or not a Bearer token we can send. */
-export function usableAccessToken(vendor: Vendor, r: TokenEndpointResult): string {
+export function usableAccessToken(who: TokenOwner, r: TokenEndpointResult): string {
   const bad = (why: string) =>
     new VendorError({
-      vendor,
+      vendor: who.vendor,
       code: 'invalid_response',
       requestId: r.requestId,
-      message: `The ${vendorName(vendor)} token endpoint answered without a usable access token (${why}).`,
+      message: `The ${vendorName(who)} token endpoint answered without a usable access token (${why}).`,
     });
   if (!r.access_token) throw bad('access_token missing');
   // A token that is not header-safe would be rejected by the HTTP stack with the token in the error text.
@@ -270,12 +275,13 @@ export function usableAccessToken(vendor: Vendor, r: TokenEndpointResult): strin
   return r.access_token;
 }
 
-function checkTokenUrl(vendor: Vendor, raw: string): URL {
+function checkTokenUrl(who: TokenOwner, raw: string): URL {
+  const { vendor } = who;
   let u: URL;
   try {
     u = new URL(raw);
   } catch {
-    throw new VendorError({ vendor, code: 'config', message: `The ${vendorName(vendor)} token URL is not a valid URL.` });
+    throw new VendorError({ vendor, code: 'config', message: `The ${vendorName(who)} token URL is not a valid URL.` });
   }
   // Plain http is allowed only to a loopback sandbox: the form carries the client secret and refresh token.
   const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
@@ -283,14 +289,14 @@ function checkTokenUrl(vendor: Vendor, raw: string): URL {
     throw new VendorError({
       vendor,
       code: 'config',
-      message: `The ${vendorName(vendor)} token URL must use https (plain http is accepted only for 127.0.0.1/localhost).`,
+      message: `The ${vendorName(who)} token URL must use https (plain http is accepted only for 127.0.0.1/localhost).`,
     });
   }
   return u;
 }
 
 function tokenRefusal(
-  vendor: Vendor,
+  who: TokenOwner,
   grant: Grant,
   status: number,
   rawError: string | undefined,
@@ -298,16 +304,17 @@ function tokenRefusal(
 ): OAuthTokenError {
   // The error code is vendor text that ends up in a tool result; keep it only when it looks like a code.
   const oauthError = rawError && /^[\w.-]{1,64}$/.test(rawError) ? rawError : rawError ? 'unrecognised_error' : undefined;
-  const name = vendorName(vendor);
+  const name = vendorName(who);
+  const { vendor } = who;
   let code: VendorErrorCode;
   let message: string;
   if (oauthError === 'invalid_grant') {
     code = 'unauthorized';
     message =
       grant === 'refresh_token'
-        ? `${name} rejected the stored refresh token (invalid_grant): it has expired, was revoked, or was already used. Run ${authCommand(vendor)} again to re-authorise the server.`
+        ? `${name} rejected the stored refresh token (invalid_grant): it has expired, was revoked, or was already used. Run ${authCommand(who)} again to re-authorise the server.`
         : grant === 'authorization_code'
-          ? `${name} rejected the authorization code (invalid_grant): it expired or was already used. Run ${authCommand(vendor)} again.`
+          ? `${name} rejected the authorization code (invalid_grant): it expired or was already used. Run ${authCommand(who)} again.`
           : `${name} rejected the client credentials grant (invalid_grant); check the OAuth app configuration.`;
   } else if (oauthError === 'invalid_client' || oauthError === 'unauthorized_client') {
     code = 'config';
@@ -335,8 +342,7 @@ function tokenRefusal(
 
 const DEFAULT_MARGIN_MS = 2 * 60_000;
 
-export interface OAuthRefreshOptions extends TokenHttpOptions {
-  vendor: Vendor;
+export interface OAuthRefreshOptions extends TokenHttpOptions, TokenOwner {
   tokenUrl: string;
   clientId: string;
   clientSecret: string;
@@ -525,9 +531,9 @@ export class OAuthRefreshProvider implements AuthProvider {
           vendor,
           code: 'config',
           message:
-            `${vendorName(vendor)} issued a new refresh token but it could not be saved to ${file} (${why}); ` +
-            `the old one is already spent, so ${vendorName(vendor)} access is stopped. Fix the file or disk ` +
-            `problem, then run ${authCommand(vendor)} and restart the server.`,
+            `${vendorName(this.opts)} issued a new refresh token but it could not be saved to ${file} (${why}); ` +
+            `the old one is already spent, so ${vendorName(this.opts)} access is stopped. Fix the file or disk ` +
+            `problem, then run ${authCommand(this.opts)} and restart the server.`,
           detail: `token store write failed: ${why}`,
         });
         this.log.error({ vendor, file, err_code: why }, 'rotated refresh token could not be saved; provider stopped');
@@ -541,7 +547,7 @@ export class OAuthRefreshProvider implements AuthProvider {
     this.scope = res.scope ?? this.scope;
     // Cleared first: if the answer has no usable access token, the old one (spent or near expiry) must not linger.
     this.access = undefined;
-    this.access = usableAccessToken(vendor, res);
+    this.access = usableAccessToken(this.opts, res);
     this.accessExpiresAt = expiresAt;
     this.accessLifetimeMs = res.expires_in !== undefined ? res.expires_in * 1000 : undefined;
     this.log.info({ vendor, rotated, expires_in_s: res.expires_in }, 'oauth access token refreshed');
@@ -619,14 +625,13 @@ export class OAuthRefreshProvider implements AuthProvider {
       vendor: v,
       code: 'unauthorized',
       message:
-        `No usable ${vendorName(v)} OAuth token: run ${authCommand(v)} to authorise the server ` +
+        `No usable ${vendorName(this.opts)} OAuth token: run ${authCommand(this.opts)} to authorise the server ` +
         `(or set ${v.toUpperCase()}_REFRESH_TOKEN for a first start with an empty token store).`,
     });
   }
 }
 
-export interface ClientCredentialsOptions extends TokenHttpOptions {
-  vendor: Vendor;
+export interface ClientCredentialsOptions extends TokenHttpOptions, TokenOwner {
   tokenUrl: string;
   clientId: string;
   clientSecret: string;
@@ -706,7 +711,7 @@ export class ClientCredentialsProvider implements AuthProvider {
       );
       throw err;
     }
-    this.access = usableAccessToken(this.opts.vendor, res);
+    this.access = usableAccessToken(this.opts, res);
     this.accessLifetimeMs = res.expires_in !== undefined ? res.expires_in * 1000 : undefined;
     this.accessExpiresAt = res.expires_in !== undefined ? this.clock.now() + res.expires_in * 1000 : undefined;
     this.log.info({ vendor: this.opts.vendor, expires_in_s: res.expires_in }, 'oauth client credentials token obtained');

@@ -27,6 +27,8 @@ export type AuthSetting =
 
 export interface AuthSelection {
   vendor: Vendor;
+  /** How messages name the vendor, e.g. "SalesLoft". */
+  label?: string;
   tokenUrl: string;
   /**
    * The ConfigError message when OAuth refresh is configured but neither the environment nor the token store
@@ -57,7 +59,7 @@ export interface AuthSelection {
  */
 export async function selectAuth(setting: AuthSetting | undefined, o: AuthSelection): Promise<AuthProvider | undefined> {
   if (!setting) return undefined;
-  const common = { vendor: o.vendor, tokenUrl: o.tokenUrl, clock: o.clock, log: o.log, dispatcher: o.dispatcher, retryBaseDelayMs: o.retryBaseDelayMs };
+  const common = { vendor: o.vendor, label: o.label, tokenUrl: o.tokenUrl, clock: o.clock, log: o.log, dispatcher: o.dispatcher, retryBaseDelayMs: o.retryBaseDelayMs };
   switch (setting.kind) {
     case 'bearer':
       return bearerAuth(setting.token);

@@ -173,7 +173,7 @@ describe('STALE_INVITATION', () => {
   it('is undetermined where the vendor does not expose invitations, still checking pending accounts', () => {
     const r = reviewAccess([inv('apollo', [acct('apollo', 'p@acme.example', 'pending', { invited_at: daysAgo(90) })], { invitations: null })], null, { now: NOW });
     expect(r.undetermined.filter((u) => u.code === 'STALE_INVITATION')).toEqual([
-      { code: 'STALE_INVITATION', vendor: 'apollo', reason: 'Apollo does not expose pending invitations to this connection; only accounts in status pending were checked' },
+      { code: 'STALE_INVITATION', vendor: 'apollo', reason: 'Apollo.io does not expose pending invitations to this connection; only accounts in status pending were checked' },
     ]);
     expect(emailsOf(of(r, 'STALE_INVITATION'))).toEqual(['p@acme.example']);
     expect(r.summary.by_vendor.apollo).toMatchObject({ auditable: true, invitations: null });

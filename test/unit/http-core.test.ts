@@ -50,6 +50,7 @@ const outreachLimits: RateLimitPolicy = {
 function makeCore(over: Partial<HttpCoreOptions> = {}) {
   return new HttpCore({
     vendor: 'outreach',
+    label: 'Outreach',
     baseUrl: BASE,
     auth: fakeAuth(),
     limits: outreachLimits,

@@ -8,6 +8,7 @@ import { apolloConfig, type ApolloConfig } from './config.js';
 import { apolloReview } from './review.js';
 import { createApolloClient } from './connect.js';
 import type { ApolloAccount } from './map.js';
+import { APOLLO } from './identity.js';
 
 /**
  * Apollo.io: REST v1 and SCIM 2.0 (users only). Sources: shared/vendor-docs/apollo-api.txt,
@@ -79,8 +80,8 @@ function asVendorAccount(a: ApolloAccount): VendorAccount {
 }
 
 export const apolloAdapter: VendorAdapter<ApolloConfig, ApolloRest> = {
-  id: 'apollo',
-  label: 'Apollo.io',
+  id: APOLLO.id,
+  label: APOLLO.label,
   envPrefix: 'APOLLO',
   credentialVariables: ['APOLLO_API_KEY', 'APOLLO_ACCESS_TOKEN', 'APOLLO_CLIENT_ID', 'APOLLO_CLIENT_SECRET'],
   capabilities: apolloCapabilities,

@@ -1,6 +1,7 @@
 import { apolloCapabilities } from './capabilities.js';
 import type { VendorReviewProfile } from '../../domain/review.js';
 import { accountKey, type FindingRule } from '../../domain/review.js';
+import { APOLLO } from './identity.js';
 
 /**
  * DEACTIVATED_SEAT_NOT_FREED: an Apollo account in status `deactivated`, unless it holds no paid seat
@@ -31,7 +32,7 @@ const deactivatedSeatNotFreed: FindingRule = {
  */
 export const apolloReview: VendorReviewProfile = {
   // "Apollo", not VENDOR_NAMES' "Apollo.io": the review's messages have always said so.
-  label: 'Apollo',
+  label: APOLLO.label,
   rules: [deactivatedSeatNotFreed],
   offboardingPath: (scim) =>
     scim ? 'SCIM active=false, then reduce seats in Settings > Plan Overview' : 'Settings > Users and Teams > … > Deactivate, then reduce seats in Settings > Plan Overview',

@@ -7,6 +7,7 @@ import { outreachConfig, type OutreachConfig } from './config.js';
 import { outreachReview } from './review.js';
 import { createOutreachClient } from './connect.js';
 import { outreachStatus, type OutreachAccount } from './map.js';
+import { OUTREACH } from './identity.js';
 
 /**
  * Outreach: REST v2 (JSON:API) and SCIM 2.0. Sources: shared/vendor-docs/outreach-api.txt ("the notes") and
@@ -88,8 +89,8 @@ function asVendorAccount(a: OutreachAccount): VendorAccount {
 }
 
 export const outreachAdapter: VendorAdapter<OutreachConfig, OutreachRest> = {
-  id: 'outreach',
-  label: 'Outreach',
+  id: OUTREACH.id,
+  label: OUTREACH.label,
   envPrefix: 'OUTREACH',
   credentialVariables: ['OUTREACH_ACCESS_TOKEN', 'OUTREACH_CLIENT_ID', 'OUTREACH_CLIENT_SECRET'],
   capabilities: outreachCapabilities,

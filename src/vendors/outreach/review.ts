@@ -1,6 +1,7 @@
 import { outreachCapabilities } from './capabilities.js';
 import type { VendorReviewProfile } from '../../domain/review.js';
 import { accountKey, type FindingRule } from '../../domain/review.js';
+import { OUTREACH } from './identity.js';
 
 /**
  * LOCKED_STILL_BILLED: an Outreach account with `locked: true` and `active` not false (so not deprovisioned
@@ -27,7 +28,7 @@ const lockedStillBilled: FindingRule = {
 
 /** What the access review knows about Outreach. */
 export const outreachReview: VendorReviewProfile = {
-  label: 'Outreach',
+  label: OUTREACH.label,
   rules: [lockedStillBilled],
   offboardingPath: (scim) =>
     scim ? 'REST locked: true keeps the seat; the notes name SCIM DELETE or Outreach support as freeing it' : 'REST locked: true blocks login but keeps the seat',

@@ -9,6 +9,7 @@ import { salesloftConfig, type SalesloftConfig } from './config.js';
 import { salesloftReview } from './review.js';
 import { createSalesloftClient } from './connect.js';
 import type { SalesloftAccount } from './map.js';
+import { SALESLOFT } from './identity.js';
 
 /**
  * SalesLoft: REST v2 and SCIM 2.0. Sources: shared/vendor-docs/salesloft-api.txt ("the notes"),
@@ -109,8 +110,8 @@ function asVendorAccount(a: SalesloftAccount): VendorAccount {
 }
 
 export const salesloftAdapter: VendorAdapter<SalesloftConfig, SalesloftRest> = {
-  id: 'salesloft',
-  label: 'SalesLoft',
+  id: SALESLOFT.id,
+  label: SALESLOFT.label,
   envPrefix: 'SALESLOFT',
   credentialVariables: ['SALESLOFT_API_KEY', 'SALESLOFT_CLIENT_ID', 'SALESLOFT_CLIENT_SECRET'],
   capabilities: salesloftCapabilities,

@@ -1,9 +1,10 @@
 import { salesloftCapabilities } from './capabilities.js';
 import type { VendorReviewProfile } from '../../domain/review.js';
+import { SALESLOFT } from './identity.js';
 
 /** What the access review knows about SalesLoft: REST can deactivate, so offboarding without SCIM is only partly manual. */
 export const salesloftReview: VendorReviewProfile = {
-  label: 'SalesLoft',
+  label: SALESLOFT.label,
   rules: [],
   offboardingPath: (scim) => (scim ? 'SCIM or REST active: false' : 'REST active: false'),
   noAutomatedOffboarding: {

@@ -5,6 +5,7 @@ import type { ZoomInfoClient } from './client.js';
 import { zoominfoConfig, type ZoomInfoConfig } from './config.js';
 import { zoominfoReview } from './review.js';
 import { createZoomInfoClient } from './connect.js';
+import { ZOOMINFO } from './identity.js';
 
 /**
  * ZoomInfo: the Enterprise API (JWT login) reads prospect data and spends credits on every record; it has no
@@ -31,8 +32,8 @@ export class ZoomInfoRest implements RestApi {
 }
 
 export const zoominfoAdapter: VendorAdapter<ZoomInfoConfig, ZoomInfoRest> = {
-  id: 'zoominfo',
-  label: 'ZoomInfo',
+  id: ZOOMINFO.id,
+  label: ZOOMINFO.label,
   envPrefix: 'ZOOMINFO',
   credentialVariables: ['ZOOMINFO_USERNAME', 'ZOOMINFO_PASSWORD'],
   capabilities: zoominfoCapabilities,

@@ -7,6 +7,7 @@ import type { ConnectOptions } from '../connect-options.js';
 import { AdaptiveRate, ZoomInfoClient } from './client.js';
 import type { ZoomInfoConfig } from './config.js';
 import { zoominfoErrorDetail } from './wire.js';
+import { ZOOMINFO } from './identity.js';
 
 export type { ConnectOptions };
 
@@ -40,8 +41,8 @@ export async function createZoomInfoClient(cfg: ZoomInfoConfig, opts: ConnectOpt
     },
   });
   core = new HttpCore({
-    vendor: 'zoominfo',
-    label: 'ZoomInfo',
+    vendor: ZOOMINFO.id,
+    label: ZOOMINFO.label,
     baseUrl: cfg.baseUrl,
     auth,
     limits,

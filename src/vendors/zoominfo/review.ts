@@ -1,8 +1,9 @@
 import type { VendorReviewProfile } from '../../domain/review.js';
+import { ZOOMINFO } from './identity.js';
 
 /** What the access review knows about ZoomInfo: no user management in REST, so without SCIM offboarding is fully manual. */
 export const zoominfoReview: VendorReviewProfile = {
-  label: 'ZoomInfo',
+  label: ZOOMINFO.label,
   rules: [],
   offboardingPath: (scim) => (scim ? 'SCIM active=false, or unassign the user in the identity provider' : 'the ZoomInfo admin portal'),
   noAutomatedOffboarding: {

@@ -9,7 +9,7 @@ import { startHttpServer } from './http-server.js';
 import { ConfigError } from './env.js';
 import { createLogger } from './log.js';
 import type { Sandbox } from './sandbox/index.js';
-import { createServer, selectTools } from './server.js';
+import { checkToolNames, createServer, selectTools } from './server.js';
 import { BUILTIN_ADAPTERS } from './vendors/registry.js';
 import { VERSION } from './version.js';
 
@@ -41,6 +41,8 @@ async function main(): Promise<number> {
     return 0;
   }
   let config: Config = loadConfig(args);
+  // Before anything starts (no simulator, no vendor connection): a typo in --tools stops here.
+  checkToolNames(config);
   const log = createLogger(config.logLevel);
 
   if (args.command === 'auth') return runAuth(config, args.authVendor as string);
@@ -54,7 +56,6 @@ async function main(): Promise<number> {
     log.info('sandbox simulators started');
   }
   const deps = await createDeps(config, { log });
-  // Validate --tools now, so a typo stops start-up instead of silently hiding a tool.
   const tools = selectTools(config, deps.vendors);
   log.info({ tools: tools.length, transport: config.transport, confirm: config.confirm }, 'starting');
 

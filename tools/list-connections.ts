@@ -7,6 +7,7 @@ const pathEnum = z.enum(['rest', 'scim', 'ui', 'none']);
 export default defineTool({
   name: 'list_connections',
   vendor: null,
+  toolsets: ['workflows'],
   title: 'List vendor connections and capabilities',
   description:
     'Shows, for every vendor this server knows (Outreach, SalesLoft, Apollo.io, ZoomInfo): whether the server is connected (REST credentials and auth kind, SCIM connection), ' +

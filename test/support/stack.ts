@@ -27,6 +27,11 @@ export interface StackOptions {
    */
   confirm?: ConfirmMode | 'server-default';
   flags?: string[];
+  /**
+   * `--toolsets` for this stack: tool tests call tools of every toolset, so `all` unless `flags` choose tools
+   * themselves (`--tools` or `--toolsets`); `null` serves the default set.
+   */
+  toolsets?: string | null;
   clock?: Clock;
   /** The simulators' clock when it must differ from the server's (e.g. a token the server believes valid). */
   sandboxClock?: Clock;
@@ -54,7 +59,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const sandbox = await startSandbox({ clock: opts.sandboxClock ?? opts.clock, userCount: opts.userCount });
   const confirm = opts.confirm ?? 'elicit';
   const env = { SALES_ACCESS_STATE_DIR: stateDir, ...(confirm === 'server-default' ? {} : { SALES_ACCESS_CONFIRM: confirm }), ...opts.env };
-  let config = sandboxConfig(loadConfig(parseCliArgs(['--sandbox', ...(opts.flags ?? [])]), env), sandbox);
+  let config = sandboxConfig(loadConfig(parseCliArgs(['--sandbox', ...toolsetFlags(opts.flags, opts.toolsets), ...(opts.flags ?? [])]), env), sandbox);
   if (opts.configure) config = opts.configure(config, sandbox);
   const deps = await createDeps(config, { log: silentLogger, clock: opts.clock, retryBaseDelayMs: 2 });
   const server = createServer(deps);
@@ -95,6 +100,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await sandbox.close();
     },
   };
+}
+
+/** `--toolsets all` (or the stack's choice), unless the flags already select tools. */
+export function toolsetFlags(flags: readonly string[] = [], toolsets: string | null = 'all'): string[] {
+  if (toolsets === null || flags.some((f) => f === '--tools' || f === '--toolsets' || f.startsWith('--tools=') || f.startsWith('--toolsets='))) return [];
+  return ['--toolsets', toolsets];
 }
 
 /** The configuration without any SCIM connection (REST only). */

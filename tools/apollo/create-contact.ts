@@ -14,6 +14,7 @@ const CAVEATS = [
 export default defineTool({
   name: 'apollo_create_contact',
   vendor: 'apollo',
+  toolsets: ['apollo', 'prospecting'],
   title: 'Create an Apollo.io contact (a CRM record, not a seat)',
   description:
     "Creates a CONTACT in your team's Apollo.io account (POST /contacts): a CRM record about a person, NOT a platform user, teammate or seat, so it grants no access to Apollo. " +

@@ -21,6 +21,7 @@ const AUDIT_ARGS = ['people', 'reveal_personal_emails'];
 export default defineTool({
   name: 'apollo_enrich_person',
   vendor: 'apollo',
+  toolsets: ['apollo', 'prospecting'],
   title: 'Enrich people with Apollo.io (spends credits)',
   description:
     `Enriches 1 to ${MAX_BULK} people from Apollo.io's database (People Enrichment, or Bulk People Enrichment for several) and returns their work email, title, employer and location. ` +

@@ -5,6 +5,8 @@ import { ApolloAccountSchema, requireApollo, SEAT_CAVEATS } from './shared.js';
 export default defineTool({
   name: 'apollo_list_users',
   vendor: 'apollo',
+  toolsets: ['apollo'],
+  lifecycle: true,
   title: 'List Apollo.io teammates (seats)',
   description:
     'Lists every Apollo.io teammate (seat user) as a canonical account: status active or deactivated (Apollo\'s `deleted` flag), permission profile, admin flag and seat type. ' +

@@ -11,6 +11,8 @@ const CAVEATS = [
 export default defineTool({
   name: 'outreach_create_user',
   vendor: 'outreach',
+  toolsets: ['outreach'],
+  lifecycle: true,
   title: 'Create an Outreach user',
   description:
     'Creates an Outreach user (a licensed seat) with first name, last name and email, optionally a role and a profile given by name or id (resolved at run time from the org\'s roles and profiles; an unknown name returns the valid ones). ' +

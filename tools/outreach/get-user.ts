@@ -4,6 +4,8 @@ import { OutreachAccountSchema, requireOutreach, userRef, userRefShape } from '.
 export default defineTool({
   name: 'outreach_get_user',
   vendor: 'outreach',
+  toolsets: ['outreach'],
+  lifecycle: true,
   title: 'Get an Outreach user',
   description:
     'Reads one Outreach user by id or by email (matched case-insensitively) and returns the canonical account with locked, active, role, profile and admin flag. ' +

@@ -28,6 +28,8 @@ function decodeCursor(raw: string): Cursor {
 export default defineTool({
   name: 'outreach_list_users',
   vendor: 'outreach',
+  toolsets: ['outreach'],
+  lifecycle: true,
   title: 'List Outreach users',
   description:
     'Lists Outreach users as canonical accounts (status active | locked | deactivated), with role, profile and admin flag. ' +

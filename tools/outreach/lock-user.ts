@@ -4,6 +4,8 @@ import { confirmShape, setLocked, userRefShape, writeOutputShape } from './share
 export default defineTool({
   name: 'outreach_lock_user',
   vendor: 'outreach',
+  toolsets: ['outreach'],
+  lifecycle: true,
   title: 'Lock an Outreach user',
   description:
     'Deactivates an Outreach user the way Outreach does it through REST: sets `locked: true`, which blocks login. Addressed by id or by email (acts only when exactly one user matches). ' +

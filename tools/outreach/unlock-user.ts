@@ -4,6 +4,8 @@ import { confirmShape, setLocked, userRefShape, writeOutputShape } from './share
 export default defineTool({
   name: 'outreach_unlock_user',
   vendor: 'outreach',
+  toolsets: ['outreach'],
+  lifecycle: true,
   title: 'Unlock an Outreach user',
   description:
     'Restores login for a locked Outreach user (`locked: false`). Addressed by id or by email (acts only when exactly one user matches). ' +

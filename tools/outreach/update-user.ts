@@ -8,6 +8,8 @@ import { AUDIT_ARGS, confirmShape, requireOutreach, userRef, userRefShape, write
 export default defineTool({
   name: 'outreach_update_user',
   vendor: 'outreach',
+  toolsets: ['outreach'],
+  lifecycle: true,
   title: 'Update an Outreach user',
   description:
     'Changes an Outreach user\'s name, title, role or profile (partial update: only the fields given change). The login email cannot be changed through the API (published spec: "Cannot be updated via the API"); change it in Outreach\'s admin UI. Role and profile are given by name or id and resolved against the org\'s live lists; an unknown name returns the valid ones. ' +

@@ -11,6 +11,8 @@ import { AUDIT_ARGS, SalesloftAccountSchema, confirmShape, requireSalesloftRest,
 export default defineTool({
   name: 'salesloft_deactivate_user',
   vendor: 'salesloft',
+  toolsets: ['salesloft'],
+  lifecycle: true,
   title: 'Deactivate a SalesLoft user',
   description:
     'Deactivates a SalesLoft user (active: false), which revokes their login. Addressed by id or by email (acts only when exactly one user matches case-insensitively). ' +

@@ -4,6 +4,8 @@ import { SalesloftAccountSchema, requireSalesloft, userRef, userRefShape } from 
 export default defineTool({
   name: 'salesloft_get_user',
   vendor: 'salesloft',
+  toolsets: ['salesloft'],
+  lifecycle: true,
   title: 'Get a SalesLoft user',
   description:
     'Reads one SalesLoft user by id or by email (matched case-insensitively, deactivated users included) and returns the canonical account with active flag, role, group, guid, team and admin flag. ' +

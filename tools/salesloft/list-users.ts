@@ -36,6 +36,8 @@ function decodeCursor(raw: string): Cursor {
 export default defineTool({
   name: 'salesloft_list_users',
   vendor: 'salesloft',
+  toolsets: ['salesloft'],
+  lifecycle: true,
   title: 'List SalesLoft users',
   description:
     'Lists the users of the SalesLoft team the token belongs to, as canonical accounts (status active | deactivated), with role, group, guid and admin flag. ' +

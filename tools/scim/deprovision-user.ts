@@ -7,6 +7,8 @@ import { AUDIT_ARGS, confirmShape, connectionShape, describeUser, requireScim, s
 export default defineTool({
   name: 'scim_deprovision_user',
   vendor: null,
+  toolsets: ['scim'],
+  lifecycle: true,
   requires: 'scim',
   title: 'Deprovision a user through SCIM',
   description:

@@ -5,6 +5,8 @@ import { connectionOutputShape, connectionShape, requireScim, ScimAccountSchema,
 export default defineTool({
   name: 'scim_get_user',
   vendor: null,
+  toolsets: ['scim'],
+  lifecycle: true,
   requires: 'scim',
   title: 'Get a user through SCIM',
   description:

@@ -5,6 +5,8 @@ import { connectionOutputShape, connectionShape, nextStartIndex, pagingShape, re
 export default defineTool({
   name: 'scim_list_users',
   vendor: null,
+  toolsets: ['scim'],
+  lifecycle: true,
   requires: 'scim',
   title: 'List users through SCIM',
   description:

@@ -6,6 +6,8 @@ import { AUDIT_ARGS, connectionOutputShape, connectionShape, requireScim, ScimAc
 export default defineTool({
   name: 'scim_provision_user',
   vendor: null,
+  toolsets: ['scim'],
+  lifecycle: true,
   requires: 'scim',
   title: 'Provision a user through SCIM',
   description:

@@ -7,6 +7,8 @@ import { confirmedUserWrite, confirmShape, connectionShape, describeUser, requir
 export default defineTool({
   name: 'scim_update_user',
   vendor: null,
+  toolsets: ['scim'],
+  lifecycle: true,
   requires: 'scim',
   title: 'Update a user through SCIM',
   description:

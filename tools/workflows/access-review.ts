@@ -10,6 +10,7 @@ const count = z.number().int();
 export default defineTool({
   name: 'access_review',
   vendor: null,
+  toolsets: ['workflows'],
   title: 'Access review across vendors',
   description:
     'Runs an access review of every configured vendor against the company roster: lists each vendor completely (all pages, deactivated users included, REST and SCIM in parallel, with progress), normalises emails and statuses, merges REST and SCIM records, ' +

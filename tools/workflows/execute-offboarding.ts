@@ -33,6 +33,7 @@ function confirmPlan(ctx: ToolContext, plan: Plan, confirmArg: string | undefine
 export default defineTool({
   name: 'execute_offboarding',
   vendor: null,
+  toolsets: ['workflows'],
   title: 'Execute an offboarding plan',
   description:
     'Carries out a plan from plan_offboarding after a human approves it: the server asks in the client (MCP elicitation) or, for clients that cannot ask, on a local approval page whose link it shows, listing every account, vendor and action (with SALES_ACCESS_CONFIRM=token, `confirm` must equal the plan id). ' +

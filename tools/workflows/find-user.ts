@@ -53,6 +53,7 @@ function lookups(conn: VendorConnection, email: string, signal: AbortSignal): Pr
 export default defineTool({
   name: 'find_user',
   vendor: null,
+  toolsets: ['workflows'],
   title: 'Find a person in every vendor',
   description:
     'Looks up one email in every configured vendor at once (Outreach, SalesLoft, Apollo.io, ZoomInfo), through REST and, where configured, SCIM, and returns the accounts found as canonical accounts ' +

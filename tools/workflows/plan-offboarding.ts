@@ -22,6 +22,7 @@ export const StepSchema = z.object({
 export default defineTool({
   name: 'plan_offboarding',
   vendor: null,
+  toolsets: ['workflows'],
   title: 'Plan an offboarding across vendors',
   description:
     'Plans the offboarding of one person or up to 500 (by email) in every configured vendor, without changing anything. Per vendor and account it shows the current state, the action and the path execution will take ' +

@@ -49,6 +49,7 @@ function toMatchInput(c: z.infer<typeof inputShape>, i: number): Record<string, 
 export default defineTool({
   name: TOOL,
   vendor: 'zoominfo',
+  toolsets: ['zoominfo', 'prospecting'],
   title: 'Enrich contacts from ZoomInfo (spends credits)',
   description:
     'Matches up to 25 people against ZoomInfo (POST /enrich/contact) by person id, email, phone, or name plus company, and returns their ZoomInfo record with its matchStatus. ' +

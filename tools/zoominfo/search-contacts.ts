@@ -18,6 +18,7 @@ const TOOL = 'zoominfo_search_contacts';
 export default defineTool({
   name: TOOL,
   vendor: 'zoominfo',
+  toolsets: ['zoominfo', 'prospecting'],
   title: 'Search ZoomInfo contacts (spends credits)',
   description:
     'Searches ZoomInfo\'s contact database (POST /search/contact) by company, job title, management level, department, name, email or location. ' +

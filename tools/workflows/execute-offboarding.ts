@@ -3,6 +3,7 @@ import { ACCOUNT_STATUSES } from '../../src/domain/account.js';
 import { executeOffboarding } from '../../src/workflows/offboarding.js';
 import type { Plan } from '../../src/domain/offboarding.js';
 import { defineTool, type ToolContext } from '../types.js';
+import { confirmTokenShape } from '../user-ref.js';
 
 /** Lines of the confirmation prompt beyond which steps are summarised, so the dialog stays readable. */
 const PROMPT_STEPS = 40;
@@ -36,16 +37,10 @@ export default defineTool({
   toolsets: ['workflows'],
   title: 'Execute an offboarding plan',
   description:
-    'Carries out a plan from plan_offboarding after a human approves it: the server asks in the client (MCP elicitation) or, for clients that cannot ask, on a local approval page whose link it shows, listing every account, vendor and action (with SALES_ACCESS_CONFIRM=token, `confirm` must equal the plan id). ' +
-    'It re-reads every account first and refuses, changing nothing, if any changed since planning. Each step is idempotent (an account already deactivated is changed: false), vendors run in parallel within their rate limits, ' +
-    'every step is written to the audit log with the plan id, and the result gives per-step outcomes with seat_freed. On partial failure it says what succeeded and what to retry (a new plan covers only what is left). ' +
-    'A plan runs once: executing it again returns the stored result without calling any vendor. LOCKS AND DEACTIVATES ACCOUNTS.',
+    'Executes a plan from plan_offboarding once a human approves it (in the client, or on a local approval page whose link the call shows). Re-reads every account first and changes nothing if any changed since planning. Steps are idempotent and run per vendor in parallel, each audited with the plan id; the result gives each step\'s outcome and seat_freed. After a partial failure, a new plan covers what is left. A used plan returns its stored result. LOCKS AND DEACTIVATES ACCOUNTS.',
   inputSchema: {
-    plan_id: z.string().min(1).max(64).describe('The plan_id returned by plan_offboarding, e.g. "mJ0c0b8vQ2aKc1x9Zr4u1A"'),
-    confirm: z
-      .string()
-      .optional()
-      .describe('Only when the server runs with SALES_ACCESS_CONFIRM=token: the plan id again, after the user approved the plan. Ignored in the other modes (auto, elicit, browser), where the human approves in the client or on the approval page.'),
+    plan_id: z.string().min(1).max(64).describe('plan_id from plan_offboarding, e.g. "mJ0c0b8vQ2aKc1x9Zr4u1A"'),
+    ...confirmTokenShape('the plan id again'),
   },
   outputSchema: {
     plan_id: z.string().describe('The plan executed'),

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { emailArg } from '../args.js';
 import { ACCOUNT_STATUSES } from '../../src/domain/account.js';
 import { MAX_PEOPLE, planOffboarding } from '../../src/workflows/offboarding.js';
 import { defineTool } from '../types.js';
@@ -25,14 +26,11 @@ export default defineTool({
   toolsets: ['workflows'],
   title: 'Plan an offboarding across vendors',
   description:
-    'Plans the offboarding of one person or up to 500 (by email) in every configured vendor, without changing anything. Per vendor and account it shows the current state, the action and the path execution will take ' +
-    '(Outreach: REST lock, or SCIM deprovisioning when configured; SalesLoft: SCIM, else REST deactivation; Apollo and ZoomInfo: SCIM, else a manual step with the exact admin-console path), the expected result, ' +
-    'whether the seat is freed (an Outreach lock keeps the seat; Apollo deactivation does not reduce billing), and the manual follow-ups (reassign sequences and cadences, unlink mailboxes, reduce the seat count, transfer ownership to `transfer_to`). ' +
-    'Returns a plan_id valid for 15 minutes and usable once: show the plan to the user, then call execute_offboarding with it. Spends no credits.',
+    'Plans the offboarding of up to 500 people in every configured vendor, changing nothing: per account the current state, the action and its path (SCIM deprovisioning where configured; else an Outreach REST lock, a SalesLoft REST deactivation, or a manual admin-console step for Apollo and ZoomInfo), whether the seat is freed (an Outreach lock keeps it; Apollo keeps billing) and the follow-ups (reassign records, unlink mailboxes, reduce seats). Returns a plan_id (15 minutes, single use): show the plan to the user, then call execute_offboarding.',
   inputSchema: (vendorIds) => ({
-    emails: z.array(z.email()).min(1).max(MAX_PEOPLE).describe('Emails of the people leaving, e.g. ["jane.doe@acme.example"] (1 to 500)'),
-    transfer_to: z.email().optional().describe('Who takes over their records (sequences, cadences, contacts), e.g. "manager@acme.example"; named in the follow-ups'),
-    vendors: z.array(z.enum(vendorIds)).optional().describe('Only these vendors, e.g. ["outreach", "salesloft"]; default every configured vendor'),
+    emails: z.array(emailArg()).min(1).max(MAX_PEOPLE).describe('Emails of the people leaving'),
+    transfer_to: emailArg().optional().describe('Who takes over their records (named in the follow-ups)'),
+    vendors: z.array(z.enum(vendorIds)).optional().describe('Only these vendors; default all configured'),
   }),
   outputSchema: {
     plan_id: z.string().describe('Pass to execute_offboarding; single use'),

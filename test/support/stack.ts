@@ -11,6 +11,7 @@ import { closeApprovals } from '../../src/confirm/approvals.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { silentLogger } from '../../src/log.js';
 import { sandboxConfig, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { withSandboxRoster } from '../../src/sandbox-roster.js';
 import { createServer } from '../../src/server.js';
 import { waitFor } from './timing.js';
 
@@ -60,6 +61,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const confirm = opts.confirm ?? 'elicit';
   const env = { SALES_ACCESS_STATE_DIR: stateDir, ...(confirm === 'server-default' ? {} : { SALES_ACCESS_CONFIRM: confirm }), ...opts.env };
   let config = sandboxConfig(loadConfig(parseCliArgs(['--sandbox', ...toolsetFlags(opts.flags, opts.toolsets), ...(opts.flags ?? [])]), env), sandbox);
+  // As --sandbox does: the sample roster as roster.csv in a roster directory (unless the test set its own).
+  config = await withSandboxRoster(config);
   if (opts.configure) config = opts.configure(config, sandbox);
   const deps = await createDeps(config, { log: silentLogger, clock: opts.clock, retryBaseDelayMs: 2 });
   const server = createServer(deps);

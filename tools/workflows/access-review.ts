@@ -63,6 +63,10 @@ export default defineTool({
         csv: z.string().describe('Resource URI of the CSV evidence (one row per account)'),
         json: z.string().describe('Resource URI of the complete JSON result'),
         html: z.string().describe('Resource URI of the self-contained HTML report'),
+        files: z
+          .object({ csv: z.string().describe('CSV file'), json: z.string().describe('JSON file'), html: z.string().describe('HTML file') })
+          .optional()
+          .describe('Over stdio only: where the files are on this machine, to attach them to an audit ticket'),
       })
       .describe('Evidence files, also returned as resource links'),
     truncated: z.boolean().describe('True when findings or accounts were left out to keep the result small'),
@@ -93,7 +97,8 @@ export default defineTool({
       findings_omitted: compact.findings_omitted,
       suppressed_total: compact.suppressed_total,
       warnings: compact.warnings,
-      evidence: { csv: uri(evidence.csv), json: uri(evidence.json), html: uri(evidence.html) },
+      // The local paths mean something only to a client on this machine; an HTTP client never sees server paths.
+      evidence: { csv: uri(evidence.csv), json: uri(evidence.json), html: uri(evidence.html), ...(ctx.deps.config.transport === 'stdio' ? { files: evidence } : {}) },
       truncated: compact.truncated,
     };
   },

@@ -9,6 +9,7 @@ import { apolloReview } from './review.js';
 import { createApolloClient } from './connect.js';
 import type { ApolloAccount } from './map.js';
 import { APOLLO } from './identity.js';
+import { probeApollo } from './probe.js';
 
 /**
  * Apollo.io: REST v1 and SCIM 2.0 (users only). Sources: shared/vendor-docs/apollo-api.txt,
@@ -105,6 +106,7 @@ export const apolloAdapter: VendorAdapter<ApolloConfig, ApolloRest> = {
     ],
   },
   settings: apolloConfig,
+  probe: probeApollo,
   hasCredentials: (s) => s.auth !== undefined,
   async connectRest(settings, opts) {
     return new ApolloRest((await createApolloClient(settings, opts))!);

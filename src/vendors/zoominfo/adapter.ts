@@ -6,6 +6,7 @@ import { zoominfoConfig, type ZoomInfoConfig } from './config.js';
 import { zoominfoReview } from './review.js';
 import { createZoomInfoClient } from './connect.js';
 import { ZOOMINFO } from './identity.js';
+import { probeZoomInfo } from './probe.js';
 
 /**
  * ZoomInfo: the Enterprise API (JWT login) reads prospect data and spends credits on every record; it has no
@@ -57,6 +58,7 @@ export const zoominfoAdapter: VendorAdapter<ZoomInfoConfig, ZoomInfoRest> = {
     followUps: () => ['Check in your identity provider that the user is unassigned from the ZoomInfo application itself: removing them from a group may not deprovision them.'],
   },
   settings: zoominfoConfig,
+  probe: probeZoomInfo,
   hasCredentials: (s) => s.username !== undefined && s.password !== undefined,
   async connectRest(settings, opts) {
     return new ZoomInfoRest((await createZoomInfoClient(settings, opts))!);

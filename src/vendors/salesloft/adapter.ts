@@ -1,6 +1,6 @@
 import type { VendorAccount } from '../../domain/account.js';
 import type { RateBudget } from '../../http/types.js';
-import type { Change, ListProgress, RestApi, RestListing, VendorAdapter } from '../adapter.js';
+import type { Change, ListProgress, Mailboxes, OwnedRecordType, RestApi, RestListing, VendorAdapter } from '../adapter.js';
 import { salesloftCapabilities } from './capabilities.js';
 import type { ScimClient } from '../scim/client.js';
 import type { ScimUser } from '../scim/wire.js';
@@ -9,6 +9,7 @@ import { salesloftConfig, type SalesloftConfig } from './config.js';
 import { salesloftReview } from './review.js';
 import { createSalesloftClient } from './connect.js';
 import type { SalesloftAccount } from './map.js';
+import { SalesloftRecords, salesloftMailboxes, salesloftRecordTypes } from './records.js';
 import { SALESLOFT } from './identity.js';
 
 /**
@@ -25,7 +26,14 @@ export const SCIM_CAVEAT =
   'The identity provider may reactivate the user on its next SCIM sync if it still assigns them to SalesLoft: unassign them there too.';
 
 export class SalesloftRest implements RestApi {
-  constructor(readonly client: SalesloftClient) {}
+  readonly ownedRecords: readonly OwnedRecordType[];
+  readonly mailboxes: Mailboxes;
+
+  constructor(readonly client: SalesloftClient) {
+    const records = new SalesloftRecords(client);
+    this.ownedRecords = salesloftRecordTypes(records);
+    this.mailboxes = salesloftMailboxes(records);
+  }
 
   get authKind() {
     return this.client.authKind;
@@ -128,9 +136,8 @@ export const salesloftAdapter: VendorAdapter<SalesloftConfig, SalesloftRest> = {
     rest: { path: 'rest_deactivate', action: 'deactivate through REST (active: false)', expected: 'deactivated' },
     // The notes do not say what deactivation does to billing.
     seatFreed: () => null,
-    followUps: (_path, transferTo) => [
-      `Reassign the user's cadences and tasks ${transferTo ? `to ${transferTo}` : 'to another owner'} in SalesLoft: deactivation does not reassign them.`,
-    ],
+    // People and accounts are handed over by steps, cadences and tasks are manual steps with their counts.
+    followUps: () => [],
   },
   authorization: {
     // Notes, "Required scopes": read for the user listings, write for deactivation.

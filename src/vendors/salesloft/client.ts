@@ -73,7 +73,7 @@ const BUILTIN_ROLES: Role[] = [
   { id: 'User', name: 'User' },
 ];
 
-const FORM = 'application/x-www-form-urlencoded';
+export const FORM = 'application/x-www-form-urlencoded';
 
 export interface UserFilters {
   /** Space-separated keywords, substring-matched case-insensitively against first name, last name and email (spec `search`). */
@@ -168,7 +168,8 @@ export class SalesloftClient {
     return this.learnedCost.get(`${costPath(path)}|${pageTier(page)}`) ?? pageCost(page);
   }
 
-  private async call<T>(
+  /** One request, metered and weighted by its page's cost; public for this vendor's own modules (records.ts). */
+  async call<T>(
     schema: z.ZodType<T>,
     req: VendorRequest & { page?: number },
   ): Promise<{ body: T; cost: number; requestId: string | undefined }> {

@@ -17,7 +17,7 @@ import {
 import { OAuthServer } from './oauth-server.js';
 import { generatePeople, type Person } from './people.js';
 import { Rng, deriveSeed } from './prng.js';
-import { LinkListeners, type ScimLink, type ScimLinkUser } from './scim.js';
+import { LinkListeners, type ScimLink, type ScimLinkUser } from './link.js';
 
 /*
  * Embedded Apollo.io simulator: a loopback HTTP server behaving like api.apollo.io/api/v1 for the endpoints

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { VENDORS, type Vendor } from '../domain/account.js';
 import type { ServeOptions } from './http-util.js';
 import { startOutreachSimulator, type OutreachSim, type OutreachSimOptions } from './outreach.js';
-import { startScimSimulator, type ScimLink, type ScimSim } from './scim.js';
+import { startScimSimulator, type ScimLink, type ScimSim } from './scim/index.js';
 import { startZoomInfoSimulator, type ZoomInfoSim, type ZoomInfoSimOptions } from './zoominfo/index.js';
 import { startSalesloftSimulator, type SalesloftSim, type SalesloftSimOptions } from './salesloft.js';
 import { startApolloSimulator, type ApolloSim, type ApolloSimOptions } from './apollo.js';

@@ -17,7 +17,7 @@ import {
 import { OAuthServer, oauthError, type AccessGrant, type OAuthReply } from './oauth-server.js';
 import { PEOPLE_AS_OF, generatePeople, type Person } from './people.js';
 import { Rng, deriveSeed } from './prng.js';
-import { LinkListeners, type ScimLink, type ScimLinkUser } from './scim.js';
+import { LinkListeners, type ScimLink, type ScimLinkUser } from './link.js';
 
 /*
  * Embedded SalesLoft simulator: a real HTTP server on loopback that behaves like api.salesloft.com/v2 for the

@@ -1,4 +1,4 @@
-import type { ApolloRequestLogEntry, ApolloSim } from '../src/sandbox/apollo.js';
+import type { ApolloRequestLogEntry, ApolloSim } from '../src/sandbox/apollo/index.js';
 import type { Sandbox } from '../src/sandbox/index.js';
 import { startSandbox } from '../src/sandbox/index.js';
 import { expectOk, startBenchStack, type BenchStack } from './stack.js';

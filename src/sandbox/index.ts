@@ -6,7 +6,7 @@ import { startOutreachSimulator, type OutreachSim, type OutreachSimOptions } fro
 import { startScimSimulator, type ScimLink, type ScimSim } from './scim/index.js';
 import { startZoomInfoSimulator, type ZoomInfoSim, type ZoomInfoSimOptions } from './zoominfo/index.js';
 import { startSalesloftSimulator, type SalesloftSim, type SalesloftSimOptions } from './salesloft.js';
-import { startApolloSimulator, type ApolloSim, type ApolloSimOptions } from './apollo.js';
+import { startApolloSimulator, type ApolloSim, type ApolloSimOptions } from './apollo/index.js';
 
 /** The embedded simulators behind --sandbox, the demo, the benchmarks and the end-to-end tests. */
 export interface Sandbox {

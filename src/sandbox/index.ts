@@ -5,7 +5,7 @@ import type { ServeOptions } from './http-util.js';
 import { startOutreachSimulator, type OutreachSim, type OutreachSimOptions } from './outreach.js';
 import { startScimSimulator, type ScimLink, type ScimSim } from './scim/index.js';
 import { startZoomInfoSimulator, type ZoomInfoSim, type ZoomInfoSimOptions } from './zoominfo/index.js';
-import { startSalesloftSimulator, type SalesloftSim, type SalesloftSimOptions } from './salesloft.js';
+import { startSalesloftSimulator, type SalesloftSim, type SalesloftSimOptions } from './salesloft/index.js';
 import { startApolloSimulator, type ApolloSim, type ApolloSimOptions } from './apollo/index.js';
 
 /** The embedded simulators behind --sandbox, the demo, the benchmarks and the end-to-end tests. */

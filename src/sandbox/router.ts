@@ -1,12 +1,14 @@
 /*
  * The route table every simulator dispatches through: an HTTP method and a path pattern per entry, tried in
- * order. A pattern is slash-separated segments; `:name` captures one non-empty segment, and a trailing
+ * order. A pattern is slash-separated segments; `:name` captures one segment, and a trailing
  * `:name?` makes the last segment optional (`/roles/:id?` is `/roles` and `/roles/{id}`). Method `*` answers
  * any method: a simulator puts one after a path's real routes where its vendor checks something (the id, a
  * resource's existence) before saying 405.
  *
  * The router matches segments, not raw paths: how a vendor's paths are cut into segments (a trailing slash, a
- * `.json` suffix, percent-decoding, case) is the vendor's quirk and stays with its simulator. Anything else a
+ * `.json` suffix, percent-decoding, case) is the vendor's quirk and stays with its simulator. A parameter takes
+ * whatever segment the vendor's cut left there, even an empty one (SalesLoft's `/groups/.json`), so the
+ * handler, not the router, decides what an id looks like. Anything else a
  * simulator needs per route (a scope, an endpoint name, whether auth applies) rides on the entry's own fields.
  */
 
@@ -76,7 +78,6 @@ function bind(pattern: Segment[], segments: readonly string[]): Record<string, s
     if ('literal' in p) {
       if (p.literal !== s) return undefined;
     } else {
-      if (s === '') return undefined;
       params[p.param] = s;
     }
   }

@@ -7,7 +7,7 @@ import type { ToolContext } from '../tools/types.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { Deps } from '../src/deps.js';
 import { createServer } from '../src/server.js';
-import { JSONAPI_MEDIA_TYPE } from '../src/sandbox/outreach.js';
+import { JSONAPI_MEDIA_TYPE } from '../src/sandbox/outreach/index.js';
 import { diff, percentiles, round3, summarize, type SampleSummary } from './stats.js';
 import { expectOk, startBenchStack } from './stack.js';
 import type { Benchmark, BenchContext } from './types.js';

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { VENDORS, type Vendor } from '../domain/account.js';
 import type { ServeOptions } from './http-util.js';
-import { startOutreachSimulator, type OutreachSim, type OutreachSimOptions } from './outreach.js';
+import { startOutreachSimulator, type OutreachSim, type OutreachSimOptions } from './outreach/index.js';
 import { startScimSimulator, type ScimLink, type ScimSim } from './scim/index.js';
 import { startZoomInfoSimulator, type ZoomInfoSim, type ZoomInfoSimOptions } from './zoominfo/index.js';
 import { startSalesloftSimulator, type SalesloftSim, type SalesloftSimOptions } from './salesloft/index.js';

@@ -109,19 +109,3 @@ export function scimLink<T>(src: ScimLinkSource<T>): ScimLink {
     onChange: (listener) => src.users.onChange((u) => listener(src.idOf(u))),
   };
 }
-
-/** Interim: the listeners of the REST simulators not yet on a Collection (removed once all are). */
-export class LinkListeners {
-  private readonly listeners = new Set<(id: string) => void>();
-
-  notify(id: string): void {
-    for (const l of [...this.listeners]) l(id);
-  }
-
-  add(listener: (id: string) => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
-  }
-}

@@ -3,13 +3,13 @@ import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { VENDORS, type Vendor } from '../src/domain/account.js';
-import { evidenceRoot } from '../src/resources.js';
+import { evidenceRoot } from '../src/workflows/report.js';
 import { generatePeople } from '../src/sandbox/people.js';
-import { compactReview, reviewAccess } from '../src/workflows/findings.js';
+import { reviewInventories } from '../src/workflows/access-review.js';
 import { collectInventories, collectInventory } from '../src/workflows/inventory.js';
-import { writeEvidence } from '../src/workflows/report.js';
+import { connectionOf } from '../src/deps.js';
 import { rosterFromEmails } from '../src/workflows/roster.js';
-import type { VendorInventory } from '../src/workflows/types.js';
+import type { VendorInventory } from '../src/domain/review.js';
 import type { Sandbox } from '../src/sandbox/index.js';
 import type { SandboxOptions } from '../src/sandbox/index.js';
 import { startSimHost } from './sim-client.js';
@@ -117,7 +117,10 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
     env: { OUTREACH_RATE_LIMIT_PER_HOUR: String(HUGE), SALESLOFT_RATE_LIMIT_COST_PER_MINUTE: String(HUGE) },
     // The SCIM clients' local budget (600 per minute by default) raised too; ScimConnectionConfig of
     // src/vendors/scim/connect.ts reads `ratePerMinute` from the same object.
-    configure: (c) => ({ ...c, scim: Object.fromEntries(Object.entries(c.scim).map(([v, s]) => [v, { ...s, ratePerMinute: HUGE }])) as typeof c.scim }),
+    configure: (c) => ({
+      ...c,
+      vendors: Object.fromEntries(Object.entries(c.vendors).map(([v, s]) => [v, { ...s, scim: s.scim && { ...s.scim, ratePerMinute: HUGE } }])),
+    }),
   });
   try {
     const noProgress = async () => {};
@@ -154,7 +157,7 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
         const s0 = await simCpu();
         const c0 = process.cpuUsage();
         const t0 = performance.now();
-        const inv = await collectInventory(stack.deps, v, noProgress);
+        const inv = await collectInventory(connectionOf(stack.deps, v)!, noProgress);
         vendorMs[v] = round3(performance.now() - t0);
         vendorCpu[v] = cpuMs(c0);
         vendorSimCpu[v] = (await simCpu()) - s0;
@@ -167,17 +170,20 @@ async function measure(ctx: BenchContext, place: SimPlacement, rounds: number, r
       const s1 = await simCpu();
       const c1 = process.cpuUsage();
       const t1 = performance.now();
-      await collectInventories(stack.deps, [...VENDORS], noProgress);
+      await collectInventories(stack.deps.vendors, noProgress);
       const parallelMs = round3(performance.now() - t1);
       const parallelCpu = cpuMs(c1);
       const parallelSimCpu = (await simCpu()) - s1;
 
-      // 3. What the review does after the listings: findings, evidence files, the compact result.
+      // 3. What the review does after the listings (runAccessReview's last phase): findings, evidence files,
+      // the compact result.
       const t2 = performance.now();
-      const now = new Date();
-      const result = reviewAccess(inventories, rosterFromEmails(roster).entries, { now, staleInvitationDays: 30 });
-      await writeEvidence(result, inventories, join(stack.stateDir, 'bench-evidence'), { generatedAt: now, reviewId: `bench-${place.label}-${round}` });
-      compactReview(result, { maxBytes: 22_000 });
+      await reviewInventories(inventories, rosterFromEmails(roster).entries, {
+        now: new Date(),
+        staleInvitationDays: 30,
+        evidenceDir: join(stack.stateDir, 'bench-evidence'),
+        reviewId: `bench-${place.label}-${round}`,
+      });
       const processingMs = round3(performance.now() - t2);
 
       // 4. The whole tool call through the MCP client.
@@ -353,7 +359,7 @@ export const accessReview4x10k: Benchmark = {
       [`review_wall_ms_latency_${LATENCY_MS}ms`]: real.part.review_wall_ms,
       review_wall_ms_zero_latency: zero.part.review_wall_ms,
       breakdown_note:
-        "review_wall_ms is roughly all_four_listings_in_parallel_ms (the four vendors listed at once, no MCP) + findings_and_evidence_ms (reviewAccess, writeEvidence, compactReview on the same inventories) + the MCP call's own cost with this roster (roster_only_review_ms: the same tool call with vendors: [] still validates and parses ~45,000 roster emails).",
+        "review_wall_ms is roughly all_four_listings_in_parallel_ms (the four vendors listed at once, no MCP) + findings_and_evidence_ms (reviewInventories: reviewAccess, writeEvidence, compactReview on the same inventories) + the MCP call's own cost with this roster (roster_only_review_ms: the same tool call with vendors: [] still validates and parses ~45,000 roster emails).",
       parts: Object.fromEntries(
         Object.entries(parts).map(([key, p]) => [
           key,

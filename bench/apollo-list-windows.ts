@@ -1,3 +1,5 @@
+import { apolloAdapter } from '../src/vendors/apollo/adapter.js';
+import { settingsOf } from '../src/vendors/connection.js';
 import type { ApolloRequestLogEntry, ApolloSim } from '../src/sandbox/apollo/index.js';
 import type { Sandbox } from '../src/sandbox/index.js';
 import { startSandbox } from '../src/sandbox/index.js';
@@ -128,7 +130,7 @@ export const apolloListWindows: Benchmark = {
         pages,
         simulator: { endpoint: ENDPOINT, per_window: MINUTE_LIMIT, window_ms: MINUTE_MS, window_scale: WINDOW_SCALE, hour_and_day: 'raised to 1e6' },
         server_limiter: {
-          window_scale: stack.config.apollo.rateWindowScale,
+          window_scale: settingsOf(stack.config, apolloAdapter).rateWindowScale,
           note: 'Until the first users/search response the limiter assumes 50/minute, 100/hour, 300/day; each response\'s x-rate-limit-* and requests-left headers replace them.',
         },
         windows_needed: windowsNeeded,

@@ -1,3 +1,5 @@
+import { settingsOf, withSettings } from '../src/vendors/connection.js';
+import { salesloftAdapter } from '../src/vendors/salesloft/adapter.js';
 import type { SalesloftSim, SimRequestLogEntry } from '../src/sandbox/salesloft/index.js';
 import { startSandbox } from '../src/sandbox/index.js';
 import { expectOk, startBenchStack, textOf, type BenchStack } from './stack.js';
@@ -92,14 +94,12 @@ export const salesloftList30k: Benchmark = {
       const s = await startBenchStack({
         sandbox,
         env,
-        configure: (c) => ({
-          ...c,
-          salesloft: {
-            ...c.salesloft,
+        configure: (c) =>
+          withSettings(c, salesloftAdapter, (s) => ({
+            ...s,
             ...(token ? { auth: { kind: 'bearer', apiKey: token } as const } : {}),
             ...(windowMs !== undefined ? { rateLimitWindowMs: windowMs } : {}),
-          },
-        }),
+          })),
       });
       stacks.push(s);
       return s;
@@ -110,7 +110,7 @@ export const salesloftList30k: Benchmark = {
       // 1. Production limits: the simulator's 600 per minute, the server's defaults (600, reserve 0.2).
       ctx.note('1/3 production limits (600 cost per minute, reserve 0.2): one listing');
       const prodStack = await stackWith({}, undefined, false);
-      const prodCfg = prodStack.config.salesloft;
+      const prodCfg = settingsOf(prodStack.config, salesloftAdapter);
       const prodSim = sim.rateState();
       const prod = await listAll(prodStack, sim);
       const ps = prod.structured;
@@ -146,7 +146,7 @@ export const salesloftList30k: Benchmark = {
         const env: Record<string, string> = { SALESLOFT_RATE_LIMIT_COST_PER_MINUTE: String(SCALED_COST) };
         if (reserve !== 0.2) env.SALESLOFT_RATE_LIMIT_RESERVE = String(reserve);
         const stack = await stackWith(env, SCALED_WINDOW_MS);
-        const cfg = stack.config.salesloft;
+        const cfg = settingsOf(stack.config, salesloftAdapter);
         const usable = Math.max(1, Math.floor(cfg.rateLimitCostPerMinute * (1 - cfg.rateLimitReserve)));
         const runs: {
           wall_ms: number;

@@ -7,7 +7,8 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import { loadConfig, parseCliArgs, type Config } from '../src/config.js';
-import { createDeps, type Deps } from '../src/deps.js';
+import { createDeps, restOf, type Deps } from '../src/deps.js';
+import { outreachAdapter } from '../src/vendors/outreach/adapter.js';
 import { silentLogger } from '../src/log.js';
 import { sandboxConfig, startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { createServer } from '../src/server.js';
@@ -80,7 +81,7 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
       client.callTool({ name, arguments: args }, undefined, { onprogress: o.onprogress, timeout: 120_000 }) as Promise<CallToolResult>,
     rateLimitCheck() {
       const reqs = sandbox.outreach.requests;
-      const hour = deps.outreach?.core.budget().windows.find((w) => w.name === 'hour');
+      const hour = restOf(deps, outreachAdapter)?.budget().windows.find((w) => w.name === 'hour');
       const status429 = reqs.filter((r) => r.status === 429).length;
       const remaining = hour?.remaining ?? null;
       return {

@@ -5,7 +5,8 @@ import { Pool, request } from 'undici';
 import getUserTool from '../tools/outreach/get-user.js';
 import type { ToolContext } from '../tools/types.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import type { Deps } from '../src/deps.js';
+import { restOf, type Deps } from '../src/deps.js';
+import { outreachAdapter } from '../src/vendors/outreach/adapter.js';
 import { createServer } from '../src/server.js';
 import { JSONAPI_MEDIA_TYPE } from '../src/sandbox/outreach/index.js';
 import { diff, percentiles, round3, summarize, type SampleSummary } from './stats.js';
@@ -151,7 +152,7 @@ export const toolLatency: Benchmark = {
 
       // 3. Where the time goes: each layer adds one part of the stack on top of the one before.
       ctx.note(`breakdown by layer: ${ITERATIONS} iterations x 6 layers`);
-      const outreach = stack.deps.outreach!;
+      const outreach = restOf(stack.deps, outreachAdapter)!.client;
       const handlerCtx: ToolContext = {
         deps: stack.deps,
         actor: { kind: 'mcp_client', name: 'bench', version: '1' },

@@ -1,15 +1,14 @@
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { VENDORS, type Vendor } from './domain/account.js';
 import { creditBudgetFromEnv } from './credits/ledger.js';
-import { zoominfoConfig, type ZoomInfoConfig } from './vendors/zoominfo/config.js';
-import { apolloConfig, type ApolloConfig } from './vendors/apollo/config.js';
-import { salesloftConfig, type SalesloftConfig } from './vendors/salesloft/config.js';
+import { ConfigError, defaultStateDir, isLoopbackHost, list, positiveInt, secret, type Env } from './env.js';
+import { readVendorSection, type VendorSection } from './vendors/connection.js';
+import { BUILTIN_ADAPTERS, type Registry } from './vendors/registry.js';
 
 /**
  * One place that reads flags and environment. Every problem stops start-up with a message naming the
- * flag or variable to fix; a secret's value is never part of a message.
+ * flag or variable to fix; a secret's value is never part of a message. Each vendor's own variables are
+ * read by its adapter (settings) and by vendors/connection.ts (its SCIM connection).
  */
 
 /**
@@ -73,48 +72,6 @@ function approvalConfig(env: Env, pageAvailable: boolean): ApprovalConfig {
   return { timeoutMs: timeout * 1000, openBrowser: open === '1' || open === 'true', baseUrl, pageAvailable };
 }
 
-export type OutreachAuthConfig =
-  | { kind: 'bearer'; accessToken: string }
-  | { kind: 'oauth_refresh'; clientId: string; clientSecret: string; refreshToken: string | undefined }
-  | { kind: 'oauth_client_credentials'; clientId: string; clientSecret: string };
-
-export interface OutreachConfig {
-  baseUrl: string;
-  tokenUrl: string;
-  authorizeUrl: string;
-  redirectUri: string;
-  auth: OutreachAuthConfig | undefined;
-  /** Requests per hour per OAuth app per org (documented default 10,000). */
-  rateLimitPerHour: number;
-}
-
-/** A vendor's SCIM 2.0 connection: present only when its token is set. */
-export interface ScimConnectionConfig {
-  url: string;
-  token: string;
-}
-
-/** Documented SCIM base URLs; Apollo's and ZoomInfo's are tenant-specific and have no default. */
-export const SCIM_DEFAULT_URLS: Partial<Record<Vendor, string>> = {
-  outreach: 'https://api.outreach.io/scim/v2',
-  salesloft: 'https://api.salesloft.com/scim/v2',
-};
-
-function scimConfig(env: Env): Partial<Record<Vendor, ScimConnectionConfig>> {
-  const out: Partial<Record<Vendor, ScimConnectionConfig>> = {};
-  for (const vendor of VENDORS) {
-    const V = vendor.toUpperCase();
-    const base = env[`${V}_SCIM_URL`] ? url(env, `${V}_SCIM_URL`) : SCIM_DEFAULT_URLS[vendor];
-    const token = secret(env, `${V}_SCIM_TOKEN`);
-    if (token === undefined) continue;
-    if (base === undefined) {
-      throw new ConfigError(`${V}_SCIM_URL is required with ${V}_SCIM_TOKEN: the SCIM base URL is tenant-specific (shown where the SCIM token is generated).`);
-    }
-    out[vendor] = { url: base, token };
-  }
-  return out;
-}
-
 export interface Config {
   transport: 'stdio' | 'http';
   host: string;
@@ -123,7 +80,8 @@ export interface Config {
   readOnly: boolean;
   /** Allowlist of tool names (validated against the registry at start-up). */
   tools: string[] | undefined;
-  vendors: Vendor[];
+  /** --vendors: the adapters this server uses (default every registered one), in registry order. */
+  enabledVendors: string[];
   stateDir: string;
   auditLogPath: string;
   httpToken: string | undefined;
@@ -132,27 +90,12 @@ export interface Config {
   logLevel: string;
   confirm: ConfirmMode;
   approval: ApprovalConfig;
-  outreach: OutreachConfig;
-  salesloft: SalesloftConfig;
-  apollo: ApolloConfig;
-  zoominfo: ZoomInfoConfig;
-  /** SCIM connections by vendor (<VENDOR>_SCIM_URL / <VENDOR>_SCIM_TOKEN). */
-  scim: Partial<Record<Vendor, ScimConnectionConfig>>;
+  /** Each enabled adapter's settings and SCIM connection, by vendor id, read by the adapter itself. */
+  vendors: Record<string, VendorSection>;
   /** Directory a roster_path must resolve inside (SALES_ACCESS_ROSTER_DIR); undefined: no roster files. */
   rosterDir: string | undefined;
   /** Credits this process may spend per vendor per calendar month (SALES_ACCESS_CREDIT_BUDGET; 0 = none). */
   creditBudget: number;
-}
-
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-export type Env = Record<string, string | undefined>;
-
-/** An optional URL variable without a default (e.g. a tenant-specific SCIM URL). */
-export function optionalUrl(env: Env, name: string): string | undefined {
-  return env[name] ? url(env, name) : undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -212,102 +155,17 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
   };
 }
 
-export function list(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
-
-/** A required http(s) URL variable (with a default), without credentials and without a trailing slash. */
-export function url(env: Env, name: string, fallback?: string): string {
-  const raw = env[name] ?? fallback;
-  if (raw === undefined || raw === '') throw new ConfigError(`${name} is required.`);
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name} is not a valid URL; expected e.g. ${fallback ?? 'https://…'}.`);
-  }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') {
-    throw new ConfigError(`${name} must be an http(s) URL.`);
-  }
-  // Tokens and keys travel to these URLs: plain http only to this machine (a sandbox or a local proxy).
-  if (u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
-    throw new ConfigError(`${name} must use https:// (plain http is accepted only for 127.0.0.1 or localhost), since credentials are sent to it.`);
-  }
-  if (u.username || u.password) throw new ConfigError(`${name} must not carry credentials in the URL.`);
-  return raw.replace(/\/+$/, '');
-}
-
-export function positiveInt(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) <= 0) throw new ConfigError(`${name} must be a positive integer.`);
-  return Number(raw);
-}
-
-/** A secret must be non-empty and free of whitespace; the message names the variable, never the value. */
-export function secret(env: Env, name: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (/\s/.test(raw)) throw new ConfigError(`${name} contains whitespace; paste the value without spaces or newlines.`);
-  return raw;
-}
-
-export function defaultStateDir(env: Env): string {
-  const base = env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(homedir(), '.local', 'state');
-  return join(base, 'sales-access-mcp');
-}
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
-}
-
-function outreachConfig(env: Env): OutreachConfig {
-  const accessToken = secret(env, 'OUTREACH_ACCESS_TOKEN');
-  const clientId = env.OUTREACH_CLIENT_ID || undefined;
-  const clientSecret = secret(env, 'OUTREACH_CLIENT_SECRET');
-  const refreshToken = secret(env, 'OUTREACH_REFRESH_TOKEN');
-  const grant = env.OUTREACH_GRANT_TYPE || undefined;
-  if (grant !== undefined && grant !== 'refresh_token' && grant !== 'client_credentials') {
-    throw new ConfigError('OUTREACH_GRANT_TYPE must be "refresh_token" (default) or "client_credentials".');
-  }
-  let auth: OutreachAuthConfig | undefined;
-  if (clientId || clientSecret || refreshToken) {
-    if (!clientId) throw new ConfigError('OUTREACH_CLIENT_ID is required with OUTREACH_CLIENT_SECRET / OUTREACH_REFRESH_TOKEN.');
-    if (!clientSecret) throw new ConfigError('OUTREACH_CLIENT_SECRET is required with OUTREACH_CLIENT_ID.');
-    auth =
-      grant === 'client_credentials'
-        ? { kind: 'oauth_client_credentials', clientId, clientSecret }
-        : // Without a refresh token the token store must already hold one from `sales-access-mcp auth outreach`;
-          // the auth factory checks that and says so.
-          { kind: 'oauth_refresh', clientId, clientSecret, refreshToken };
-  } else if (accessToken) {
-    auth = { kind: 'bearer', accessToken };
-  }
-  return {
-    baseUrl: url(env, 'OUTREACH_BASE_URL', 'https://api.outreach.io/api/v2'),
-    tokenUrl: url(env, 'OUTREACH_TOKEN_URL', 'https://api.outreach.io/oauth/token'),
-    authorizeUrl: url(env, 'OUTREACH_AUTHORIZE_URL', 'https://api.outreach.io/oauth/authorize'),
-    redirectUri: url(env, 'OUTREACH_REDIRECT_URI', 'http://127.0.0.1:8765/callback'),
-    auth,
-    rateLimitPerHour: positiveInt(env, 'OUTREACH_RATE_LIMIT_PER_HOUR', 10_000),
-  };
-}
-
-export function loadConfig(args: ParsedArgs, env: Env = process.env): Config {
+export function loadConfig(args: ParsedArgs, env: Env = process.env, registry: Registry = BUILTIN_ADAPTERS): Config {
   const host = args.host ?? '127.0.0.1';
   const portRaw = args.port ?? '3333';
   if (!/^\d+$/.test(portRaw) || Number(portRaw) > 65535) throw new ConfigError('--port must be a number from 0 to 65535.');
 
-  const vendorNames = args.vendors === undefined ? [...VENDORS] : list(args.vendors);
-  for (const v of vendorNames) {
-    if (!(VENDORS as readonly string[]).includes(v)) {
-      throw new ConfigError(`--vendors: unknown vendor "${v}". Known vendors: ${VENDORS.join(', ')}.`);
-    }
+  const known = registry.map((a) => a.id);
+  const wanted = args.vendors === undefined ? known : list(args.vendors);
+  for (const v of wanted) {
+    if (!known.includes(v)) throw new ConfigError(`--vendors: unknown vendor "${v}". Known vendors: ${known.join(', ')}.`);
   }
+  const enabled = registry.filter((a) => wanted.includes(a.id));
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
 
@@ -352,7 +210,7 @@ export function loadConfig(args: ParsedArgs, env: Env = process.env): Config {
     sandbox: args.sandbox,
     readOnly: args.readOnly,
     tools: args.tools === undefined ? undefined : list(args.tools),
-    vendors: vendorNames as Vendor[],
+    enabledVendors: enabled.map((a) => a.id),
     stateDir,
     auditLogPath,
     httpToken,
@@ -361,11 +219,7 @@ export function loadConfig(args: ParsedArgs, env: Env = process.env): Config {
     logLevel,
     confirm,
     approval,
-    outreach: outreachConfig(env),
-    salesloft: salesloftConfig(env),
-    apollo: apolloConfig(env),
-    zoominfo: zoominfoConfig(env),
-    scim: scimConfig(env),
+    vendors: Object.fromEntries(enabled.map((a) => [a.id, readVendorSection(a, env)])),
     creditBudget: creditBudgetFromEnv(env),
     rosterDir: env.SALES_ACCESS_ROSTER_DIR ? resolve(env.SALES_ACCESS_ROSTER_DIR) : undefined,
   };

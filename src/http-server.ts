@@ -5,7 +5,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Actor } from './audit/audit-log.js';
-import { isLoopbackHost } from './config.js';
+import { isLoopbackHost } from './env.js';
 import { ApprovalBroker, setApprovals } from './confirm/approvals.js';
 import type { Deps } from './deps.js';
 import { credentialFingerprint } from './http/identity.js';

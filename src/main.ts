@@ -2,13 +2,15 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { runAuthorizationCodeFlow } from './auth/authorize.js';
 import { TokenStore } from './auth/token-store.js';
-import { ConfigError, loadConfig, parseCliArgs, type Config } from './config.js';
+import { loadConfig, parseCliArgs, type Config } from './config.js';
 import { closeApprovals } from './confirm/approvals.js';
 import { createDeps } from './deps.js';
 import { startHttpServer } from './http-server.js';
+import { ConfigError } from './env.js';
 import { createLogger } from './log.js';
-import { sandboxConfig, startSandbox, type Sandbox } from './sandbox/index.js';
+import type { Sandbox } from './sandbox/index.js';
 import { createServer, selectTools } from './server.js';
+import { BUILTIN_ADAPTERS } from './vendors/registry.js';
 import { VERSION } from './version.js';
 
 const HELP = `sales-access-mcp ${VERSION}: an MCP server for access reviews and offboarding in Outreach, SalesLoft, Apollo.io and ZoomInfo
@@ -45,13 +47,15 @@ async function main(): Promise<number> {
 
   let sandbox: Sandbox | undefined;
   if (config.sandbox) {
+    // Loaded only here: a production start never loads the simulators.
+    const { startSandbox, sandboxConfig } = await import('./sandbox/index.js');
     sandbox = await startSandbox();
     config = sandboxConfig(config, sandbox);
-    log.info({ outreach: sandbox.outreach.baseUrl }, 'sandbox simulators started');
+    log.info('sandbox simulators started');
   }
   const deps = await createDeps(config, { log });
   // Validate --tools now, so a typo stops start-up instead of silently hiding a tool.
-  const tools = selectTools(config, deps.connections);
+  const tools = selectTools(config, deps.vendors);
   log.info({ tools: tools.length, transport: config.transport, confirm: config.confirm }, 'starting');
 
   let closeTransport: () => Promise<void>;
@@ -80,34 +84,24 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** The OAuth apps `sales-access-mcp auth <vendor>` can authorize, with the scopes the tools need. */
-const AUTH_VENDORS = {
-  outreach: { label: 'Outreach', prefix: 'OUTREACH', scopes: ['users.read', 'users.write', 'roles.read', 'profiles.read'] },
-  // SalesLoft scopes (notes, "Required scopes"): read for the user listings, write for deactivation.
-  salesloft: { label: 'SalesLoft', prefix: 'SALESLOFT', scopes: ['read', 'write'] },
-} as const;
-
+/** `sales-access-mcp auth <vendor>`: the authorization-code flow of a vendor whose adapter has one. */
 async function runAuth(config: Config, vendor: string): Promise<number> {
-  if (vendor !== 'outreach' && vendor !== 'salesloft') {
-    throw new ConfigError(`sales-access-mcp auth: unknown vendor "${vendor}". Supported: ${Object.keys(AUTH_VENDORS).join(', ')}.`);
+  const adapter = BUILTIN_ADAPTERS.find((a) => a.id === vendor && a.authorization);
+  if (!adapter?.authorization) {
+    const known = BUILTIN_ADAPTERS.filter((a) => a.authorization).map((a) => a.id);
+    throw new ConfigError(`sales-access-mcp auth: unknown vendor "${vendor}". Supported: ${known.join(', ')}.`);
   }
-  const v = AUTH_VENDORS[vendor];
-  const c = config[vendor];
-  if (!c.auth || c.auth.kind !== 'oauth_refresh') {
-    throw new ConfigError(`sales-access-mcp auth ${vendor} needs ${v.prefix}_CLIENT_ID and ${v.prefix}_CLIENT_SECRET (of your ${v.label} OAuth app).`);
-  }
+  const app = adapter.authorization.app(config.vendors[adapter.id]?.settings);
+  if (!app) throw new ConfigError(`sales-access-mcp auth ${vendor} needs ${adapter.authorization.needs}.`);
   const result = await runAuthorizationCodeFlow({
     vendor,
-    authorizeUrl: c.authorizeUrl,
-    tokenUrl: c.tokenUrl,
-    clientId: c.auth.clientId,
-    clientSecret: c.auth.clientSecret,
-    redirectUri: c.redirectUri,
-    scopes: [...v.scopes],
+    label: adapter.label,
+    ...app,
+    scopes: [...adapter.authorization.scopes],
     store: new TokenStore(config.stateDir),
     print: (line) => process.stderr.write(`${line}\n`),
   });
-  process.stderr.write(`${v.label} tokens stored under ${config.stateDir}${result.scopes ? ` (scopes: ${result.scopes})` : ''}.\n`);
+  process.stderr.write(`${adapter.label} tokens stored under ${config.stateDir}${result.scopes ? ` (scopes: ${result.scopes})` : ''}.\n`);
   return 0;
 }
 

@@ -2,17 +2,12 @@ import { readFile, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Deps } from './deps.js';
-import { CAPABILITIES } from './domain/capabilities.js';
 import { RESULT_URI_PREFIX } from './results.js';
+import { evidenceRoot } from './workflows/report.js';
 
 export const EVIDENCE_URI_PREFIX = 'sales-access://evidence/';
 const EVIDENCE_TYPES: Record<string, string> = { csv: 'text/csv', json: 'application/json', html: 'text/html' };
 const EVIDENCE_FILE = /^access-review-[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.(csv|json|html)$/;
-
-/** Where access reviews write their evidence files. */
-export function evidenceRoot(stateDir: string): string {
-  return join(stateDir, 'evidence');
-}
 
 /** Resources: large tool results, the capability matrix, the recent audit log, and access-review evidence. */
 export function registerResources(server: McpServer, deps: Deps): void {
@@ -37,7 +32,7 @@ export function registerResources(server: McpServer, deps: Deps): void {
       mimeType: 'application/json',
     },
     async (uri) => {
-      const body = deps.connections.map((c) => ({ vendor: c.vendor, rest_connected: c.rest, scim_connected: c.scim.configured, ...CAPABILITIES[c.vendor] }));
+      const body = deps.vendors.map((c) => ({ vendor: c.adapter.id, label: c.adapter.label, rest_connected: c.rest !== undefined, scim_connected: c.scim !== undefined, ...c.adapter.capabilities }));
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(body, null, 2) }] };
     },
   );

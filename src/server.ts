@@ -2,8 +2,10 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ALL_TOOLS } from '../tools/index.js';
 import type { AnyTool } from '../tools/types.js';
 import type { Actor } from './audit/audit-log.js';
-import { ConfigError, type Config } from './config.js';
-import type { Deps, VendorConnection } from './deps.js';
+import type { Config } from './config.js';
+import { ConfigError } from './env.js';
+import type { Deps } from './deps.js';
+import type { VendorConnection } from './vendors/connection.js';
 import { registerPrompts } from './prompts.js';
 import { registerResources } from './resources.js';
 import { registerTools } from './tool-runtime.js';
@@ -12,9 +14,9 @@ import { VERSION } from './version.js';
 /**
  * Which tools this server exposes. Order of precedence: --read-only wins over everything; then the
  * --tools allowlist (an unknown name is a start-up error listing the known ones); then --vendors and
- * the vendors that have credentials (under --sandbox every vendor has).
+ * the vendors that have REST credentials (under --sandbox every vendor has).
  */
-export function selectTools(config: Config, connections: VendorConnection[], all: AnyTool[] = ALL_TOOLS): AnyTool[] {
+export function selectTools(config: Config, connections: readonly VendorConnection[], all: AnyTool[] = ALL_TOOLS): AnyTool[] {
   const known = new Set(all.map((t) => t.name));
   if (config.tools) {
     const unknown = config.tools.filter((n) => !known.has(n));
@@ -22,12 +24,12 @@ export function selectTools(config: Config, connections: VendorConnection[], all
       throw new ConfigError(`--tools: unknown tool ${unknown.map((n) => `"${n}"`).join(', ')}. Known tools: ${[...known].join(', ')}.`);
     }
   }
-  const connected = new Set(connections.filter((c) => c.rest).map((c) => c.vendor));
-  const anyScim = connections.some((c) => c.scim.configured && config.vendors.includes(c.vendor));
+  const connected = new Set(connections.filter((c) => c.rest).map((c) => c.adapter.id));
+  const anyScim = connections.some((c) => c.scim !== undefined);
   return all.filter((t) => {
     if (config.readOnly && t.annotations.readOnlyHint !== true) return false;
     if (config.tools && !config.tools.includes(t.name)) return false;
-    if (t.vendor !== null && !(config.vendors.includes(t.vendor) && connected.has(t.vendor))) return false;
+    if (t.vendor !== null && !connected.has(t.vendor)) return false;
     if (t.requires === 'scim' && !anyScim) return false;
     return true;
   });
@@ -49,7 +51,7 @@ export function createServer(deps: Deps, opts: ServerOptions = {}): McpServer {
         'Writes that lock, deactivate or delete ask the human for confirmation; never try to work around a refused confirmation.',
     },
   );
-  registerTools(server, selectTools(deps.config, deps.connections), deps, opts.actor);
+  registerTools(server, selectTools(deps.config, deps.vendors), deps, opts.actor);
 
   registerResources(server, deps);
   registerPrompts(server);

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { AnyTool, ToolContext } from '../tools/types.js';
+import { inputShape, type AnyTool, type ToolContext, type VendorIds } from '../tools/types.js';
 import type { Actor } from './audit/audit-log.js';
 import type { Requester } from './confirm/approval-page.js';
 import { approvalsFor } from './confirm/approvals.js';
@@ -17,6 +17,7 @@ import { MAX_RESULT_BYTES } from './results.js';
  * the complete result, progress notifications, the confirmation gate and the actor for the audit log.
  */
 export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, baseActor: Actor | undefined): void {
+  const vendorIds = deps.registry.map((a) => a.id) as unknown as VendorIds;
   const gate = new ConfirmationGate(
     deps.config.confirm,
     server.server,
@@ -29,7 +30,7 @@ export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, b
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: tool.inputSchema,
+        inputSchema: inputShape(tool, vendorIds),
         outputSchema: tool.outputSchema,
         annotations: { title: tool.title, ...tool.annotations },
       },

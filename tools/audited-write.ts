@@ -1,10 +1,10 @@
 import { withAudit, type AuditContext } from '../src/audit/audit-log.js';
-import type { Vendor } from '../src/domain/account.js';
+import type { VendorId } from '../src/domain/account.js';
 import type { ToolContext } from './types.js';
 
 export interface WriteIntent {
   tool: string;
-  vendor: Vendor;
+  vendor: VendorId;
   target: { id: string | null; email: string | null };
   /** Tool arguments; only the `allow` keys reach the audit log. */
   args: Record<string, unknown>;

@@ -1,6 +1,5 @@
 import * as z from 'zod';
-import { CAPABILITIES, OPERATIONS } from '../src/domain/capabilities.js';
-import { VENDORS } from '../src/domain/account.js';
+import { OPERATIONS } from '../src/domain/capabilities.js';
 import { defineTool } from './types.js';
 
 const pathEnum = z.enum(['rest', 'scim', 'ui', 'none']);
@@ -10,7 +9,7 @@ export default defineTool({
   vendor: null,
   title: 'List vendor connections and capabilities',
   description:
-    'Shows, for Outreach, SalesLoft, Apollo.io and ZoomInfo: whether the server is connected (REST credentials and auth kind, SCIM connection), ' +
+    'Shows, for every vendor this server knows (Outreach, SalesLoft, Apollo.io, ZoomInfo): whether the server is connected (REST credentials and auth kind, SCIM connection), ' +
     'which lifecycle operations are possible through REST, through SCIM, or only in the vendor\'s admin UI, the main caveats (e.g. Outreach locked users keep their seat), ' +
     'and the current rate-limit budget. Call it first to know which tools can work and what an offboarding can automate. Makes no vendor calls.',
   inputSchema: {},
@@ -21,7 +20,8 @@ export default defineTool({
     vendors: z
       .array(
         z.object({
-          vendor: z.enum(VENDORS).describe('Vendor name'),
+          vendor: z.string().describe('Vendor id, e.g. "outreach"; tools and arguments use it'),
+          label: z.string().describe('Vendor name as admins know it, e.g. "Apollo.io"'),
           configured: z.boolean().describe('True when REST or SCIM credentials are configured'),
           auth_kind: z.string().nullable().describe('REST auth: bearer, oauth_refresh, oauth_client_credentials, api_key, jwt_login; null when not configured'),
           rest_available: z.boolean().describe('REST API usable with the configured credentials'),
@@ -54,22 +54,23 @@ export default defineTool({
   },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(_args, ctx) {
-    const { config, connections } = ctx.deps;
+    const { config, vendors } = ctx.deps;
     return {
       sandbox: config.sandbox,
       confirmation_mode: config.confirm,
       read_only: config.readOnly,
-      vendors: connections.map((c) => ({
-        vendor: c.vendor,
-        configured: c.rest || c.scim.configured,
-        auth_kind: c.authKind,
-        rest_available: c.rest,
-        scim_available: c.scim.configured,
-        scim_url: c.scim.configured ? c.scim.url : null,
-        scim_plan: CAPABILITIES[c.vendor].scim_plan,
-        capabilities: CAPABILITIES[c.vendor].operations,
-        caveats: CAPABILITIES[c.vendor].caveats,
-        rate_limit: c.core ? c.core.budget() : null,
+      vendors: vendors.map(({ adapter, rest, scim, scimUrl }) => ({
+        vendor: adapter.id,
+        label: adapter.label,
+        configured: rest !== undefined || scim !== undefined,
+        auth_kind: rest?.authKind ?? null,
+        rest_available: rest !== undefined,
+        scim_available: scim !== undefined,
+        scim_url: scimUrl,
+        scim_plan: adapter.capabilities.scim_plan,
+        capabilities: adapter.capabilities.operations,
+        caveats: adapter.capabilities.caveats,
+        rate_limit: rest ? rest.budget() : null,
       })),
     };
   },

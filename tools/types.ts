@@ -1,5 +1,4 @@
 import type * as z from 'zod';
-import type { Vendor } from '../src/domain/account.js';
 import type { Confirmation, ConfirmRequest } from '../src/confirm/gate.js';
 import type { Deps } from '../src/deps.js';
 import type { Actor, ConfirmationDetail } from '../src/audit/audit-log.js';
@@ -27,13 +26,17 @@ export interface ToolContext {
 
 export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodRawShape = z.ZodRawShape> {
   name: string;
-  /** The vendor whose credentials the tool needs; null for cross-vendor tools. */
-  vendor: Vendor | null;
+  /** The vendor (adapter id) whose REST credentials the tool needs; null for cross-vendor tools. */
+  vendor: string | null;
   /** A tool that works through SCIM connections is registered only when at least one is configured. */
   requires?: 'scim';
   title: string;
   description: string;
-  inputSchema: I;
+  /**
+   * The arguments. A function of the registered vendor ids when an argument names vendors, so that an enum
+   * lists exactly the vendors this server knows (the registry decides, not the tool).
+   */
+  inputSchema: I | ((vendorIds: VendorIds) => I);
   outputSchema: O;
   annotations: ToolHints;
   /**
@@ -44,6 +47,14 @@ export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O exten
   handler(args: z.infer<z.ZodObject<I>>, ctx: ToolContext): Promise<z.infer<z.ZodObject<O>>>;
   /** Files the result refers to, returned as MCP resource links beside the JSON (e.g. evidence reports). */
   resourceLinks?(output: z.infer<z.ZodObject<O>>): ResourceLinkSpec[];
+}
+
+/** The registered vendor ids, in registry order (never empty: a z.enum needs one value). */
+export type VendorIds = readonly [string, ...string[]];
+
+/** A tool's input shape for these vendor ids. */
+export function inputShape(tool: AnyTool, vendorIds: VendorIds): z.ZodRawShape {
+  return typeof tool.inputSchema === 'function' ? tool.inputSchema(vendorIds) : tool.inputSchema;
 }
 
 export interface ResourceLinkSpec {

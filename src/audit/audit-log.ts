@@ -1,11 +1,17 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import lockfile from 'proper-lockfile';
 import { systemClock, type Clock } from '../clock.js';
-import type { Vendor } from '../domain/account.js';
+import type { VendorId } from '../domain/account.js';
 import { VendorError } from '../http/errors.js';
+import { GENESIS_HASH, scanChain, sha256 } from './chain.js';
+
+export { GENESIS_HASH } from './chain.js';
 
 /** Who asked for a write: the MCP client over stdio, or the fingerprint of the HTTP bearer token. */
 export type Actor =
@@ -36,7 +42,7 @@ export interface AuditTarget {
 
 export interface IntentInput {
   tool: string;
-  vendor: Vendor;
+  vendor: VendorId;
   target: AuditTarget;
   /** Tool arguments; only keys named in `allow` are recorded, and never a secret-looking key. */
   args?: Record<string, unknown>;
@@ -67,12 +73,17 @@ interface LineCommon {
   time: string;
   op_id: string;
   tool: string;
-  vendor: Vendor;
+  vendor: VendorId;
   target: AuditTarget;
   actor: Actor;
   confirmation: ConfirmationMethod;
   confirmation_detail?: ConfirmationDetail;
   plan_id?: string;
+  /**
+   * Which process wrote the line: a replica id, or `<hostname>:<pid>`. Absent on lines written before it
+   * existed.
+   */
+  writer?: string;
   /** SHA-256 hex of the previous line's bytes (without its newline); 64 zeros on the first line. */
   prev_hash: string;
 }
@@ -108,24 +119,83 @@ export class AuditWriteError extends Error {
   override readonly name = 'AuditWriteError';
 }
 
-export const GENESIS_HASH = '0'.repeat(64);
+export interface AuditLogOptions {
+  clock?: Clock;
+  /**
+   * Names this process in every line's `writer`. Pass the replica id (`SALES_ACCESS_REPLICA_ID`) when one is
+   * configured; default `<hostname>:<pid>` (see auditWriterName).
+   */
+  writer?: string;
+  /** The cross-process lock: a holder silent this long is taken to have died (min 2000), and how long to wait. */
+  lock?: { staleMs?: number; timeoutMs?: number };
+}
+
+/** What this instance's appends cost in waiting for other writers; for benchmarks and diagnostics. */
+export interface AuditWriteStats {
+  /** Lines this instance appended. */
+  appends: number;
+  /** Lock acquisitions that found another writer holding the lock at least once. */
+  lock_waits: number;
+  /** Time spent waiting for the lock, summed and the longest, in ms. */
+  lock_wait_ms: number;
+  max_lock_wait_ms: number;
+}
+
 /** Dropped wherever it appears, even when a caller allowlisted it: the log must never hold a credential. */
 const SECRET_KEY = /token|secret|password|authorization|api[_-]?key/i;
 const MAX_DEPTH = 8;
 const TAIL_CHUNK = 64 * 1024;
 const CHECK_MODES = process.platform !== 'win32';
+/**
+ * A holder refreshes its lock every staleMs/2 while it holds it; appends hold it for one write and fsync
+ * (milliseconds), so only a process killed mid-append (SIGKILL, OOM, power cut) leaves a lock to go stale.
+ * Normal exits and signals remove it (proper-lockfile's exit hook).
+ */
+const LOCK_STALE_MS = 10_000;
+/** Longer than the stale time, so a dead holder's lock is taken over rather than failing the write. */
+const LOCK_TIMEOUT_MS = LOCK_STALE_MS + 5_000;
+/** Upper bound of one wait between lock attempts; the first waits are ~1 ms, since holds are that short. */
+const LOCK_MAX_BACKOFF_MS = 20;
 
-const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+interface HeldLock {
+  release: () => Promise<void>;
+  /** Throws if the lock was lost while held (its refresh failed), before anything is written. */
+  check: () => void;
+}
+
+/** The `writer` of this process's lines: the replica id when set, else `<hostname>:<pid>`. */
+export function auditWriterName(replicaId?: string): string {
+  const id = replicaId?.trim();
+  return id ? id : `${hostname()}:${process.pid}`;
+}
 
 /**
  * Append-only JSON-lines audit trail with a hash chain. Every line is fsynced before the call returns, so
  * an `intent` line is on disk before the vendor is touched and a crash leaves at worst an intent without
- * an outcome (which reads as "may have happened"). One writing process per file: appends are serialised
- * here, and a size check before each append re-reads the tail if someone else appended meanwhile, but
- * there is no cross-process lock.
+ * an outcome (which reads as "may have happened").
+ *
+ * Several writer processes on one host (servers sharing a state directory, as the plan lock allows) share
+ * one file and one chain: each append takes a cross-process lock (proper-lockfile: an atomic mkdir of
+ * `<file>.lock`, refreshed while held, taken over once stale), re-reads the tail if the file grew since this
+ * process last wrote, writes and fsyncs its line, then unlocks. One chain rather than one file per process
+ * because readers want one ordered trail: `recent(n)` and a verifier stay single-file, the configured path
+ * keeps meaning "the audit log", a removed line shows wherever it was, and restarts (new pids) do not
+ * scatter the trail over files. The price is a wait while another process appends: tens of ms, a few
+ * hundred at worst, with three processes appending flat out (test/unit/audit-multiwriter.test.ts), small
+ * beside the vendor call each line wraps. Each line names its `writer`. Replicas on different hosts must
+ * not share a file (the lock is only as good as the file system's mkdir; NFS is not trusted here): give
+ * each its own state directory, and verify the files together (verify.ts). The lock library is used rather
+ * than a lock of our own: it handles takeover, refresh and exit cleanup, and Node has no flock(2).
+ *
+ * Known limit, from the lock library: if a holder dies mid-append and two waiters take over its stale lock
+ * at the same instant, both may hold it (proper-lockfile issue #121); the chain then shows a break at that
+ * spot, which verify reports, rather than hiding it.
  */
 export class AuditLog {
   private readonly clock: Clock;
+  private readonly writer: string;
+  private readonly lockStaleMs: number;
+  private readonly lockTimeoutMs: number;
   private handle: FileHandle | undefined;
   private opening: Promise<FileHandle> | undefined;
   private lastHash = GENESIS_HASH;
@@ -133,17 +203,30 @@ export class AuditLog {
   private size = -1;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly pending = new Map<string, { intent: IntentLine; startedAt: number }>();
+  private readonly counters: AuditWriteStats = { appends: 0, lock_waits: 0, lock_wait_ms: 0, max_lock_wait_ms: 0 };
 
   constructor(
     readonly path: string,
-    opts: { clock?: Clock } = {},
+    opts: AuditLogOptions = {},
   ) {
     this.clock = opts.clock ?? systemClock;
+    this.writer = auditWriterName(opts.writer);
+    this.lockStaleMs = Math.max(opts.lock?.staleMs ?? LOCK_STALE_MS, 2000);
+    this.lockTimeoutMs = opts.lock?.timeoutMs ?? Math.max(LOCK_TIMEOUT_MS, this.lockStaleMs + 5_000);
   }
 
-  /** Opens (or creates) the file now, so a bad mode fails at start-up rather than at the first write. */
+  /**
+   * Opens (or creates) the file now, so a bad mode fails at start-up rather than at the first write, and
+   * terminates a torn last line (under the lock: it is a write).
+   */
   async open(): Promise<void> {
-    await this.enqueue(() => this.ensureOpen());
+    await this.enqueue(() => this.underLock(async () => {}));
+  }
+
+  /** Counters of this instance's appends and lock waits since it was created. */
+  stats(): AuditWriteStats {
+    const c = this.counters;
+    return { ...c, lock_wait_ms: Math.round(c.lock_wait_ms), max_lock_wait_ms: Math.round(c.max_lock_wait_ms) };
   }
 
   /** Writes and fsyncs the intent line; resolves with the op_id the outcome must carry. */
@@ -155,6 +238,7 @@ export class AuditLog {
         time: new Date(startedAt).toISOString(),
         type: 'intent',
         op_id: opId,
+        writer: this.writer,
         tool: e.tool,
         vendor: e.vendor,
         target: scrub(e.target, 0) as AuditTarget,
@@ -188,6 +272,7 @@ export class AuditLog {
         time: new Date(now).toISOString(),
         type: 'outcome',
         op_id: opId,
+        writer: this.writer,
         tool: intent.tool,
         vendor: intent.vendor,
         target: intent.target,
@@ -240,42 +325,24 @@ export class AuditLog {
     });
   }
 
-  /** Re-hashes the whole file (streamed) and checks every line's prev_hash. */
+  /**
+   * Re-hashes the whole file (streamed) and checks every line's prev_hash. verifyAuditFiles (verify.ts) is
+   * the same check for any files, with reasons; this one also knows the last line this process wrote.
+   */
   async verify(): Promise<VerifyResult> {
     return this.enqueue(async () => {
-      let lines = 0;
       let firstBad: number | undefined;
-      let prev = GENESIS_HASH;
-      let carry = Buffer.alloc(0);
       // The chain alone cannot show an edit to (or removal of) the last line; the hash of the line this
       // process last wrote can, for as long as it runs. Other writers may have appended after it, so it
       // only has to appear somewhere.
       const expectLast = this.handle && this.size !== -1 && this.lastHash !== GENESIS_HASH ? this.lastHash : undefined;
       let sawLast = false;
-      const check = (buf: Buffer) => {
-        lines += 1;
-        let ok = false;
-        try {
-          const parsed = JSON.parse(buf.toString('utf8')) as { prev_hash?: unknown };
-          ok = typeof parsed === 'object' && parsed !== null && parsed.prev_hash === prev;
-        } catch {
-          ok = false;
-        }
-        if (!ok && firstBad === undefined) firstBad = lines;
-        prev = sha256(buf);
-        if (prev === expectLast) sawLast = true;
-      };
+      let lines: number;
       try {
-        for await (const chunk of createReadStream(this.path)) {
-          const b = chunk as Buffer;
-          let data = carry.length ? Buffer.concat([carry, b]) : b;
-          let i: number;
-          while ((i = data.indexOf(0x0a)) !== -1) {
-            check(data.subarray(0, i));
-            data = data.subarray(i + 1);
-          }
-          carry = Buffer.from(data);
-        }
+        ({ lines } = await scanChain(this.path, (l) => {
+          if (l.broken && firstBad === undefined) firstBad = l.line;
+          if (l.hash === expectLast) sawLast = true;
+        }));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
           // Missing is fine before the first write; after one, the file was removed under us.
@@ -283,8 +350,6 @@ export class AuditLog {
         }
         throw err;
       }
-      // A final fragment without a newline is a torn write.
-      if (carry.length) check(carry);
       if (firstBad === undefined && expectLast !== undefined && !sawLast) firstBad = Math.max(lines, 1);
       return firstBad === undefined ? { ok: true, lines } : { ok: false, lines, firstBadLine: firstBad };
     });
@@ -292,13 +357,7 @@ export class AuditLog {
 
   /** Closes the file after pending appends. Later writes reopen it. */
   async close(): Promise<void> {
-    await this.enqueue(async () => {
-      const h = this.handle;
-      this.handle = undefined;
-      this.opening = undefined;
-      this.size = -1;
-      await h?.close();
-    });
+    await this.enqueue(() => this.dropHandle());
   }
 
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
@@ -310,18 +369,19 @@ export class AuditLog {
   private append(build: (prevHash: string) => AuditLine): Promise<AuditLine> {
     return this.enqueue(async () => {
       try {
-        const h = await this.ensureOpen();
-        const st = await h.stat();
-        checkMode(st.mode, this.path);
-        if (st.size !== this.size) await this.syncTail(h, st.size);
-        const line = build(this.lastHash);
-        const text = JSON.stringify(line);
-        const buf = Buffer.from(text + '\n', 'utf8');
-        await writeAll(h, buf);
-        await h.sync();
-        this.lastHash = sha256(Buffer.from(text, 'utf8'));
-        this.size += buf.length;
-        return line;
+        return await this.underLock(async (h, held) => {
+          const line = build(this.lastHash);
+          const text = JSON.stringify(line);
+          const buf = Buffer.from(text + '\n', 'utf8');
+          // The lock is refreshed in the background; if that failed, another process may be writing now.
+          held.check();
+          await writeAll(h, buf);
+          await h.sync();
+          this.lastHash = sha256(Buffer.from(text, 'utf8'));
+          this.size += buf.length;
+          this.counters.appends += 1;
+          return line;
+        });
       } catch (err) {
         this.size = -1;
         if (err instanceof AuditWriteError) throw err;
@@ -332,6 +392,96 @@ export class AuditLog {
     });
   }
 
+  /**
+   * Runs `fn` holding the cross-process lock, with the handle on the file the path names now and
+   * `lastHash` set to the hash of its last line. Only ever called from the queue.
+   */
+  private async underLock<T>(fn: (h: FileHandle, held: HeldLock) => Promise<T>): Promise<T> {
+    let h = await this.ensureOpen();
+    let held: HeldLock;
+    try {
+      held = await this.acquire();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // The log was removed while open (the lock resolves the file's real path, so it needs the file):
+      // start it again rather than append to a file no one can read any more.
+      await this.dropHandle();
+      h = await this.ensureOpen();
+      held = await this.acquire();
+    }
+    try {
+      // Every writer must append to the file the lock guards. If the path names another file now (the log
+      // was moved or removed and recreated), writing on through the old handle would fork the trail.
+      let [st, ps] = await Promise.all([h.stat(), fs.stat(this.path).catch(() => undefined)]);
+      if (!ps || ps.ino !== st.ino || ps.dev !== st.dev) {
+        await this.dropHandle();
+        h = await this.ensureOpen();
+        st = await h.stat();
+      }
+      checkMode(st.mode, this.path);
+      // Another writer appended since our last line (or this is the first append): learn the chain head.
+      if (st.size !== this.size) await this.syncTail(h, st.size);
+      return await fn(h, held);
+    } finally {
+      // The line is on disk: a failed unlock must not fail it (a leftover lock goes stale and is taken over).
+      await held.release().catch(() => {});
+    }
+  }
+
+  /**
+   * Takes `<file>.lock`, retrying with a short backoff while another writer holds it, for up to the lock
+   * timeout (longer than the stale time, so a dead holder's lock is taken over first). The library retries
+   * too, but counting the waits here is what lets stats() report them.
+   */
+  private async acquire(): Promise<HeldLock> {
+    const started = performance.now();
+    let compromised: Error | undefined;
+    const options: lockfile.LockOptions = {
+      stale: this.lockStaleMs,
+      // Resolves symlinks, so two processes reaching the file by different paths share one lock.
+      realpath: true,
+      // The default throws from a timer, which would crash the server; the append checks this instead.
+      onCompromised: (err) => {
+        compromised = err;
+      },
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const release = await lockfile.lock(this.path, options);
+        if (attempt > 0) {
+          const waited = performance.now() - started;
+          this.counters.lock_waits += 1;
+          this.counters.lock_wait_ms += waited;
+          this.counters.max_lock_wait_ms = Math.max(this.counters.max_lock_wait_ms, waited);
+        }
+        const check = () => {
+          if (!compromised) return;
+          const code = (compromised as NodeJS.ErrnoException).code ?? 'ECOMPROMISED';
+          throw new AuditWriteError(`Lost the lock on the audit log ${this.path} (${code}); nothing was written, try again.`);
+        };
+        return { release, check };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+        const waited = performance.now() - started;
+        if (waited >= this.lockTimeoutMs) {
+          throw new AuditWriteError(
+            `The audit log ${this.path} stayed locked by another process for ${Math.round(waited / 1000)} s (lock ${this.path}.lock); nothing was written.`,
+          );
+        }
+        await sleep(Math.min(2 ** attempt, LOCK_MAX_BACKOFF_MS) * (0.5 + Math.random()));
+      }
+    }
+  }
+
+  private async dropHandle(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    this.opening = undefined;
+    this.size = -1;
+    await h?.close();
+  }
+
+  /** Opens (creating it 0600) the file; reading the tail and terminating a torn line happen under the lock. */
   private ensureOpen(): Promise<FileHandle> {
     if (this.handle) return Promise.resolve(this.handle);
     this.opening ??= (async () => {
@@ -342,12 +492,12 @@ export class AuditLog {
         const st = await h.stat();
         if (!st.isFile()) throw new AuditWriteError(`The audit log ${this.path} is not a regular file`);
         checkMode(st.mode, this.path);
-        await this.syncTail(h, st.size);
       } catch (err) {
         await h.close().catch(() => {});
         throw err;
       }
       this.handle = h;
+      this.size = -1;
       return h;
     })().finally(() => {
       this.opening = undefined;

@@ -1,13 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomState } from 'oauth4webapi';
+import type { Dispatcher } from 'undici';
 import { systemClock, type Clock } from '../clock.js';
-import type { Vendor } from '../domain/account.js';
+import type { VendorId as Vendor } from '../domain/account.js';
 import { VendorError } from '../http/errors.js';
-import { requestToken, usableAccessToken, type ClientAuthMethod, type FetchLike } from './oauth.js';
+import { silentLogger, type Logger } from '../log.js';
+import { requestToken, usableAccessToken, type ClientAuthMethod } from './oauth.js';
 import type { TokenStore } from './token-store.js';
 
 export interface AuthorizationCodeFlowOptions {
   vendor: Vendor;
+  /** How messages name the vendor, e.g. "SalesLoft". */
+  label?: string;
   authorizeUrl: string;
   tokenUrl: string;
   clientId: string;
@@ -26,8 +30,11 @@ export interface AuthorizationCodeFlowOptions {
   openBrowser?: (url: string) => Promise<void> | void;
   /** Default 5 minutes. */
   timeoutMs?: number;
-  fetchImpl?: FetchLike;
+  /** Tests: an undici MockAgent for the token request. */
+  dispatcher?: Dispatcher;
   clock?: Clock;
+  /** For the token request's HTTP core; default silent, since `print` already tells the admin what happens. */
+  log?: Logger;
 }
 
 /**
@@ -95,14 +102,19 @@ export async function runAuthorizationCodeFlow(opts: AuthorizationCodeFlowOption
       return;
     }
     try {
+      // Sent once: a code is single use, so a lost answer ends the flow with "run the command again"
+      // (see requestToken).
       const token = await requestToken({
         vendor: opts.vendor,
+        label: opts.label,
         tokenUrl: opts.tokenUrl,
         clientId: opts.clientId,
         clientSecret: opts.clientSecret,
         clientAuth: opts.clientAuth,
         params: { grant_type: 'authorization_code', code, redirect_uri: opts.redirectUri, code_verifier: verifier },
-        fetchImpl: opts.fetchImpl,
+        dispatcher: opts.dispatcher,
+        clock,
+        log: opts.log ?? silentLogger,
       });
       // Saved before the access token is checked, as in the refresh path: the refresh token is the valuable part.
       await opts.store.write(opts.vendor, {
@@ -112,7 +124,7 @@ export async function runAuthorizationCodeFlow(opts: AuthorizationCodeFlowOption
         refresh_token: token.refresh_token,
         scope: token.scope,
       });
-      usableAccessToken(opts.vendor, token);
+      usableAccessToken(opts, token);
       if (!token.refresh_token) {
         opts.print(
           `Warning: ${opts.vendor} returned no refresh token; the server will need this command again when the access token expires.`,

@@ -1,6 +1,7 @@
+import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.js';
-import { ConfigError } from '../config.js';
-import type { Vendor } from '../domain/account.js';
+import { ConfigError } from '../env.js';
+import type { VendorId as Vendor } from '../domain/account.js';
 import type { Logger } from '../log.js';
 import { ClientCredentialsProvider, OAuthRefreshProvider, type ClientAuthMethod } from './oauth.js';
 import { apiKeyAuth, bearerAuth } from './static.js';
@@ -26,6 +27,8 @@ export type AuthSetting =
 
 export interface AuthSelection {
   vendor: Vendor;
+  /** How messages name the vendor, e.g. "SalesLoft". */
+  label?: string;
   tokenUrl: string;
   /**
    * The ConfigError message when OAuth refresh is configured but neither the environment nor the token store
@@ -41,6 +44,13 @@ export interface AuthSelection {
   tokens: TokenStore;
   clock: Clock;
   log: Logger;
+  /**
+   * For the token endpoint's HttpCore, as for the vendor's (the connect factories spread their
+   * ConnectOptions in here): tests pass an undici MockAgent.
+   */
+  dispatcher?: Dispatcher;
+  /** Base delay of the token requests' retry backoff; tests set a few ms. */
+  retryBaseDelayMs?: number;
 }
 
 /**
@@ -49,7 +59,7 @@ export interface AuthSelection {
  */
 export async function selectAuth(setting: AuthSetting | undefined, o: AuthSelection): Promise<AuthProvider | undefined> {
   if (!setting) return undefined;
-  const common = { vendor: o.vendor, tokenUrl: o.tokenUrl, clock: o.clock, log: o.log };
+  const common = { vendor: o.vendor, label: o.label, tokenUrl: o.tokenUrl, clock: o.clock, log: o.log, dispatcher: o.dispatcher, retryBaseDelayMs: o.retryBaseDelayMs };
   switch (setting.kind) {
     case 'bearer':
       return bearerAuth(setting.token);

@@ -8,7 +8,9 @@ export type AuthKind =
   | 'bearer'
   | 'oauth_refresh'
   | 'oauth_client_credentials'
-  | 'jwt_login';
+  | 'jwt_login'
+  /** The OAuth client at its token endpoint (client_secret_basic or _post); never a vendor client's credential. */
+  | 'oauth_client';
 
 export interface AuthProvider {
   readonly kind: AuthKind;

@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import { systemClock, type Clock } from '../clock.js';
 import { VendorError } from '../http/errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -24,7 +25,10 @@ const MAX_BELIEVED_LIFETIME_MS = 24 * 60 * 60_000;
 /**
  * Sends `POST /authenticate {username, password}` and resolves with the parsed JSON body; rejects with a
  * VendorError for a non-2xx answer. In production this is the ZoomInfo HttpCore with `noAuth` (see
- * vendors/zoominfo/connect.ts), so the login shares the core's retries, limiter and error handling.
+ * vendors/zoominfo/connect.ts), so the login shares the core's timeouts, limiter, error handling and
+ * secret scrubbing (the core cuts the `password` field's value out of anything derived from the answer).
+ * It is sent `idempotent`, so the core repeats it after a reset, a timeout or a 502/503/504: a login
+ * spends nothing (no refresh token, no rotation), and a repeat at worst mints a second JWT.
  */
 export type ZoomInfoLogin = (credentials: { username: string; password: string }, signal?: AbortSignal) => Promise<unknown>;
 
@@ -40,19 +44,20 @@ export interface ZoomInfoJwtOptions {
   rejectionHoldMs?: number;
 }
 
-/** Reads `exp` and `iat` (seconds) from a JWT payload without verifying it; undefined when unreadable. */
+/**
+ * Reads `exp` and `iat` (seconds) from a JWT payload; undefined when the token is not a readable JWT.
+ * Not verified, and need not be: the times only schedule our next login, ZoomInfo checks the token.
+ */
 export function jwtTimes(token: string): { exp?: number; iat?: number } | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
+  let payload: Record<string, unknown>;
   try {
-    const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as unknown;
-    if (typeof payload !== 'object' || payload === null) return undefined;
-    const p = payload as Record<string, unknown>;
-    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
-    return { exp: num(p.exp), iat: num(p.iat) };
+    payload = decodeJwt(token);
   } catch {
     return undefined;
   }
+  // decodeJwt does not check claim types; a string or negative exp is as good as none.
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
+  return { exp: num(payload.exp), iat: num(payload.iat) };
 }
 
 /**
@@ -208,15 +213,19 @@ export class ZoomInfoJwtProvider implements AuthProvider {
       this.log.warn({ vendor: 'zoominfo', identity: this.identity, status: err.status }, 'zoominfo login rejected');
       return error;
     }
-    if (!err.message.includes(password) && !(err.detail ?? '').includes(password)) return err;
+    // The core reports a POST without an answer as a write ZoomInfo "may have applied"; a login applies
+    // nothing, and the request that needed the token was never sent, so neither that wording nor the
+    // ambiguous flag (which would make a failed read look possibly charged) is passed on.
+    const why = err.code === 'network' ? 'the connection failed or timed out' : `HTTP ${err.status ?? '?'} from a gateway`;
     return new VendorError({
       vendor: err.vendor,
       code: err.code,
       status: err.status,
       requestId: err.requestId,
       retryAfterMs: err.retryAfterMs,
-      ambiguous: err.ambiguous,
-      message: clean(err.message)!,
+      message: err.ambiguous
+        ? `ZoomInfo did not answer the API login (POST /authenticate: ${why}); the request that needed it was not sent. Try again shortly.`
+        : clean(err.message)!,
       detail: clean(err.detail),
     });
   }

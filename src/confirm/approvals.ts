@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isLoopbackHost } from '../config.js';
+import { isLoopbackHost } from '../env.js';
 import type { Deps } from '../deps.js';
 import { ToolInputError } from '../http/errors.js';
 import type { Logger } from '../log.js';

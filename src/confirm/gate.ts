@@ -1,6 +1,6 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { ConfirmMode } from '../config.js';
-import type { Vendor } from '../domain/account.js';
+import type { VendorId as Vendor } from '../domain/account.js';
 import { ToolInputError } from '../http/errors.js';
 import type { Requester } from './approval-page.js';
 import type { ApprovalBroker } from './approvals.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
-import { ConfigError, type Env } from '../config.js';
-import { VENDOR_NAMES, type Vendor } from '../domain/account.js';
+import type { VendorId } from '../domain/account.js';
+import { ConfigError, type Env } from '../env.js';
 import { readPrivateFile, writePrivateFile } from '../fs-private.js';
 import { ToolInputError } from '../http/errors.js';
 
@@ -53,7 +53,7 @@ export type CreditBasis = 'measured' | 'estimated';
 /** Proof of a reservation; pass it to settle() exactly once. */
 export interface CreditReservation {
   readonly id: string;
-  readonly vendor: Vendor;
+  readonly vendor: VendorId;
   /** Calendar month (UTC) the credits are booked in, `YYYY-MM`. */
   readonly month: string;
   /** Worst case reserved. */
@@ -71,7 +71,7 @@ export interface SettleResult {
 }
 
 export interface LedgerStatus {
-  vendor: Vendor;
+  vendor: VendorId;
   month: string;
   budget: number;
   /** Settled spend this month (including reconciliation adjustments and reservations of dead processes). */
@@ -119,7 +119,7 @@ interface SettledRecord {
 
 interface LedgerFile {
   version: 1;
-  vendor: Vendor;
+  vendor: VendorId;
   month: string;
   spent: number;
   reservations: Record<string, ReservationRecord>;
@@ -146,12 +146,15 @@ export interface CreditLedgerOptions {
   /** Credits per vendor per calendar month (SALES_ACCESS_CREDIT_BUDGET); 0 = no spending. */
   budget: number;
   clock?: Clock;
+  /** How a vendor is named in messages (the registry's label); default its id. */
+  labelOf?: (vendor: VendorId) => string;
 }
 
 export class CreditLedger {
   readonly dir: string;
   readonly budget: number;
   private readonly clock: Clock;
+  private readonly labelOf: (vendor: VendorId) => string;
   private readonly run = randomUUID();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly settledIds = new Set<string>();
@@ -161,10 +164,11 @@ export class CreditLedger {
     this.dir = path.join(opts.stateDir, 'credits');
     this.budget = opts.budget;
     this.clock = opts.clock ?? systemClock;
+    this.labelOf = opts.labelOf ?? ((v) => v);
   }
 
   /** Path of a vendor's file for a month (for messages and tests). */
-  filePath(vendor: Vendor, month: string = monthOf(this.clock.now())): string {
+  filePath(vendor: VendorId, month: string = monthOf(this.clock.now())): string {
     if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(vendor)) throw new Error(`Invalid vendor name for the credit ledger: ${JSON.stringify(vendor)}`);
     if (!/^\d{4}-\d{2}$/.test(month)) throw new Error(`Invalid ledger month: ${JSON.stringify(month)}`);
     return path.join(this.dir, `${vendor}-${month}.json`);
@@ -175,12 +179,12 @@ export class CreditLedger {
    * worst case is above `budget - spent - reserved` for the current month. `detail` explains the worst
    * case in the refusal (e.g. "10 people × 2 credits").
    */
-  reserve(vendor: Vendor, worstCase: number, opts: { tool: string; detail?: string }): Promise<CreditReservation> {
+  reserve(vendor: VendorId, worstCase: number, opts: { tool: string; detail?: string }): Promise<CreditReservation> {
     if (!Number.isFinite(worstCase) || worstCase < 0) return Promise.reject(new RangeError('worst case must be a non-negative number'));
     const credits = Math.ceil(worstCase);
     return this.enqueue(async () => {
       const month = monthOf(this.clock.now());
-      const name = VENDOR_NAMES[vendor] ?? vendor;
+      const name = this.labelOf(vendor);
       const how = opts.detail ? ` (${opts.detail})` : '';
       if (this.budget === 0) {
         throw new CreditBudgetError(
@@ -235,7 +239,7 @@ export class CreditLedger {
    * Compares the ledger with the vendor's usage counter (`reported`: credits the vendor says were consumed
    * in its current cycle by the team or key owner). See the file comment for the rules.
    */
-  reconcile(vendor: Vendor, reported: number): Promise<ReconcileResult> {
+  reconcile(vendor: VendorId, reported: number): Promise<ReconcileResult> {
     if (!Number.isFinite(reported) || reported < 0) return Promise.reject(new RangeError('reported credits must be a non-negative number'));
     return this.enqueue(async () => {
       const month = monthOf(this.clock.now());
@@ -273,11 +277,11 @@ export class CreditLedger {
   }
 
   /** Credits still available to this vendor this month (never negative). */
-  async remaining(vendor: Vendor): Promise<number> {
+  async remaining(vendor: VendorId): Promise<number> {
     return (await this.status(vendor)).remaining;
   }
 
-  status(vendor: Vendor): Promise<LedgerStatus> {
+  status(vendor: VendorId): Promise<LedgerStatus> {
     return this.enqueue(async () => this.statusOf(await this.load(vendor, monthOf(this.clock.now()))));
   }
 
@@ -310,7 +314,7 @@ export class CreditLedger {
    * The month's file (a fresh one when absent). Reservations of processes that are gone, or of an
    * earlier ledger in this process (a restart in tests), are booked as spent.
    */
-  private async load(vendor: Vendor, month: string): Promise<LedgerFile> {
+  private async load(vendor: VendorId, month: string): Promise<LedgerFile> {
     const file = this.filePath(vendor, month);
     const text = await readPrivateFile(file, 'Credit ledger');
     const data = text === undefined ? this.fresh(vendor, month) : parseLedger(text, file, vendor, month);
@@ -325,7 +329,7 @@ export class CreditLedger {
     return data;
   }
 
-  private fresh(vendor: Vendor, month: string): LedgerFile {
+  private fresh(vendor: VendorId, month: string): LedgerFile {
     return {
       version: 1,
       vendor,
@@ -373,7 +377,7 @@ function processAlive(pid: number): boolean {
   }
 }
 
-function parseLedger(text: string, file: string, vendor: Vendor, month: string): LedgerFile {
+function parseLedger(text: string, file: string, vendor: VendorId, month: string): LedgerFile {
   const corrupt = (why: string) =>
     new Error(`Credit ledger ${file} is corrupt (${why}); fix or remove it. Removing it forgets this month's spending, so check the vendor's usage first.`);
   let v: unknown;

@@ -1,9 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { request, type Dispatcher, type Pool } from 'undici';
 import { systemClock, type Clock } from '../clock.js';
-import { VENDOR_NAMES, type Vendor } from '../domain/account.js';
 import { silentLogger, type Logger } from '../log.js';
-import { VendorError } from './errors.js';
+import { notApplied, VendorError } from './errors.js';
 import { getLimiter, LimiterDeadlineError, limitersFor, type RateLimiter, type Ticket } from './limiter.js';
 import { acquirePool, releasePool, resolveTimeouts, type Timeouts } from './pool.js';
 import { headerNumber } from './rate-headers.js';
@@ -44,7 +43,9 @@ interface Target {
  * message tells the agent what to do next.
  */
 export class HttpCore {
-  readonly vendor: Vendor;
+  readonly vendor: string;
+  /** How the vendor is named in messages. */
+  readonly label: string;
   private readonly opts: HttpCoreOptions;
   private readonly baseUrl: string;
   private readonly origin: string;
@@ -60,7 +61,8 @@ export class HttpCore {
   constructor(opts: HttpCoreOptions) {
     this.opts = opts;
     this.vendor = opts.vendor;
-    this.name = VENDOR_NAMES[opts.vendor] ?? opts.vendor;
+    this.label = opts.label ?? opts.vendor;
+    this.name = this.label;
     const base = new URL(opts.baseUrl);
     this.origin = base.origin;
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -93,7 +95,7 @@ export class HttpCore {
         path: req.path,
         idempotent,
         queryKeys: Object.keys(req.query ?? {}).filter((k) => req.query?.[k] !== undefined),
-        secrets: secretValues(authHeaders),
+        secrets: [...secretValues(authHeaders), ...bodySecrets(req.body)],
       };
       let outcome: Attempt;
       try {
@@ -157,6 +159,7 @@ export class HttpCore {
         }
         throw this.statusError(status, headers, body, target, wait);
       }
+      if (req.acceptStatus?.(status)) return this.success<T>(outcome, target);
       throw this.statusError(status, headers, body, target, parseRetryAfter(headers['retry-after'], this.clock.now()));
     }
   }
@@ -211,9 +214,8 @@ export class HttpCore {
   ): Promise<Attempt> {
     const mediaType = req.mediaType ?? 'application/json';
     const headers: Record<string, string> = { accept: mediaType, 'user-agent': USER_AGENT };
-    // A string body is sent as-is (form-encoded token requests); anything else is JSON.
-    const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
-    if (body !== undefined) headers['content-type'] = mediaType;
+    const { body, contentType } = encodeBody(req.body, mediaType);
+    if (body !== undefined) headers['content-type'] = contentType;
     for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
     // Auth last, so a stray extra header cannot replace the credential.
     for (const [k, v] of Object.entries(authHeaders)) headers[k.toLowerCase()] = v;
@@ -288,7 +290,11 @@ export class HttpCore {
     try {
       return await this.opts.auth.headers(signal);
     } catch (err) {
-      if (err instanceof VendorError || signal?.aborted) throw err;
+      // This request was not sent, whatever became of the token request that failed (a token POST whose
+      // answer was lost is ambiguous to the provider): it must not be reported or audited as a write that
+      // may have been applied.
+      if (err instanceof VendorError) throw notApplied(err);
+      if (signal?.aborted) throw err;
       throw new VendorError({
         vendor: this.vendor,
         code: 'unauthorized',
@@ -303,7 +309,8 @@ export class HttpCore {
     try {
       return await this.opts.auth.onUnauthorized(rejected);
     } catch (err) {
-      if (err instanceof VendorError) throw err;
+      // The vendor answered 401, so it applied nothing; see authHeaders.
+      if (err instanceof VendorError) throw notApplied(err);
       this.log.warn({ vendor: this.vendor, error: scrubSecrets(String((err as Error)?.message ?? err)).slice(0, DETAIL_MAX) }, 'credential refresh after 401 failed');
       return false;
     }
@@ -501,6 +508,29 @@ function secretValues(headers: Record<string, string>): string[] {
     if (m) out.push(m[1]!);
   }
   return out.filter((s) => s.length >= 6);
+}
+
+/**
+ * A credential-named field of a request body: a login's password, a token request's client_secret,
+ * refresh_token or assertion. Matched on the name, like SECRET_KEYS; a non-secret caught by it only
+ * costs some redaction.
+ */
+const SECRET_FIELD = /pass(?:word|wd)|secret|token|api[_-]?key|assertion/i;
+
+/** Values of the credential-named top-level fields of a form or JSON object body. */
+function bodySecrets(body: unknown): string[] {
+  const fields =
+    body instanceof URLSearchParams ? [...body.entries()] : typeof body === 'object' && body !== null && !Array.isArray(body) ? Object.entries(body) : [];
+  return fields.filter(([k, v]) => typeof v === 'string' && v.length >= 6 && SECRET_FIELD.test(k)).map(([, v]) => v as string);
+}
+
+/** The bytes of a request body and their Content-Type (see VendorRequest.body). */
+function encodeBody(body: unknown, mediaType: string): { body: string | undefined; contentType: string } {
+  if (body === undefined) return { body: undefined, contentType: mediaType };
+  // JSON.stringify would turn a URLSearchParams into "{}".
+  if (body instanceof URLSearchParams) return { body: body.toString(), contentType: 'application/x-www-form-urlencoded' };
+  if (typeof body === 'string') return { body, contentType: mediaType };
+  return { body: JSON.stringify(body), contentType: mediaType };
 }
 
 /** `GET /users` plus the names (never the values) of the query parameters. */

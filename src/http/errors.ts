@@ -1,5 +1,3 @@
-import type { Vendor } from '../domain/account.js';
-
 export type VendorErrorCode =
   | 'bad_request' // 400, 422: the input was wrong
   | 'unauthorized' // 401 after the one refresh retry
@@ -19,7 +17,8 @@ export type VendorErrorCode =
  */
 export class VendorError extends Error {
   override readonly name = 'VendorError';
-  readonly vendor: Vendor | 'core';
+  /** Vendor id, or 'core' for a failure of this server's own HTTP layer. */
+  readonly vendor: string;
   readonly status: number | undefined;
   readonly code: VendorErrorCode;
   readonly retryAfterMs: number | undefined;
@@ -29,7 +28,7 @@ export class VendorError extends Error {
   readonly ambiguous: boolean;
 
   constructor(opts: {
-    vendor: Vendor | 'core';
+    vendor: string;
     code: VendorErrorCode;
     message: string;
     status?: number;
@@ -54,6 +53,17 @@ export class VendorError extends Error {
     if (this.requestId) parts.push(`(vendor request id ${this.requestId})`);
     return parts.join(' ');
   }
+}
+
+/**
+ * `err` without the claim that a write may have been applied, for a failure that happened before the
+ * request it is reported for was sent (or after the vendor refused it): a credential that could not be
+ * obtained, whatever became of the token request behind it.
+ */
+export function notApplied(err: VendorError): VendorError {
+  if (!err.ambiguous) return err;
+  const { vendor, code, message, status, retryAfterMs, requestId, detail } = err;
+  return new VendorError({ vendor, code, message, status, retryAfterMs, requestId, detail });
 }
 
 /** Bad tool input or a refused operation: the message names the field or setting to fix. */

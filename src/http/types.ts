@@ -1,7 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { AuthProvider } from '../auth/types.js';
 import type { Clock } from '../clock.js';
-import type { Vendor } from '../domain/account.js';
 import type { Logger } from '../log.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -12,9 +11,15 @@ export interface VendorRequest {
   path: string;
   /** Query parameters; undefined values are dropped; keys like `page[size]` are sent as-is (encoded). */
   query?: Record<string, string | number | boolean | undefined>;
-  /** JSON body, serialised by the core. */
+  /**
+   * The body. A URLSearchParams is sent form-encoded (`application/x-www-form-urlencoded`, e.g. an OAuth
+   * token request) while `mediaType` stays the Accept; a string is sent as-is with `mediaType` as its
+   * Content-Type; anything else is serialised as JSON. The values of credential-named fields of a form
+   * or a JSON object (`password`, `client_secret`, `refresh_token`, ...) are treated as secrets of the
+   * exchange, like the auth headers: cut out of every message and log detail derived from it.
+   */
   body?: unknown;
-  /** Content-Type of the body and the Accept header; default application/json. */
+  /** Content-Type of the body (unless it is a form) and the Accept header; default application/json. */
   mediaType?: string;
   /** Extra non-secret headers (e.g. If-Match). */
   headers?: Record<string, string>;
@@ -30,6 +35,13 @@ export interface VendorRequest {
   bucket?: string;
   /** Skip the auth provider (token endpoints, public endpoints). */
   noAuth?: boolean;
+  /**
+   * Error statuses the caller reads itself (an OAuth token endpoint's 400/401 answers carry an RFC 6749
+   * error code): such a response is returned like a success instead of becoming a VendorError. It is
+   * checked last, so a 401 still goes through the auth provider once, and 429 (and 502/503/504 of an
+   * idempotent request) are retried as usual and end in the core's own VendorError.
+   */
+  acceptStatus?: (status: number) => boolean;
   signal?: AbortSignal;
 }
 
@@ -87,7 +99,10 @@ export interface RetryPolicy {
 }
 
 export interface HttpCoreOptions {
-  vendor: Vendor;
+  /** Vendor id: keys the limiter and tags errors. */
+  vendor: string;
+  /** How the vendor is named in messages, e.g. "Apollo.io" or "SalesLoft SCIM"; default the vendor id. */
+  label?: string;
   baseUrl: string;
   auth: AuthProvider;
   limits: RateLimitPolicy;

@@ -1,5 +1,10 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { apolloAdapter } from '../vendors/apollo/adapter.js';
+import { withSettings } from '../vendors/connection.js';
+import { outreachAdapter } from '../vendors/outreach/adapter.js';
+import { salesloftAdapter } from '../vendors/salesloft/adapter.js';
+import { zoominfoAdapter } from '../vendors/zoominfo/adapter.js';
 import { VENDORS, type Vendor } from '../domain/account.js';
 import type { ServeOptions } from './http-util.js';
 import { startOutreachSimulator, type OutreachSim, type OutreachSimOptions } from './outreach/index.js';
@@ -81,34 +86,51 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 }
 
 /**
- * Points every vendor at its simulator. Sandbox credentials are static tokens minted by the simulators, so
- * nothing is stored and nothing real is needed.
+ * Points every enabled vendor at its simulator. Sandbox credentials are static tokens minted by the
+ * simulators, so nothing is stored and nothing real is needed.
  */
 export function sandboxConfig(config: Config, sandbox: Sandbox): Config {
-  return {
-    ...config,
-    outreach: {
-      ...config.outreach,
+  const scim = (v: Vendor) => ({ url: sandbox.scim[v].url, token: sandbox.scim[v].token });
+  let c = withSettings(
+    config,
+    outreachAdapter,
+    (s) => ({
+      ...s,
       baseUrl: sandbox.outreach.baseUrl,
       tokenUrl: sandbox.outreach.tokenUrl,
       authorizeUrl: sandbox.outreach.authorizeUrl,
-      auth: { kind: 'bearer', accessToken: sandbox.outreach.staticAccessToken },
-    },
-    salesloft: {
-      ...config.salesloft,
+      auth: { kind: 'bearer' as const, accessToken: sandbox.outreach.staticAccessToken },
+    }),
+    scim('outreach'),
+  );
+  c = withSettings(
+    c,
+    salesloftAdapter,
+    (s) => ({
+      ...s,
       baseUrl: sandbox.salesloft.baseUrl,
       tokenUrl: sandbox.salesloft.tokenUrl,
       authorizeUrl: sandbox.salesloft.authorizeUrl,
-      auth: { kind: 'bearer', apiKey: sandbox.salesloft.token },
-    },
-    apollo: {
-      ...config.apollo,
+      auth: { kind: 'bearer' as const, apiKey: sandbox.salesloft.token },
+    }),
+    scim('salesloft'),
+  );
+  c = withSettings(
+    c,
+    apolloAdapter,
+    (s) => ({
+      ...s,
       baseUrl: sandbox.apollo.baseUrl,
       tokenUrl: sandbox.apollo.tokenUrl,
-      auth: { kind: 'api_key', apiKey: sandbox.apollo.masterKey },
+      auth: { kind: 'api_key' as const, apiKey: sandbox.apollo.masterKey },
       rateWindowScale: sandbox.apollo.windowScale,
-    },
-    zoominfo: { ...config.zoominfo, baseUrl: sandbox.zoominfo.baseUrl, username: sandbox.zoominfo.username, password: sandbox.zoominfo.password },
-    scim: Object.fromEntries(VENDORS.map((v) => [v, { url: sandbox.scim[v].url, token: sandbox.scim[v].token }])),
-  };
+    }),
+    scim('apollo'),
+  );
+  return withSettings(
+    c,
+    zoominfoAdapter,
+    (s) => ({ ...s, baseUrl: sandbox.zoominfo.baseUrl, username: sandbox.zoominfo.username, password: sandbox.zoominfo.password }),
+    scim('zoominfo'),
+  );
 }

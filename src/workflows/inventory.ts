@@ -1,13 +1,12 @@
-import type { Deps } from '../deps.js';
-import type { Vendor } from '../domain/account.js';
 import { VendorError } from '../http/errors.js';
+import type { VendorConnection } from '../vendors/connection.js';
 import { scimToAccount } from '../vendors/scim/map.js';
-import type { ReviewAccount, VendorInventory } from './types.js';
+import type { ReviewAccount, VendorInventory } from '../domain/review.js';
 
 /**
- * Lists every configured vendor completely (all pages, deactivated users included), REST and SCIM in
- * parallel, and turns the records into review inputs. Nothing here spends credits: ZoomInfo's data APIs
- * are never called, and its seats are listed through SCIM only.
+ * Lists every enabled vendor completely (all pages, deactivated users included), REST and SCIM in parallel,
+ * and turns the records into review inputs. Nothing here spends credits: a REST API without a seat list
+ * (ZoomInfo's data API) is never called, and such a vendor's seats are listed through SCIM only.
  */
 
 export type PageProgress = (message: string) => Promise<void>;
@@ -29,114 +28,70 @@ function describe(err: unknown): string {
   return err instanceof VendorError ? err.toPublicText() : (err as Error)?.message ?? String(err);
 }
 
-function restListers(deps: Deps, vendor: Vendor, progress: PageProgress, signal?: AbortSignal): Lister[] {
-  const page = (label: string) => (n: number, of: number | undefined) => progress(`${label}: page ${n}${of ? ` of ${of}` : ''}`);
-  switch (vendor) {
-    case 'outreach': {
-      const c = deps.outreach;
-      if (!c) return [];
-      return [
-        {
-          source: 'rest',
-          run: async () => {
-            const { users } = await c.listAllUsers({}, page('Outreach REST'), signal);
-            const accounts = await c.toAccounts(users, signal);
-            return { source: 'rest', adminKnown: true, accounts: accounts.map((a) => ({ ...a, seat_held: null })) };
-          },
-        },
-      ];
-    }
-    case 'apollo': {
-      const c = deps.apollo;
-      if (!c) return [];
-      return [
-        {
-          source: 'rest',
-          run: async () => {
-            const { users } = await c.listAllUsers(page('Apollo REST'), signal);
-            const accounts = c.toAccounts(users).map((a) => ({
-              ...a,
-              // Billing and Seat Manager seats are free (admin console notes); other seat types hold a paid seat.
-              seat_held: a.seat === 'billing_and_seat_manager' ? false : a.seat === 'unknown' ? null : true,
-            }));
-            return { source: 'rest', adminKnown: true, accounts };
-          },
-        },
-      ];
-    }
-    case 'salesloft': {
-      const c = deps.salesloft;
-      if (!c) return [];
-      return [
-        {
-          source: 'rest',
-          run: async () => {
-            // Deactivated users are included (the client asks for them under both documented parameters).
-            const [{ users }, invitations] = await Promise.all([c.listAllUsers({}, (n) => progress(`SalesLoft REST: request ${n}`), signal), c.listPendingInvitations(signal)]);
-            const accounts = await c.toAccounts(users, signal);
-            return {
-              source: 'rest',
-              adminKnown: true,
-              accounts: accounts.map((a) => ({ ...a, seat_held: null })),
-              invitations: invitations.map((i) => ({ id: i.id === undefined || i.id === null ? null : String(i.id), email: i.email ?? '', invited_at: i.created_at ?? null })),
-            };
-          },
-        },
-      ];
-    }
-    default:
-      // ZoomInfo's REST API has no seat list.
-      return [];
+function listers(conn: VendorConnection, progress: PageProgress, signal?: AbortSignal): Lister[] {
+  const out: Lister[] = [];
+  const rest = conn.rest;
+  if (rest?.listAccounts) {
+    const list = rest.listAccounts.bind(rest);
+    out.push({
+      source: 'rest',
+      run: async () => {
+        const l = await list(progress, signal);
+        return { source: 'rest', accounts: l.accounts, invitations: l.invitations, adminKnown: l.adminKnown };
+      },
+    });
   }
+  const scim = conn.scim;
+  if (scim) {
+    const vendor = conn.adapter.id;
+    out.push({
+      source: 'scim',
+      run: async () => {
+        const { items } = await scim.listAllUsers({}, (n, of) => progress(`${conn.adapter.label} SCIM: page ${n}${of ? ` of ${of}` : ''}`), signal);
+        const accounts: ReviewAccount[] = items.map((u) => {
+          const a = scimToAccount(vendor, u);
+          return {
+            vendor: a.vendor,
+            id: a.id,
+            email: a.email,
+            name: a.name,
+            status: a.status,
+            role: a.role,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+            source: 'scim',
+            // SCIM's core schema has no admin flag; roles, where a vendor sends them, are not standard.
+            is_admin: null,
+            active: a.active,
+            invited_at: a.invitation_pending ? a.created_at : null,
+          };
+        });
+        return { source: 'scim', adminKnown: false, accounts };
+      },
+    });
+  }
+  return out;
 }
 
-function scimLister(deps: Deps, vendor: Vendor, progress: PageProgress, signal?: AbortSignal): Lister | undefined {
-  const c = deps.scim[vendor];
-  if (!c) return undefined;
-  return {
-    source: 'scim',
-    run: async () => {
-      const { items } = await c.listAllUsers({}, (n, of) => progress(`${vendor} SCIM: page ${n}${of ? ` of ${of}` : ''}`), signal);
-      const accounts: ReviewAccount[] = items.map((u) => {
-        const a = scimToAccount(vendor, u);
-        return {
-          vendor: a.vendor,
-          id: a.id,
-          email: a.email,
-          name: a.name,
-          status: a.status,
-          role: a.role,
-          created_at: a.created_at,
-          updated_at: a.updated_at,
-          source: 'scim',
-          // SCIM's core schema has no admin flag; roles, where a vendor sends them, are not standard.
-          is_admin: null,
-          active: a.active,
-          invited_at: a.invitation_pending ? a.created_at : null,
-        };
-      });
-      return { source: 'scim', adminKnown: false, accounts };
-    },
-  };
+/** Why a vendor cannot be audited with what is configured. */
+function notAuditableReason(conn: VendorConnection): string {
+  const { label, envPrefix } = conn.adapter;
+  if (!conn.adapter.capabilities.operations.list_users.includes('rest')) {
+    return `${label}'s REST API has no seat list, so its seats can only be audited through SCIM: set ${envPrefix}_SCIM_URL and ${envPrefix}_SCIM_TOKEN (${conn.adapter.scim.tokenSource}).`;
+  }
+  return `No ${label} credentials are configured: set ${conn.adapter.credentialVariables.join(' / ')}, or ${envPrefix}_SCIM_URL and ${envPrefix}_SCIM_TOKEN.`;
 }
 
-const NOT_AUDITABLE: Record<Vendor, string> = {
-  outreach: 'No Outreach credentials (REST or SCIM) are configured.',
-  salesloft: 'No SalesLoft credentials (REST or SCIM) are configured.',
-  apollo: 'No Apollo credentials are configured: set APOLLO_API_KEY (a master key) or APOLLO_SCIM_URL and APOLLO_SCIM_TOKEN.',
-  zoominfo: "ZoomInfo's REST API has no seat list, so its seats can only be audited through SCIM: set ZOOMINFO_SCIM_URL and ZOOMINFO_SCIM_TOKEN (from the ZoomInfo account team).",
-};
-
-export async function collectInventory(deps: Deps, vendor: Vendor, progress: PageProgress, signal?: AbortSignal): Promise<VendorInventory> {
-  const scim = scimLister(deps, vendor, progress, signal);
-  const listers = [...restListers(deps, vendor, progress, signal), ...(scim ? [scim] : [])];
-  const base = { vendor, scim_configured: deps.scim[vendor] !== undefined };
-  if (listers.length === 0) {
-    return { ...base, auditable: false, not_auditable_reason: NOT_AUDITABLE[vendor], sources: [], accounts: [], invitations: null, admin_known: false };
+export async function collectInventory(conn: VendorConnection, progress: PageProgress, signal?: AbortSignal): Promise<VendorInventory> {
+  const vendor = conn.adapter.id;
+  const running = listers(conn, progress, signal);
+  const base = { vendor, scim_configured: conn.scim !== undefined };
+  if (running.length === 0) {
+    return { ...base, auditable: false, not_auditable_reason: notAuditableReason(conn), sources: [], accounts: [], invitations: null, admin_known: false };
   }
-  const settled = await Promise.allSettled(listers.map((l) => l.run()));
+  const settled = await Promise.allSettled(running.map((l) => l.run()));
   const ok = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const errors = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${listers[i].source.toUpperCase()} listing failed: ${describe(s.reason)}`] : []));
+  const errors = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${running[i].source.toUpperCase()} listing failed: ${describe(s.reason)}`] : []));
   if (ok.length === 0) {
     // A vendor that could not be listed is never reported as zero accounts.
     return { ...base, auditable: false, not_auditable_reason: `Listing failed: ${errors.join('; ')}`, sources: [], accounts: [], invitations: null, admin_known: false, errors };
@@ -153,7 +108,7 @@ export async function collectInventory(deps: Deps, vendor: Vendor, progress: Pag
   };
 }
 
-/** Every requested vendor in parallel; each vendor's REST and SCIM listings run in parallel too. */
-export function collectInventories(deps: Deps, vendors: Vendor[], progress: PageProgress, signal?: AbortSignal): Promise<VendorInventory[]> {
-  return Promise.all(vendors.map((v) => collectInventory(deps, v, progress, signal)));
+/** Every given vendor in parallel; each vendor's REST and SCIM listings run in parallel too. */
+export function collectInventories(connections: readonly VendorConnection[], progress: PageProgress, signal?: AbortSignal): Promise<VendorInventory[]> {
+  return Promise.all(connections.map((c) => collectInventory(c, progress, signal)));
 }

@@ -3,7 +3,7 @@ import { link, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
-import type { AccountStatus, Vendor } from '../domain/account.js';
+import type { ObservedAccount, Plan } from '../domain/offboarding.js';
 import { ensurePrivateDir, writePrivateFile } from '../fs-private.js';
 import { ToolInputError } from '../http/errors.js';
 
@@ -17,76 +17,6 @@ export const PLAN_TTL_MS = 15 * 60_000;
 /** A plan lock's holder touches it this often; a lock untouched for LOCK_STALE_MS is a crashed holder's. */
 const LOCK_HEARTBEAT_MS = 30_000;
 const LOCK_STALE_MS = 5 * 60_000;
-
-export type StepPath = 'rest_lock' | 'rest_deactivate' | 'scim_deprovision' | 'manual' | 'none';
-
-/** The state of one account as planning saw it; the hash covers exactly these fields. */
-export interface ObservedAccount {
-  vendor: Vendor;
-  source: 'rest' | 'scim';
-  id: string;
-  email: string | null;
-  status: AccountStatus;
-  is_admin: boolean | null;
-}
-
-export interface PlanStep {
-  step_id: string;
-  vendor: Vendor;
-  /** The person (roster email, lower-cased) this step offboards. */
-  person: string;
-  account: ObservedAccount & { name: string | null; role: string | null };
-  action: string;
-  path: StepPath;
-  expected_result: string;
-  /** True when the vendor frees the paid seat; false when it keeps it; null when the vendor does not say. */
-  seat_freed: boolean | null;
-  /** Manual work the vendor notes name (reassign, unlink, reduce seats...). */
-  follow_ups: string[];
-  /** For a manual step: where in the vendor's admin console to do it. */
-  manual_instructions: string | null;
-}
-
-export interface StepResult {
-  step_id: string;
-  vendor: Vendor;
-  person: string;
-  account_id: string;
-  email: string | null;
-  path: StepPath;
-  outcome: 'done' | 'unchanged' | 'failed' | 'ambiguous' | 'manual';
-  changed: boolean;
-  seat_freed: boolean | null;
-  status_after: AccountStatus | null;
-  audit_op_id: string | null;
-  error: string | null;
-}
-
-export interface ExecutionResult {
-  plan_id: string;
-  executed_at: string;
-  confirmation: string;
-  steps: StepResult[];
-  summary: { done: number; unchanged: number; failed: number; ambiguous: number; manual: number };
-  /** What to do about failures, or null when everything automated succeeded. */
-  retry_advice: string | null;
-}
-
-export interface Plan {
-  plan_id: string;
-  created_at: string;
-  expires_at: string;
-  people: string[];
-  transfer_to: string | null;
-  /** People the planner found no account for, per vendor that was asked. */
-  not_found: { person: string; vendors: Vendor[] }[];
-  /** Vendors that could not be checked (an error while looking); the plan says so rather than skipping. */
-  unchecked: { vendor: Vendor; reason: string }[];
-  steps: PlanStep[];
-  observed_hash: string;
-  state: 'planned' | 'executing' | 'executed' | 'refused';
-  result: ExecutionResult | null;
-}
 
 /** Order-independent hash of what planning observed: vendor, source, id, email, status, admin flag. */
 export function observedHash(accounts: ObservedAccount[]): string {

@@ -3,9 +3,12 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { VENDORS, type AccountStatus, type Vendor } from '../domain/account.js';
-import { FINDING_DESCRIPTIONS, VENDOR_LABEL } from './findings.js';
-import { FINDING_CODES, type Finding, type ReviewedAccount, type ReviewResult, type Severity, type VendorInventory } from './types.js';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { stringify, type Options as CsvOptions } from 'csv-stringify';
+import { stringify as stringifySync } from 'csv-stringify/sync';
+import type { AccountStatus } from '../domain/account.js';
+import { FINDING_CODES, FINDING_DESCRIPTIONS, type Finding, type ReviewedAccount, type ReviewResult, type Severity, type VendorInventory } from '../domain/review.js';
 
 /**
  * Evidence files of an access review: CSV (one row per account per vendor), JSON (the full result and the
@@ -18,6 +21,11 @@ export interface EvidencePaths {
   csv: string;
   json: string;
   html: string;
+}
+
+/** Where access reviews write their evidence files. */
+export function evidenceRoot(stateDir: string): string {
+  return join(stateDir, 'evidence');
 }
 
 export interface EvidenceOptions {
@@ -46,13 +54,22 @@ export function escapeHtml(value: unknown): string {
 }
 
 /**
- * One CSV cell (RFC 4180). A value a spreadsheet would treat as a formula (starting with `=`, `+`, `-`, `@`,
- * tab or carriage return) is prefixed with `'`; a cell holding a comma, quote or line break is quoted.
+ * How the evidence CSV is written (RFC 4180, CRLF). `escape_formulas` prefixes `'` to a cell a spreadsheet
+ * would run as a formula: one starting with `=`, `+`, `-`, `@`, tab or carriage return (and their full-width
+ * forms, which some spreadsheets fold to ASCII). `quote_record_delimiter` is needed because an explicit
+ * `record_delimiter` otherwise turns off quoting of cells holding a lone `\n` or `\r`. Booleans are written as
+ * `true` / `false` (the library's default would write `1` / empty, which reads as a count).
  */
+const CSV_OPTIONS: CsvOptions = {
+  record_delimiter: '\r\n',
+  quote_record_delimiter: true,
+  escape_formulas: true,
+  cast: { boolean: (b) => String(b) },
+};
+
+/** One CSV cell as the evidence writes it: formula-looking values neutralised, quoted when needed. */
 export function csvCell(value: unknown): string {
-  let s = value === null || value === undefined ? '' : typeof value === 'string' ? value : String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return stringifySync([[value]], { ...CSV_OPTIONS, eof: false });
 }
 
 function fmt(n: number): string {
@@ -90,21 +107,31 @@ class Out {
   }
 }
 
-/** Writes through a temporary file (created 0600, exclusive) renamed into place, so a reader never sees half a file. */
-async function writeFileStreamed(path: string, body: (out: Out) => Promise<void>): Promise<void> {
+/**
+ * Writes through a temporary file (created 0600, exclusive) renamed into place, so a reader never sees half a
+ * file. `write` must end the stream.
+ */
+async function writeFileAtomically(path: string, write: (ws: WriteStream) => Promise<void>): Promise<void> {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   const ws = createWriteStream(tmp, { flags: 'wx', mode: 0o600, encoding: 'utf8' });
   await once(ws, 'open');
-  const out = new Out(ws);
   try {
-    await body(out);
-    await out.end();
+    await write(ws);
     await rename(tmp, path);
   } catch (err) {
     ws.destroy();
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+}
+
+/** `writeFileAtomically` for text produced piece by piece. */
+function writeFileStreamed(path: string, body: (out: Out) => Promise<void>): Promise<void> {
+  return writeFileAtomically(path, async (ws) => {
+    const out = new Out(ws);
+    await body(out);
+    await out.end();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -136,12 +163,8 @@ export const CSV_COLUMNS = [
   'notes',
 ] as const;
 
-function csvRow(cells: unknown[]): string {
-  return `${cells.map(csvCell).join(',')}\r\n`;
-}
-
-function accountCsvRow(reviewId: string, a: ReviewedAccount): string {
-  return csvRow([
+function accountCsvRecord(reviewId: string, a: ReviewedAccount): unknown[] {
+  return [
     reviewId,
     a.vendor,
     a.kind,
@@ -165,12 +188,13 @@ function accountCsvRow(reviewId: string, a: ReviewedAccount): string {
     a.findings.join(';'),
     a.suppressed.join(';'),
     a.notes.join('; '),
-  ]);
+  ];
 }
 
-async function writeCsv(out: Out, result: ReviewResult, reviewId: string): Promise<void> {
-  await out.write(csvRow([...CSV_COLUMNS]));
-  for (const a of result.accounts) await out.write(accountCsvRow(reviewId, a));
+/** The CSV's records, header first, one at a time (so 40,000 rows are never held as one string). */
+function* csvRecords(result: ReviewResult, reviewId: string): Generator<unknown[]> {
+  yield [...CSV_COLUMNS];
+  for (const a of result.accounts) yield accountCsvRecord(reviewId, a);
   // A vendor that could not be listed gets one row saying so, never silence (that would read as zero seats).
   for (const n of result.not_auditable) {
     const cells: unknown[] = CSV_COLUMNS.map(() => null);
@@ -178,7 +202,7 @@ async function writeCsv(out: Out, result: ReviewResult, reviewId: string): Promi
     cells[1] = n.vendor;
     cells[2] = 'not_auditable';
     cells[CSV_COLUMNS.length - 1] = `NOT_AUDITABLE: ${n.reason}`;
-    await out.write(csvRow(cells));
+    yield cells;
   }
 }
 
@@ -294,18 +318,25 @@ export function reportCsp(style: string = STYLE): string {
   return `default-src 'none'; style-src '${styleHash(style)}'; img-src 'none'; font-src 'none'; base-uri 'none'; form-action 'none'`;
 }
 
+/** The vendor's name as the review knew it; its id for results written before labels were recorded. */
+function labelsOf(result: ReviewResult): (vendor: string) => string {
+  return (vendor) => result.vendor_labels?.[vendor] ?? vendor;
+}
+
 function sevBadge(s: Severity): string {
   return `<span class="badge sev-${escapeHtml(s)}">${escapeHtml(s)}</span>`;
 }
 
-function vendorsOf(result: ReviewResult, inventories: readonly VendorInventory[]): Vendor[] {
-  const set = new Set<Vendor>(Object.keys(result.summary.by_vendor) as Vendor[]);
+/** The vendors reviewed, in the review's order (its by_vendor keys), then any other vendor inventoried. */
+function vendorsOf(result: ReviewResult, inventories: readonly VendorInventory[]): string[] {
+  const set = new Set<string>(Object.keys(result.summary.by_vendor));
   for (const i of inventories) set.add(i.vendor);
-  return VENDORS.filter((v) => set.has(v));
+  return [...set];
 }
 
 /** Stacked horizontal bars of seats by vendor and status; one `g.bar-group` per vendor reviewed. */
-export function renderChart(result: ReviewResult, vendors: readonly Vendor[]): string {
+export function renderChart(result: ReviewResult, vendors: readonly string[]): string {
+  const vendorLabel = labelsOf(result);
   const labelW = 120;
   const barW = 540;
   const rightW = 110;
@@ -325,7 +356,7 @@ export function renderChart(result: ReviewResult, vendors: readonly Vendor[]): s
   vendors.forEach((v, i) => {
     const s = result.summary.by_vendor[v];
     const y = top + i * rowH;
-    const label = VENDOR_LABEL[v];
+    const label = vendorLabel(v);
     const parts: string[] = [`<text class="vlabel" x="${labelW - 10}" y="${y + barH / 2 + 5}" text-anchor="end">${escapeHtml(label)}</text>`];
     if (!s || !s.auditable) {
       parts.push(`<rect x="${labelW}" y="${y}" width="${barW}" height="${barH}" rx="3" fill="#fff8ed" stroke="#e7a64b" stroke-dasharray="5 4"/>`);
@@ -370,7 +401,7 @@ export function renderChart(result: ReviewResult, vendors: readonly Vendor[]): s
 
 interface FindingGroup {
   code: Finding['code'];
-  vendor: Vendor;
+  vendor: string;
   severity: Severity;
   findings: Finding[];
 }
@@ -390,7 +421,7 @@ function groupFindings(findings: readonly Finding[]): FindingGroup[] {
   return [...groups.values()];
 }
 
-function groupCard(g: FindingGroup, maxRows: number): string {
+function groupCard(g: FindingGroup, maxRows: number, vendorLabel: (v: string) => string): string {
   const e = escapeHtml;
   const first = g.findings[0];
   const same = <K extends 'message' | 'recommended_action'>(k: K) => g.findings.every((f) => f[k] === first[k]);
@@ -418,7 +449,7 @@ function groupCard(g: FindingGroup, maxRows: number): string {
       (total > rows.length ? `<p class="muted">and ${fmt(total - rows.length)} more account${total - rows.length === 1 ? '' : 's'} in the CSV and JSON evidence.</p>` : '');
   }
   return (
-    `<article class="finding ${e(g.severity)}"><div class="head">${sevBadge(g.severity)}<h3 class="mono">${e(g.code)}</h3><span class="vendor">${e(VENDOR_LABEL[g.vendor])}</span><span class="muted">${count}</span></div>` +
+    `<article class="finding ${e(g.severity)}"><div class="head">${sevBadge(g.severity)}<h3 class="mono">${e(g.code)}</h3><span class="vendor">${e(vendorLabel(g.vendor))}</span><span class="muted">${count}</span></div>` +
     `<p>${e(message)}</p><p class="action">${e(action)}</p>${table}</article>`
   );
 }
@@ -433,6 +464,7 @@ export interface HtmlReportOptions {
 
 /** The whole HTML report as a string (bounded in size: the long lists are capped and point to the CSV/JSON). */
 export function renderHtmlReport(result: ReviewResult, inventories: readonly VendorInventory[], opts: HtmlReportOptions): string {
+  const vendorLabel = labelsOf(result);
   const vendors = vendorsOf(result, inventories);
   const s = result.summary;
   const topN = opts.htmlTopFindings ?? 300;
@@ -451,7 +483,7 @@ export function renderHtmlReport(result: ReviewResult, inventories: readonly Ven
   h.push(
     `<header class="top"><h1>Sales-tool access review</h1>` +
       `<p class="meta">Review <b class="mono">${e(opts.reviewId)}</b> · reviewed at <b>${e(result.reviewed_at)}</b> · report generated <b>${e(opts.generatedAt.toISOString())}</b></p>` +
-      `<p class="meta">Vendors: <b>${e(vendors.map((v) => VENDOR_LABEL[v]).join(', ') || 'none')}</b> · roster: <b>${e(rosterText)}</b> · stale invitations: older than <b>${e(result.stale_invitation_days)}</b> days` +
+      `<p class="meta">Vendors: <b>${e(vendors.map((v) => vendorLabel(v)).join(', ') || 'none')}</b> · roster: <b>${e(rosterText)}</b> · stale invitations: older than <b>${e(result.stale_invitation_days)}</b> days` +
       (result.exceptions.length ? ` · exceptions: <b>${e(result.exceptions.length)}</b>` : '') +
       `</p></header>`,
   );
@@ -477,10 +509,10 @@ export function renderHtmlReport(result: ReviewResult, inventories: readonly Ven
     const vs = s.by_vendor[v];
     if (!vs) continue;
     if (!vs.auditable) {
-      h.push(`<tr><td>${e(VENDOR_LABEL[v])}</td><td colspan="${CHART_STATUSES.length + 4}"><span class="badge na">NOT_AUDITABLE</span> ${e(vs.reason)}</td><td>${vs.scim_configured ? 'yes' : 'no'}</td></tr>`);
+      h.push(`<tr><td>${e(vendorLabel(v))}</td><td colspan="${CHART_STATUSES.length + 4}"><span class="badge na">NOT_AUDITABLE</span> ${e(vs.reason)}</td><td>${vs.scim_configured ? 'yes' : 'no'}</td></tr>`);
       continue;
     }
-    h.push(`<tr><td>${e(VENDOR_LABEL[v])}</td>`);
+    h.push(`<tr><td>${e(vendorLabel(v))}</td>`);
     for (const st of CHART_STATUSES) h.push(`<td class="num">${fmt(vs.by_status[st])}</td>`);
     h.push(
       `<td class="num"><b>${fmt(vs.accounts)}</b></td><td class="num">${fmt(vs.by_source.rest)} / ${fmt(vs.by_source.scim)} / ${fmt(vs.by_source.both)}</td>` +
@@ -495,7 +527,7 @@ export function renderHtmlReport(result: ReviewResult, inventories: readonly Ven
 
   // Findings by code.
   h.push('<section><h2>Findings by code</h2><div class="wrap"><table><thead><tr><th>Code</th><th>Meaning</th>');
-  for (const v of vendors) h.push(`<th class="num">${e(VENDOR_LABEL[v])}</th>`);
+  for (const v of vendors) h.push(`<th class="num">${e(vendorLabel(v))}</th>`);
   h.push('<th class="num">total</th></tr></thead><tbody>');
   const perCodeVendor = new Map<string, number>();
   for (const f of result.findings) perCodeVendor.set(`${f.code}:${f.vendor}`, (perCodeVendor.get(`${f.code}:${f.vendor}`) ?? 0) + 1);
@@ -516,7 +548,7 @@ export function renderHtmlReport(result: ReviewResult, inventories: readonly Ven
   if (result.not_auditable.length === 0) h.push('<p class="empty">Every vendor reviewed could be listed.</p>');
   else {
     h.push('<table><thead><tr><th>Vendor</th><th>Reason</th></tr></thead><tbody>');
-    for (const n of result.not_auditable) h.push(`<tr><td>${e(VENDOR_LABEL[n.vendor])} <span class="badge na">NOT_AUDITABLE</span></td><td>${e(n.reason)}</td></tr>`);
+    for (const n of result.not_auditable) h.push(`<tr><td>${e(vendorLabel(n.vendor))} <span class="badge na">NOT_AUDITABLE</span></td><td>${e(n.reason)}</td></tr>`);
     h.push('</tbody></table><p class="muted">A vendor that cannot be listed is not counted as zero accounts.</p>');
   }
   h.push('</section>');
@@ -525,7 +557,7 @@ export function renderHtmlReport(result: ReviewResult, inventories: readonly Ven
   if (result.undetermined.length === 0) h.push('<p class="empty">Every check could be run on every audited vendor.</p>');
   else {
     h.push('<table><thead><tr><th>Code</th><th>Vendor</th><th>Why it could not be determined</th></tr></thead><tbody>');
-    for (const u of result.undetermined) h.push(`<tr><td class="mono">${e(u.code)}</td><td>${e(VENDOR_LABEL[u.vendor])}</td><td>${e(u.reason)}</td></tr>`);
+    for (const u of result.undetermined) h.push(`<tr><td class="mono">${e(u.code)}</td><td>${e(vendorLabel(u.vendor))}</td><td>${e(u.reason)}</td></tr>`);
     h.push('</tbody></table>');
   }
   h.push('</section>');
@@ -540,7 +572,7 @@ export function renderHtmlReport(result: ReviewResult, inventories: readonly Ven
     for (const g of groups) {
       if (budget <= 0) break;
       const rows = Math.min(HTML_ROWS_PER_GROUP, budget);
-      shown.push(groupCard(g, rows));
+      shown.push(groupCard(g, rows, vendorLabel));
       shownFindings += g.findings.length;
       budget -= Math.min(rows, g.findings.reduce((n, f) => n + Math.max(1, f.accounts.length), 0));
     }
@@ -558,7 +590,7 @@ export function renderHtmlReport(result: ReviewResult, inventories: readonly Ven
   else {
     const rows = result.suppressed.slice(0, HTML_SUPPRESSED_ROWS);
     h.push('<table><thead><tr><th>Code</th><th>Vendor</th><th>Email</th><th>Matched exception</th></tr></thead><tbody>');
-    for (const x of rows) h.push(`<tr><td class="mono">${e(x.code)}</td><td>${e(VENDOR_LABEL[x.vendor])}</td><td class="mono">${e(x.email)}</td><td class="mono">${e(x.matched_exception)}</td></tr>`);
+    for (const x of rows) h.push(`<tr><td class="mono">${e(x.code)}</td><td>${e(vendorLabel(x.vendor))}</td><td class="mono">${e(x.email)}</td><td class="mono">${e(x.matched_exception)}</td></tr>`);
     h.push('</tbody></table>');
     if (result.suppressed.length > rows.length) h.push(`<p class="muted">and ${fmt(result.suppressed.length - rows.length)} more in the JSON evidence.</p>`);
   }
@@ -592,7 +624,7 @@ export async function writeEvidence(result: ReviewResult, inventories: readonly 
   const base = `access-review-${opts.reviewId}`;
   const paths: EvidencePaths = { csv: join(dir, `${base}.csv`), json: join(dir, `${base}.json`), html: join(dir, `${base}.html`) };
 
-  await writeFileStreamed(paths.csv, (out) => writeCsv(out, result, opts.reviewId));
+  await writeFileAtomically(paths.csv, (ws) => pipeline(Readable.from(csvRecords(result, opts.reviewId)), stringify(CSV_OPTIONS), ws));
   await writeFileStreamed(paths.json, (out) =>
     writeJson(out, {
       format: 'sales-access-mcp/access-review@1',

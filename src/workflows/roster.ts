@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { RosterEntry } from './types.js';
+import type { RosterEntry } from '../domain/review.js';
 
 /**
  * HR roster input of the access review: a CSV file (under SALES_ACCESS_ROSTER_DIR only) or an inline list

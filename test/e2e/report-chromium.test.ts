@@ -5,9 +5,9 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AccountStatus, Vendor } from '../../src/domain/account.js';
-import { reviewAccess } from '../../src/workflows/findings.js';
+import { reviewAccess } from '../../src/workflows/review/engine.js';
 import { writeEvidence } from '../../src/workflows/report.js';
-import type { ReviewAccount, RosterEntry, VendorInventory } from '../../src/workflows/types.js';
+import type { ReviewAccount, RosterEntry, VendorInventory } from '../../src/domain/review.js';
 
 /**
  * The HTML evidence report rendered by a real browser: Debian's Chromium driven by playwright-core. CI

@@ -6,6 +6,8 @@ import type { Config } from '../../src/config.js';
 import { generatePeople } from '../../src/sandbox/people.js';
 import { sampleRosterCsv } from '../../src/sandbox/roster.js';
 import { startStack, structured, textOf, type Stack } from '../support/stack.js';
+import { withSettings } from '../../src/vendors/connection.js';
+import { zoominfoAdapter } from '../../src/vendors/zoominfo/adapter.js';
 
 const rosterDir = mkdtempSync(join(tmpdir(), 'sam-roster-'));
 writeFileSync(join(rosterDir, 'roster.csv'), sampleRosterCsv());
@@ -81,7 +83,7 @@ describe('access_review on the sandbox', () => {
 
 describe('access_review when a vendor cannot be listed', () => {
   it('ZoomInfo without SCIM is NOT_AUDITABLE, never zero accounts', async () => {
-    const stack = await startStack({ configure: (c: Config) => ({ ...c, scim: { ...c.scim, zoominfo: undefined } }) });
+    const stack = await startStack({ configure: (c: Config) => withSettings(c, zoominfoAdapter, (s) => s, null) });
     try {
       const s = structured(await stack.call('access_review', { roster: ['someone@acme.example'] }));
       expect(s.not_auditable.map((n: any) => n.vendor)).toEqual(['zoominfo']);

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { ApolloSim } from '../../src/sandbox/apollo/index.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import type { ApolloAuthConfig, ApolloConfig } from '../../src/vendors/apollo/config.js';
+import type { ApolloAuthConfig } from '../../src/vendors/apollo/config.js';
+import { apolloAdapter } from '../../src/vendors/apollo/adapter.js';
+import { withSettings } from '../../src/vendors/connection.js';
 import { startStack, structured, textOf, type Stack } from '../support/stack.js';
 
 /** The Apollo simulator of the stack's sandbox. */
@@ -12,10 +14,7 @@ function apolloSim(sandbox: Sandbox): ApolloSim {
 
 /** A `configure` hook that swaps the Apollo credential (the sandbox uses the master key by default). */
 function withApolloAuth(auth: (sim: ApolloSim) => ApolloAuthConfig) {
-  return (config: Config, sandbox: Sandbox): Config => {
-    const c = config as Config & { apollo: ApolloConfig };
-    return { ...c, apollo: { ...c.apollo, auth: auth(apolloSim(sandbox)) } } as Config;
-  };
+  return (config: Config, sandbox: Sandbox): Config => withSettings(config, apolloAdapter, (s) => ({ ...s, auth: auth(apolloSim(sandbox)) }));
 }
 
 const requestsTo = (sim: ApolloSim, endpoint: string) => sim.requests.filter((r) => r.endpoint === endpoint);

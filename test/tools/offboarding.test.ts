@@ -1,8 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.js';
-import { ACCEPT, DECLINE, startStack, structured, textOf, type Stack } from '../support/stack.js';
+import { ACCEPT, DECLINE, startStack, structured, textOf, withoutScim, type Stack } from '../support/stack.js';
 
 /** Active people who hold an active account in every vendor's SCIM directory (the sandbox links SCIM to REST). */
 function departedCandidates(stack: Stack): string[] {
@@ -150,7 +149,7 @@ describe('execution without a human', () => {
 describe('offboarding without SCIM connections', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ elicit: ACCEPT, configure: (c: Config) => ({ ...c, scim: {} }) });
+    stack = await startStack({ elicit: ACCEPT, configure: withoutScim });
   });
   afterAll(() => stack.close());
 

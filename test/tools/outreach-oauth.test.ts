@@ -5,17 +5,17 @@ import { systemClock, type Clock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { startStack, structured, textOf, type Stack } from '../support/stack.js';
+import { withSettings } from '../../src/vendors/connection.js';
+import { outreachAdapter } from '../../src/vendors/outreach/adapter.js';
 
 const HOUR = 3_600_000;
 
 function oauth(seed: () => string) {
-  return (config: Config, sandbox: Sandbox): Config => ({
-    ...config,
-    outreach: {
-      ...config.outreach,
-      auth: { kind: 'oauth_refresh', clientId: sandbox.outreach.clientId, clientSecret: sandbox.outreach.clientSecret, refreshToken: seed() },
-    },
-  });
+  return (config: Config, sandbox: Sandbox): Config =>
+    withSettings(config, outreachAdapter, (s) => ({
+      ...s,
+      auth: { kind: 'oauth_refresh' as const, clientId: sandbox.outreach.clientId, clientSecret: sandbox.outreach.clientSecret, refreshToken: seed() },
+    }));
 }
 
 describe('Outreach OAuth through the tools', () => {

@@ -13,6 +13,9 @@ import type { SalesloftClient } from '../../src/vendors/salesloft/client.js';
 import { salesloftConfig } from '../../src/vendors/salesloft/config.js';
 import { createSalesloftClient } from '../../src/vendors/salesloft/connect.js';
 import type { ScimUser } from '../../src/vendors/scim/wire.js';
+import { withSettings } from '../../src/vendors/connection.js';
+import { salesloftAdapter, SalesloftRest } from '../../src/vendors/salesloft/adapter.js';
+import { BUILTIN_ADAPTERS } from '../../src/vendors/registry.js';
 import deactivateUser from '../../tools/salesloft/deactivate-user.js';
 import type { ToolContext } from '../../tools/types.js';
 import { ACCEPT, DECLINE, startStack, structured, textOf, type Stack } from '../support/stack.js';
@@ -26,7 +29,7 @@ const teamOf = (sim: SalesloftSim) => sim.users().filter((u) => u.team_id === si
  * SCIM simulator keeps its own users, apart from the REST simulator's; the SCIM path is tested below with a
  * SCIM client double that acts on the REST simulator's data.)
  */
-const withoutSalesloftScim = (config: Config): Config => ({ ...config, scim: { ...config.scim, salesloft: undefined } });
+const withoutSalesloftScim = (config: Config): Config => withSettings(config, salesloftAdapter, (s) => s, null);
 
 /** An active user of the token's team (not the token's owner) whose email is unique. */
 function pickActive(sim: SalesloftSim, skip = 0) {
@@ -212,7 +215,8 @@ describe('salesloft_deactivate_user through SCIM (handler with a SCIM client dou
   });
 
   function ctxWith(scim: unknown): ToolContext {
-    const deps = { salesloft: client, scim: { salesloft: scim }, audit, log: silentLogger, clock: systemClock } as unknown as Deps;
+    const vendors = [{ adapter: salesloftAdapter, rest: new SalesloftRest(client), scim, scimUrl: null, close: async () => {} }];
+    const deps = { registry: BUILTIN_ADAPTERS, vendors, audit, log: silentLogger, clock: systemClock } as unknown as Deps;
     return {
       deps,
       actor: { kind: 'mcp_client', name: 'test', version: '1' },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Vendor } from '../../src/domain/account.js';
+import { BUILTIN_ADAPTERS } from '../../src/vendors/registry.js';
 import { requireScim } from '../../tools/scim/shared.js';
 import type { ToolContext } from '../../tools/types.js';
 import { ACCEPT, DECLINE, startStack, structured, textOf, type Stack } from '../support/stack.js';
@@ -176,7 +177,7 @@ describe('SCIM deprovisioning declined', () => {
 
 describe('an unconfigured SCIM connection', () => {
   it('names the variables to set, with the default URL where the vendor publishes one', () => {
-    const ctx = { deps: { scim: {} } } as unknown as ToolContext;
+    const ctx = { deps: { registry: BUILTIN_ADAPTERS, vendors: [] } } as unknown as ToolContext;
     expect(() => requireScim(ctx, 'apollo')).toThrow(/APOLLO_SCIM_TOKEN and APOLLO_SCIM_URL \(the tenant URL/);
     expect(() => requireScim(ctx, 'salesloft')).toThrow(/SALESLOFT_SCIM_URL \(default https:\/\/api\.salesloft\.com\/scim\/v2\)/);
   });

@@ -5,7 +5,7 @@ import type { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TokenStore } from '../../src/auth/token-store.js';
 import { ManualClock, systemClock, type Clock } from '../../src/clock.js';
-import { ConfigError } from '../../src/config.js';
+import { ConfigError } from '../../src/env.js';
 import { ToolInputError, VendorError } from '../../src/http/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { apolloErrorDetail, searchPageInfo, type ApolloClient } from '../../src/vendors/apollo/client.js';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseCliArgs } from '../../src/config.js';
+import { loadConfig, parseCliArgs } from '../../src/config.js';
+import { ConfigError } from '../../src/env.js';
 import {
   ACCEPT,
   APPROVAL_URL_RE,

@@ -7,7 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runAuthorizationCodeFlow, type AuthorizationCodeFlowOptions } from '../../src/auth/authorize.js';
 import { TokenStore } from '../../src/auth/token-store.js';
 import { ManualClock } from '../../src/clock.js';
+import { clearLimiters } from '../../src/http/limiter.js';
 import { closeServer, listenLoopback } from '../../src/sandbox/http-util.js';
+import { offlineAgent } from '../support/mock-http.js';
 import { freePort } from '../support/timing.js';
 
 /**
@@ -77,6 +79,7 @@ beforeEach(async () => {
   page = undefined;
 });
 afterEach(async () => {
+  clearLimiters(); // the token endpoint's limiter would keep the first test's ManualClock
   await vendor.stop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -239,5 +242,40 @@ describe('runAuthorizationCodeFlow', () => {
     await browsing;
     expect(page?.status).toBe(502);
     expect(await store.read('outreach')).toBeUndefined();
+  });
+
+  it('a code exchange whose answer is lost is not sent again: the admin is told to run the command again', async () => {
+    // The token endpoint is reached through the dispatcher (an offline MockAgent) like any vendor request.
+    const agent = offlineAgent();
+    const tokenOrigin = 'https://accounts.vendor.test';
+    const pool = agent.get(tokenOrigin);
+    pool.intercept({ path: '/oauth/token', method: 'POST' }).replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    // Any further POST would land here.
+    let resent = 0;
+    pool
+      .intercept({ path: '/oauth/token', method: 'POST' })
+      .reply(() => (resent++, { statusCode: 400, data: JSON.stringify({ error: 'invalid_grant' }) }))
+      .persist();
+    let browsing: Promise<void> | undefined;
+    try {
+      const err = (await runAuthorizationCodeFlow(
+        opts({
+          tokenUrl: `${tokenOrigin}/oauth/token`,
+          dispatcher: agent,
+          openBrowser: (url) => {
+            browsing = browse(url);
+          },
+        }),
+      ).catch((e: unknown) => e)) as Error;
+      expect(err.message).toMatch(/no usable answer.*single use.*not sent again/);
+      expect(err.message).toContain('Run `sales-access-mcp auth outreach` again');
+      expect(err.message).not.toContain('csecret');
+      await browsing;
+      expect(page?.status).toBe(502);
+      expect(resent).toBe(0);
+      expect(await store.read('outreach')).toBeUndefined();
+    } finally {
+      await agent.close();
+    }
   });
 });

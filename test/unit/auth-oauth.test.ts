@@ -7,6 +7,7 @@ import { ClientCredentialsProvider, OAuthRefreshProvider, type OAuthRefreshOptio
 import { TokenStore, type TokenRecordInput } from '../../src/auth/token-store.js';
 import { ManualClock } from '../../src/clock.js';
 import { VendorError } from '../../src/http/errors.js';
+import { clearLimiters } from '../../src/http/limiter.js';
 import { closeServer, listenLoopback } from '../../src/sandbox/http-util.js';
 
 const CLIENT_ID = 'client-1';
@@ -124,6 +125,9 @@ beforeEach(async () => {
   fake.storeFile = store.filePath('outreach');
 });
 afterEach(async () => {
+  // Token requests go through the HTTP core, whose limiters are process-wide and keep the first caller's
+  // clock; every test here has its own ManualClock for the same OAuth client.
+  clearLimiters();
   await fake.stop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -347,12 +351,16 @@ describe('OAuthRefreshProvider', () => {
 
   it('keeps token values out of errors for odd token endpoint answers', async () => {
     const p = provider({ seedRefreshToken: fake.issueRefresh() });
-    fake.override = { status: 200, body: 'access_token=at-leaky&refresh_token=rt-leaky' };
-    const e1 = (await p.headers().catch((e: unknown) => e)) as VendorError;
-    expect(e1.code).toBe('invalid_response');
-    fake.override = { status: 502, body: JSON.stringify({ access_token: 'at-leaky2' }) };
+    // A 503 is refused before processing (a 502 or 504 may come after it: see auth-token-http.test.ts).
+    fake.override = { status: 503, body: JSON.stringify({ access_token: 'at-leaky2' }) };
     const e2 = (await p.headers().catch((e: unknown) => e)) as VendorError;
     expect(e2.code).toBe('unavailable');
+    // A 200 whose body cannot be read: the vendor acted on the refresh, and whether it rotated the refresh
+    // token is unknown, so this no longer ends as invalid_response but as "run `auth` again".
+    fake.override = { status: 200, body: 'access_token=at-leaky&refresh_token=rt-leaky' };
+    const e1 = (await p.headers().catch((e: unknown) => e)) as VendorError;
+    expect(e1.code).toBe('unauthorized');
+    expect(e1.message).toContain('sales-access-mcp auth outreach');
     for (const e of [e1, e2]) {
       expect(`${e.message} ${e.detail} ${e.stack}`).not.toMatch(/leaky|rt-\d|client-secret/);
     }

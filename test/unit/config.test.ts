@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseCliArgs } from '../../src/config.js';
+import { loadConfig, parseCliArgs } from '../../src/config.js';
+import { ConfigError } from '../../src/env.js';
 
 const base = { SALES_ACCESS_STATE_DIR: '/tmp/sam-config-test' };
 const load = (argv: string[], env: Record<string, string> = {}) => loadConfig(parseCliArgs(argv), { ...base, ...env });
@@ -8,14 +9,14 @@ describe('config', () => {
   it('defaults: stdio, loopback, port 3333, auto confirmation, documented Outreach URLs and limit', () => {
     const c = load([]);
     expect(c).toMatchObject({ transport: 'stdio', host: '127.0.0.1', port: 3333, confirm: 'auto', readOnly: false, sandbox: false });
-    expect(c.outreach).toMatchObject({ baseUrl: 'https://api.outreach.io/api/v2', tokenUrl: 'https://api.outreach.io/oauth/token', rateLimitPerHour: 10_000, auth: undefined });
+    expect(c.vendors.outreach!.settings).toMatchObject({ baseUrl: 'https://api.outreach.io/api/v2', tokenUrl: 'https://api.outreach.io/oauth/token', rateLimitPerHour: 10_000, auth: undefined });
     expect(c.auditLogPath).toBe('/tmp/sam-config-test/audit.log');
   });
 
   it('picks the Outreach auth kind from the variables', () => {
-    expect(load([], { OUTREACH_ACCESS_TOKEN: 'tok' }).outreach.auth).toEqual({ kind: 'bearer', accessToken: 'tok' });
-    expect(load([], { OUTREACH_CLIENT_ID: 'id', OUTREACH_CLIENT_SECRET: 's', OUTREACH_REFRESH_TOKEN: 'r' }).outreach.auth).toMatchObject({ kind: 'oauth_refresh', refreshToken: 'r' });
-    expect(load([], { OUTREACH_CLIENT_ID: 'id', OUTREACH_CLIENT_SECRET: 's', OUTREACH_GRANT_TYPE: 'client_credentials' }).outreach.auth).toMatchObject({ kind: 'oauth_client_credentials' });
+    expect(load([], { OUTREACH_ACCESS_TOKEN: 'tok' }).vendors.outreach!.settings).toMatchObject({ auth: { kind: 'bearer', accessToken: 'tok' } });
+    expect(load([], { OUTREACH_CLIENT_ID: 'id', OUTREACH_CLIENT_SECRET: 's', OUTREACH_REFRESH_TOKEN: 'r' }).vendors.outreach!.settings).toMatchObject({ auth: { kind: 'oauth_refresh', refreshToken: 'r' } });
+    expect(load([], { OUTREACH_CLIENT_ID: 'id', OUTREACH_CLIENT_SECRET: 's', OUTREACH_GRANT_TYPE: 'client_credentials' }).vendors.outreach!.settings).toMatchObject({ auth: { kind: 'oauth_client_credentials' } });
   });
 
   it.each([
@@ -44,10 +45,10 @@ describe('config', () => {
 
   it('SCIM connections: documented default URLs, tenant URLs required where there is none', () => {
     const c = load([], { OUTREACH_SCIM_TOKEN: 'o', SALESLOFT_SCIM_TOKEN: 's', APOLLO_SCIM_URL: 'https://app.apollo.example/scim/v2', APOLLO_SCIM_TOKEN: 'a' });
-    expect(c.scim.outreach).toEqual({ url: 'https://api.outreach.io/scim/v2', token: 'o' });
-    expect(c.scim.salesloft?.url).toBe('https://api.salesloft.com/scim/v2');
-    expect(c.scim.apollo?.url).toBe('https://app.apollo.example/scim/v2');
-    expect(c.scim.zoominfo).toBeUndefined();
+    expect(c.vendors.outreach!.scim).toEqual({ url: 'https://api.outreach.io/scim/v2', token: 'o' });
+    expect(c.vendors.salesloft!.scim?.url).toBe('https://api.salesloft.com/scim/v2');
+    expect(c.vendors.apollo!.scim?.url).toBe('https://app.apollo.example/scim/v2');
+    expect(c.vendors.zoominfo!.scim).toBeUndefined();
     expect(() => load([], { ZOOMINFO_SCIM_TOKEN: 'supersecretvalue' })).toThrow(/ZOOMINFO_SCIM_URL is required with ZOOMINFO_SCIM_TOKEN/);
   });
 

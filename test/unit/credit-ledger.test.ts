@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { ConfigError } from '../../src/config.js';
+import { ConfigError } from '../../src/env.js';
 import { CreditBudgetError, CreditLedger, creditBudgetFromEnv, monthOf } from '../../src/credits/ledger.js';
 import { ToolInputError } from '../../src/http/errors.js';
 
@@ -38,7 +38,7 @@ describe('CreditLedger', () => {
 
   it('reserves the worst case, refuses above budget - spent - reserved with the numbers, and settle books the real cost', async () => {
     const clock = new ManualClock();
-    const ledger = new CreditLedger({ stateDir: dir(), budget: 10, clock });
+    const ledger = new CreditLedger({ stateDir: dir(), budget: 10, clock, labelOf: (v) => (v === 'apollo' ? 'Apollo.io' : v) });
     const a = await ledger.reserve('apollo', 6, { tool: 'enrich' });
     expect(await ledger.status('apollo')).toMatchObject({ budget: 10, spent: 0, reserved: 6, remaining: 4, month: '2026-11' });
 

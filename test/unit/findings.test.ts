@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountStatus, Vendor } from '../../src/domain/account.js';
-import { compactReview, compileExceptions, globMatch, mergeSources, reviewAccess } from '../../src/workflows/findings.js';
-import type { Finding, FindingCode, ReviewAccount, ReviewResult, RosterEntry, VendorInventory } from '../../src/workflows/types.js';
+import { compactReview } from '../../src/workflows/review/compact.js';
+import { reviewAccess } from '../../src/workflows/review/engine.js';
+import { compileExceptions, globMatch } from '../../src/workflows/review/exceptions.js';
+import { mergeSources } from '../../src/workflows/review/merge.js';
+import type { Finding, FindingCode, ReviewAccount, ReviewResult, RosterEntry, VendorInventory } from '../../src/domain/review.js';
 
 const NOW = new Date('2026-11-02T09:00:00Z');
 const DAY = 86_400_000;
@@ -170,7 +173,7 @@ describe('STALE_INVITATION', () => {
   it('is undetermined where the vendor does not expose invitations, still checking pending accounts', () => {
     const r = reviewAccess([inv('apollo', [acct('apollo', 'p@acme.example', 'pending', { invited_at: daysAgo(90) })], { invitations: null })], null, { now: NOW });
     expect(r.undetermined.filter((u) => u.code === 'STALE_INVITATION')).toEqual([
-      { code: 'STALE_INVITATION', vendor: 'apollo', reason: 'Apollo does not expose pending invitations to this connection; only accounts in status pending were checked' },
+      { code: 'STALE_INVITATION', vendor: 'apollo', reason: 'Apollo.io does not expose pending invitations to this connection; only accounts in status pending were checked' },
     ]);
     expect(emailsOf(of(r, 'STALE_INVITATION'))).toEqual(['p@acme.example']);
     expect(r.summary.by_vendor.apollo).toMatchObject({ auditable: true, invitations: null });

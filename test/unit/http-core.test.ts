@@ -50,6 +50,7 @@ const outreachLimits: RateLimitPolicy = {
 function makeCore(over: Partial<HttpCoreOptions> = {}) {
   return new HttpCore({
     vendor: 'outreach',
+    label: 'Outreach',
     baseUrl: BASE,
     auth: fakeAuth(),
     limits: outreachLimits,
@@ -164,6 +165,58 @@ describe('HttpCore requests', () => {
     script('/api/v2/users/2', 'GET', [{ status: 200, body: '{"data": [' }]);
     const err = await failure(makeCore().request({ method: 'GET', path: '/users/2' }));
     expect(err.code).toBe('invalid_response');
+  });
+});
+
+describe('HttpCore form bodies and caller-read statuses (token requests)', () => {
+  it('sends a URLSearchParams body form-encoded, keeping the media type as Accept', async () => {
+    const s = script('/oauth/token', 'POST', [{ status: 200, body: { access_token: 'at' } }]);
+    const core = makeCore({ baseUrl: ORIGIN });
+    await core.request({ method: 'POST', path: '/oauth/token', body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'a b' }), noAuth: true });
+    const sent = s.seen[0]!;
+    expect(sent.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(sent.headers.accept).toBe('application/json');
+    expect(String(sent.body)).toBe('grant_type=client_credentials&scope=a+b');
+  });
+
+  it('acceptStatus hands a 400 back to the caller, while a 429 is still retried and a 5xx still fails', async () => {
+    script('/oauth/token', 'POST', [{ status: 429, headers: { 'retry-after': '0' } }, { status: 400, body: { error: 'invalid_grant' } }]);
+    const core = makeCore({ baseUrl: ORIGIN });
+    const accept = (status: number) => status >= 400 && status < 500;
+    const res = await core.request({ method: 'POST', path: '/oauth/token', body: 'x', noAuth: true, acceptStatus: accept });
+    expect(res).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+
+    script('/oauth/other', 'POST', [{ status: 503 }]);
+    const err = await failure(core.request({ method: 'POST', path: '/oauth/other', body: 'x', noAuth: true, acceptStatus: accept }));
+    expect(err.code).toBe('unavailable');
+  });
+
+  it('cuts credential-named body fields out of messages, even where a pattern would only catch part of them', async () => {
+    const password = 'S3cret pass-phrase!';
+    script('/authenticate', 'POST', [{ status: 401, body: { message: `Invalid username or password: ${password}` } }]);
+    script('/oauth/token', 'POST', [{ status: 400, body: { error: 'invalid_grant', error_description: `token rt long one ${'rt-9Xy7-refresh'} expired` } }]);
+    const core = makeCore({ baseUrl: ORIGIN });
+    const e1 = await failure(core.request({ method: 'POST', path: '/authenticate', body: { username: 'api@acme.test', password }, noAuth: true }));
+    const e2 = await failure(core.request({ method: 'POST', path: '/oauth/token', body: new URLSearchParams({ refresh_token: 'rt-9Xy7-refresh' }), noAuth: true }));
+    for (const e of [e1, e2]) {
+      const all = `${e.message} ${e.detail}`;
+      expect(all).toContain('[redacted]');
+      expect(all).not.toMatch(/pass-phrase|9Xy7/);
+    }
+  });
+
+  it('a credential that could not be obtained fails the request as not applied, however ambiguous its token request was', async () => {
+    const lost = new VendorError({ vendor: 'outreach', code: 'unauthorized', ambiguous: true, message: 'token refresh lost; run `sales-access-mcp auth outreach`' });
+    const auth = fakeAuth();
+    auth.headers.mockRejectedValueOnce(lost);
+    const core = makeCore({ auth });
+    const e1 = await failure(core.request({ method: 'POST', path: '/users', body: {} }));
+    expect(e1).toMatchObject({ code: 'unauthorized', ambiguous: false, message: lost.message });
+
+    script('/api/v2/users', 'POST', [{ status: 401 }]);
+    auth.onUnauthorized.mockRejectedValueOnce(lost);
+    const e2 = await failure(core.request({ method: 'POST', path: '/users', body: {} }));
+    expect(e2).toMatchObject({ code: 'unauthorized', ambiguous: false });
   });
 });
 

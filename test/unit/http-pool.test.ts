@@ -34,6 +34,7 @@ afterAll(async () => {
 function core(timeouts?: { headersMs?: number }) {
   return new HttpCore({
     vendor: 'zoominfo',
+    label: 'ZoomInfo',
     baseUrl: origin,
     auth: { kind: 'none', identity: `test:${randomUUID()}`, headers: async () => ({}), onUnauthorized: vi.fn(async () => false) },
     limits: { windows: [{ name: 'minute', intervalMs: 60_000, limit: 1000 }] },

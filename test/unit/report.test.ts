@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import type { AccountStatus, Vendor } from '../../src/domain/account.js';
-import { reviewAccess } from '../../src/workflows/findings.js';
+import { reviewAccess } from '../../src/workflows/review/engine.js';
 import { CSV_COLUMNS, csvCell, escapeHtml, renderHtmlReport, writeEvidence } from '../../src/workflows/report.js';
-import type { ReviewAccount, VendorInventory } from '../../src/workflows/types.js';
+import type { ReviewAccount, VendorInventory } from '../../src/domain/review.js';
 
 const NOW = new Date('2026-11-02T09:00:00Z');
 const FORMULA = "=cmd|' /C calc'!A0";

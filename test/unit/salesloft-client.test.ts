@@ -5,7 +5,7 @@ import type { MockAgent } from 'undici';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TokenStore } from '../../src/auth/token-store.js';
 import { ManualClock, systemClock } from '../../src/clock.js';
-import { ConfigError } from '../../src/config.js';
+import { ConfigError } from '../../src/env.js';
 import { HttpCore } from '../../src/http/core.js';
 import { ToolInputError, VendorError } from '../../src/http/errors.js';
 import { silentLogger } from '../../src/log.js';

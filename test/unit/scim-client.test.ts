@@ -7,7 +7,9 @@ import type { Vendor } from '../../src/domain/account.js';
 import { ToolInputError, VendorError } from '../../src/http/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { scimIdPath, type ScimClient } from '../../src/vendors/scim/client.js';
-import { createScimClient, scimErrorDetail } from '../../src/vendors/scim/connect.js';
+import { scimClientFor } from '../../src/vendors/connection.js';
+import { BUILTIN_ADAPTERS } from '../../src/vendors/registry.js';
+import { scimErrorDetail } from '../../src/vendors/scim/connect.js';
 import { scimStatus, scimToAccount } from '../../src/vendors/scim/map.js';
 import { normaliseKeys, ScimUser } from '../../src/vendors/scim/wire.js';
 import { lowerHeaders, offlineAgent } from '../support/mock-http.js';
@@ -77,7 +79,7 @@ function server(handler: (req: Seen) => Answer): Seen[] {
 
 function client(vendor: Vendor = 'salesloft'): ScimClient {
   // A distinct token per client keeps limiter keys (vendor + credential identity) independent.
-  const c = createScimClient(vendor, { url: BASE, token: `scim-test-${randomUUID()}` }, {
+  const c = scimClientFor(BUILTIN_ADAPTERS.find((a) => a.id === vendor)!, { url: BASE, token: `scim-test-${randomUUID()}` }, {
     tokens: {} as TokenStore,
     clock: systemClock,
     log: silentLogger,

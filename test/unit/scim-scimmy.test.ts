@@ -10,7 +10,8 @@ import { systemClock } from '../../src/clock.js';
 import { VendorError } from '../../src/http/errors.js';
 import { silentLogger } from '../../src/log.js';
 import type { ScimClient } from '../../src/vendors/scim/client.js';
-import { createScimClient } from '../../src/vendors/scim/connect.js';
+import { scimClientFor } from '../../src/vendors/connection.js';
+import { zoominfoAdapter } from '../../src/vendors/zoominfo/adapter.js';
 import { scimToAccount } from '../../src/vendors/scim/map.js';
 
 /**
@@ -79,7 +80,7 @@ let base: string;
 const clients: ScimClient[] = [];
 
 function client(path: string): ScimClient {
-  const c = createScimClient('zoominfo', { url: `${base}${path}`, token: TOKEN }, { tokens: {} as TokenStore, clock: systemClock, log: silentLogger, retryBaseDelayMs: 1 });
+  const c = scimClientFor(zoominfoAdapter, { url: `${base}${path}`, token: TOKEN }, { tokens: {} as TokenStore, clock: systemClock, log: silentLogger, retryBaseDelayMs: 1 });
   clients.push(c);
   return c;
 }
@@ -131,7 +132,7 @@ describe('ScimClient against SCIMMY (third-party SCIM 2.0 server)', () => {
   });
 
   it('rejects a wrong token with a message naming ZOOMINFO_SCIM_TOKEN', async () => {
-    const bad = createScimClient('zoominfo', { url: `${base}/scim/v2`, token: 'wrong-token-123' }, { tokens: {} as TokenStore, clock: systemClock, log: silentLogger });
+    const bad = scimClientFor(zoominfoAdapter, { url: `${base}/scim/v2`, token: 'wrong-token-123' }, { tokens: {} as TokenStore, clock: systemClock, log: silentLogger });
     clients.push(bad);
     const err = await bad.listUsers().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VendorError);

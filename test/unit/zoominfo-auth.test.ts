@@ -1,9 +1,12 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import type { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jwtTimes, ZoomInfoJwtProvider, type ZoomInfoLogin } from '../../src/auth/zoominfo-jwt.js';
 import { ManualClock } from '../../src/clock.js';
 import { HttpCore } from '../../src/http/core.js';
 import { VendorError } from '../../src/http/errors.js';
+import type { Logger } from '../../src/log.js';
 import { offlineAgent } from '../support/mock-http.js';
 
 const PASSWORD = 'S3cret pass-phrase!';
@@ -174,6 +177,27 @@ describe('ZoomInfoJwtProvider', () => {
     const { provider } = setup({ login: async () => ({ token: 'x' }) });
     await expect(provider.headers()).rejects.toMatchObject({ code: 'invalid_response' });
   });
+
+  it('reads exp and iat with jose, and treats anything that is not a readable JWT as having none', () => {
+    const clock = new ManualClock();
+    const iat = Math.floor(clock.now() / 1000);
+    expect(jwtTimes(makeJwt(clock, 3600, 1))).toEqual({ iat, exp: iat + 3600 });
+    expect(jwtTimes(`${b64({ alg: 'HS256' })}.${b64({ exp: 'soon', iat: -5 })}.sig`)).toEqual({ exp: undefined, iat: undefined });
+    for (const bad of ['opaque-token', 'a.b', `${b64({ alg: 'none' })}.not-json.sig`, `${b64({ alg: 'none' })}.${b64([1, 2])}.sig`, 'a.b.c.d.e']) {
+      expect(jwtTimes(bad)).toBeUndefined();
+    }
+  });
+
+  it('a token that is not a JWT is kept for the documented 60 minutes', async () => {
+    let logins = 0;
+    const { provider, clock } = setup({ login: async () => ({ jwt: `opaque-${++logins}` }) });
+    const first = tokenOf(await provider.headers());
+    expect(first).toBe('opaque-1');
+    clock.advance(54 * 60_000);
+    expect(tokenOf(await provider.headers())).toBe(first);
+    clock.advance(2 * 60_000);
+    expect(tokenOf(await provider.headers())).toBe('opaque-2');
+  });
 });
 
 describe('ZoomInfoJwtProvider through HttpCore (MockAgent)', () => {
@@ -185,16 +209,17 @@ describe('ZoomInfoJwtProvider through HttpCore (MockAgent)', () => {
     await agent.close();
   });
 
-  function wire(clock: ManualClock) {
+  function wire(clock: ManualClock, log?: Logger) {
     agent = offlineAgent();
     const holder: { core?: HttpCore } = {};
     const provider = new ZoomInfoJwtProvider({
       username: `api-${Math.random()}@acme.example`,
       password: PASSWORD,
       clock,
+      log,
       login: async (creds, signal) => (await holder.core!.request({ method: 'POST', path: '/authenticate', body: creds, noAuth: true, idempotent: true, bucket: 'authenticate', signal })).body,
     });
-    core = new HttpCore({ vendor: 'zoominfo', baseUrl: ORIGIN, auth: provider, limits: { windows: [{ name: 'minute', intervalMs: 60_000, limit: 1000 }] }, retry: { baseDelayMs: 1 }, dispatcher: agent, clock });
+    core = new HttpCore({ vendor: 'zoominfo', baseUrl: ORIGIN, auth: provider, limits: { windows: [{ name: 'minute', intervalMs: 60_000, limit: 1000 }] }, retry: { baseDelayMs: 1, maxDelayMs: 1 }, dispatcher: agent, clock, log });
     holder.core = core;
     return provider;
   }
@@ -248,5 +273,50 @@ describe('ZoomInfoJwtProvider through HttpCore (MockAgent)', () => {
     expect(err).toBeInstanceOf(VendorError);
     expect(err.message).toMatch(/ZOOMINFO_USERNAME and ZOOMINFO_PASSWORD/);
     expect(`${err.message} ${err.detail ?? ''}`).not.toContain(PASSWORD);
+    // Not even the part after the first space, which a key=value pattern alone would leave behind.
+    expect(`${err.message} ${err.detail ?? ''}`).not.toContain('pass-phrase');
+  });
+
+  it('the password reaches neither a log line nor an error, whatever ZoomInfo echoes', async () => {
+    const clock = new ManualClock();
+    const lines: string[] = [];
+    const log = pino({ level: 'trace' }, new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) }));
+    wire(clock, log);
+    const pool = agent.get(ORIGIN);
+    const echo = JSON.stringify({ responseCode: 500, message: `login failed for password ${PASSWORD}`, password: PASSWORD });
+    pool.intercept({ path: '/authenticate', method: 'POST' }).reply(503, echo, { headers: { 'content-type': 'application/json' } }).times(5);
+    const err = (await core.request({ method: 'GET', path: '/lookup/usage' }).catch((e: unknown) => e)) as VendorError;
+    expect(err).toBeInstanceOf(VendorError);
+    expect(err.code).toBe('unavailable');
+    const all = [err.message, err.detail, err.stack, JSON.stringify(err), ...lines].join('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    expect(all).not.toContain('S3cret');
+    expect(all).not.toContain('pass-phrase');
+  });
+
+  it('/authenticate is safe to repeat: a reset or a 502 is retried, and the data call then goes out', async () => {
+    const clock = new ManualClock();
+    const provider = wire(clock);
+    const pool = agent.get(ORIGIN);
+    pool.intercept({ path: '/authenticate', method: 'POST' }).replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    pool.intercept({ path: '/authenticate', method: 'POST' }).reply(502, 'Bad Gateway');
+    pool
+      .intercept({ path: '/authenticate', method: 'POST' })
+      .reply(200, JSON.stringify({ jwt: makeJwt(clock, 3600, 1) }), { headers: { 'content-type': 'application/json' } });
+    pool.intercept({ path: '/lookup/usage', method: 'GET' }).reply(200, JSON.stringify({ usage: [] }), { headers: { 'content-type': 'application/json' } });
+    const res = await core.request({ method: 'GET', path: '/lookup/usage' });
+    expect(res.status).toBe(200);
+    expect(provider.logins).toBe(1);
+  });
+
+  it('a login without an answer fails the request that needed it as not sent, not as possibly applied', async () => {
+    const clock = new ManualClock();
+    wire(clock);
+    const pool = agent.get(ORIGIN);
+    pool.intercept({ path: '/authenticate', method: 'POST' }).replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })).times(5);
+    const err = (await core.request({ method: 'POST', path: '/search/contact', body: { rpp: 1 } }).catch((e: unknown) => e)) as VendorError;
+    expect(err).toBeInstanceOf(VendorError);
+    expect(err).toMatchObject({ code: 'network', ambiguous: false });
+    expect(err.message).toMatch(/did not answer the API login.*not sent/);
   });
 });

@@ -14,7 +14,7 @@ class FastClock implements Clock {
     this.t += Math.max(0, ms);
   }
 }
-import { ConfigError } from '../../src/config.js';
+import { ConfigError } from '../../src/env.js';
 import { ToolInputError, VendorError } from '../../src/http/errors.js';
 import { RateLimiter } from '../../src/http/limiter.js';
 import { silentLogger } from '../../src/log.js';

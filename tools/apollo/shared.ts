@@ -1,5 +1,7 @@
 import * as z from 'zod';
 import type { CreditLedger, CreditReservation } from '../../src/credits/ledger.js';
+import { restOf } from '../../src/deps.js';
+import { apolloAdapter } from '../../src/vendors/apollo/adapter.js';
 import { ToolInputError, VendorError } from '../../src/http/errors.js';
 import type { ApolloClient, SearchPageInfo } from '../../src/vendors/apollo/client.js';
 import { auditedWrite } from '../audited-write.js';
@@ -19,7 +21,7 @@ export const SEAT_CAVEATS = [
 ];
 
 export function requireApollo(ctx: ToolContext): ApolloClient {
-  const c = ctx.deps.apollo;
+  const c = restOf(ctx.deps, apolloAdapter)?.client;
   if (!c) {
     throw new ToolInputError(
       'Apollo.io is not configured on this server (set APOLLO_API_KEY, or the APOLLO_* OAuth variables); see list_connections for what is.',

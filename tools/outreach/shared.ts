@@ -1,9 +1,11 @@
 import * as z from 'zod';
+import { restOf } from '../../src/deps.js';
 import { ToolInputError } from '../../src/http/errors.js';
-import { OutreachAccountSchema, toOutreachAccount, type OutreachAccount } from '../../src/vendors/outreach/map.js';
+import { outreachAdapter, type OutreachRest } from '../../src/vendors/outreach/adapter.js';
 import type { OutreachClient } from '../../src/vendors/outreach/client.js';
+import { OutreachAccountSchema } from '../../src/vendors/outreach/map.js';
+import { runChange } from '../change-tool.js';
 import type { ToolContext } from '../types.js';
-import { auditedWrite } from '../audited-write.js';
 import { confirmTokenShape, integerUserRef } from '../user-ref.js';
 
 export { OutreachAccountSchema };
@@ -13,19 +15,18 @@ export const { shape: userRefShape, ref: userRef } = integerUserRef({ vendor: 'O
 
 export const confirmShape = confirmTokenShape("the target user's exact email or id");
 
+export function requireOutreachRest(ctx: ToolContext): OutreachRest {
+  const r = restOf(ctx.deps, outreachAdapter);
+  if (!r) throw new ToolInputError('Outreach is not configured on this server; see list_connections for what is.');
+  return r;
+}
+
 export function requireOutreach(ctx: ToolContext): OutreachClient {
-  const c = ctx.deps.outreach;
-  if (!c) throw new ToolInputError('Outreach is not configured on this server; see list_connections for what is.');
-  return c;
+  return requireOutreachRest(ctx).client;
 }
 
 /** The fields an Outreach write records in the audit log (never a secret). */
 export const AUDIT_ARGS = ['id', 'email', 'first_name', 'last_name', 'title', 'role', 'profile'];
-
-export const LOCK_CAVEATS = [
-  'A locked Outreach user still holds a licensed seat until Outreach support removes the user or SCIM DELETE does (Enterprise), as the Outreach notes say.',
-  'Locking does not reassign the user\'s sequences, prospects or tasks: reassign them in Outreach separately.',
-];
 
 export const writeOutputShape = {
   changed: z.boolean().describe('False when the account was already in the requested state (nothing was sent)'),
@@ -37,61 +38,32 @@ export const writeOutputShape = {
 };
 
 /**
- * Lock or unlock one user: read first, do nothing when already there, else pass the confirmation gate,
- * PATCH `locked`, and re-read to report the state Outreach really holds.
+ * Lock or unlock one user: the adapter's lock change (the one an offboarding step makes too) through the
+ * shared write path. Nothing is asked or sent when the user is already there.
  */
-const NO_NAMES = { roles: new Map<string, string>(), profiles: new Map<string, string>() };
-
 export async function setLocked(
   ctx: ToolContext,
   tool: string,
   args: { id?: string; email?: string; confirm?: string },
   locked: boolean,
 ): Promise<z.infer<z.ZodObject<typeof writeOutputShape>>> {
-  const client = requireOutreach(ctx);
-  const { account: before } = await client.resolveAccount(userRef(args), ctx.signal);
-  const caveats = locked
-    ? LOCK_CAVEATS
-    : ['Unlocking restores login immediately; the user gets back the sequences and prospects they still own.'];
-  if (before.locked === locked) {
-    return { changed: false, before, after: before, confirmation: 'none', audit_op_id: null, caveats };
-  }
-  const label = `${before.email ?? '(no email)'} (id ${before.id})`;
-  // Both directions pass the gate: unlocking the wrong person (say, someone who has left) gives access back
-  // to whoever should not have it, as surely as a wrong lock takes it from someone who should.
-  const confirmation = (
-    await ctx.confirm({
-      tool,
-      summary: `${locked ? 'Lock' : 'Unlock'} Outreach user ${label}`,
-      targets: [{ vendor: 'outreach', id: before.id, email: before.email, action: locked ? 'lock (locked: true): blocks login' : 'unlock (locked: false): restores login' }],
-      notes: caveats,
-      tokenMatches: [before.id, ...(before.email ? [before.email] : [])],
-      confirmArg: args.confirm,
-    })
-  ).method;
-  let unverified: string | undefined;
-  const { value: after, opId } = await auditedWrite(
-    ctx,
-    { tool, vendor: 'outreach', target: { id: before.id, email: before.email }, args, allow: AUDIT_ARGS, confirmation, before },
-    async (audit) => {
-      const { user: written, requestId } = await client.updateUser(before.id, { locked }, {}, ctx.signal);
-      audit.vendor_request_id = requestId;
-      // The PATCH answer may carry only the changed attribute (notes' example), so re-read the whole user.
-      let after: OutreachAccount;
-      try {
-        [after] = await client.toAccounts([await client.getUser(before.id, ctx.signal)], ctx.signal);
-      } catch (err) {
-        // Outreach accepted the write: a failed read-back must not record it as failed. Report what the PATCH
-        // answered and say it is unverified.
-        unverified = `Outreach accepted the change, but reading the user back failed (${(err as Error).message}); check it with outreach_get_user.`;
-        return { ...before, status: toOutreachAccount(written, NO_NAMES).status, locked };
-      }
-      if (after.locked !== locked) {
-        throw new ToolInputError(`Outreach accepted the change but still reports locked=${String(after.locked)} for ${label}; check the user in Outreach.`);
-      }
-      audit.after = after;
-      return after;
-    },
-  );
-  return { changed: true, before, after, confirmation, audit_op_id: opId, caveats: unverified ? [unverified, ...caveats] : caveats };
+  const rest = requireOutreachRest(ctx);
+  const { account: before } = await rest.client.resolveAccount(userRef(args), ctx.signal);
+  const change = rest.lockChange({ id: before.id, email: before.email }, locked);
+  const r = await runChange(ctx, change, {
+    tool,
+    known: before,
+    confirmArg: args.confirm,
+    tokenMatches: [before.id, ...(before.email ? [before.email] : [])],
+    args,
+    allow: AUDIT_ARGS,
+  });
+  return {
+    changed: r.changed,
+    before,
+    after: r.after ?? before,
+    confirmation: r.confirmation,
+    audit_op_id: r.opId,
+    caveats: [...(r.unverified ? [r.unverified] : []), ...r.warnings, ...change.caveats],
+  };
 }

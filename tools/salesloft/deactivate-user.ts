@@ -1,9 +1,12 @@
 import * as z from 'zod';
-import { ToolInputError } from '../../src/http/errors.js';
-import type { ScimUser } from '../../src/vendors/scim/wire.js';
-import { auditedWrite } from '../audited-write.js';
+import { connectionOf } from '../../src/deps.js';
+import { salesloftAdapter, SCIM_CAVEAT } from '../../src/vendors/salesloft/adapter.js';
+import type { SalesloftAccount } from '../../src/vendors/salesloft/map.js';
+import type { Change } from '../../src/vendors/adapter.js';
+import { scimDeprovisionChange } from '../../src/vendors/scim/changes.js';
+import { runChange } from '../change-tool.js';
 import { defineTool } from '../types.js';
-import { AUDIT_ARGS, DEACTIVATE_CAVEATS, SCIM_CAVEAT, SalesloftAccountSchema, confirmShape, requireSalesloft, userRef, userRefShape } from './shared.js';
+import { AUDIT_ARGS, SalesloftAccountSchema, confirmShape, requireSalesloftRest, userRef, userRefShape } from './shared.js';
 
 export default defineTool({
   name: 'salesloft_deactivate_user',
@@ -28,74 +31,62 @@ export default defineTool({
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
-    const tool = 'salesloft_deactivate_user';
-    const client = requireSalesloft(ctx);
-    const user = await client.resolveUser(userRef(args), ctx.signal);
-    const [before] = await client.toAccounts([user], ctx.signal);
-    const scim = ctx.deps.scim.salesloft;
-    let path: 'scim' | 'rest' = scim ? 'scim' : 'rest';
-    const caveats = [...DEACTIVATE_CAVEATS];
-
+    const rest = requireSalesloftRest(ctx);
+    const [before] = await rest.client.toAccounts([await rest.client.resolveUser(userRef(args), ctx.signal)], ctx.signal);
+    const scim = connectionOf(ctx.deps, salesloftAdapter.id)?.scim;
+    const target = { id: before!.id, email: before!.email };
+    const restChange = rest.deactivation(target);
+    const caveats = [...restChange.caveats];
     if (before!.active === false) {
-      return { changed: false, path, scim_method: null, before: before!, after: before!, confirmation: 'none', audit_op_id: null, caveats };
+      return { changed: false, path: scim ? ('scim' as const) : ('rest' as const), scim_method: null, before: before!, after: before!, confirmation: 'none', audit_op_id: null, caveats };
     }
 
-    // Find the SCIM record before asking, so the human approves the path that will really be used.
-    let scimUser: ScimUser | undefined;
+    // Find the SCIM record before asking, so the human approves the path that will really be used: the same
+    // two changes an offboarding step makes (SCIM deprovisioning, or REST active: false).
+    let change: Change = restChange;
+    let known: unknown = before;
     if (scim) {
-      const found = before!.email ? await scim.findByUserName(before!.email, ctx.signal) : [];
-      // SalesLoft's SCIM ids are its user ids (the notes' examples); among case variants, that one is ours.
-      const match = found.find((u) => u.id === before!.id) ?? (found.length === 1 ? found[0] : undefined);
-      if (match && match.active !== false) {
-        scimUser = match;
+      const counterpart = await rest.scimCounterpart(scim, before!, ctx.signal);
+      if ('user' in counterpart) {
         caveats.push(SCIM_CAVEAT);
+        known = counterpart.user;
+        change = scimDeprovisionChange(scim, { id: counterpart.user.id, email: before!.email }, {
+          summary: `Deactivate SalesLoft user ${before!.email ?? '(no email)'} (id ${before!.id}) via SCIM`,
+          caveats,
+        });
       } else {
-        path = 'rest';
-        caveats.push(
-          !match
-            ? `SCIM is configured but ${found.length > 1 ? `${found.length} SCIM users match` : 'has no user with'} the userName ${before!.email ?? '(no email)'}; deactivated through the REST API instead.`
-            : 'SCIM already reports this user inactive while the REST API shows them active; deactivated through the REST API instead.',
-        );
+        caveats.push(counterpart.reason);
       }
     }
-
-    const label = `${before!.email ?? '(no email)'} (id ${before!.id})`;
-    const { method: confirmation } = await ctx.confirm({
-      tool,
-      summary: `Deactivate SalesLoft user ${label} via ${path === 'scim' ? 'SCIM' : 'the REST API'}`,
-      targets: [{ vendor: 'salesloft', id: before!.id, email: before!.email, action: `deactivate (active: false) via ${path === 'scim' ? 'SCIM' : 'REST'}: revokes login` }],
-      notes: caveats,
-      tokenMatches: [before!.id, ...(before!.email ? [before!.email] : [])],
+    const r = await runChange(ctx, { ...change, caveats } as Change, {
+      tool: 'salesloft_deactivate_user',
+      known,
       confirmArg: args.confirm,
+      tokenMatches: [before!.id, ...(before!.email ? [before!.email] : [])],
+      args: { ...args, path: change.via },
+      allow: [...AUDIT_ARGS, 'path'],
     });
-
-    let scimMethod: string | null = null;
-    const { value: after, opId } = await auditedWrite(
-      ctx,
-      { tool, vendor: 'salesloft', target: { id: before!.id, email: before!.email }, args: { ...args, path }, allow: [...AUDIT_ARGS, 'path'], confirmation, before },
-      async (audit) => {
-        if (path === 'scim' && scim && scimUser) {
-          // deprovision re-reads the SCIM user and fails unless SCIM then reports active: false.
-          const r = await scim.deprovision(scimUser, ctx.signal);
-          scimMethod = r.method;
-          audit.vendor_request_id = r.requestId;
-        } else {
-          const { requestId } = await client.deactivateUser(before!.id, ctx.signal);
-          audit.vendor_request_id = requestId;
-        }
-        // Re-read through REST so before and after are the same shape and the state is SalesLoft's own.
-        const [now] = await client.toAccounts([await client.getUser(before!.id, ctx.signal)], ctx.signal);
-        audit.after = now;
-        if (now!.active !== false) {
-          if (path === 'rest') {
-            throw new ToolInputError(`SalesLoft accepted the change but still reports ${label} as active; check the user in SalesLoft before retrying.`);
-          }
-          // SCIM confirmed active: false; the REST view may lag behind it.
-          caveats.push('SCIM reports the user inactive, but the REST API still showed them active right after; check again with salesloft_get_user in a moment.');
-        }
-        return now!;
-      },
-    );
-    return { changed: true, path, scim_method: scimMethod, before: before!, after, confirmation, audit_op_id: opId, caveats };
+    let after = r.after as SalesloftAccount | undefined;
+    if (change.via === 'scim' && r.changed) {
+      // SCIM confirmed active: false; re-read through REST so before and after are the same shape and the state
+      // is SalesLoft's own. The REST view may lag behind SCIM, and a failed read must not hide the applied write.
+      try {
+        after = await rest.account(before!.id, ctx.signal);
+        if (after.active !== false) caveats.push('SCIM reports the user inactive, but the REST API still showed them active right after; check again with salesloft_get_user in a moment.');
+      } catch {
+        after = undefined;
+        caveats.push('SCIM deactivated the user, but reading them back through the REST API failed; check with salesloft_get_user.');
+      }
+    }
+    return {
+      changed: r.changed,
+      path: change.via,
+      scim_method: change.via === 'scim' ? (r.how ?? null) : null,
+      before: before!,
+      after: after ?? { ...before!, active: false, status: 'deactivated' as const },
+      confirmation: r.confirmation,
+      audit_op_id: r.opId,
+      caveats: [...(r.unverified ? [r.unverified] : []), ...caveats],
+    };
   },
 });

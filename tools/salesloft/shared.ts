@@ -1,7 +1,9 @@
 import * as z from 'zod';
+import { restOf } from '../../src/deps.js';
 import { ToolInputError } from '../../src/http/errors.js';
-import { SalesloftAccountSchema } from '../../src/vendors/salesloft/map.js';
+import { salesloftAdapter, type SalesloftRest } from '../../src/vendors/salesloft/adapter.js';
 import type { SalesloftClient } from '../../src/vendors/salesloft/client.js';
+import { SalesloftAccountSchema } from '../../src/vendors/salesloft/map.js';
 import type { ToolContext } from '../types.js';
 import { confirmTokenShape, integerUserRef } from '../user-ref.js';
 
@@ -17,10 +19,14 @@ export const { shape: userRefShape, ref: userRef } = integerUserRef({
 
 export const confirmShape = confirmTokenShape('the target user\'s exact email or id (e.g. "jane.doe@acme.example")');
 
+export function requireSalesloftRest(ctx: ToolContext): SalesloftRest {
+  const r = restOf(ctx.deps, salesloftAdapter);
+  if (!r) throw new ToolInputError('SalesLoft is not configured on this server (set SALESLOFT_API_KEY, or SALESLOFT_CLIENT_ID, SALESLOFT_CLIENT_SECRET and SALESLOFT_REFRESH_TOKEN); see list_connections for what is.');
+  return r;
+}
+
 export function requireSalesloft(ctx: ToolContext): SalesloftClient {
-  const c = ctx.deps.salesloft;
-  if (!c) throw new ToolInputError('SalesLoft is not configured on this server (set SALESLOFT_API_KEY, or SALESLOFT_CLIENT_ID, SALESLOFT_CLIENT_SECRET and SALESLOFT_REFRESH_TOKEN); see list_connections for what is.');
-  return c;
+  return requireSalesloftRest(ctx).client;
 }
 
 /** What a SalesLoft tool result reports about its cost against the team's shared budget. */
@@ -34,11 +40,3 @@ export const costShape = {
 
 /** The fields a SalesLoft write records in the audit log (never a secret). */
 export const AUDIT_ARGS = ['id', 'email'];
-
-export const DEACTIVATE_CAVEATS = [
-  'Cadences and tasks owned by the user are NOT reassigned by deactivation: reassign them in SalesLoft (UI or API) separately.',
-  'Deactivation revokes login; the user record stays (listings with deactivated users show it) and is not deleted.',
-];
-
-export const SCIM_CAVEAT =
-  'The identity provider may reactivate the user on its next SCIM sync if it still assigns them to SalesLoft: unassign them there too.';

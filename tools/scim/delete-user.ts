@@ -1,17 +1,8 @@
 import * as z from 'zod';
-import { VENDORS, type Vendor } from '../../src/domain/account.js';
 import { VendorError } from '../../src/http/errors.js';
 import type { ScimUser } from '../../src/vendors/scim/wire.js';
 import { defineTool } from '../types.js';
-import { confirmedUserWrite, connectionShape, describeUser, requireScim, ScimAccountSchema, toAccount, userRef, userRefShape, VENDOR_NAMES } from './shared.js';
-
-/** What a SCIM DELETE does in each vendor, as its notes say (shared/vendor-docs, domain/capabilities.ts). */
-const DELETE_NOTES: Record<Vendor, string> = {
-  outreach: 'Outreach: a SCIM DELETE "may not permanently remove user data"; sequences, prospects and tasks are not reassigned.',
-  salesloft: 'SalesLoft: a SCIM DELETE deactivates the user rather than deleting the account; cadences and tasks are not reassigned.',
-  apollo: 'Apollo.io cannot delete users (admins can only deactivate them): a SCIM DELETE deactivates at most, and the billed seat count does not drop.',
-  zoominfo: 'ZoomInfo: the notes describe a SCIM DELETE as deactivating the user; verify in ZoomInfo Admin > Users.',
-};
+import { confirmedUserWrite, connectionOutputShape, connectionShape, describeUser, requireScim, ScimAccountSchema, scimAdapter, toAccount, userRef, userRefShape } from './shared.js';
 
 export default defineTool({
   name: 'scim_delete_user',
@@ -23,17 +14,17 @@ export default defineTool({
     'Okta itself never deletes users through SCIM: when a person leaves it deactivates them (active=false), and deprovisioning with scim_deprovision_user is usually what you want. ' +
     'Requires `confirm: true` in the arguments AND the human\'s approval. Addressed by id or userName (acts only when exactly one user matches). A user that is already gone is a success with deleted: false. ' +
     'Re-reads the user afterwards: deleted is true only when the server no longer serves it; otherwise `after` shows what the server kept. Vendor behaviour differs: SalesLoft\'s, Apollo.io\'s and ZoomInfo\'s SCIM DELETE deactivate rather than delete, and Outreach\'s may not remove all user data.',
-  inputSchema: {
-    ...connectionShape,
+  inputSchema: (vendorIds) => ({
+    ...connectionShape(vendorIds),
     ...userRefShape,
     confirm: z.literal(true).describe('Must be true: you have checked that a hard delete, not scim_deprovision_user, is wanted, e.g. true'),
     confirm_target: z
       .string()
       .optional()
       .describe('Only when the server runs with SALES_ACCESS_CONFIRM=token: the user\'s exact id or userName after the user approved the deletion, e.g. "jane.doe@acme.example"'),
-  },
+  }),
   outputSchema: {
-    connection: z.enum(VENDORS).describe('The SCIM connection used, e.g. "zoominfo"'),
+    ...connectionOutputShape,
     deleted: z.boolean().describe('True when the user is gone: the DELETE succeeded and a re-read finds no such user'),
     before: ScimAccountSchema.nullable().describe('The user as read before the delete; null when no such user exists'),
     after: ScimAccountSchema.nullable().describe('The user as the server still serves it after the DELETE (e.g. deactivated instead of deleted); null when gone'),
@@ -44,7 +35,7 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
     const client = requireScim(ctx, args.connection);
-    const note = [DELETE_NOTES[args.connection]];
+    const note = [scimAdapter(ctx, args.connection).scim.deleteNote];
     let user: ScimUser;
     try {
       user = await client.resolveUser(userRef(args), ctx.signal);
@@ -61,7 +52,7 @@ export default defineTool({
         tool: 'scim_delete_user',
         connection: args.connection,
         before,
-        summary: `DELETE ${VENDOR_NAMES[args.connection]} user ${describeUser(before)} through SCIM (connection ${args.connection}): hard delete`,
+        summary: `DELETE ${scimAdapter(ctx, args.connection).label} user ${describeUser(before)} through SCIM (connection ${args.connection}): hard delete`,
         action: 'hard delete (SCIM DELETE)',
         notes: ['Deprovisioning (scim_deprovision_user, active=false) is usually what offboarding needs; Okta itself never deletes.', ...note],
         confirmArg: args.confirm_target,
@@ -83,7 +74,7 @@ export default defineTool({
     const caveats = !value.answered
       ? ['The user was already gone when the DELETE arrived (404).', ...note]
       : value.after
-        ? [`${VENDOR_NAMES[args.connection]} accepted the DELETE but still serves the user (status ${value.after.status}): it was not deleted.`, ...note]
+        ? [`${scimAdapter(ctx, args.connection).label} accepted the DELETE but still serves the user (status ${value.after.status}): it was not deleted.`, ...note]
         : note;
     return { connection: args.connection, deleted: value.gone, before, after: value.after, confirmation, audit_op_id: opId, caveats };
   },

@@ -1,19 +1,8 @@
 import * as z from 'zod';
+import { scimDeprovisionChange } from '../../src/vendors/scim/changes.js';
+import { runChange } from '../change-tool.js';
 import { defineTool } from '../types.js';
-import {
-  caveats,
-  confirmedUserWrite,
-  confirmShape,
-  connectionShape,
-  describeUser,
-  requireScim,
-  SEAT_NOTES,
-  toAccount,
-  userRef,
-  userRefShape,
-  userWriteOutputShape,
-  VENDOR_NAMES,
-} from './shared.js';
+import { AUDIT_ARGS, confirmShape, connectionShape, describeUser, requireScim, scimAdapter, tokenMatches, toAccount, userRef, userRefShape, userWriteOutputShape } from './shared.js';
 
 export default defineTool({
   name: 'scim_deprovision_user',
@@ -26,7 +15,7 @@ export default defineTool({
     'it PUTs the user as just read with only active changed, with If-Match when the server supports ETags (a 412 means the user changed meanwhile: re-read and retry). Re-reads the user to confirm active=false. ' +
     'The human must approve. What it does to the seat differs per vendor and is returned in seat_note: e.g. for Outreach the notes name only SCIM DELETE or Outreach support as freeing the seat, Apollo.io keeps billing the seat, SalesLoft does not reassign cadences. ' +
     'This is usually what offboarding needs; scim_delete_user hard-deletes instead.',
-  inputSchema: { ...connectionShape, ...userRefShape, ...confirmShape },
+  inputSchema: (vendorIds) => ({ ...connectionShape(vendorIds), ...userRefShape, ...confirmShape }),
   outputSchema: {
     ...userWriteOutputShape,
     seat_note: z.string().describe('What deprovisioning does to the seat and owned records in this vendor, e.g. "Apollo.io: deactivating does NOT reduce the billed seat count…"'),
@@ -35,32 +24,25 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
     const client = requireScim(ctx, args.connection);
+    const adapter = scimAdapter(ctx, args.connection);
     const user = await client.resolveUser(userRef(args), ctx.signal);
     const before = toAccount(client, user);
-    const common = { connection: args.connection, seat_note: SEAT_NOTES[args.connection], caveats: caveats(args.connection) };
-    if (user.active === false) {
-      return { ...common, changed: false, method: 'none' as const, before, after: before, confirmation: 'none', audit_op_id: null };
-    }
-    const { value, opId, confirmation } = await confirmedUserWrite(
-      ctx,
-      {
-        tool: 'scim_deprovision_user',
-        connection: args.connection,
-        before,
-        summary: `Deprovision ${VENDOR_NAMES[args.connection]} user ${describeUser(before)} through SCIM (connection ${args.connection})`,
-        action: 'deprovision (SCIM active=false): blocks login',
-        notes: [SEAT_NOTES[args.connection]],
-        confirmArg: args.confirm,
-        args,
-      },
-      async (audit) => {
-        const r = await client.deprovision(user, ctx.signal);
-        audit.vendor_request_id = r.requestId;
-        const after = toAccount(client, r.after);
-        audit.after = after;
-        return { method: r.method, changed: r.changed, after };
-      },
-    );
-    return { ...common, changed: value.changed, method: value.method, before, after: value.after, confirmation, audit_op_id: opId };
+    // The same change an offboarding step makes on this connection.
+    const change = scimDeprovisionChange(client, { id: before.id, email: before.email }, {
+      summary: `Deprovision ${adapter.label} user ${describeUser(before)} through SCIM (connection ${args.connection})`,
+      caveats: [adapter.scim.deprovisionNote],
+    });
+    const r = await runChange(ctx, change, { tool: 'scim_deprovision_user', known: user, confirmArg: args.confirm, tokenMatches: tokenMatches(before), args, allow: AUDIT_ARGS });
+    return {
+      connection: args.connection,
+      seat_note: adapter.scim.deprovisionNote,
+      caveats: [...(r.unverified ? [r.unverified] : []), ...adapter.capabilities.caveats],
+      changed: r.changed,
+      method: (r.how ?? 'none') as 'patch' | 'put' | 'none',
+      before,
+      after: r.after ? toAccount(client, r.after) : before,
+      confirmation: r.confirmation,
+      audit_op_id: r.opId,
+    };
   },
 });

@@ -1,7 +1,6 @@
 import * as z from 'zod';
-import { VENDORS } from '../../src/domain/account.js';
 import { defineTool } from '../types.js';
-import { connectionShape, requireScim, ScimAccountSchema, toAccount, userRef, userRefShape } from './shared.js';
+import { connectionOutputShape, connectionShape, requireScim, ScimAccountSchema, toAccount, userRef, userRefShape } from './shared.js';
 
 export default defineTool({
   name: 'scim_get_user',
@@ -11,9 +10,9 @@ export default defineTool({
   description:
     'Reads one user of a SCIM 2.0 connection (outreach, salesloft, apollo or zoominfo) by SCIM id or by userName (matched case-insensitively) and returns the canonical account with userName, externalId, active and, for SalesLoft, whether the invitation is still pending. ' +
     'Use it to check a user before or after provisioning or deprovisioning. When several users share a userName up to letter case, the error lists them: call again with the id.',
-  inputSchema: { ...connectionShape, ...userRefShape },
+  inputSchema: (vendorIds) => ({ ...connectionShape(vendorIds), ...userRefShape }),
   outputSchema: {
-    connection: z.enum(VENDORS).describe('The SCIM connection used, e.g. "salesloft"'),
+    ...connectionOutputShape,
     user: ScimAccountSchema.describe('The user as the SCIM server reports it now'),
   },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },

@@ -1,8 +1,7 @@
 import * as z from 'zod';
-import { VENDORS } from '../../src/domain/account.js';
 import { scimGroupSummary } from '../../src/vendors/scim/map.js';
 import { defineTool } from '../types.js';
-import { connectionShape, nextStartIndex, pagingShape, requireScim, ScimGroupSchema, VENDOR_NAMES } from './shared.js';
+import { connectionOutputShape, connectionShape, nextStartIndex, pagingShape, requireScim, scimAdapter, ScimGroupSchema } from './shared.js';
 
 export default defineTool({
   name: 'scim_list_groups',
@@ -14,14 +13,14 @@ export default defineTool({
     'In Outreach a SCIM group is a Team (not a role or profile); Apollo.io supports users but not groups through SCIM. Optional exact filter display_name, sent as a quoted SCIM filter. ' +
     'Returns one page (start_index/count, 1-based) and `next_start_index`, or every page with `all: true` (progress per page). Large results are cut to fit and returned whole as a resource link. ' +
     'Use the group and user ids with scim_update_group_members.',
-  inputSchema: {
-    ...connectionShape,
+  inputSchema: (vendorIds) => ({
+    ...connectionShape(vendorIds),
     display_name: z.string().min(1).max(512).optional().describe('Only the group with this displayName, e.g. "Sales EMEA"'),
     include_members: z.boolean().default(false).describe('true: also return each group\'s member user ids (larger answers); default false'),
     ...pagingShape,
-  },
+  }),
   outputSchema: {
-    connection: z.enum(VENDORS).describe('The SCIM connection used, e.g. "outreach"'),
+    ...connectionOutputShape,
     groups: z.array(ScimGroupSchema).describe('The groups of this page (or all of them with all: true), possibly cut to fit'),
     total: z.number().int().nullable().describe('Groups matching the filter, as the server counts them (totalResults)'),
     returned: z.number().int().describe('Number of groups in `groups`'),
@@ -35,7 +34,7 @@ export default defineTool({
   pagedField: 'groups',
   async handler(args, ctx) {
     const client = requireScim(ctx, args.connection);
-    const name = VENDOR_NAMES[args.connection];
+    const name = scimAdapter(ctx, args.connection).label;
     const opts = { displayName: args.display_name, members: args.include_members };
     if (args.all) {
       const { items, totalResults, pages } = await client.listAllGroups(opts, (n, of) => ctx.progress(n, of, `Fetched ${n}${of ? ` of ${of}` : ''} pages of ${name} SCIM groups`), ctx.signal);

@@ -1,7 +1,6 @@
 import * as z from 'zod';
-import { VENDORS } from '../../src/domain/account.js';
 import { defineTool } from '../types.js';
-import { connectionShape, nextStartIndex, pagingShape, requireScim, ScimAccountSchema, toAccount, VENDOR_NAMES } from './shared.js';
+import { connectionOutputShape, connectionShape, nextStartIndex, pagingShape, requireScim, ScimAccountSchema, scimAdapter, toAccount } from './shared.js';
 
 export default defineTool({
   name: 'scim_list_users',
@@ -14,15 +13,15 @@ export default defineTool({
     'they are sent as a quoted SCIM filter, never as raw filter text. Returns one page (start_index/count, 1-based) and `next_start_index`; ' +
     'pass `all: true` to walk every page at the server\'s maximum page size, with progress per page. Large results are cut to fit and the complete list is returned as a resource link. ' +
     'Caveat: a deactivated user may still hold a billed seat (Apollo.io), and a SalesLoft user provisioned through SCIM stays pending until the invitation is accepted.',
-  inputSchema: {
-    ...connectionShape,
+  inputSchema: (vendorIds) => ({
+    ...connectionShape(vendorIds),
     user_name: z.string().min(1).max(512).optional().describe('Only the user with this userName (compared case-insensitively by the server), e.g. "jane.doe@acme.example"'),
     external_id: z.string().min(1).max(512).optional().describe('Only the user with this externalId (the IdP\'s id), e.g. "00u1abcd2EFGH"'),
     active: z.boolean().optional().describe('true: only active users; false: only deprovisioned users'),
     ...pagingShape,
-  },
+  }),
   outputSchema: {
-    connection: z.enum(VENDORS).describe('The SCIM connection used, e.g. "salesloft"'),
+    ...connectionOutputShape,
     users: z.array(ScimAccountSchema).describe('The users of this page (or all of them with all: true), possibly cut to fit'),
     total: z.number().int().nullable().describe('Users matching the filters, as the server counts them (totalResults)'),
     returned: z.number().int().describe('Number of users in `users`'),
@@ -38,7 +37,7 @@ export default defineTool({
   async handler(args, ctx) {
     const client = requireScim(ctx, args.connection);
     const filter = { userName: args.user_name, externalId: args.external_id, active: args.active };
-    const name = VENDOR_NAMES[args.connection];
+    const name = scimAdapter(ctx, args.connection).label;
     if (args.all) {
       const caps = await client.serviceProviderConfig();
       const { items, totalResults, pages } = await client.listAllUsers(

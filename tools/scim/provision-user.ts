@@ -1,15 +1,7 @@
 import * as z from 'zod';
-import { VENDORS, type Vendor } from '../../src/domain/account.js';
 import { auditedWrite } from '../audited-write.js';
 import { defineTool } from '../types.js';
-import { AUDIT_ARGS, connectionShape, requireScim, ScimAccountSchema, toAccount } from './shared.js';
-
-const PROVISION_CAVEATS: Record<Vendor, string[]> = {
-  outreach: ['Outreach sends no invitation email unless the org is configured to; tell the new user how to log in (SSO).', 'The new user occupies a licensed seat.'],
-  salesloft: ['SalesLoft sends an invitation email even for SCIM-provisioned users; the account stays pending until the user accepts it.', 'The new user occupies a licensed seat.'],
-  apollo: ['The new user occupies a billed Apollo.io seat.', 'Once SSO is enabled, Apollo.io users can log in only through SSO.'],
-  zoominfo: ['The new user occupies a ZoomInfo seat; check the role in ZoomInfo Admin > Users.'],
-};
+import { AUDIT_ARGS, connectionOutputShape, connectionShape, requireScim, ScimAccountSchema, scimAdapter, toAccount } from './shared.js';
 
 export default defineTool({
   name: 'scim_provision_user',
@@ -20,8 +12,8 @@ export default defineTool({
     'Creates a user through a SCIM 2.0 connection (outreach, salesloft, apollo or zoominfo) with userName (usually the login email), optional email, given and family name, display name, title and externalId, active. ' +
     'Idempotent: when a user with that userName already exists (compared case-insensitively), nothing is created and that user is returned with created: false; a 409 uniqueness answer from the server is handled the same way. ' +
     'SalesLoft is the only way to create SalesLoft users (its REST API cannot), and SalesLoft sends an invitation email: the user stays pending until they accept it. Recorded in the audit log.',
-  inputSchema: {
-    ...connectionShape,
+  inputSchema: (vendorIds) => ({
+    ...connectionShape(vendorIds),
     user_name: z.string().min(1).max(512).describe('SCIM userName, unique in the tenant, usually the login email, e.g. "new.rep@acme.example"'),
     email: z.email().optional().describe('Work email, sent as the primary email; default: the userName when it is an email, e.g. "new.rep@acme.example"'),
     given_name: z.string().min(1).max(100).optional().describe('First name, e.g. "Jane"'),
@@ -29,9 +21,9 @@ export default defineTool({
     display_name: z.string().min(1).max(200).optional().describe('Display name; default: given and family name, e.g. "Jane Doe"'),
     title: z.string().max(200).optional().describe('Job title, e.g. "SDR"'),
     external_id: z.string().min(1).max(512).optional().describe('The identity provider\'s id of the person, e.g. "00u1abcd2EFGH"'),
-  },
+  }),
   outputSchema: {
-    connection: z.enum(VENDORS).describe('The SCIM connection used, e.g. "salesloft"'),
+    ...connectionOutputShape,
     created: z.boolean().describe('False when a user with this userName already existed (nothing was created)'),
     user: ScimAccountSchema.describe('The created (or already existing) user'),
     audit_op_id: z.string().nullable().describe('Audit log operation id; null when nothing was written'),
@@ -75,7 +67,7 @@ export default defineTool({
       created: value.created,
       user: value.account,
       audit_op_id: opId,
-      caveats: value.created ? PROVISION_CAVEATS[args.connection] : [`A user with this userName was created meanwhile (id ${value.account.id}); nothing was created.`],
+      caveats: value.created ? [...scimAdapter(ctx, args.connection).scim.provisionCaveats] : [`A user with this userName was created meanwhile (id ${value.account.id}); nothing was created.`],
     };
   },
 });

@@ -1,37 +1,41 @@
 import * as z from 'zod';
-import { CAPABILITIES } from '../../src/domain/capabilities.js';
-import { VENDOR_NAMES, VENDORS, type Vendor } from '../../src/domain/account.js';
 import { ToolInputError } from '../../src/http/errors.js';
+import type { VendorAdapter } from '../../src/vendors/adapter.js';
+import { scimEnvNames } from '../../src/vendors/connection.js';
 import type { ScimClient } from '../../src/vendors/scim/client.js';
-import { scimEnvNames } from '../../src/vendors/scim/connect.js';
 import { ScimAccountSchema, ScimGroupSchema, scimToAccount, type ScimAccount } from '../../src/vendors/scim/map.js';
 import type { ScimUser } from '../../src/vendors/scim/wire.js';
 import type { AuditContext } from '../../src/audit/audit-log.js';
 import { auditedWrite } from '../audited-write.js';
-import type { ToolContext } from '../types.js';
+import type { ToolContext, VendorIds } from '../types.js';
 
-export { ScimAccountSchema, ScimGroupSchema, scimToAccount, VENDOR_NAMES };
+export { ScimAccountSchema, ScimGroupSchema, scimToAccount };
 
-/** Default SCIM base URLs published by the vendors; Apollo's and ZoomInfo's are per tenant. */
-const DEFAULT_URL: Partial<Record<Vendor, string>> = {
-  outreach: 'https://api.outreach.io/scim/v2',
-  salesloft: 'https://api.salesloft.com/scim/v2',
-};
+/** The `connection` argument: which vendor's SCIM connection, among the registered vendors. */
+export function connectionShape(vendorIds: VendorIds) {
+  return {
+    connection: z
+      .enum(vendorIds)
+      .describe(`Which SCIM connection to use: ${vendorIds.join(', ')}, e.g. "salesloft" (list_connections shows which are configured)`),
+  };
+}
 
-export const connectionShape = {
-  connection: z
-    .enum(VENDORS)
-    .describe('Which SCIM connection to use: outreach, salesloft, apollo or zoominfo, e.g. "salesloft" (list_connections shows which are configured)'),
-};
+/** The vendor adapter behind `connection` (its label and SCIM notes). */
+export function scimAdapter(ctx: ToolContext, connection: string): VendorAdapter {
+  const adapter = ctx.deps.registry.find((a) => a.id === connection);
+  if (!adapter) throw new ToolInputError(`\`connection\`: no vendor "${connection}". Known: ${ctx.deps.registry.map((a) => a.id).join(', ')}.`);
+  return adapter;
+}
 
 /** The SCIM client of `connection`, or an error naming the variables to set. */
-export function requireScim(ctx: ToolContext, connection: Vendor): ScimClient {
-  const client = ctx.deps.scim?.[connection];
+export function requireScim(ctx: ToolContext, connection: string): ScimClient {
+  const adapter = scimAdapter(ctx, connection);
+  const client = ctx.deps.vendors.find((c) => c.adapter === adapter)?.scim;
   if (client) return client;
-  const env = scimEnvNames(connection);
-  const url = DEFAULT_URL[connection] ? `${env.url} (default ${DEFAULT_URL[connection]})` : `${env.url} (the tenant URL shown in the vendor's SSO/SCIM settings)`;
+  const env = scimEnvNames(adapter);
+  const url = adapter.scim.defaultUrl ? `${env.url} (default ${adapter.scim.defaultUrl})` : `${env.url} (the tenant URL shown in the vendor's SSO/SCIM settings)`;
   throw new ToolInputError(
-    `The ${VENDOR_NAMES[connection]} SCIM connection is not configured on this server: set ${env.token} and ${url}, then restart it. list_connections shows what is configured.`,
+    `The ${adapter.label} SCIM connection is not configured on this server: set ${env.token} and ${url}, then restart it. list_connections shows what is configured.`,
   );
 }
 
@@ -70,22 +74,6 @@ export const confirmShape = {
 /** Tool arguments a SCIM write records in the audit log (never a secret). */
 export const AUDIT_ARGS = ['connection', 'id', 'user_name', 'email', 'given_name', 'family_name', 'display_name', 'title', 'external_id', 'active', 'group_id', 'add', 'remove'];
 
-/** What deprovisioning through SCIM does to the seat and to owned records, per vendor (domain/capabilities.ts). */
-export const SEAT_NOTES: Record<Vendor, string> = {
-  outreach:
-    'Outreach: SCIM deprovisioning sets active=false (deactivated), unlike a REST lock, which keeps the user and the seat. The notes name only SCIM DELETE or Outreach support as freeing a seat, so check the seat count in Outreach. Sequences, prospects and tasks are not reassigned: reassign them in Outreach.',
-  salesloft:
-    'SalesLoft: deactivation revokes login but does not delete the user, free anything else or reassign cadences and tasks: reassign them in SalesLoft. The REST API hides deactivated users unless include_deactivated=true.',
-  apollo:
-    'Apollo.io: deactivating does NOT reduce the billed seat count: reduce seats in Settings > Plan Overview (not mid-contract on annual plans). Unlink the mailbox and reassign contacts, accounts, sequences, deals and tasks by hand.',
-  zoominfo:
-    'ZoomInfo: verify in ZoomInfo Admin > Users that the user shows as inactive; removing a user from an IdP group alone may not deprovision them unless group push is configured.',
-};
-
-export function caveats(vendor: Vendor): string[] {
-  return CAPABILITIES[vendor].caveats;
-}
-
 export function describeUser(a: ScimAccount): string {
   return `${a.user_name ?? a.email ?? '(no userName)'} (id ${a.id})`;
 }
@@ -106,7 +94,7 @@ export async function confirmedUserWrite<T>(
   ctx: ToolContext,
   w: {
     tool: string;
-    connection: Vendor;
+    connection: string;
     before: ScimAccount;
     /** What the approval asks about, naming the user. */
     summary: string;
@@ -135,8 +123,13 @@ export async function confirmedUserWrite<T>(
   return { value, opId, confirmation };
 }
 
+/** The `connection` field of every SCIM tool result. */
+export const connectionOutputShape = {
+  connection: z.string().describe('The SCIM connection used, e.g. "salesloft"'),
+};
+
 export const userWriteOutputShape = {
-  connection: z.enum(VENDORS).describe('The SCIM connection used, e.g. "salesloft"'),
+  ...connectionOutputShape,
   changed: z.boolean().describe('False when the user already had the requested state (nothing was sent)'),
   method: z.enum(['patch', 'put', 'none']).describe('How the change was sent: patch (PatchOp), put (whole resource, when the server has no PATCH) or none'),
   before: ScimAccountSchema.describe('The user as read before the write'),

@@ -1,11 +1,10 @@
 import * as z from 'zod';
-import { VENDORS } from '../../src/domain/account.js';
 import { ToolInputError } from '../../src/http/errors.js';
 import { scimGroupSummary } from '../../src/vendors/scim/map.js';
 import type { ScimGroup } from '../../src/vendors/scim/wire.js';
 import { auditedWrite } from '../audited-write.js';
 import { defineTool } from '../types.js';
-import { AUDIT_ARGS, confirmShape, connectionShape, requireScim, ScimGroupSchema, VENDOR_NAMES } from './shared.js';
+import { AUDIT_ARGS, confirmShape, connectionOutputShape, connectionShape, requireScim, scimAdapter, ScimGroupSchema } from './shared.js';
 
 const memberIds = (g: ScimGroup) => new Set((g.members ?? []).map((m) => m.value).filter((v): v is string => typeof v === 'string'));
 
@@ -29,15 +28,15 @@ export default defineTool({
     'Reads the group first and sends only what changes (a user already in the group is not added again, one not in it is not removed); when nothing changes, returns changed: false without a write. ' +
     'Removing members can take away access, so the human must approve. Servers without SCIM PATCH are refused (replacing a whole group could drop members added meanwhile). ' +
     'In Outreach a group is a Team; Apollo.io has no SCIM groups. Re-reads the group and lists any change the server did not apply.',
-  inputSchema: {
-    ...connectionShape,
+  inputSchema: (vendorIds) => ({
+    ...connectionShape(vendorIds),
     group_id: z.string().min(1).max(256).describe('SCIM group id, e.g. "e9e30dba-f08f-4109-8486-d5c6a331660a" (see scim_list_groups)'),
     add: userIds('add'),
     remove: userIds('remove'),
     ...confirmShape,
-  },
+  }),
   outputSchema: {
-    connection: z.enum(VENDORS).describe('The SCIM connection used, e.g. "outreach"'),
+    ...connectionOutputShape,
     changed: z.boolean().describe('False when every user was already in the requested state (nothing was sent)'),
     group: ScimGroupSchema.describe('The group as re-read after the change (member ids left out; member_count is current)'),
     added: z.array(z.string()).describe('User ids sent in the add operation, e.g. ["2819c223"]'),
@@ -66,7 +65,7 @@ export default defineTool({
     const action = [add.length ? `add ${add.join(', ')}` : '', remove.length ? `remove ${remove.join(', ')}` : ''].filter(Boolean).join('; ');
     const { method: confirmation } = await ctx.confirm({
       tool: 'scim_update_group_members',
-      summary: `Change members of ${VENDOR_NAMES[args.connection]} SCIM group ${label}: ${action}`,
+      summary: `Change members of ${scimAdapter(ctx, args.connection).label} SCIM group ${label}: ${action}`,
       targets: [{ vendor: args.connection, id: group.id, email: null, action }],
       notes: remove.length > 0 ? ['Removing a member can take away the access the group grants (in Outreach, Team membership).'] : [],
       tokenMatches: [group.id, ...(group.displayName ? [group.displayName] : [])],

@@ -2,18 +2,7 @@ import * as z from 'zod';
 import { ToolInputError } from '../../src/http/errors.js';
 import { changeOps, type UserChanges } from '../../src/vendors/scim/client.js';
 import { defineTool } from '../types.js';
-import {
-  confirmedUserWrite,
-  confirmShape,
-  connectionShape,
-  describeUser,
-  requireScim,
-  toAccount,
-  userRef,
-  userRefShape,
-  userWriteOutputShape,
-  VENDOR_NAMES,
-} from './shared.js';
+import { confirmedUserWrite, confirmShape, connectionShape, describeUser, requireScim, scimAdapter, toAccount, userRef, userRefShape, userWriteOutputShape } from './shared.js';
 
 export default defineTool({
   name: 'scim_update_user',
@@ -25,8 +14,8 @@ export default defineTool({
     'Only the values that differ are sent, as a SCIM PatchOp (or as a full PUT of the user when the server has no PATCH); when nothing differs, returns changed: false without a write. ' +
     'Addressed by id or userName (acts only when exactly one user matches). The human must approve the change, since it overwrites values. The userName and email are not changed here (Apollo.io cannot change an email in place at all). ' +
     'To deactivate a user, use scim_deprovision_user.',
-  inputSchema: {
-    ...connectionShape,
+  inputSchema: (vendorIds) => ({
+    ...connectionShape(vendorIds),
     ...userRefShape,
     given_name: z.string().min(1).max(100).optional().describe('New first name, e.g. "Jane"'),
     family_name: z.string().min(1).max(100).optional().describe('New last name, e.g. "Doe"'),
@@ -35,7 +24,7 @@ export default defineTool({
     external_id: z.string().min(1).max(512).optional().describe('New externalId (the identity provider\'s id), e.g. "00u1abcd2EFGH"'),
     active: z.literal(true).optional().describe('true reactivates a deprovisioned user (active=false → true); to deactivate use scim_deprovision_user'),
     ...confirmShape,
-  },
+  }),
   outputSchema: userWriteOutputShape,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
@@ -64,7 +53,7 @@ export default defineTool({
         tool: 'scim_update_user',
         connection: args.connection,
         before,
-        summary: `Update ${VENDOR_NAMES[args.connection]} user ${describeUser(before)} through SCIM: ${what}`,
+        summary: `Update ${scimAdapter(ctx, args.connection).label} user ${describeUser(before)} through SCIM: ${what}`,
         action: `update ${what}`,
         notes: changes.active ? ['Reactivating gives the user access again and may occupy a licensed seat.'] : [],
         confirmArg: args.confirm,

@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { ACCOUNT_STATUSES, VENDORS } from '../../src/domain/account.js';
+import { ACCOUNT_STATUSES } from '../../src/domain/account.js';
 import { executeOffboarding } from '../../src/workflows/offboarding.js';
-import type { Plan } from '../../src/workflows/plan-store.js';
+import type { Plan } from '../../src/domain/offboarding.js';
 import { defineTool, type ToolContext } from '../types.js';
 
 /** Lines of the confirmation prompt beyond which steps are summarised, so the dialog stays readable. */
@@ -64,7 +64,7 @@ export default defineTool({
       .array(
         z.object({
           step_id: z.string().describe('Step id, e.g. "s3"'),
-          vendor: z.enum(VENDORS).describe('Vendor'),
+          vendor: z.string().describe('Vendor'),
           person: z.string().describe('Person offboarded'),
           account_id: z.string().describe('Vendor account id'),
           email: z.string().nullable().describe('Account email'),
@@ -82,7 +82,7 @@ export default defineTool({
     follow_ups: z.array(z.string()).describe('Manual follow-ups from the vendor notes (reassign, unlink, reduce seats)'),
     retry_advice: z.string().nullable().describe('What to retry after a partial failure or for vendors the plan could not check; null when nothing is left'),
     unchecked: z
-      .array(z.object({ vendor: z.enum(VENDORS).describe('Vendor'), reason: z.string().describe('Why it could not be checked') }))
+      .array(z.object({ vendor: z.string().describe('Vendor'), reason: z.string().describe('Why it could not be checked') }))
       .describe('Vendors the plan could not check: NOT offboarded by this run'),
     returned: z.number().int().describe('Steps in `steps`'),
     truncated: z.boolean().describe('True when `steps` was cut to fit; the complete result is at full_result_uri'),

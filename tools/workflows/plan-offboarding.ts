@@ -1,11 +1,11 @@
 import * as z from 'zod';
-import { ACCOUNT_STATUSES, VENDORS } from '../../src/domain/account.js';
+import { ACCOUNT_STATUSES } from '../../src/domain/account.js';
 import { MAX_PEOPLE, planOffboarding } from '../../src/workflows/offboarding.js';
 import { defineTool } from '../types.js';
 
 export const StepSchema = z.object({
   step_id: z.string().describe('Step id within the plan, e.g. "s3"'),
-  vendor: z.enum(VENDORS).describe('Vendor of the account'),
+  vendor: z.string().describe('Vendor of the account, e.g. "outreach"'),
   person: z.string().describe('The person being offboarded (lower-cased email)'),
   account_id: z.string().describe('Vendor id of the account ("" when the vendor cannot be looked at)'),
   email: z.string().nullable().describe('Account email as the vendor stores it'),
@@ -28,11 +28,11 @@ export default defineTool({
     '(Outreach: REST lock, or SCIM deprovisioning when configured; SalesLoft: SCIM, else REST deactivation; Apollo and ZoomInfo: SCIM, else a manual step with the exact admin-console path), the expected result, ' +
     'whether the seat is freed (an Outreach lock keeps the seat; Apollo deactivation does not reduce billing), and the manual follow-ups (reassign sequences and cadences, unlink mailboxes, reduce the seat count, transfer ownership to `transfer_to`). ' +
     'Returns a plan_id valid for 15 minutes and usable once: show the plan to the user, then call execute_offboarding with it. Spends no credits.',
-  inputSchema: {
+  inputSchema: (vendorIds) => ({
     emails: z.array(z.email()).min(1).max(MAX_PEOPLE).describe('Emails of the people leaving, e.g. ["jane.doe@acme.example"] (1 to 500)'),
     transfer_to: z.email().optional().describe('Who takes over their records (sequences, cadences, contacts), e.g. "manager@acme.example"; named in the follow-ups'),
-    vendors: z.array(z.enum(VENDORS)).optional().describe('Only these vendors, e.g. ["outreach", "salesloft"]; default every configured vendor'),
-  },
+    vendors: z.array(z.enum(vendorIds)).optional().describe('Only these vendors, e.g. ["outreach", "salesloft"]; default every configured vendor'),
+  }),
   outputSchema: {
     plan_id: z.string().describe('Pass to execute_offboarding; single use'),
     expires_at: z.string().describe('ISO time after which the plan cannot be executed'),
@@ -45,8 +45,8 @@ export default defineTool({
       seats_still_billed: z.number().int().describe('Steps after which the seat is still billed'),
     }).describe('Counts over the steps'),
     steps: z.array(StepSchema).describe('One step per account (and per vendor that must be checked by hand)'),
-    not_found: z.array(z.object({ person: z.string().describe('Email'), vendors: z.array(z.enum(VENDORS)).describe('Vendors with no account for it') })).describe('People without an account in some vendors'),
-    unchecked: z.array(z.object({ vendor: z.enum(VENDORS).describe('Vendor'), reason: z.string().describe('Why it could not be checked') })).describe('Vendors that could not be checked: the plan does not cover them'),
+    not_found: z.array(z.object({ person: z.string().describe('Email'), vendors: z.array(z.string()).describe('Vendors with no account for it') })).describe('People without an account in some vendors'),
+    unchecked: z.array(z.object({ vendor: z.string().describe('Vendor'), reason: z.string().describe('Why it could not be checked') })).describe('Vendors that could not be checked: the plan does not cover them'),
     admins: z.array(z.string()).describe('Steps (ids) that remove an admin: check the vendor keeps another admin'),
     returned: z.number().int().describe('Steps in `steps`'),
     truncated: z.boolean().describe('True when `steps` was cut to fit; the complete plan is at full_result_uri'),
@@ -56,7 +56,8 @@ export default defineTool({
   pagedField: 'steps',
   async handler(args, ctx) {
     const { deps } = ctx;
-    const vendors = (args.vendors ?? deps.config.vendors).filter((v) => deps.config.vendors.includes(v));
+    const enabled = deps.vendors.map((c) => c.adapter.id);
+    const vendors = (args.vendors ?? enabled).filter((v) => enabled.includes(v));
     const plan = await planOffboarding(deps, deps.plans, { emails: args.emails, transferTo: args.transfer_to?.toLowerCase() ?? null, vendors }, ctx.progress, ctx.signal);
     const steps = plan.steps.map((s) => ({
       step_id: s.step_id,

@@ -1,3 +1,5 @@
+import { restOf } from '../../src/deps.js';
+import { zoominfoAdapter } from '../../src/vendors/zoominfo/adapter.js';
 import * as z from 'zod';
 import type { CreditLedger } from '../../src/credits/ledger.js';
 import { ToolInputError, VendorError } from '../../src/http/errors.js';
@@ -28,7 +30,7 @@ export const NO_SEAT_LIST =
   "ZoomInfo's REST API has no user or seat list: these tools read ZoomInfo's prospect data, not who holds a ZoomInfo seat. ZoomInfo seats can only be audited through SCIM (Enterprise plan, configured in your IdP).";
 
 export function requireZoomInfo(ctx: ToolContext): ZoomInfoClient {
-  const c = ctx.deps.zoominfo;
+  const c = restOf(ctx.deps, zoominfoAdapter)?.client;
   if (!c) throw new ToolInputError('ZoomInfo is not configured on this server (set ZOOMINFO_USERNAME and ZOOMINFO_PASSWORD); see list_connections for what is.');
   return c;
 }

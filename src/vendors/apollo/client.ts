@@ -201,7 +201,7 @@ export class ApolloClient {
       if (err instanceof VendorError && err.code === 'forbidden') throw this.forbidden(err, req.bucket);
       throw err;
     }
-    const body = parseVendorBody('apollo', schema, res, req);
+    const body = parseVendorBody(core, schema, res, req);
     return { body, requestId: res.requestId, status: res.status };
   }
 

@@ -1,4 +1,4 @@
-import { ConfigError, secret, url, type Env } from '../../config.js';
+import { ConfigError, identifier, secret, url, type Env } from '../../env.js';
 
 /**
  * Apollo.io configuration from the environment. Three ways to authenticate (exactly one may be chosen):
@@ -36,10 +36,9 @@ export const APOLLO_DEFAULT_TOKEN_URL = 'https://app.apollo.io/api/v1/oauth/toke
 export function apolloConfig(env: Env): ApolloConfig {
   const apiKey = secret(env, 'APOLLO_API_KEY');
   const accessToken = secret(env, 'APOLLO_ACCESS_TOKEN');
-  const clientId = env.APOLLO_CLIENT_ID?.trim() || undefined;
+  const clientId = identifier(env, 'APOLLO_CLIENT_ID');
   const clientSecret = secret(env, 'APOLLO_CLIENT_SECRET');
   const refreshToken = secret(env, 'APOLLO_REFRESH_TOKEN');
-  if (clientId !== undefined && /\s/.test(clientId)) throw new ConfigError('APOLLO_CLIENT_ID contains whitespace; paste the value without spaces or newlines.');
 
   let auth: ApolloAuthConfig | undefined;
   const oauth = clientId !== undefined || clientSecret !== undefined || refreshToken !== undefined;

@@ -6,6 +6,7 @@ import type { ConnectOptions } from '../connect-options.js';
 import { ApolloClient, apolloErrorDetail } from './client.js';
 import type { ApolloAuthConfig, ApolloConfig } from './config.js';
 import { apolloPolicy } from './limits.js';
+import { APOLLO } from './identity.js';
 
 export type { ConnectOptions };
 
@@ -27,7 +28,8 @@ export async function createApolloClient(cfg: ApolloConfig, opts: ConnectOptions
   const policy = apolloPolicy({ bulk: false, scale });
   const bulkPolicy = apolloPolicy({ bulk: true, scale });
   const common: Omit<HttpCoreOptions, 'limits'> = {
-    vendor: 'apollo',
+    vendor: APOLLO.id,
+    label: APOLLO.label,
     baseUrl: cfg.baseUrl,
     auth,
     retry: opts.retryBaseDelayMs === undefined ? undefined : { baseDelayMs: opts.retryBaseDelayMs },
@@ -44,7 +46,8 @@ export async function createApolloClient(cfg: ApolloConfig, opts: ConnectOptions
 
 function apolloAuth(cfg: ApolloConfig, opts: ConnectOptions): Promise<AuthProvider | undefined> {
   return selectAuth(authSetting(cfg.auth), {
-    vendor: 'apollo',
+    vendor: APOLLO.id,
+    label: APOLLO.label,
     tokenUrl: cfg.tokenUrl,
     noRefreshToken:
       'APOLLO_REFRESH_TOKEN is not set and no Apollo token is stored: set APOLLO_REFRESH_TOKEN (and APOLLO_ACCESS_TOKEN if you have one) from the OAuth authorization of your Apollo partner app.',

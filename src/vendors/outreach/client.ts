@@ -52,7 +52,7 @@ export class OutreachClient {
   private async call<T>(schema: z.ZodType<T>, req: VendorRequest): Promise<{ body: T; requestId: string | undefined }> {
     // Watch out for (List Users): "Must include Accept: application/vnd.api+json".
     const res = await this.core.request<unknown>({ ...req, mediaType: JSON_API });
-    const body = parseVendorBody('outreach', schema, res, req);
+    const body = parseVendorBody(this.core, schema, res, req);
     return { body, requestId: res.requestId };
   }
 

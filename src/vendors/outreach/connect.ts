@@ -1,10 +1,11 @@
 import { selectAuth } from '../../auth/select.js';
 import type { AuthProvider } from '../../auth/types.js';
-import type { OutreachConfig } from '../../config.js';
+import type { OutreachConfig } from './config.js';
 import { HttpCore } from '../../http/core.js';
 import { xRateLimitHeaders } from '../../http/rate-headers.js';
 import type { ConnectOptions } from '../connect-options.js';
 import { OutreachClient } from './client.js';
+import { OUTREACH } from './identity.js';
 
 export type { ConnectOptions };
 
@@ -16,7 +17,8 @@ export async function createOutreachClient(cfg: OutreachConfig, opts: ConnectOpt
   const auth = await outreachAuth(cfg, opts);
   if (!auth) return undefined;
   const core = new HttpCore({
-    vendor: 'outreach',
+    vendor: OUTREACH.id,
+    label: OUTREACH.label,
     baseUrl: cfg.baseUrl,
     auth,
     // Notes, "Rate limits": 10,000 requests per hour per OAuth application per org, reported in X-RateLimit-*.
@@ -35,7 +37,8 @@ function outreachAuth(cfg: OutreachConfig, opts: ConnectOptions): Promise<AuthPr
   // the client id and secret to refresh.
   const a = cfg.auth;
   return selectAuth(a?.kind === 'bearer' ? { kind: 'bearer', token: a.accessToken } : a, {
-    vendor: 'outreach',
+    vendor: OUTREACH.id,
+    label: OUTREACH.label,
     tokenUrl: cfg.tokenUrl,
     noRefreshToken: 'OUTREACH_REFRESH_TOKEN is not set and no Outreach token is stored: run `sales-access-mcp auth outreach` once, or set OUTREACH_REFRESH_TOKEN.',
     ...opts,

@@ -184,7 +184,7 @@ export class SalesloftClient {
       meter.requests += 1;
       meter.cost += cost;
     }
-    const body = parseVendorBody('salesloft', schema, res, req);
+    const body = parseVendorBody(this.core, schema, res, req);
     return { body, cost, requestId: res.requestId };
   }
 

@@ -1,7 +1,7 @@
-import { ConfigError, positiveInt, secret, url, type Env } from '../../config.js';
+import { ConfigError, fraction, identifier, positiveInt, secret, url, type Env } from '../../env.js';
 
 /**
- * SalesLoft configuration from the environment. Same rules as outreachConfig (src/config.ts): a missing
+ * SalesLoft configuration from the environment. Same rules as outreachConfig (vendors/outreach/config.ts): a missing
  * or malformed variable stops start-up with a ConfigError naming it, never its value.
  *
  * | variable | meaning |
@@ -12,7 +12,7 @@ import { ConfigError, positiveInt, secret, url, type Env } from '../../config.js
  * | `SALESLOFT_TOKEN_URL` | default `https://accounts.salesloft.com/oauth/token` |
  * | `SALESLOFT_BASE_URL` | default `https://api.salesloft.com/v2` |
  * | `SALESLOFT_AUTHORIZE_URL`, `SALESLOFT_REDIRECT_URI` | for `sales-access-mcp auth salesloft`; defaults `https://accounts.salesloft.com/oauth/authorize`, `http://127.0.0.1:8765/callback` |
- * (`SALESLOFT_SCIM_URL` / `SALESLOFT_SCIM_TOKEN` are read with every vendor's SCIM connection in src/config.ts.)
+ * (`SALESLOFT_SCIM_URL` / `SALESLOFT_SCIM_TOKEN` are read with every vendor's SCIM connection in vendors/connection.ts.)
  * | `SALESLOFT_RATE_LIMIT_COST_PER_MINUTE` | the team's budget, default 600 cost per minute (rate-limits.md) |
  * | `SALESLOFT_RATE_LIMIT_RESERVE` | fraction of each minute left to the team's other integrations, 0 to 0.5, default 0.2 |
  */
@@ -50,21 +50,9 @@ export const SALESLOFT_DEFAULTS = {
   windowMs: 60_000,
 } as const;
 
-/** A fraction from 0 to `max`, written as a decimal ("0.2"). */
-function fraction(env: Env, name: string, fallback: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const v = raw.trim();
-  if (!/^(0|0?\.\d+|1|1\.0+)$/.test(v) || Number(v) > max) {
-    throw new ConfigError(`${name} must be a decimal fraction from 0 to ${max}, e.g. 0.2 (20% of the budget left to other integrations).`);
-  }
-  return Number(v);
-}
-
 export function salesloftConfig(env: Env): SalesloftConfig {
   const apiKey = secret(env, 'SALESLOFT_API_KEY');
-  const clientId = env.SALESLOFT_CLIENT_ID || undefined;
-  if (clientId !== undefined && /\s/.test(clientId)) throw new ConfigError('SALESLOFT_CLIENT_ID contains whitespace; paste the value without spaces or newlines.');
+  const clientId = identifier(env, 'SALESLOFT_CLIENT_ID');
   const clientSecret = secret(env, 'SALESLOFT_CLIENT_SECRET');
   const refreshToken = secret(env, 'SALESLOFT_REFRESH_TOKEN');
   let auth: SalesloftAuthConfig | undefined;

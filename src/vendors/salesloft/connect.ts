@@ -6,6 +6,7 @@ import type { ConnectOptions } from '../connect-options.js';
 import { SalesloftClient } from './client.js';
 import type { SalesloftConfig } from './config.js';
 import { SalesloftRateHeaders } from './rate-headers.js';
+import { SALESLOFT } from './identity.js';
 
 export type { ConnectOptions };
 
@@ -32,7 +33,8 @@ export async function createSalesloftClient(cfg: SalesloftConfig, opts: ConnectO
   const auth = await salesloftAuth(cfg, opts);
   if (!auth) return undefined;
   const core = new HttpCore({
-    vendor: 'salesloft',
+    vendor: SALESLOFT.id,
+    label: SALESLOFT.label,
     baseUrl: cfg.baseUrl,
     auth,
     limits: salesloftRateLimitPolicy(cfg),
@@ -50,7 +52,8 @@ function salesloftAuth(cfg: SalesloftConfig, opts: ConnectOptions): Promise<Auth
   // new one before the access token is used (as for Outreach).
   const a = cfg.auth;
   return selectAuth(a?.kind === 'bearer' ? { kind: 'bearer', token: a.apiKey } : a, {
-    vendor: 'salesloft',
+    vendor: SALESLOFT.id,
+    label: SALESLOFT.label,
     tokenUrl: cfg.tokenUrl,
     noRefreshToken: 'SALESLOFT_REFRESH_TOKEN is not set and no SalesLoft token is stored: set SALESLOFT_REFRESH_TOKEN (from your OAuth authorization), or use SALESLOFT_API_KEY.',
     ...opts,

@@ -1,5 +1,4 @@
 import type * as z from 'zod';
-import { VENDOR_NAMES, type Vendor } from '../../domain/account.js';
 import type { HttpCore } from '../../http/core.js';
 import { ToolInputError, VendorError } from '../../http/errors.js';
 import type { HttpMethod, VendorRequest, VendorResponse } from '../../http/types.js';
@@ -112,12 +111,15 @@ export class ScimClient {
   /** The resource exactly as the server sent it (keys normalised), for PUT: parsing may have dropped bad values. */
   private readonly raw = new WeakMap<object, Record<string, unknown>>();
 
+  /** The vendor id this connection belongs to (its HttpCore's). */
+  readonly vendor: string;
+
   constructor(
     readonly core: HttpCore,
-    readonly vendor: Vendor,
     opts: { now?: () => number } = {},
   ) {
-    this.name = `${VENDOR_NAMES[vendor] ?? vendor} SCIM`;
+    this.vendor = core.vendor;
+    this.name = `${core.label} SCIM`;
     this.now = opts.now ?? Date.now;
   }
 

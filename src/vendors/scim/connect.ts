@@ -1,6 +1,5 @@
 import { bearerAuth } from '../../auth/static.js';
-import { ConfigError } from '../../config.js';
-import type { Vendor } from '../../domain/account.js';
+import { ConfigError } from '../../env.js';
 import { defaultErrorDetail, HttpCore } from '../../http/core.js';
 import { xRateLimitHeaders } from '../../http/rate-headers.js';
 import type { ConnectOptions } from '../connect-options.js';
@@ -27,20 +26,6 @@ export interface ScimConnectionConfig {
 export const SCIM_DEFAULT_RATE_PER_MINUTE = 600;
 export const SCIM_DEFAULT_MAX_CONCURRENT = 4;
 
-const ENV_PREFIX: Record<Vendor, string> = { outreach: 'OUTREACH', salesloft: 'SALESLOFT', apollo: 'APOLLO', zoominfo: 'ZOOMINFO' };
-
-/** Where each vendor's SCIM token comes from, for the 401 hint (never the token itself). */
-const TOKEN_SOURCE: Record<Vendor, string> = {
-  outreach: 'generated in Outreach admin under Security > SCIM',
-  salesloft: 'generated in SalesLoft Settings > SCIM',
-  apollo: 'copied from Apollo Settings > Integrations > Single Sign-On > [Provider] > User Auto Provisioning',
-  zoominfo: 'provided by the ZoomInfo account team',
-};
-
-export function scimEnvNames(vendor: Vendor): { url: string; token: string } {
-  return { url: `${ENV_PREFIX[vendor]}_SCIM_URL`, token: `${ENV_PREFIX[vendor]}_SCIM_TOKEN` };
-}
-
 /**
  * The vendor's words from a SCIM error body (RFC 7644 §3.12: `{schemas:[…Error], status, scimType, detail}`,
  * attribute names in any case) as "scimType: detail"; other shapes go to the core's default reader.
@@ -58,17 +43,28 @@ export function scimErrorDetail(status: number, body: unknown): string | undefin
   return defaultErrorDetail(status, body);
 }
 
+/** Who the SCIM connection belongs to, for its limiter key and messages. */
+export interface ScimOwner {
+  vendor: string;
+  /** The vendor's name, e.g. "SalesLoft". */
+  label: string;
+  /** The variable holding the token, named when it is malformed. */
+  tokenVariable: string;
+  /** What to tell the agent after a final 401. */
+  hint: string;
+}
+
 /** The SCIM client of one vendor connection: bearer token, `application/scim+json`, its own limiter bucket. */
-export function createScimClient(vendor: Vendor, cfg: ScimConnectionConfig, opts: ConnectOptions): ScimClient {
-  const env = scimEnvNames(vendor);
+export function createScimClient(owner: ScimOwner, cfg: ScimConnectionConfig, opts: ConnectOptions): ScimClient {
   let auth;
   try {
     auth = bearerAuth(cfg.token);
   } catch (err) {
-    throw new ConfigError(`${env.token}: ${(err as Error).message}.`);
+    throw new ConfigError(`${owner.tokenVariable}: ${(err as Error).message}.`);
   }
   const core = new HttpCore({
-    vendor,
+    vendor: owner.vendor,
+    label: owner.label,
     baseUrl: cfg.url,
     auth,
     limits: {
@@ -81,7 +77,7 @@ export function createScimClient(vendor: Vendor, cfg: ScimConnectionConfig, opts
     clock: opts.clock,
     log: opts.log,
     errorDetail: scimErrorDetail,
-    authHint: `Check ${env.token} (the SCIM bearer token ${TOKEN_SOURCE[vendor]}; it is not the REST/OAuth credential) and ${env.url}.`,
+    authHint: owner.hint,
   });
-  return new ScimClient(core, vendor, { now: () => opts.clock.now() });
+  return new ScimClient(core, { now: () => opts.clock.now() });
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { AccountSchema, type AccountStatus, type Vendor } from '../../domain/account.js';
+import { AccountSchema, type AccountStatus, type VendorId } from '../../domain/account.js';
 import { extension, type ScimGroup, type ScimUser } from './wire.js';
 
 /**
@@ -68,7 +68,7 @@ function role(user: ScimUser): string | null {
   return r?.display ?? r?.value ?? null;
 }
 
-export function scimToAccount(vendor: Vendor, user: ScimUser): ScimAccount {
+export function scimToAccount(vendor: VendorId, user: ScimUser): ScimAccount {
   return {
     vendor,
     id: user.id,

@@ -220,7 +220,7 @@ export class ZoomInfoClient {
     } finally {
       this.opts.rate?.after(ok);
     }
-    const body = parseVendorBody('zoominfo', schema, res, req);
+    const body = parseVendorBody(this.core, schema, res, req);
     return { body, requestId: res.requestId };
   }
 

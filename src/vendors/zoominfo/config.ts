@@ -1,4 +1,4 @@
-import { ConfigError, positiveInt, url, type Env } from '../../config.js';
+import { ConfigError, nonNegativeInt, positiveInt, url, type Env } from '../../env.js';
 
 /**
  * ZoomInfo Enterprise API configuration (JWT login with username + password). The GTM v1 APIs use a
@@ -25,14 +25,6 @@ export interface ZoomInfoConfig {
    * contract prices contact reveals higher, so the worst-case estimate stays a true upper bound.
    */
   creditsPerContactReveal: number;
-}
-
-/** Non-negative integer variable (0 allowed), unlike positiveInt. */
-function nonNegativeInt(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number (0 or more).`);
-  return Number(raw);
 }
 
 export function zoominfoConfig(env: Env): ZoomInfoConfig {

@@ -1,5 +1,5 @@
 import { ZoomInfoJwtProvider } from '../../auth/zoominfo-jwt.js';
-import { ConfigError } from '../../config.js';
+import { ConfigError } from '../../env.js';
 import { defaultErrorDetail, HttpCore } from '../../http/core.js';
 import { getLimiter } from '../../http/limiter.js';
 import type { RateLimitPolicy } from '../../http/types.js';
@@ -7,6 +7,7 @@ import type { ConnectOptions } from '../connect-options.js';
 import { AdaptiveRate, ZoomInfoClient } from './client.js';
 import type { ZoomInfoConfig } from './config.js';
 import { zoominfoErrorDetail } from './wire.js';
+import { ZOOMINFO } from './identity.js';
 
 export type { ConnectOptions };
 
@@ -40,7 +41,8 @@ export async function createZoomInfoClient(cfg: ZoomInfoConfig, opts: ConnectOpt
     },
   });
   core = new HttpCore({
-    vendor: 'zoominfo',
+    vendor: ZOOMINFO.id,
+    label: ZOOMINFO.label,
     baseUrl: cfg.baseUrl,
     auth,
     limits,

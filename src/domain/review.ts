@@ -1,51 +1,25 @@
-import type { Account, AccountStatus, Vendor } from '../domain/account.js';
+import type { Account, AccountStatus, Invitation, VendorAccount } from './account.js';
 
 /**
- * Types of the cross-vendor access review (issue 5). The engine (findings.ts) is pure: vendor adapters turn
- * what they listed into `VendorInventory` values, the engine returns a `ReviewResult`, report.ts writes the
- * evidence. Nothing here calls a vendor.
+ * Types of the cross-vendor access review. The engine (workflows/review/engine.ts) is pure: vendor adapters
+ * turn what they listed into `VendorInventory` values, the engine returns a `ReviewResult`, report.ts writes
+ * the evidence. Nothing here calls a vendor.
+ *
+ * Vendors are plain strings here, not the `Vendor` union: what the review knows of a vendor comes from its
+ * VendorReviewProfile (below; each adapter carries its own), so a vendor added to the registry flows through
+ * unchanged. Vendor adapters build the inventories and their own rules against these types.
  */
 
 export type AccountSource = Account['source'];
 
-/**
- * One account record as one API (REST or SCIM) of one vendor returned it, mapped to the canonical account,
- * plus the few vendor facts the findings need. Every extra is `null` when the source does not expose it, so
- * "not exposed" is never confused with `false`.
- *
- * Refinements over the brief, and why:
- * - `active`: Outreach's raw `active` flag. LOCKED_STILL_BILLED needs "locked: true and active not false",
- *   and `status` alone cannot say it (a locked user whose `active` is false maps to `deactivated`).
- * - `seat_held`: `false` only when the vendor says the account holds no paid seat (e.g. an Apollo Billing
- *   and Seat Manager seat, which is free); the seat findings skip such accounts. `null`/absent = unknown,
- *   treated as held (the vendor notes say locked / deactivated accounts keep their seat).
- * - `invited_at`: when the invitation behind a `pending` account was sent; falls back to `created_at`.
- */
-export type ReviewAccount = Account & {
-  /** True when the account has the vendor's admin role or profile; null when this source does not say. */
-  is_admin: boolean | null;
-  /** Outreach `locked` (REST "deactivation": login blocked, seat still held). */
-  locked?: boolean | null;
-  /** Outreach / SCIM `active`. */
-  active?: boolean | null;
-  /** Whether the account occupies a billed seat; see above. */
-  seat_held?: boolean | null;
-  /** ISO 8601 time the invitation was sent, for `pending` accounts. */
-  invited_at?: string | null;
-};
+/** One account record as one API of one vendor returned it (see VendorAccount). */
+export type ReviewAccount = VendorAccount;
 
-/** An invitation listed by a vendor apart from its users (e.g. SalesLoft `pending_email_accounts`). */
-export interface Invitation {
-  email: string;
-  /** ISO 8601; null when the vendor does not say (the invitation is then undetermined for STALE_INVITATION). */
-  invited_at: string | null;
-  /** Vendor id of the invitation, when it has one. */
-  id?: string | null;
-}
+export type { Invitation };
 
 /** Everything one vendor's listing produced, complete (all pages, deactivated users included). */
 export interface VendorInventory {
-  vendor: Vendor;
+  vendor: string;
   /** False when the seats cannot be listed with what is configured; the vendor is then NOT_AUDITABLE. */
   auditable: boolean;
   /** Why the vendor cannot be audited, e.g. "ZoomInfo's REST API has no seat list; configure SCIM". */
@@ -84,6 +58,17 @@ export const FINDING_CODES = [
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 
+/** One line per code: what it means. Used by the report and the tool description. */
+export const FINDING_DESCRIPTIONS: Record<FindingCode, string> = {
+  ORPHANED_ACCOUNT: 'Active account (or pending invitation) of someone absent from the roster or terminated in it.',
+  LOCKED_STILL_BILLED: 'Outreach user locked through REST: login is blocked but the licensed seat is still held.',
+  DEACTIVATED_SEAT_NOT_FREED: 'Apollo user deactivated: deactivation does not reduce the billed seat count.',
+  STALE_INVITATION: 'Invitation still pending after the stale-invitation threshold.',
+  SOLE_ADMIN: 'Vendor with exactly one active admin: losing that person locks the org out of its admin settings.',
+  DUPLICATE_IDENTITY: 'One person holding two or more live accounts in the same vendor (case variants, same email, +tag sub-addresses).',
+  NO_AUTOMATED_OFFBOARDING: 'No SCIM connection: deprovisioning is manual (fully, or partly through REST).',
+};
+
 /** high: someone who should not have access may have it; medium: governance risk; low: cost or hygiene; info: context. */
 export const SEVERITIES = ['high', 'medium', 'low', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -110,7 +95,7 @@ export interface Finding {
   id: string;
   code: FindingCode;
   severity: Severity;
-  vendor: Vendor;
+  vendor: string;
   accounts: AccountRef[];
   message: string;
   recommended_action: string;
@@ -118,18 +103,18 @@ export interface Finding {
 
 export interface Undetermined {
   code: FindingCode;
-  vendor: Vendor;
+  vendor: string;
   reason: string;
 }
 
 export interface NotAuditable {
-  vendor: Vendor;
+  vendor: string;
   reason: string;
 }
 
 export interface Suppressed {
   code: FindingCode;
-  vendor: Vendor;
+  vendor: string;
   email: string;
   /** The exception (exact email or pattern) as given. */
   matched_exception: string;
@@ -141,7 +126,7 @@ export interface Suppressed {
  * that concern it. This is the evidence row (CSV) and is dropped from the compact tool result.
  */
 export interface ReviewedAccount {
-  vendor: Vendor;
+  vendor: string;
   kind: 'account' | 'invitation';
   /** REST id when present, else the SCIM id (or the invitation id). */
   id: string | null;
@@ -189,8 +174,8 @@ export type VendorSummary =
   | { auditable: false; reason: string; scim_configured: boolean };
 
 export interface ReviewSummary {
-  /** Keyed by vendor, in the order outreach, salesloft, apollo, zoominfo; only the vendors reviewed. */
-  by_vendor: Partial<Record<Vendor, VendorSummary>>;
+  /** Keyed by vendor, in the review's vendor order (ReviewOptions.vendorOrder); only the vendors reviewed. */
+  by_vendor: Partial<Record<string, VendorSummary>>;
   /** Merged accounts across auditable vendors by status. */
   by_status: StatusCounts;
   /** Findings per code (after exceptions). */
@@ -207,6 +192,8 @@ export interface ReviewSummary {
 export interface ReviewResult {
   /** ISO 8601 review time (`opts.now`). */
   reviewed_at: string;
+  /** How each reviewed vendor is named (its profile's label), for reports. */
+  vendor_labels: Record<string, string>;
   stale_invitation_days: number;
   roster: { provided: boolean; entries: number; terminated: number };
   /** The exceptions as given. */
@@ -237,3 +224,98 @@ export interface CompactReviewResult {
   warnings: string[];
   truncated: boolean;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// The review's side of the vendor adapter contract: the rules and the profile a vendor supplies.
+
+/** A merged account (REST and SCIM records of one person in one vendor) as the rules see it. */
+export interface ReviewRow extends ReviewedAccount {
+  emailLower: string | null;
+}
+
+/**
+ * The one contract every finding rule implements, the generic ones (review/rules/) and a vendor's own (in
+ * its profile) alike. A rule looks at one vendor at a time and reports findings and checks it could not
+ * answer; the engine gives findings their id, code and vendor, links them to the evidence rows, applies
+ * exceptions and sorts. Rules are pure: the same vendor in, the same findings out.
+ */
+export interface FindingRule {
+  code: FindingCode;
+  /**
+   * False for a rule that needs only the vendor's configuration, not its seats: it then also runs for a
+   * vendor that is NOT_AUDITABLE (with no accounts). Default true.
+   */
+  needsSeats?: boolean;
+  check(vendor: VendorUnderReview, emit: RuleEmitter): void;
+}
+
+/** One vendor as the rules see it: its rows after the REST+SCIM merge and the roster join, and its listing's facts. */
+export interface VendorUnderReview {
+  vendor: string;
+  profile: VendorReviewProfile;
+  /** The seats were listed; when false, `accounts` and `invitations` are empty. */
+  auditable: boolean;
+  scimConfigured: boolean;
+  /** Merged accounts, each with its roster state set (null when no roster was given). */
+  accounts: readonly ReviewRow[];
+  /** Invitations listed apart from users that did not fold into a pending account. */
+  invitations: readonly ReviewRow[];
+  /** The vendor lists invitations apart from users (false: only pending accounts can be checked). */
+  invitationsListed: boolean;
+  /** The listing tells admins apart. */
+  adminKnown: boolean;
+  rosterGiven: boolean;
+  staleInvitationDays: number;
+  /** The review time, in ms. */
+  now: number;
+}
+
+/** A finding as a rule reports it. */
+export interface FindingDraft {
+  /** Unique within the rule's code and vendor, stable across runs: the finding id is `<code>:<vendor>:<key>`. */
+  key: string;
+  severity: Severity;
+  /** The rows concerned, each with one short fact specific to the finding ("invited 45 days ago"). */
+  accounts: { row: ReviewRow; detail?: string }[];
+  message: string;
+  recommended_action: string;
+}
+
+export interface RuleEmitter {
+  finding(draft: FindingDraft): void;
+  /** The rule's question cannot be answered (fully) for this vendor, and why. */
+  undetermined(reason: string): void;
+}
+
+/** A row's finding key: the REST id, else `scim:<id>`, else `invitation:<id or email>`; unique within a vendor. */
+export function accountKey(a: ReviewRow): string {
+  if (a.kind === 'invitation') return `invitation:${a.id ?? a.emailLower ?? ''}`;
+  return a.ids.rest ?? `scim:${a.ids.scim ?? ''}`;
+}
+
+/**
+ * What the access review needs to know about one vendor: the review's side of the vendor adapter contract.
+ * The engine and the generic rules read vendor facts only through this, so a new vendor needs a profile,
+ * not an edit of the engine. The built-in vendors' profiles live in src/vendors/<vendor>/review.ts, and each
+ * adapter carries its own (VendorAdapter.review).
+ */
+export interface VendorReviewProfile {
+  /** How messages name the vendor, e.g. "Outreach". */
+  label: string;
+  /** Rules only this vendor has (e.g. Outreach's LOCKED_STILL_BILLED); they run after the generic ones. */
+  rules: readonly FindingRule[];
+  /**
+   * How a leaver's active account is removed, for ORPHANED_ACCOUNT's recommended action, e.g.
+   * "REST active: false"; `scimConfigured` says whether a SCIM connection can do it.
+   */
+  offboardingPath(scimConfigured: boolean): string;
+  /** The NO_AUTOMATED_OFFBOARDING finding when no SCIM connection is configured: how manual offboarding is then. */
+  noAutomatedOffboarding: { severity: Severity; message: string; recommended_action: string };
+  /** SOLE_ADMIN's text when this vendor's case differs from the generic one (e.g. recovery through vendor support). */
+  soleAdmin?: { message: string; recommended_action: string };
+  /** A pending invitation also reserves a paid seat (STALE_INVITATION says so). Default false. */
+  invitationHoldsSeat?: boolean;
+}
+
+/** The profile of a vendor, or undefined for a vendor the review does not know (its inventory is refused). */
+export type ProfileOf = (vendor: string) => VendorReviewProfile | undefined;

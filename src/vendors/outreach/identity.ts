@@ -1,0 +1,2 @@
+/** The vendor's id (tool arguments, plans, audit, limiter keys) and its name in messages: defined once. */
+export const OUTREACH = { id: 'outreach', label: 'Outreach' } as const;

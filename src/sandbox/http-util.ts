@@ -90,6 +90,16 @@ export async function readJsonBody(req: IncomingMessage, limit = DEFAULT_BODY_LI
   }
 }
 
+/** Awaits a body read, turning its HttpInputError (too large, malformed JSON) into the vendor's error with `fail`. */
+export async function orFail<T>(read: Promise<T>, fail: (status: number, message: string) => never): Promise<T> {
+  try {
+    return await read;
+  } catch (err) {
+    if (err instanceof HttpInputError) fail(err.status, err.message);
+    throw err;
+  }
+}
+
 /** `application/x-www-form-urlencoded` body as a flat record (last value wins). */
 export async function readFormBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<Record<string, string>> {
   const buf = await readBody(req, limit);

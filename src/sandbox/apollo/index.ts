@@ -1,11 +1,11 @@
 import { systemClock, type Clock } from '../../clock.js';
 import {
   FaultQueue,
-  HttpInputError,
   SimError,
   closeServer,
   exchange,
   newSecret,
+  orFail,
   readBody,
   retryAfterOf,
   serveLoopback,
@@ -203,12 +203,7 @@ export async function startApolloSimulator(opts: ApolloSimOptions = {}): Promise
   const faults = new FaultQueue<ApolloFailNextOptions>();
 
   const serve = async (c: Dispatch) => {
-    try {
-      c.body = await readParams(c);
-    } catch (err) {
-      if (err instanceof HttpInputError) fail(err.status, { error: err.message });
-      throw err;
-    }
+    c.body = await orFail(readParams(c), (status, message) => fail(status, { error: message }));
     c.keyInQueryOrBody = c.url.searchParams.has('api_key') || c.body.api_key !== undefined;
 
     if (c.rel === '/oauth/token' && c.method === 'POST') {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { HttpInputError, SimError, parseMediaType, readBody, readJsonBody } from '../http-util.js';
+import { SimError, orFail, parseMediaType, readBody, readJsonBody } from '../http-util.js';
 import { isRecord } from '../values.js';
 
 /*
@@ -348,13 +348,7 @@ export async function readDocument(req: IncomingMessage): Promise<Record<string,
     await readBody(req).catch(() => undefined);
     fail(415, `Content-Type must be ${JSONAPI_MEDIA_TYPE} without parameters`, { header: 'Content-Type' });
   }
-  let body: unknown;
-  try {
-    body = await readJsonBody(req);
-  } catch (err) {
-    if (err instanceof HttpInputError) fail(err.status, err.message);
-    throw err;
-  }
+  const body = await orFail(readJsonBody(req), fail);
   if (!isRecord(body) || !isRecord(body.data)) fail(400, 'the document must have a top-level data object', { pointer: '/data' });
   return body.data;
 }

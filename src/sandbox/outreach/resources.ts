@@ -15,19 +15,25 @@ import type { SimProfile, SimRole, SimUser } from './seed.js';
  *   (which has scimExternalId/scimSource). We follow the notes.
  */
 
+/** What every named catalog resource (roles, profiles) filters and sorts by: its id and its name. */
+function byIdAndName<T extends { id: string; name: string }>(): Pick<ResourceDef<T, OutreachCall>, 'id' | 'filters' | 'sortable'> {
+  return {
+    id: (i) => i.id,
+    filters: { id: { kind: 'exact', get: (i) => i.id }, name: { kind: 'text', get: (i) => i.name } },
+    sortable: { id: (i) => Number(i.id), name: (i) => i.name },
+  };
+}
+
 export const roleResource: ResourceDef<SimRole, OutreachCall> = {
   type: 'role',
   path: '/roles',
-  id: (r) => r.id,
   attributes: { createdAt: (r) => r.createdAt, externalId: () => null, name: (r) => r.name, updatedAt: (r) => r.updatedAt },
-  filters: { id: { kind: 'exact', get: (r) => r.id }, name: { kind: 'text', get: (r) => r.name } },
-  sortable: { id: (r) => Number(r.id), name: (r) => r.name },
+  ...byIdAndName<SimRole>(),
 };
 
 export const profileResource: ResourceDef<SimProfile, OutreachCall> = {
   type: 'profile',
   path: '/profiles',
-  id: (p) => p.id,
   attributes: {
     createdAt: (p) => p.createdAt,
     isAdmin: (p) => p.isAdmin,
@@ -35,8 +41,7 @@ export const profileResource: ResourceDef<SimProfile, OutreachCall> = {
     specialId: (p) => p.specialId,
     updatedAt: (p) => p.updatedAt,
   },
-  filters: { id: { kind: 'exact', get: (p) => p.id }, name: { kind: 'text', get: (p) => p.name } },
-  sortable: { id: (p) => Number(p.id), name: (p) => p.name },
+  ...byIdAndName<SimProfile>(),
 };
 
 export const userResource: ResourceDef<SimUser, OutreachCall> = {

@@ -1,6 +1,6 @@
 import type { Clock } from '../../clock.js';
 import { pageOf } from '../collection.js';
-import { HttpInputError, SimError, logged, parseMediaType, readBody, sendJson, type Exchange, type FixedWindow } from '../http-util.js';
+import { SimError, logged, orFail, parseMediaType, readBody, sendJson, type Exchange, type FixedWindow } from '../http-util.js';
 import type { AccessGrant, OAuthServer } from '../oauth-server.js';
 import type { SalesloftStore } from './store.js';
 
@@ -131,14 +131,7 @@ export function paginate<T>(q: URLSearchParams, items: readonly T[]): { page: T[
 /** A PUT/PATCH or token body: the spec's form, or JSON; an empty body is no parameters. */
 export async function readParams(c: SalesloftCall): Promise<Record<string, unknown>> {
   const ct = parseMediaType(c.req.headers['content-type']);
-  let buf: Buffer;
-  try {
-    buf = await readBody(c.req);
-  } catch (err) {
-    if (err instanceof HttpInputError) fail(err.status, err.message);
-    throw err;
-  }
-  const text = buf.toString('utf8');
+  const text = (await orFail(readBody(c.req), fail)).toString('utf8');
   if (text.trim() === '') return {};
   if (ct?.type === 'application/json') {
     try {

@@ -15,10 +15,10 @@ import {
   type ServeOptions,
 } from '../http-util.js';
 import type { ScimLink } from '../link.js';
-import { OAuthServer, oauthError, type OAuthReply } from '../oauth-server.js';
+import { OAuthServer } from '../oauth-server.js';
 import { Router, splitPath } from '../router.js';
-import { fail, rateHeaders, readParams, reply, salesloftPageCost, type SalesloftCall, type SalesloftEnv, type SimRequestLogEntry } from './http.js';
-import { ROUTES } from './routes.js';
+import { fail, rateHeaders, reply, salesloftPageCost, type SalesloftCall, type SalesloftEnv, type SimRequestLogEntry } from './http.js';
+import { API_ROUTES, ROOT_ROUTES } from './routes.js';
 import type { SimGroup, SimPendingInvitation, SimRole, SimSalesloftUser } from './seed.js';
 import { SalesloftStore } from './store.js';
 
@@ -154,7 +154,8 @@ export interface SalesloftSim {
   close(): Promise<void>;
 }
 
-const router = new Router(ROUTES);
+const apiRouter = new Router(API_ROUTES);
+const rootRouter = new Router(ROOT_ROUTES);
 
 export async function startSalesloftSimulator(opts: SalesloftSimOptions = {}): Promise<SalesloftSim> {
   const clock = opts.clock ?? systemClock;
@@ -206,7 +207,7 @@ export async function startSalesloftSimulator(opts: SalesloftSimOptions = {}): P
     const headers = { ...rateHeaders(env.rate, cost), 'x-request-id': randomBytes(8).toString('hex') };
 
     try {
-      const match = router.match(c.method, splitPath(c.url.pathname.replace(/\/+$/, '').replace(/\.json$/, '')).slice(1)); // after 'v2'
+      const match = apiRouter.match(c.method, splitPath(c.url.pathname.replace(/\/+$/, '').replace(/\.json$/, '')).slice(1)); // after 'v2'
       if (!match) fail(404, 'Not Found');
       if (!match.route) fail(405, 'Method Not Allowed', { Allow: match.allow.join(', ') });
       c.params = match.params;
@@ -219,25 +220,11 @@ export async function startSalesloftSimulator(opts: SalesloftSimOptions = {}): P
     }
   };
 
-  const send = (c: SalesloftCall, r: OAuthReply) => reply(c, r.status, r.body, r.headers);
-
-  /** POST /oauth/token (accounts.salesloft.com in production): whatever is wrong with the body, said the OAuth way. */
-  const token = async (c: SalesloftCall) => {
-    let body: Record<string, unknown>;
-    try {
-      body = await readParams(c);
-    } catch (err) {
-      if (err instanceof SimError) return send(c, oauthError(400, 'invalid_request', String((err.body as { error?: unknown }).error ?? 'bad request')));
-      throw err;
-    }
-    send(c, oauth.token(c.req, body));
-  };
-
   const serve = (c: SalesloftCall) => {
     const path = c.url.pathname;
     if (path === '/v2' || path.startsWith('/v2/')) return api(c);
-    if (path === '/oauth/token' && c.method === 'POST') return token(c);
-    if (path === '/oauth/authorize' && c.method === 'GET') return send(c, oauth.authorize(c.url));
+    const match = rootRouter.match(c.method, splitPath(path));
+    if (match?.route) return match.route.handler(c);
     return reply(c, 404, { error: 'Not Found' });
   };
 

@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.js';
-import { HttpInputError, logged, parseMediaType, readBody, readJsonBody, sendJson, type Exchange } from '../http-util.js';
+import { logged, orFail, parseMediaType, readBody, readJsonBody, sendJson, type Exchange } from '../http-util.js';
 import { evalFilter, FilterSyntaxError, parseFilter, resourceResolver, type AttrResolver, type FilterNode } from './filter.js';
 import { applyPatch, readPatchBody } from './patch.js';
 import type { ScimVendor, ScimVendorBehaviour } from './profiles.js';
@@ -213,13 +213,7 @@ export async function readScimBody(c: ScimCall): Promise<Doc> {
     await readBody(c.req).catch(() => undefined);
     fail(415, `Content-Type must be ${SCIM_MEDIA_TYPE} or application/json`);
   }
-  let body: unknown;
-  try {
-    body = await readJsonBody(c.req);
-  } catch (err) {
-    if (err instanceof HttpInputError) fail(err.status, err.message, err.status === 400 ? 'invalidSyntax' : undefined);
-    throw err;
-  }
+  const body = await orFail(readJsonBody(c.req), (status, message) => fail(status, message, status === 400 ? 'invalidSyntax' : undefined));
   if (!isRecord(body)) fail(400, 'the request body must be a JSON object', 'invalidSyntax');
   return body;
 }

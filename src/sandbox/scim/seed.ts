@@ -318,7 +318,26 @@ export function linkedDoc(r: ScimLinkUser, person: Person | null): Doc {
   return doc;
 }
 
-export function seedKindOf(r: ScimLinkUser): ScimSimUser['seedKind'] {
+/**
+ * The SCIM record of a REST seat, at the seed or when the REST side creates one later: a seat the REST API
+ * lists has accepted any SalesLoft invitation (only users SCIM creates are pending).
+ */
+export function linkedRecord(r: ScimLinkUser, doc: Doc, invitations: boolean): UserRec {
+  return {
+    id: r.id,
+    doc,
+    invitationStatus: invitations ? 'accepted' : null,
+    deleted: false,
+    created: r.created,
+    lastModified: Math.max(r.created, r.lastModified ?? r.created),
+    version: 1,
+    personKey: r.personKey,
+    seedKind: seedKindOf(r),
+    seen: linkShared(r),
+  };
+}
+
+function seedKindOf(r: ScimLinkUser): ScimSimUser['seedKind'] {
   return r.kind === 'service' ? 'service' : r.kind === 'created' ? 'created' : 'person';
 }
 
@@ -360,18 +379,7 @@ export function buildLinkedDirectory(vendor: ScimVendor, link: ScimLink, seed: n
       groupNames = [profile.service.group];
     }
     members.push({ id: r.id, createdMs: r.created, groupNames });
-    return {
-      id: r.id,
-      doc,
-      invitationStatus: behaviour.invitations ? 'accepted' : null,
-      deleted: false,
-      created: r.created,
-      lastModified: Math.max(r.created, r.lastModified ?? r.created),
-      version: 1,
-      personKey: r.personKey,
-      seedKind: seedKindOf(r),
-      seen: linkShared(r),
-    };
+    return linkedRecord(r, doc, behaviour.invitations);
   });
   const { groups, nextGroupId } = seedGroups(vendor, seed, rng, members);
   return {

@@ -10,7 +10,7 @@ import {
   buildLinkedDirectory,
   linkShared,
   linkedDoc,
-  seedKindOf,
+  linkedRecord,
   snapshotGroup,
   snapshotUser,
   type GroupRec,
@@ -276,18 +276,7 @@ export class ScimStore {
 
   /** Linked: a seat the REST side created after start (e.g. an Outreach REST POST) joins the directory. */
   private adopt(r: ScimLinkUser): void {
-    this.users.add({
-      id: r.id,
-      doc: linkedDoc(r, null),
-      invitationStatus: this.behaviour.invitations ? 'accepted' : null,
-      deleted: false,
-      created: r.created,
-      lastModified: Math.max(r.created, r.lastModified ?? r.created),
-      version: 1,
-      personKey: r.personKey,
-      seedKind: seedKindOf(r),
-      seen: linkShared(r),
-    });
+    this.users.add(linkedRecord(r, linkedDoc(r, null), this.behaviour.invitations));
   }
 
   /** Runs a write to the REST simulator without reading its change events back. */

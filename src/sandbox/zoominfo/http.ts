@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.js';
-import { HttpInputError, SimError, logged, parseMediaType, readJsonBody, sendJson, type Exchange, type FixedWindow } from '../http-util.js';
+import { SimError, logged, orFail, parseMediaType, readJsonBody, sendJson, type Exchange, type FixedWindow } from '../http-util.js';
 import { isRecord } from '../values.js';
 import type { JwtIssuer } from './auth.js';
 import type { ZoomInfoStore } from './store.js';
@@ -61,13 +61,7 @@ export async function readBody(c: ZiCall): Promise<Record<string, unknown>> {
     }
     fail(415, 'Content-Type must be application/json');
   }
-  let body: unknown;
-  try {
-    body = await readJsonBody(c.req);
-  } catch (err) {
-    if (err instanceof HttpInputError) fail(err.status, err.message);
-    throw err;
-  }
+  const body = await orFail(readJsonBody(c.req), fail);
   if (!isRecord(body)) fail(400, 'Request body must be a JSON object');
   return body;
 }

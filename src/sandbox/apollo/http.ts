@@ -77,7 +77,8 @@ export function fail(status: number, body: unknown, headers: Record<string, stri
   throw new SimError(status, body, headers, contentType);
 }
 
-export function reply(c: ApolloCall, status: number, body: unknown, headers: Record<string, string | number> = {}, contentType = 'application/json'): void {
+/** Records the request in the log (status 0: the connection was dropped). */
+export function log(c: ApolloCall, status: number): void {
   const { method, path } = logged(c, status);
   c.env.requests.push({
     method,
@@ -88,6 +89,10 @@ export function reply(c: ApolloCall, status: number, body: unknown, headers: Rec
     keyInQueryOrBody: c.keyInQueryOrBody,
     credits: c.credits,
   });
+}
+
+export function reply(c: ApolloCall, status: number, body: unknown, headers: Record<string, string | number> = {}, contentType = 'application/json'): void {
+  log(c, status);
   if (contentType === 'text/plain') {
     const text = String(body);
     c.res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });

@@ -17,7 +17,7 @@ import type { ScimLink } from '../link.js';
 import { OAuthServer } from '../oauth-server.js';
 import { Router, splitPath } from '../router.js';
 import { authenticate, authorize } from './auth.js';
-import { fail, readParams, reply, type ApolloCall, type ApolloEnv, type ApolloRequestLogEntry } from './http.js';
+import { fail, log, readParams, reply, type ApolloCall, type ApolloEnv, type ApolloRequestLogEntry } from './http.js';
 import { APOLLO_SIM_DEFAULT_LIMITS, EndpointLimits, type WindowLimits } from './limits.js';
 import { DEFAULT_SCOPED_KEY_ENDPOINTS, ROUTES } from './routes.js';
 import { DEFAULT_USER_COUNT, type SimContact, type SimProspect, type SimTeammate } from './seed.js';
@@ -151,6 +151,7 @@ interface Dispatch extends ApolloCall {
   /** Counted in the endpoint's windows: its answer carries the usage headers, errors included. */
   counted: boolean;
 }
+
 const ALL_SCOPES = [...new Set(ROUTES.map((e) => e.scope)), 'app_scopes'];
 
 export async function startApolloSimulator(opts: ApolloSimOptions = {}): Promise<ApolloSim> {
@@ -237,7 +238,7 @@ export async function startApolloSimulator(opts: ApolloSimOptions = {}): Promise
       const match = rel === undefined ? undefined : router.match(x.method, splitPath(rel));
       return { ...x, env, body: {}, endpoint: match?.route, credential: 'none', keyInQueryOrBody: false, credits: 0, rel, known: match !== undefined, counted: false };
     },
-    dropped: (c) => reply(c, 0, undefined),
+    dropped: (c) => log(c, 0),
     fault: async (c, f) => {
       await readBody(c.req).catch(() => undefined);
       // An edge/load balancer answering: not counted, no usage headers.

@@ -54,7 +54,7 @@ export { APOLLO_PROFILES, buildApolloTeam, type ApolloTeam, type SimContact, typ
  *   "potentially consumes credits"; we charge one so the worst case is exercised), +8 for a mobile phone
  *   (needs webhook_url, else 400). Waterfall parameters need webhook_url too. No match: `{person: null}`,
  *   0 credits. Bulk: up to 10 `details`, `credits_consumed` reported.
- * - Create a Contact: no deduplication unless run_dedupe (which then overwrites the match in place, spe
+ * - Create a Contact: no deduplication unless run_dedupe (which then overwrites the match in place, spec).
  *
  * Layout: seed.ts (team, prospect database, contacts), store.ts (them, credits, the SCIM link), limits.ts
  * (per-endpoint windows), auth.ts (keys and tokens), http.ts (log, errors, parameters), handlers/, routes.ts.

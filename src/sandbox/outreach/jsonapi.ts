@@ -205,10 +205,7 @@ function timeFilter<T>(key: string, field: string, op: string | undefined, value
   };
 }
 
-/**
- * The predicate of `filter[...]` (`path` is what follows `filter`). An unsupported filter is a 400: the notes
- * allow "unfiltered results or errors", and an error cannot be mistaken for a match by an offboarding tool.
- */
+/** The predicate of `filter[...]` (`path` is what follows `filter`); an unsupported filter is a 400. */
 function filterOf<T, X>(def: ResourceDef<T, X>, key: string, path: string[], value: string): Pred<T> {
   const [field, sub] = path;
   const spec = field !== undefined && Object.hasOwn(def.filters, field) ? def.filters[field] : undefined;
@@ -244,6 +241,7 @@ function filterOf<T, X>(def: ResourceDef<T, X>, key: string, path: string[], val
       return (i) => wanted.has(spec.get(i) ?? '');
     }
   }
+  // A choice: the notes allow "unfiltered results or errors"; an error cannot be mistaken for a match.
   fail(400, `unsupported filter '${key}' on ${def.type}s`, { parameter: key });
 }
 

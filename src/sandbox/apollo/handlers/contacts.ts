@@ -49,6 +49,7 @@ export function createContact(c: ApolloCall) {
     organization_name: strParam(c, 'organization_name') ?? null,
   };
   if (truthy(param(c, 'run_dedupe')) && email) {
+    // Spec: on a match, the existing contact is overwritten in place with the values sent.
     const existing = store.contacts.all().find((x) => (x.email ?? '').toLowerCase() === email.toLowerCase());
     if (existing) {
       store.overwriteContact(existing, fields);

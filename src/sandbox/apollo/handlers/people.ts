@@ -72,6 +72,7 @@ export function searchPeople(c: ApolloCall) {
     if (keywords && !`${p.first_name} ${p.last_name} ${p.title} ${p.organization.name}`.toLowerCase().includes(keywords)) return false;
     return true;
   });
+  // Display limit: nothing past page 500 (50,000 records at 100 per page), whatever the total.
   const people = page > MAX_PAGES ? [] : pageOf(all, page, perPage);
   return { total_entries: all.length, people: people.map(serializeProspect) };
 }

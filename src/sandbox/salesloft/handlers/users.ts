@@ -166,10 +166,11 @@ export function listUsers(c: SalesloftCall) {
   return { data: page.map((u) => serializeUser(c, u)), metadata: { filtering, paging, sorting: { sort_by: sortBy, sort_direction: dirRaw } } };
 }
 
-/** The user the path names, on the token's team (team scope, notes: another team's user is indistinguishable from a missing one). */
+/** The user the path names, on the token's team. */
 function pathUser(c: SalesloftCall): SimSalesloftUser {
   const raw = c.params.id!;
   const u = /^\d+$/.test(raw) ? c.env.store.teamUser(Number(raw)) : undefined;
+  // Team scope (notes): another team's user is indistinguishable from a missing one.
   if (!u) fail(404, 'Not Found');
   return u;
 }
@@ -221,5 +222,6 @@ export async function updateUser(c: SalesloftCall) {
 /** Anything but GET, PUT and PATCH on a user (an unknown one is 404 first). */
 export function userNotAllowed(c: SalesloftCall): never {
   pathUser(c);
+  // No user creation or deletion through REST (the notes: provisioning is SCIM or the UI).
   fail(405, 'Method Not Allowed', { Allow: 'GET, PUT, PATCH' });
 }

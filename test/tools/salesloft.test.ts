@@ -8,7 +8,7 @@ import { systemClock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import type { Deps } from '../../src/deps.js';
 import { silentLogger } from '../../src/log.js';
-import { startSalesloftSimulator, type SalesloftSim } from '../../src/sandbox/salesloft.js';
+import { startSalesloftSimulator, type SalesloftSim } from '../../src/sandbox/salesloft/index.js';
 import type { SalesloftClient } from '../../src/vendors/salesloft/client.js';
 import { salesloftConfig } from '../../src/vendors/salesloft/config.js';
 import { createSalesloftClient } from '../../src/vendors/salesloft/connect.js';

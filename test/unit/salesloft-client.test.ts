@@ -9,7 +9,7 @@ import { ConfigError } from '../../src/env.js';
 import { HttpCore } from '../../src/http/core.js';
 import { ToolInputError, VendorError } from '../../src/http/errors.js';
 import { silentLogger } from '../../src/log.js';
-import { startSalesloftSimulator, type SalesloftSim } from '../../src/sandbox/salesloft.js';
+import { startSalesloftSimulator, type SalesloftSim } from '../../src/sandbox/salesloft/index.js';
 import { SalesloftClient, userIdPath } from '../../src/vendors/salesloft/client.js';
 import { salesloftConfig } from '../../src/vendors/salesloft/config.js';
 import { createSalesloftClient, salesloftRateLimitPolicy } from '../../src/vendors/salesloft/connect.js';

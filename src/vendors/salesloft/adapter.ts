@@ -4,7 +4,7 @@ import type { Change, ListProgress, Mailboxes, OwnedRecordType, RestApi, RestLis
 import { salesloftCapabilities } from './capabilities.js';
 import type { ScimClient } from '../scim/client.js';
 import type { ScimUser } from '../scim/wire.js';
-import type { SalesloftClient } from './client.js';
+import type { SalesloftClient, UserUpdate } from './client.js';
 import { salesloftConfig, type SalesloftConfig } from './config.js';
 import { salesloftReview } from './review.js';
 import { createSalesloftClient } from './connect.js';
@@ -85,6 +85,28 @@ export class SalesloftRest implements RestApi {
       satisfied: (a) => a.active === false,
       apply: async (_before, signal) => ({ requestId: (await this.client.updateUser(target.id, { active: false }, signal)).requestId }),
       expected: (before) => ({ ...before, active: false, status: 'deactivated' }),
+    };
+  }
+
+  /**
+   * `PUT /v2/users/{id}.json` with `active`, `role_id` and `group_id`: reactivation (gives login back) and
+   * role or group changes (change what the user may see and do). Both pass the confirmation gate.
+   */
+  userChange(target: { id: string; email: string | null }, fields: UserUpdate, o: { kind: string; summary: string; action: string; caveats: string[] }): Change<SalesloftAccount> {
+    return {
+      vendor: 'salesloft',
+      kind: o.kind,
+      via: 'rest',
+      target,
+      summary: o.summary,
+      action: o.action,
+      caveats: o.caveats,
+      read: (signal) => this.account(target.id, signal),
+      satisfied: (a) =>
+        (fields.active === undefined || a.active === fields.active) &&
+        (fields.role_id === undefined || a.role_id === fields.role_id) &&
+        (fields.group_id === undefined || a.group_id === fields.group_id),
+      apply: async (_before, signal) => ({ requestId: (await this.client.updateUser(target.id, fields, signal)).requestId }),
     };
   }
 

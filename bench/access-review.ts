@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { VENDORS, type Vendor } from '../src/domain/account.js';
-import { evidenceRoot } from '../src/resources.js';
+import { evidenceRoot } from '../src/workflows/report.js';
 import { generatePeople } from '../src/sandbox/people.js';
 import { reviewInventories } from '../src/workflows/access-review.js';
 import { collectInventories, collectInventory } from '../src/workflows/inventory.js';

@@ -1,5 +1,8 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+
+/** pino-pretty is loaded only when asked for (LOG_FORMAT=pretty): a default start does not parse it. */
+const requireCjs = createRequire(import.meta.url);
 
 export type { Logger };
 
@@ -35,7 +38,10 @@ const REDACT = [
  */
 export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', format: 'json' | 'pretty' = 'json'): Logger {
   const options = { level, base: { name: 'sales-access-mcp' }, redact: { paths: REDACT, censor: '[redacted]' } };
-  if (format === 'pretty') return pino(options, pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY === true, ignore: 'pid,hostname,name' }));
+  if (format === 'pretty') {
+    const pretty = requireCjs('pino-pretty') as typeof import('pino-pretty');
+    return pino(options, pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY === true, ignore: 'pid,hostname,name' }));
+  }
   return pino(options, pino.destination({ fd: 2, sync: true }));
 }
 

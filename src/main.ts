@@ -1,16 +1,13 @@
 #!/usr/bin/env node
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { runAuditVerify } from './audit/verify.js';
-import { runAuthorizationCodeFlow } from './auth/authorize.js';
 import { TokenStore } from './auth/token-store.js';
 import { loadConfig, parseCliArgs, type Config } from './config.js';
 import { closeApprovals } from './confirm/approvals.js';
 import { createDeps } from './deps.js';
-import { runDoctorCommand } from './doctor.js';
-import { startHttpServer } from './http-server.js';
 import { ConfigError } from './env.js';
 import { createLogger, type Logger } from './log.js';
 import { pruneStateFiles } from './retention.js';
+import { withSandboxRoster } from './sandbox-roster.js';
 import type { Sandbox } from './sandbox/index.js';
 import { checkToolNames, createServer, selectTools } from './server.js';
 import { startupWarnings } from './startup-warnings.js';
@@ -67,6 +64,8 @@ async function main(): Promise<number> {
   if (args.command === 'audit-verify') {
     // '--' ends the options, so a file named like a flag is still a file.
     const argv = [...(args.json ? ['--json'] : []), '--', ...(args.files ?? [])];
+    // Loaded only for their command, like the auth flow and the HTTP server: serving starts without them.
+    const { runAuditVerify } = await import('./audit/verify.js');
     return runAuditVerify(argv, { stdout: process.stdout, stderr: process.stderr, defaultFile: config.auditLogPath });
   }
   const log = createLogger(config.logLevel, config.logFormat);
@@ -77,13 +76,16 @@ async function main(): Promise<number> {
   if (config.sandbox) {
     // Loaded only here: a production start never loads the simulators.
     const { startSandbox, sandboxConfig } = await import('./sandbox/index.js');
-    const { withSandboxRoster } = await import('./sandbox-roster.js');
+    const { sampleRosterCsv } = await import('./sandbox/roster.js');
     sandbox = await startSandbox();
-    config = await withSandboxRoster(sandboxConfig(config, sandbox));
+    config = await withSandboxRoster(sandboxConfig(config, sandbox), sampleRosterCsv());
     log.info('sandbox simulators started');
   }
   try {
-    if (args.command === 'doctor') return await runDoctorCommand(config, { stdout: process.stdout, log, json: args.json });
+    if (args.command === 'doctor') {
+      const { runDoctorCommand } = await import('./doctor.js');
+      return await runDoctorCommand(config, { stdout: process.stdout, log, json: args.json });
+    }
     return await serve(config, log);
   } finally {
     await sandbox?.close();
@@ -98,6 +100,7 @@ async function serve(config: Config, log: Logger): Promise<number> {
 
   let closeTransport: () => Promise<void>;
   if (config.transport === 'http') {
+    const { startHttpServer } = await import('./http-server.js');
     const http = await startHttpServer(deps);
     closeTransport = () => http.close();
   } else {
@@ -130,6 +133,8 @@ async function runAuth(config: Config, vendor: string): Promise<number> {
   }
   const app = adapter.authorization.app(config.vendors[adapter.id]?.settings);
   if (!app) throw new ConfigError(`sales-access-mcp auth ${vendor} needs ${adapter.authorization.needs}.`);
+  // Loaded here only: serving never needs the authorization-code flow (nor oauth4webapi).
+  const { runAuthorizationCodeFlow } = await import('./auth/authorize.js');
   const result = await runAuthorizationCodeFlow({
     vendor,
     label: adapter.label,

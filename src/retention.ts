@@ -1,7 +1,7 @@
 import type { Config } from './config.js';
 import { pruneOlderThan } from './fs-prune.js';
 import type { Logger } from './log.js';
-import { evidenceRoot } from './resources.js';
+import { evidenceRoot } from './workflows/report.js';
 import { resultsRoot } from './results.js';
 
 /*

@@ -35,7 +35,8 @@ export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O exten
   toolsets: readonly Toolset[];
   /**
    * One of its vendor's user-lifecycle tools (read, create, change or take away a seat): served by default,
-   * with the workflows, when the vendor is configured. The rest of a vendor's tools need its toolset.
+   * with the workflows, when the vendor is configured. The rest of a vendor's tools, those that give access
+   * back (unlock, reactivate) included, need its toolset.
    */
   lifecycle?: boolean;
   title: string;

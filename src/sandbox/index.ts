@@ -7,11 +7,11 @@ import { salesloftAdapter } from '../vendors/salesloft/adapter.js';
 import { zoominfoAdapter } from '../vendors/zoominfo/adapter.js';
 import { VENDORS, type Vendor } from '../domain/account.js';
 import type { ServeOptions } from './http-util.js';
-import { startOutreachSimulator, type OutreachSim, type OutreachSimOptions } from './outreach.js';
-import { startScimSimulator, type ScimLink, type ScimSim } from './scim.js';
-import { startZoomInfoSimulator, type ZoomInfoSim, type ZoomInfoSimOptions } from './zoominfo.js';
-import { startSalesloftSimulator, type SalesloftSim, type SalesloftSimOptions } from './salesloft.js';
-import { startApolloSimulator, type ApolloSim, type ApolloSimOptions } from './apollo.js';
+import { startOutreachSimulator, type OutreachSim, type OutreachSimOptions } from './outreach/index.js';
+import { startScimSimulator, type ScimLink, type ScimSim } from './scim/index.js';
+import { startZoomInfoSimulator, type ZoomInfoSim, type ZoomInfoSimOptions } from './zoominfo/index.js';
+import { startSalesloftSimulator, type SalesloftSim, type SalesloftSimOptions } from './salesloft/index.js';
+import { startApolloSimulator, type ApolloSim, type ApolloSimOptions } from './apollo/index.js';
 
 /** The embedded simulators behind --sandbox, the demo, the benchmarks and the end-to-end tests. */
 export interface Sandbox {

@@ -8,11 +8,13 @@ import { assertBuilt } from '../support/spawn.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('the npm package', () => {
-  it('ships the server, the README, its credentials guide and mcp.json, and no test or benchmark', async () => {
+  it('ships the bundled server, the README, its credentials guide and mcp.json, and no test or benchmark', async () => {
     assertBuilt();
     const { stdout } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
     const files = (JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['dist/src/main.js', 'dist/tools/index.js', 'README.md', 'docs/credentials.md', 'mcp.json', 'package.json']));
+    expect(files).toEqual(expect.arrayContaining(['dist/sales-access-mcp.mjs', 'README.md', 'docs/credentials.md', 'mcp.json', 'package.json']));
+    // The bundle is the server: the compiled modules it was made from are not shipped twice.
+    expect(files.filter((f) => f.startsWith('dist/src/') || f.startsWith('dist/tools/'))).toEqual([]);
     expect(files.filter((f) => /(^|\/)(test|bench)\//.test(f) || /\.test\.js/.test(f))).toEqual([]);
   }, 60_000);
 

@@ -12,7 +12,7 @@ export default defineTool({
   lifecycle: true,
   title: 'Update an Outreach user',
   description:
-    'Changes an Outreach user\'s name, title, role or profile (only the fields given). The login email cannot change through the API: change it in Outreach\'s admin UI. Role and profile by name or id; an unknown name returns the valid ones. Nothing differs: changed: false, no write. The human approves, since values are overwritten. To lock or unlock use outreach_lock_user / outreach_unlock_user.',
+    'Changes an Outreach user\'s name, title, role or profile (only the fields given). The login email cannot change through the API: change it in Outreach\'s admin UI. Role and profile by name or id; an unknown name returns the valid ones. Nothing differs: changed: false, no write. The human approves, since values are overwritten.',
   inputSchema: {
     ...userRefShape,
     first_name: z.string().min(1).max(100).optional().describe('New first name, e.g. "Jane"'),

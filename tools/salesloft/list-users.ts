@@ -41,7 +41,7 @@ export default defineTool({
   lifecycle: true,
   title: 'List SalesLoft users',
   description:
-    'Lists the users of the token\'s SalesLoft team as canonical accounts (status active or deactivated; role, group, guid, admin flag). DEACTIVATED USERS ARE INCLUDED (SalesLoft hides them unless asked) and counted. One page and a next_cursor, or every user with all: true through SalesLoft\'s updated_at cursor (cost 1 per request of the 600 per minute the team shares). Large results are cut to fit, with the complete list as a resource link. Users of other SalesLoft teams never appear.',
+    'Lists the users of the token\'s SalesLoft team as canonical accounts (status active or deactivated; role, group, guid, admin flag). DEACTIVATED USERS ARE INCLUDED (SalesLoft hides them unless asked) and counted. One page and a next_cursor, or every user with all: true (an updated_at cursor walk, cheap in the team\'s shared budget). Large results are cut to fit, with the complete list as a resource link. Users of other SalesLoft teams never appear.',
   inputSchema: {
     email: emailArg().optional().describe('Only this login email (case-insensitive)'),
     search: z.string().min(1).max(200).optional().describe('Keywords in name or email, e.g. "dana lee"'),

@@ -12,7 +12,7 @@ export default defineTool({
   requires: 'scim',
   title: 'Update a user through SCIM',
   description:
-    'Changes a SCIM user\'s names, title or externalId, or reactivates a deprovisioned user (active: true), through a vendor\'s SCIM 2.0 connection: only the differing values, as a PatchOp (a PUT where the server has no PATCH); nothing differs: changed: false. The human approves, since values are overwritten. userName and email do not change here (Apollo.io cannot change an email in place). To deactivate use scim_deprovision_user.',
+    'Changes a SCIM user\'s names, title or externalId, or reactivates a deprovisioned user (active: true), through a vendor\'s SCIM 2.0 connection: only the differing values, as a PatchOp (a PUT where the server has no PATCH); nothing differs: changed: false. The human approves, since values are overwritten. userName and email do not change here (Apollo.io cannot change an email in place).',
   inputSchema: (vendorIds) => ({
     ...connectionShape(vendorIds),
     ...userRefShape,

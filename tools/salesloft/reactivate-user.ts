@@ -1,7 +1,6 @@
-import * as z from 'zod';
 import { runChange } from '../change-tool.js';
 import { defineTool } from '../types.js';
-import { AUDIT_ARGS, SalesloftAccountSchema, confirmShape, requireSalesloftRest, userRef, userRefShape } from './shared.js';
+import { AUDIT_ARGS, confirmShape, requireSalesloftRest, userRef, userRefShape, userWriteOutputShape } from './shared.js';
 
 export default defineTool({
   name: 'salesloft_reactivate_user',
@@ -12,14 +11,8 @@ export default defineTool({
     'Reads the user first; an already-active user is changed: false and nothing is sent. The human must approve: reactivating the wrong person (someone who has left) gives access back. ' +
     'If the identity provider still deprovisions the user through SCIM, it may deactivate them again on its next sync.',
   inputSchema: { ...userRefShape, ...confirmShape },
-  outputSchema: {
-    changed: z.boolean().describe('False when the user was already active (nothing was sent)'),
-    before: SalesloftAccountSchema.describe('The user as read before the write'),
-    after: SalesloftAccountSchema.describe('The user as SalesLoft reports it after the write'),
-    confirmation: z.string().describe('How the write was confirmed: elicit, browser, token, or none (nothing was sent)'),
-    audit_op_id: z.string().nullable().describe('Audit log operation id; null when nothing was written'),
-    caveats: z.array(z.string()).describe('What the admin must still know'),
-  },
+  outputSchema: userWriteOutputShape,
+
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
     const rest = requireSalesloftRest(ctx);

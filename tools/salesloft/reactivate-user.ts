@@ -1,7 +1,6 @@
-import * as z from 'zod';
 import { runChange } from '../change-tool.js';
 import { defineTool } from '../types.js';
-import { AUDIT_ARGS, SalesloftAccountSchema, confirmShape, requireSalesloftRest, userRef, userRefShape } from './shared.js';
+import { AUDIT_ARGS, confirmShape, requireSalesloftRest, userRef, userRefShape, userWriteOutputShape } from './shared.js';
 
 export default defineTool({
   name: 'salesloft_reactivate_user',
@@ -12,14 +11,8 @@ export default defineTool({
   description:
     'Gives a deactivated SalesLoft user their login back (REST, active: true). Reads first; an active user is changed: false. The human approves: reactivating someone who has left gives access back. An identity provider that still deprovisions them through SCIM may deactivate them again.',
   inputSchema: { ...userRefShape, ...confirmShape },
-  outputSchema: {
-    changed: z.boolean().describe('False when the user was already active (nothing was sent)'),
-    before: SalesloftAccountSchema.describe('The user as read before the write'),
-    after: SalesloftAccountSchema.describe('The user as SalesLoft reports it after the write'),
-    confirmation: z.string().describe('How the write was confirmed: elicit, browser, token, or none (nothing was sent)'),
-    audit_op_id: z.string().nullable().describe('Audit log operation id; null when nothing was written'),
-    caveats: z.array(z.string()).describe('What the admin must still know'),
-  },
+  outputSchema: userWriteOutputShape,
+
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
     const rest = requireSalesloftRest(ctx);

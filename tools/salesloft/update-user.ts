@@ -3,7 +3,7 @@ import { ToolInputError } from '../../src/http/errors.js';
 import type { UserUpdate } from '../../src/vendors/salesloft/client.js';
 import { runChange } from '../change-tool.js';
 import { defineTool } from '../types.js';
-import { AUDIT_ARGS, SalesloftAccountSchema, confirmShape, requireSalesloftRest, userRef, userRefShape } from './shared.js';
+import { AUDIT_ARGS, confirmShape, requireSalesloftRest, userRef, userRefShape, userWriteOutputShape } from './shared.js';
 
 export default defineTool({
   name: 'salesloft_update_user',
@@ -19,14 +19,8 @@ export default defineTool({
     group: z.string().min(1).max(200).optional().describe('New group, by id or name, e.g. "NA West"'),
     ...confirmShape,
   },
-  outputSchema: {
-    changed: z.boolean().describe('False when the user already had this role and group (nothing was sent)'),
-    before: SalesloftAccountSchema.describe('The user as read before the write'),
-    after: SalesloftAccountSchema.describe('The user as SalesLoft reports it after the write'),
-    confirmation: z.string().describe('How the write was confirmed: elicit, browser, token, or none (nothing was sent)'),
-    audit_op_id: z.string().nullable().describe('Audit log operation id; null when nothing was written'),
-    caveats: z.array(z.string()).describe('What the admin must still know'),
-  },
+  outputSchema: userWriteOutputShape,
+
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
     if (args.role === undefined && args.group === undefined) throw new ToolInputError('Give `role` and/or `group`: nothing to change otherwise.');

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_TOOLS } from '../../tools/index.js';
+import { callEnvelopeShape, callInputShape } from '../../tools/types.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 const SNAPSHOT = fileURLToPath(new URL('../fixtures/tools-list.json', import.meta.url));
@@ -36,6 +37,16 @@ describe('tool conventions', () => {
     if (tool.annotations.readOnlyHint) expect(tool.annotations.destructiveHint).toBe(false);
   });
 
+  it('the call protocol every tool gets (status, approval, job, next; job_id, approval_id) is described too', () => {
+    expect(undescribed(z.object(callEnvelopeShape), 'envelope')).toEqual([]);
+    for (const tool of ALL_TOOLS) {
+      const shape = callInputShape(tool, ['outreach', 'salesloft', 'apollo', 'zoominfo']);
+      expect(undescribed(z.object(shape), `${tool.name} input`)).toEqual([]);
+      expect('approval_id' in shape, tool.name).toBe(tool.annotations.destructiveHint);
+      expect('job_id' in shape, tool.name).toBe(true);
+    }
+  });
+
   it('tool names are unique', () => {
     expect(new Set(ALL_TOOLS.map((t) => t.name)).size).toBe(ALL_TOOLS.length);
   });
@@ -54,6 +65,8 @@ describe('tools/list through an MCP client', () => {
     for (const t of tools) {
       for (const h of HINTS) expect(typeof t.annotations?.[h], `${t.name}.${h}`).toBe('boolean');
       expect(t.outputSchema?.type).toBe('object');
+      // Every result says where the call stands; the tool's own fields are there when it is `done`.
+      expect(t.outputSchema?.required).toEqual(['status']);
       expect(t.title).toBeTruthy();
     }
   });

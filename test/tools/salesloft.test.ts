@@ -223,7 +223,7 @@ describe('salesloft_deactivate_user through SCIM (handler with a SCIM client dou
       confirmationDetail: () => undefined,
       signal: new AbortController().signal,
       progress: async () => {},
-      confirm: async () => ({ method: 'token', at: new Date().toISOString() }),
+      confirm: async () => ({ method: 'token', at: new Date().toISOString(), by: 'test' }),
     };
   }
 

@@ -37,7 +37,7 @@ export default defineTool({
   async handler(args, ctx) {
     const client = requireApollo(ctx);
     const { users, total, pages } = await client.listAllUsers(
-      (n, of) => ctx.progress(n, of, `Fetched ${n}${of ? ` of ${of}` : ''} pages of Apollo teammates`),
+      (n, of, k) => ctx.progress(n, of, `Fetched ${n}${of ? ` of ${of}` : ''} pages of Apollo teammates`, { pages: n, pagesTotal: of, accounts: k }),
       ctx.signal,
     );
     const all = client.toAccounts(users);

@@ -133,7 +133,7 @@ async function fetchUsers(client: SalesloftClient, args: Args, ctx: ToolContext)
 
   if (args.all) {
     if (args.cursor !== undefined) throw new ToolInputError('Give either `cursor` (next page) or `all: true` (every user), not both.');
-    const r = await client.listAllUsers(argFilters, (n, of, message) => ctx.progress(n, of, message), ctx.signal);
+    const r = await client.listAllUsers(argFilters, (n, of, message, k) => ctx.progress(n, of, message, { pages: n, pagesTotal: of, accounts: k }), ctx.signal);
     return { users: r.users, total: r.total ?? r.users.length, next_cursor: null, mode: r.mode, warnings: r.warnings };
   }
 

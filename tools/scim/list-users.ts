@@ -42,7 +42,7 @@ export default defineTool({
       const caps = await client.serviceProviderConfig();
       const { items, totalResults, pages } = await client.listAllUsers(
         filter,
-        (n, of) => ctx.progress(n, of, `Fetched ${n}${of ? ` of ${of}` : ''} pages of ${name} SCIM users`),
+        (n, of, k) => ctx.progress(n, of, `Fetched ${n}${of ? ` of ${of}` : ''} pages of ${name} SCIM users`, { pages: n, pagesTotal: of, accounts: k }),
         ctx.signal,
       );
       const users = items.map((u) => toAccount(client, u));

@@ -78,7 +78,7 @@ export default defineTool({
       vendors: args.vendors,
       exceptions: args.exceptions,
       staleInvitationDays: args.stale_invitation_days,
-      progress: (message) => ctx.progress(++pages, undefined, message),
+      progress: (message, page) => ctx.progress(++pages, undefined, message, page),
       signal: ctx.signal,
     });
     const uri = (p: string) => `${EVIDENCE_URI_PREFIX}${basename(p)}`;

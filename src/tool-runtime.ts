@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { ErrorCode, McpError, UrlElicitationRequiredError, type CallToolResult, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
-import { callInputShape, callOutputSchema, type AnyTool, type ApprovalResultView, type CallEnvelope, type ToolContext, type VendorIds } from '../tools/types.js';
+import { callDescription, callInputShape, callOutputSchema, type AnyTool, type ApprovalResultView, type CallEnvelope, type ToolContext, type VendorIds } from '../tools/types.js';
 import type { Actor } from './audit/audit-log.js';
 import type { Requester } from './confirm/approval-page.js';
 import { utc } from './confirm/approval-page.js';
@@ -44,7 +44,7 @@ export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, b
       tool.name,
       {
         title: tool.title,
-        description: tool.description,
+        description: callDescription(tool),
         inputSchema: callInputShape(tool, vendorIds),
         outputSchema: callOutputSchema(tool),
         annotations: { title: tool.title, ...tool.annotations },
@@ -146,6 +146,7 @@ async function runTool(call: Call, work: JobWork, deps: Deps, gate: Confirmation
   const ctx: ToolContext = {
     deps,
     actor: call.actor,
+    session: call.owner,
     signal: work.signal,
     progress,
     confirm: async (req) => {

@@ -1,3 +1,4 @@
+import cancelJob from './cancel-job.js';
 import listConnections from './list-connections.js';
 import outreachCreateUser from './outreach/create-user.js';
 import outreachGetUser from './outreach/get-user.js';
@@ -88,4 +89,5 @@ export const ALL_TOOLS: AnyTool[] = [
   zoominfoEnrichCompany,
   zoominfoLookupContact,
   zoominfoGetUsage,
+  cancelJob,
 ];

@@ -31,6 +31,9 @@ export interface ToolContext {
   /** When this call was approved on the browser approval page: the decision time and the browser's User-Agent. */
   confirmationDetail(): ConfirmationDetail | undefined;
   actor: Actor;
+  /** The MCP session (HTTP) or connection (stdio process) of the call: jobs and approvals belong to it. */
+  session: string;
+  /** The job's own signal: aborted by cancel_job (read-only work) or shutdown, never by a client giving up. */
   signal: AbortSignal;
 }
 
@@ -156,6 +159,18 @@ export function callOutputSchema(tool: AnyTool) {
     const r = own.safeParse(value);
     if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   });
+}
+
+/**
+ * A tool's registered description: its own, plus the protocol in a sentence or two (every tool can answer
+ * `running`; a destructive one can answer `approval_required`, `pending` or `declined`).
+ */
+export function callDescription(tool: AnyTool): string {
+  const running =
+    ' Calls answer within the server\'s deadline: status "running" means the work goes on as a job; call again with the same arguments (or job_id) to pick it up, never starting over.';
+  const approval =
+    ' If it answers status "approval_required" or "pending", nothing has changed: show the user `message` (the approval link), and once they decided call again with the same arguments ("declined": they rejected it; do not retry unasked).';
+  return `${tool.description}${running}${tool.annotations.destructiveHint ? approval : ''}`;
 }
 
 /** A tool's registered arguments: its own, plus `job_id` (every tool) and `approval_id` (destructive tools). */

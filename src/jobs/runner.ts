@@ -55,6 +55,14 @@ export class TooManyJobs extends ToolInputError {
   override readonly name: string = 'TooManyJobs';
 }
 
+/** The abort reason of a stopped job: what a call picking it up is told. */
+export class JobStopped extends ToolInputError {
+  override readonly name: string = 'JobStopped';
+}
+
+const CANCELLED = () => new JobStopped('This work was stopped with cancel_job before it finished; nothing more was sent to the vendor. Call the tool again (without job_id) to start over.');
+const SHUTDOWN = () => new JobStopped('This work was stopped because the server shut down. Call the tool again to start over.');
+
 export class JobRunner {
   private readonly live = new Map<string, Live>();
 
@@ -133,7 +141,7 @@ export class JobRunner {
   private async sync(id: string, live: Live): Promise<void> {
     try {
       await this.store.update(id, { progress: this.progressOf(live) });
-      if ((await this.store.get(id))?.cancel_requested) live.abort.abort(new Error('The job was cancelled.'));
+      if ((await this.store.get(id))?.cancel_requested) live.abort.abort(CANCELLED());
     } catch (err) {
       this.opts.log.warn({ err: (err as Error)?.message }, 'job progress not stored');
     }
@@ -160,13 +168,13 @@ export class JobRunner {
     const stored = await this.store.get(id);
     if (!stored || stored.state !== 'running' || stored.writes) return stored;
     await this.store.update(id, { cancel_requested: true });
-    this.live.get(id)?.abort.abort(new Error('The job was cancelled.'));
+    this.live.get(id)?.abort.abort(CANCELLED());
     return { ...stored, cancel_requested: true };
   }
 
   /** Stops every job of this process (shutdown). */
   close(): void {
-    for (const live of this.live.values()) live.abort.abort(new Error('The server is shutting down.'));
+    for (const live of this.live.values()) live.abort.abort(SHUTDOWN());
   }
 
   private progressOf(live: Live): JobProgress {

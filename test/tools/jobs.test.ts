@@ -122,14 +122,35 @@ describe('calls answer within the deadline; the work goes on as a job', () => {
     const plan = structured((await callUntilDone((a) => stack!.call('plan_offboarding', a, { timeout: PATIENCE_MS }), { emails: [target.email] })).at(-1)!);
     const acting = plan.steps.filter((s: { path: string }) => s.path !== 'none' && s.path !== 'manual');
     expect(acting.length).toBeGreaterThan(0);
-    const answers = await callUntilDone((a) => stack!.call('execute_offboarding', a, { timeout: PATIENCE_MS }), { plan_id: plan.plan_id });
-    expect(statusOf(answers[0])).toBe('running');
+    const first = await stack.call('execute_offboarding', { plan_id: plan.plan_id }, { timeout: PATIENCE_MS });
+    expect(statusOf(first)).toBe('running');
+    // Approved work is not stopped halfway.
+    const cancel = structured(await stack.call('cancel_job', { target_job_id: structured<Running>(first).job.id }, { timeout: PATIENCE_MS }));
+    expect(cancel).toMatchObject({ cancelled: false, state: 'running' });
+    expect(cancel.reason).toMatch(/runs to its end/);
+    const answers = [first, ...(await callUntilDone((a) => stack!.call('execute_offboarding', a, { timeout: PATIENCE_MS }), { plan_id: plan.plan_id }))];
     expect(stack.elicitations).toHaveLength(1);
     const exec = structured(answers.at(-1)!);
     expect(exec).toMatchObject({ status: 'done', replayed: false, confirmation: 'elicit' });
     expect(exec.summary.done).toBe(acting.length);
     const lines = stack.auditLines().filter((l) => l.tool === 'execute_offboarding');
     expect(lines).toHaveLength(acting.length * 2);
+  });
+
+  it('cancel_job stops a read-only job (no more vendor requests); a client giving up does not', async () => {
+    stack = await startStack({ env: DEADLINE, sandbox: { apollo: { userCount: APOLLO_PEOPLE, limits: SLOW_APOLLO } } });
+    const sim = stack.sandbox.apollo;
+    const first = structured<Running>(await listUsers(stack));
+    expect(first.status).toBe('running');
+    const c = structured(await stack.call('cancel_job', { target_job_id: first.job.id }, { timeout: PATIENCE_MS }));
+    expect(c).toMatchObject({ status: 'done', job_id: first.job.id, tool: 'apollo_list_users', cancelled: true, reason: null });
+    const ended = await callUntilDone((a) => listUsers(stack!, a), { job_id: first.job.id });
+    expect(ended.at(-1)!.isError).toBe(true);
+    expect(textOf(ended.at(-1)!)).toMatch(/stopped with cancel_job/);
+    const sent = sim.requests.filter((q) => q.endpoint === USERS_SEARCH).length;
+    expect(sent).toBeLessThan(Math.ceil(sim.users().length / 100));
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(sim.requests.filter((q) => q.endpoint === USERS_SEARCH)).toHaveLength(sent);
   });
 
   it('a job belongs to the session that started it; an unknown job_id is refused', async () => {

@@ -15,8 +15,21 @@ describe('prompts and resources', () => {
     const text = (off.messages[0].content as { text: string }).text;
     for (const tool of ['find_user', 'plan_offboarding', 'execute_offboarding']) expect(text).toContain(tool);
     expect(text).toContain('boss@acme.example');
+    // The call protocol, in a sentence: the approval link to show, and calling again while running.
+    expect(text).toMatch(/"approval_required" or "pending", show me its message with the approval link/);
+    expect(text).toMatch(/"running", call again/);
     const review = await stack.client.getPrompt({ name: 'access-review', arguments: {} });
-    expect((review.messages[0].content as { text: string }).text).toContain('access_review');
+    const reviewText = (review.messages[0].content as { text: string }).text;
+    expect(reviewText).toContain('access_review');
+    expect(reviewText).toMatch(/status "running".*call it again with the same arguments/);
+  });
+
+  it('every tool description states the call protocol; destructive ones the approval answers too', async () => {
+    const { tools } = await stack.client.listTools();
+    for (const t of tools) {
+      expect(t.description, t.name).toMatch(/status "running" means the work goes on/);
+      expect(/status "approval_required" or "pending"/.test(t.description ?? ''), t.name).toBe(t.annotations?.destructiveHint === true);
+    }
   });
 
   it('serves the capability matrix with what is connected', async () => {

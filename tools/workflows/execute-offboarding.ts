@@ -50,7 +50,7 @@ export default defineTool({
     plan_id: z.string().describe('The plan executed'),
     replayed: z.boolean().describe('True when the plan had already run and this is its stored result (no vendor was called)'),
     executed_at: z.string().describe('When the plan ran'),
-    confirmation: z.string().describe('How the human approved: elicit or token'),
+    confirmation: z.string().describe('How the human approved: elicit, browser or token'),
     summary: z
       .object({
         done: z.number().int().describe('Steps that changed an account'),

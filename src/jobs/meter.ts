@@ -74,7 +74,8 @@ export class WorkScope {
     const u = this.units();
     if (!u || u.total === undefined || u.done <= 0) return undefined;
     const left = Math.max(0, u.total - u.done);
-    for (const [s, n] of this.requests) if (left > 0) out.set(s, Math.ceil((n * left) / u.done));
+    // Nothing left still asks the limiter (for nothing): its answer is "now", or the end of a hold.
+    for (const [s, n] of this.requests) out.set(s, Math.ceil((n * left) / u.done));
     return out;
   }
 }

@@ -105,6 +105,17 @@ describe('WorkMeter', () => {
     expect(askedB).toEqual([1]);
   });
 
+  it('with every page fetched (the result still being made), the finish is the limiter\'s "now", not unknown', async () => {
+    const meter = new WorkMeter();
+    const asked: number[] = [];
+    await runMetered(meter, async () => {
+      noteVendorRequest(fixed(5_000, asked));
+      noteWorkProgress(1, 1, { pages: 1, pagesTotal: 1, accounts: 10 });
+    });
+    expect(meter.snapshot().expectedFinishAt).toBe(5_000);
+    expect(asked).toEqual([0]);
+  });
+
   it('cannot tell the finish while a source that made requests has not said how much is left', async () => {
     const meter = new WorkMeter();
     await runMetered(meter, async () => {

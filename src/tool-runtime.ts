@@ -111,11 +111,19 @@ interface Call {
   requester: Requester;
 }
 
-/** The running job this call attaches to (same tool, session and arguments), or a new one. */
+/**
+ * A finished result not yet picked up is handed to a call with the same arguments for this long; after that
+ * the call starts afresh (a listing is read again), and the old result is still there by job_id.
+ */
+const ATTACH_FINISHED_MS = 15 * 60_000;
+
+/** The job this call attaches to (same tool, session and arguments: running, or finished and not picked up), or a new one. */
 async function jobFor(call: Call, deps: Deps, gate: ConfirmationGate): Promise<JobRecord> {
   const key = digest([call.tool.name, call.owner, call.args]);
+  const found = await deps.jobs.store.byKey(key);
+  if (found && (found.finished_at === null || deps.clock.now() - found.finished_at <= ATTACH_FINISHED_MS)) return found;
+  if (found) await deps.jobs.store.update(found.id, { delivered: true });
   return (
-    (await deps.jobs.store.byKey(key)) ??
     deps.jobs.start({
       tool: call.tool.name,
       owner: call.owner,

@@ -4,8 +4,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import { ErrorCode, McpError, UrlElicitationRequiredError, type CallToolResult, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { callDescription, callInputShape, callOutputSchema, type AnyTool, type ApprovalResultView, type CallEnvelope, type ToolContext, type VendorIds } from '../tools/types.js';
 import type { Actor } from './audit/audit-log.js';
-import type { Requester } from './confirm/approval-page.js';
-import { utc } from './confirm/approval-page.js';
+import { utc, type Requester } from './confirm/approval-page.js';
 import { approvalsFor } from './confirm/approvals.js';
 import { ApprovalOutcome, ConfirmationGate, type Confirmation } from './confirm/gate.js';
 import type { Deps } from './deps.js';
@@ -122,16 +121,15 @@ async function jobFor(call: Call, deps: Deps, gate: ConfirmationGate): Promise<J
   const key = digest([call.tool.name, call.owner, call.args]);
   const found = await deps.jobs.store.byKey(key);
   if (found && (found.finished_at === null || deps.clock.now() - found.finished_at <= ATTACH_FINISHED_MS)) return found;
+  // Too old to hand to a new call: it stays retrievable by job_id only.
   if (found) await deps.jobs.store.update(found.id, { delivered: true });
-  return (
-    deps.jobs.start({
-      tool: call.tool.name,
-      owner: call.owner,
-      key,
-      writes: !call.tool.annotations.readOnlyHint,
-      work: (work) => runTool(call, work, deps, gate),
-    })
-  );
+  return deps.jobs.start({
+    tool: call.tool.name,
+    owner: call.owner,
+    key,
+    writes: !call.tool.annotations.readOnlyHint,
+    work: (work) => runTool(call, work, deps, gate),
+  });
 }
 
 /** A job named by `job_id`: only the session that started it, and only through the same tool. */
@@ -149,7 +147,9 @@ async function ownJob(call: Call, jobId: string, deps: Deps): Promise<JobRecord>
 async function runTool(call: Call, work: JobWork, deps: Deps, gate: ConfirmationGate): Promise<JobOutcome> {
   const { tool, args } = call;
   let approved: { confirmation: Confirmation; summary: string } | undefined;
-  const binding = digest([tool.name, withoutKey(args, 'confirm')]);
+  // What an approval is bound to: the tool's own arguments, but not `confirm` (token mode's; never an approval here).
+  const { confirm: _confirm, ...bound } = args;
+  const binding = digest([tool.name, bound]);
   const progress: ToolContext['progress'] = async (p, total, message, page) => work.report(p, total, message, page);
   const ctx: ToolContext = {
     deps,
@@ -170,8 +170,9 @@ async function runTool(call: Call, work: JobWork, deps: Deps, gate: Confirmation
   const page = () => approved?.confirmation.approval;
   try {
     const structured = (await tool.handler(args as never, ctx)) as Record<string, unknown>;
-    const envelope: CallEnvelope = { status: 'done', ...(approved ? { approval: approvedView(approved.confirmation, approved.summary) } : {}) };
-    const result = await fitResult(tool, { status: envelope.status, ...structured, ...withoutKey(envelope, 'status') }, deps);
+    // `status` first, then the tool's own fields, then how it was approved (who and how, for the user).
+    const approval = approved ? { approval: approvedView(approved.confirmation, approved.summary) } : {};
+    const result = await fitResult(tool, { status: 'done' satisfies CallEnvelope['status'], ...structured, ...approval }, deps);
     for (const link of tool.resourceLinks?.(structured as never) ?? []) result.content.push({ type: 'resource_link', ...link });
     // The human can find the page they approved on in the chat (the URL approves nothing by itself).
     const a = page();
@@ -277,11 +278,6 @@ function runningResult(tool: AnyTool, job: JobRecord, deps: Deps): CallToolResul
     },
   };
   return { content: [{ type: 'text', text: textOf(structured) }], structuredContent: structured as Record<string, unknown> };
-}
-
-function withoutKey<T extends object>(o: T, key: string): Partial<T> {
-  const { [key]: _dropped, ...rest } = o as Record<string, unknown>;
-  return rest as Partial<T>;
 }
 
 /** SHA-256 of a value as canonical JSON (object keys sorted), so equal arguments in any order match. */

@@ -310,6 +310,12 @@ describe('approval page on the HTTP server (spawned, --http, default mode)', () 
       const lock = () => client.callTool({ name: 'outreach_lock_user', arguments: { id: target.id } }, undefined, { timeout: PATIENCE_MS }) as Promise<CallToolResult>;
       const url = approvalUrlOf(await lock());
       expect(new URL(url).origin).toBe(new URL(mcpUrl).origin);
+      // Another MCP session asking for the same change gets its own request, never this one's decision.
+      const other = new Client({ name: 'other-session', version: '1' });
+      await other.connect(new StreamableHTTPClientTransport(new URL(mcpUrl)));
+      const theirs = (await other.callTool({ name: 'outreach_lock_user', arguments: { id: target.id } }, undefined, { timeout: PATIENCE_MS })) as CallToolResult;
+      expect(approvalUrlOf(theirs)).not.toBe(url);
+      await other.close();
 
       // The page does its own Host check (DNS rebinding); unknown ids are 404.
       const rebound = await request(url, { headers: { host: 'attacker.example' } });

@@ -79,25 +79,30 @@ export interface JobStore {
 export const JOB_RETENTION_MS = RESULT_RETENTION_MS;
 const MAX_FINISHED = 500;
 
-/** The in-process store: one Map, and waiters woken by put(). */
+/**
+ * The in-process store: one Map, and waiters woken by finish(). What goes in and comes out are snapshots (a
+ * record read from a networked store is one too, so no caller may rely on shared objects), made shallow: an
+ * outcome is never changed once written, and a deep copy of every result cost a tool call more than the rest
+ * of the job machinery together.
+ */
 export class MemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly byKeys = new Map<string, string>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  private prunedAt = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
   async put(job: JobRecord): Promise<void> {
     this.prune();
-    // A copy: a record read from a networked store is a snapshot too, so nobody may rely on shared objects.
-    this.jobs.set(job.id, structuredClone(job));
+    this.jobs.set(job.id, snapshot(job));
     this.byKeys.set(job.key, job.id);
   }
 
   async finish(id: string, end: Pick<JobRecord, 'state' | 'finished_at' | 'progress' | 'outcome'>): Promise<void> {
     const j = this.jobs.get(id);
     if (!j) return;
-    Object.assign(j, structuredClone(end));
+    Object.assign(j, end, { progress: { ...end.progress } });
     for (const wake of [...(this.waiters.get(id) ?? [])]) wake();
   }
 
@@ -106,19 +111,19 @@ export class MemoryJobStore implements JobStore {
     if (!j) return;
     const { progress, ...flags } = patch;
     Object.assign(j, flags);
-    if (progress && j.state === 'running') j.progress = structuredClone(progress);
+    if (progress && j.state === 'running') j.progress = { ...progress };
     if (j.delivered && this.byKeys.get(j.key) === id) this.byKeys.delete(j.key);
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
     const j = this.jobs.get(id);
-    return j && structuredClone(j);
+    return j && snapshot(j);
   }
 
   async byKey(key: string): Promise<JobRecord | undefined> {
     const id = this.byKeys.get(key);
     const j = id === undefined ? undefined : this.jobs.get(id);
-    return j && !j.delivered ? structuredClone(j) : undefined;
+    return j && !j.delivered ? snapshot(j) : undefined;
   }
 
   attach(id: string, until: number, signal?: AbortSignal): Promise<JobRecord | undefined> {
@@ -153,13 +158,21 @@ export class MemoryJobStore implements JobStore {
     return n;
   }
 
-  /** Drops finished jobs past retention, and the oldest beyond MAX_FINISHED. */
+  /** Drops finished jobs past retention, and the oldest beyond MAX_FINISHED; looks at most once a minute unless over. */
   private prune(): void {
-    const cutoff = this.now() - JOB_RETENTION_MS;
+    const now = this.now();
+    if (now - this.prunedAt < 60_000 && this.jobs.size <= MAX_FINISHED) return;
+    this.prunedAt = now;
+    const cutoff = now - JOB_RETENTION_MS;
     const finished = [...this.jobs.values()].filter((j) => j.state !== 'running').sort((a, b) => (a.finished_at ?? 0) - (b.finished_at ?? 0));
     const excess = finished.length - MAX_FINISHED;
     finished.forEach((j, i) => {
       if (i < excess || (j.finished_at ?? 0) < cutoff) void this.delete(j.id);
     });
   }
+}
+
+/** A copy of a record's own fields and its progress; the outcome is shared (written once, never changed). */
+function snapshot(j: JobRecord): JobRecord {
+  return { ...j, progress: { ...j.progress } };
 }

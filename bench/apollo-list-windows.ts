@@ -9,20 +9,21 @@ import type { Benchmark, BenchContext } from './types.js';
 import { medianIdeal, stampRequests, timedCall, untilBoundary, type TimedCall } from './windows.js';
 
 /** Apollo's windows scaled by 0.01: the minute lasts 600 ms (the hour 36 s, the day 864 s). */
-const WINDOW_SCALE = 0.01;
-const MINUTE_MS = 60_000 * WINDOW_SCALE;
+export const WINDOW_SCALE = 0.01;
+export const MINUTE_MS = 60_000 * WINDOW_SCALE;
 /** users/search per (scaled) minute; hour and day are raised out of the way. */
 const MINUTE_LIMIT = 5;
 /** People pool: Apollo seats about three quarters, so ~2,300 teammates, 23 pages of 100. */
 const PEOPLE = 3_100;
-const PER_PAGE = 100;
-const ENDPOINT = 'api/v1/users/search';
+export const PER_PAGE = 100;
+export const ENDPOINT = 'api/v1/users/search';
 const UNTHROTTLED_RUNS = 5;
 /** Unthrottled listings run first and not counted (JIT warm-up: the first listing in a process is ~3x slower). */
 const WARMUP_RUNS = 2;
 /** Listings on the throttled simulator: the first with nothing learned, then with the limits learned. */
 const THROTTLED_RUNS = 4;
-const HUGE = 1_000_000;
+/** A limit raised out of the way. */
+export const HUGE = 1_000_000;
 
 interface Listing {
   call: TimedCall;

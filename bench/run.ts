@@ -12,6 +12,7 @@ import { VERSION } from '../src/version.js';
 import { listAllUsers10k } from './list-all-users.js';
 import { salesloftList30k } from './salesloft-list.js';
 import { apolloListWindows } from './apollo-list-windows.js';
+import { apolloPatience } from './apollo-patience.js';
 import { accessReview4x10k } from './access-review.js';
 import { coldStartBench } from './cold-start.js';
 import { round3 } from './stats.js';
@@ -19,7 +20,7 @@ import { toolLatency } from './tool-latency.js';
 import { toolsListSize } from './tools-list-size.js';
 import type { Benchmark } from './types.js';
 
-const BENCHMARKS: Benchmark[] = [toolsListSize, coldStartBench, listAllUsers10k, toolLatency, salesloftList30k, apolloListWindows, accessReview4x10k];
+const BENCHMARKS: Benchmark[] = [toolsListSize, coldStartBench, listAllUsers10k, toolLatency, salesloftList30k, apolloListWindows, accessReview4x10k, apolloPatience];
 
 const MB = 1024 * 1024;
 

@@ -25,6 +25,7 @@ export interface BenchStack {
   deps: Deps;
   config: Config;
   stateDir: string;
+  /** One tool call, made again while it answers `running`, until the work is done. */
   call(
     name: string,
     args?: Record<string, unknown>,
@@ -80,8 +81,13 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
     deps,
     config,
     stateDir,
-    call: (name, args = {}, o = {}) =>
-      client.callTool({ name, arguments: args }, undefined, { onprogress: o.onprogress, timeout: 120_000 }) as Promise<CallToolResult>,
+    async call(name, args = {}, o = {}) {
+      // Work longer than the call deadline answers `running`: call again (it attaches) until it is done.
+      for (;;) {
+        const r = (await client.callTool({ name, arguments: args }, undefined, { onprogress: o.onprogress, timeout: 120_000 })) as CallToolResult;
+        if ((r.structuredContent as { status?: string } | undefined)?.status !== 'running') return r;
+      }
+    },
     rateLimitCheck() {
       const reqs = sandbox.outreach.requests;
       const hour = restOf(deps, outreachAdapter)?.budget().windows.find((w) => w.name === 'hour');

@@ -156,6 +156,7 @@ export const toolLatency: Benchmark = {
       const handlerCtx: ToolContext = {
         deps: stack.deps,
         actor: { kind: 'mcp_client', name: 'bench', version: '1' },
+        session: 'bench',
         signal: new AbortController().signal,
         confirmationDetail: () => undefined,
         progress: async () => {},

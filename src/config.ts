@@ -23,8 +23,6 @@ export type ConfirmMode = (typeof CONFIRM_MODES)[number];
 
 /** The loopback approval page (modes `auto` and `browser`). */
 export interface ApprovalConfig {
-  /** How long a tool call waits for a decision on the page (SALES_ACCESS_APPROVAL_TIMEOUT_SECONDS, default 300). */
-  timeoutMs: number;
   /** Over stdio: open the page in the desktop's browser (SALES_ACCESS_OPEN_BROWSER=1). */
   openBrowser: boolean;
   /**
@@ -40,15 +38,8 @@ export interface ApprovalConfig {
   pageAvailable: boolean;
 }
 
-/** The approval page's URL is valid for 10 minutes, so a call cannot usefully wait longer. */
-export const MAX_APPROVAL_TIMEOUT_SECONDS = 600;
-
 /** `pageAvailable`: false when serving HTTP beyond loopback (see ApprovalConfig.pageAvailable). */
 function approvalConfig(env: Env, pageAvailable: boolean): ApprovalConfig {
-  const timeout = positiveInt(env, 'SALES_ACCESS_APPROVAL_TIMEOUT_SECONDS', 300);
-  if (timeout > MAX_APPROVAL_TIMEOUT_SECONDS) {
-    throw new ConfigError(`SALES_ACCESS_APPROVAL_TIMEOUT_SECONDS must be at most ${MAX_APPROVAL_TIMEOUT_SECONDS}: an approval page is valid for 10 minutes.`);
-  }
   const open = env.SALES_ACCESS_OPEN_BROWSER ?? '';
   if (!['', '0', '1', 'true', 'false'].includes(open)) throw new ConfigError('SALES_ACCESS_OPEN_BROWSER must be 1 (open the approval page in the browser) or 0.');
   let baseUrl: string | undefined;
@@ -70,7 +61,16 @@ function approvalConfig(env: Env, pageAvailable: boolean): ApprovalConfig {
     }
     baseUrl = u.origin;
   }
-  return { timeoutMs: timeout * 1000, openBrowser: open === '1' || open === 'true', baseUrl, pageAvailable };
+  return { openBrowser: open === '1' || open === 'true', baseUrl, pageAvailable };
+}
+
+/** A ceiling well beyond any client's patience (Claude Desktop on Windows waits ~4 minutes): a larger value is a typo. */
+const MAX_CALL_DEADLINE_SECONDS = 3600;
+
+function callDeadlineSeconds(env: Env): number {
+  const s = positiveInt(env, 'SALES_ACCESS_CALL_DEADLINE_SECONDS', 45);
+  if (s > MAX_CALL_DEADLINE_SECONDS) throw new ConfigError(`SALES_ACCESS_CALL_DEADLINE_SECONDS must be at most ${MAX_CALL_DEADLINE_SECONDS}.`);
+  return s;
 }
 
 export interface Config {
@@ -98,6 +98,11 @@ export interface Config {
   retention: { evidenceMs: number; resultsMs: number };
   confirm: ConfirmMode;
   approval: ApprovalConfig;
+  /**
+   * How long a tool call may take before it answers (SALES_ACCESS_CALL_DEADLINE_SECONDS, default 45): work not
+   * done by then goes on as a job and the call returns `running`. Under Claude Desktop's ~60 s cancel.
+   */
+  callDeadlineMs: number;
   /** Each enabled adapter's settings and SCIM connection, by vendor id, read by the adapter itself. */
   vendors: Record<string, VendorSection>;
   /** Directory a roster_path must resolve inside (SALES_ACCESS_ROSTER_DIR); undefined: no roster files. */
@@ -322,6 +327,7 @@ export function loadConfig(args: ParsedArgs, env: Env = process.env, registry: R
     },
     confirm,
     approval,
+    callDeadlineMs: callDeadlineSeconds(env) * 1000,
     vendors: Object.fromEntries(enabled.map((a) => [a.id, readVendorSection(a, env)])),
     creditBudget: creditBudgetFromEnv(env),
     rosterDir: env.SALES_ACCESS_ROSTER_DIR ? resolve(env.SALES_ACCESS_ROSTER_DIR) : undefined,

@@ -544,8 +544,13 @@ async function main(): Promise<number> {
     stateDir,
     auditLogPath,
     elicitations,
-    call: (tool, a = {}, onprogress) =>
-      client.callTool({ name: tool, arguments: a }, undefined, { timeout: TOOL_TIMEOUT_MS, onprogress }) as Promise<CallToolResult>,
+    async call(tool, a = {}, onprogress) {
+      // As an agent does: a call that answers `running` is made again (same arguments) until the work is done.
+      for (;;) {
+        const r = (await client.callTool({ name: tool, arguments: a }, undefined, { timeout: TOOL_TIMEOUT_MS, onprogress })) as CallToolResult;
+        if ((r.structuredContent as { status?: string } | undefined)?.status !== 'running') return r;
+      }
+    },
     async ok<T>(tool: string, a: Record<string, unknown> = {}, onprogress?: (p: Progress) => void) {
       const r = await demo.call(tool, a, onprogress);
       if (r.isError) throw new DemoError(`${tool} failed: ${textOf(r)}`);

@@ -4,6 +4,8 @@ import { TokenStore } from './auth/token-store.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { CreditLedger } from './credits/ledger.js';
+import { JobRunner } from './jobs/runner.js';
+import { MemoryJobStore } from './jobs/store.js';
 import type { Logger } from './log.js';
 import { ResultStore, resultsRoot } from './results.js';
 import type { RestApi, VendorAdapter } from './vendors/adapter.js';
@@ -27,6 +29,8 @@ export interface Deps {
   credits: CreditLedger;
   /** Offboarding plans (single use, 15 minutes). */
   plans: PlanStore;
+  /** Tool work that outlives a call's deadline (jobs/runner.ts), over the job store (in-process here). */
+  jobs: JobRunner;
   close(): Promise<void>;
 }
 
@@ -57,6 +61,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   // Opened now so a log readable by others, or an unwritable path, stops start-up rather than the first write.
   await audit.open();
   const labels = new Map(registry.map((a) => [a.id, a.label]));
+  const jobs = new JobRunner(new MemoryJobStore(() => clock.now()), { now: () => clock.now(), log: opts.log });
 
   return {
     config,
@@ -69,7 +74,9 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     vendors,
     credits: new CreditLedger({ stateDir: config.stateDir, budget: config.creditBudget, clock, labelOf: (v) => labels.get(v) ?? v }),
     plans: new PlanStore(config.stateDir, clock),
+    jobs,
     async close() {
+      jobs.close();
       await Promise.all(vendors.map((v) => v.close()));
       await audit.close();
     },

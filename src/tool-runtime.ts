@@ -1,20 +1,32 @@
-import { setMaxListeners } from 'node:events';
+import { createHash, randomBytes } from 'node:crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
-import { inputShape, type AnyTool, type ToolContext, type VendorIds } from '../tools/types.js';
+import { ErrorCode, McpError, UrlElicitationRequiredError, type CallToolResult, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import { callDescription, callInputShape, callOutputSchema, type AnyTool, type ApprovalResultView, type CallEnvelope, type ToolContext, type VendorIds } from '../tools/types.js';
 import type { Actor } from './audit/audit-log.js';
-import type { Requester } from './confirm/approval-page.js';
+import { utc, type Requester } from './confirm/approval-page.js';
 import { approvalsFor } from './confirm/approvals.js';
-import { ConfirmationGate, type Confirmation } from './confirm/gate.js';
+import { ApprovalOutcome, ConfirmationGate, type Confirmation } from './confirm/gate.js';
 import type { Deps } from './deps.js';
 import { ToolInputError, VendorError } from './http/errors.js';
+import type { JobWork } from './jobs/runner.js';
+import type { JobOutcome, JobRecord } from './jobs/store.js';
 import { MAX_RESULT_BYTES } from './results.js';
 
 /**
  * Binds tool definitions to an McpServer: argument validation is the SDK's (zod), and this adds what every
  * tool shares: errors as isError results that say what to do, the result-size limit with a resource link to
- * the complete result, progress notifications, the confirmation gate and the actor for the audit log.
+ * the complete result, progress notifications, the confirmation gate, the actor for the audit log, and the
+ * call protocol (see "Long calls and jobs" and "Confirmation of destructive writes" in the README):
+ *
+ * - every call answers within the deadline (SALES_ACCESS_CALL_DEADLINE_SECONDS): the tool's work runs as a
+ *   job (jobs/runner.ts) and the call waits for it at most until then; unfinished, it answers `running` with
+ *   the job's progress, and a call with the same arguments (or the job_id) attaches to the same job;
+ * - a destructive call that needs the approval page answers at once `approval_required`, then `pending`,
+ *   `declined`, or, once approved, goes through (the gate, confirm/gate.ts);
+ * - so every result carries `status` (`done` for the tool's own result), and each tool's registered
+ *   outputSchema is its own with the protocol fields added and its fields optional, while `done` results are
+ *   still checked against the tool's complete schema (callOutputSchema).
  */
 export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, baseActor: Actor | undefined): void {
   const vendorIds = deps.registry.map((a) => a.id) as unknown as VendorIds;
@@ -22,72 +34,257 @@ export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, b
     deps.config.confirm,
     server.server,
     () => deps.clock.now(),
-    deps.config.approval.pageAvailable ? { broker: () => approvalsFor(deps), timeoutMs: deps.config.approval.timeoutMs } : undefined,
+    deps.config.approval.pageAvailable ? { broker: () => approvalsFor(deps), log: deps.log } : undefined,
   );
+  // The session of a call without an MCP session id: this connection (stdio: the process has one).
+  const connection = `connection:${randomBytes(12).toString('base64url')}`;
   for (const tool of tools) {
     server.registerTool(
       tool.name,
       {
         title: tool.title,
-        description: tool.description,
-        inputSchema: inputShape(tool, vendorIds),
-        outputSchema: tool.outputSchema,
+        description: callDescription(tool),
+        inputSchema: callInputShape(tool, vendorIds, { tokenConfirm: deps.config.confirm === 'token' }),
+        outputSchema: callOutputSchema(tool),
         annotations: { title: tool.title, ...tool.annotations },
       },
-      async (args: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
-        const progressToken = extra._meta?.progressToken;
-        // Every vendor request queued by this call listens on its one abort signal; a review queues dozens.
-        setMaxListeners(0, extra.signal);
+      async (input: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
+        const { job_id: jobId, approval_id: approvalId, ...args } = input as Record<string, unknown> & { job_id?: string; approval_id?: string };
         const client = server.server.getClientVersion();
-        const actor: Actor = baseActor ?? { kind: 'mcp_client', name: client?.name ?? 'unknown', version: client?.version ?? 'unknown' };
-        const requester: Requester = {
-          client: `${client?.name ?? 'unknown client'} ${client?.version ?? ''}`.trim(),
-          transport: deps.config.transport,
-          ...(baseActor?.kind === 'http_token' ? { tokenFingerprint: baseActor.fingerprint } : {}),
-        };
-        // The browser approval of this call, if any: its audit lines record when and by which browser.
-        let approved: Confirmation['approval'];
-        const progress: ToolContext['progress'] = async (progress, total, message) => {
-          if (progressToken === undefined) return;
-          // A client that went away must not abort the work in flight (an offboarding half done, its plan
-          // stranded): progress is best effort.
-          await extra
-            .sendNotification({
-              method: 'notifications/progress',
-              params: { progressToken, progress, ...(total === undefined ? {} : { total }), message },
-            })
-            .catch((err: unknown) => deps.log.debug({ err: (err as Error)?.message }, 'progress notification not delivered'));
-        };
-        const ctx: ToolContext = {
-          deps,
-          confirmationDetail: () => (approved ? { decided_at: approved.decided_at, user_agent: approved.user_agent } : undefined),
-          actor,
-          signal: extra.signal,
-          confirm: async (req) => {
-            const c = await gate.confirm(req, { signal: extra.signal, progress, requester });
-            if (c.approval) approved = c.approval;
-            return c;
+        const call: Call = {
+          tool,
+          args,
+          approvalId,
+          owner: extra.sessionId ? `session:${extra.sessionId}` : connection,
+          actor: baseActor ?? { kind: 'mcp_client', name: client?.name ?? 'unknown', version: client?.version ?? 'unknown' },
+          requester: {
+            client: `${client?.name ?? 'unknown client'} ${client?.version ?? ''}`.trim(),
+            transport: deps.config.transport,
+            ...(baseActor?.kind === 'http_token' ? { tokenFingerprint: baseActor.fingerprint } : {}),
           },
-          progress,
         };
+        // The deadline counts from the call's arrival: time queued in a rate limiter is part of it.
+        const deadlineAt = deps.clock.now() + deps.config.callDeadlineMs;
+        let job: JobRecord | undefined;
         try {
-          const structured = (await tool.handler(args as never, ctx)) as Record<string, unknown>;
-          const result = await fitResult(tool, structured, deps);
-          for (const link of tool.resourceLinks?.(structured as never) ?? []) result.content.push({ type: 'resource_link', ...link });
-          // The human can find the page they approved on in the chat (the URL approves nothing by itself).
-          if (approved) result.content.push({ type: 'text', text: `Approved by the user on the approval page ${approved.url} at ${approved.decided_at}.` });
-          return result;
+          job = jobId === undefined ? await jobFor(call, deps, gate) : await ownJob(call, jobId, deps);
         } catch (err) {
-          const result = errorResult(err, deps, tool.name);
-          // A failure after the approval: the human still finds the page they approved on.
-          if (approved && !textOf(result.content).includes(approved.url)) {
-            result.content.push({ type: 'text', text: `This call was approved by the user on the approval page ${approved.url} at ${approved.decided_at}.` });
-          }
-          return result;
+          return errorResult(err, deps, tool.name);
         }
+        const progressToken = extra._meta?.progressToken;
+        const unlisten = deps.jobs.listen(job.id, (progress, total, message) => {
+          if (progressToken === undefined) return;
+          // Best effort: a client that went away must not disturb the work.
+          extra
+            .sendNotification({ method: 'notifications/progress', params: { progressToken, progress, ...(total === undefined ? {} : { total }), message } })
+            .catch((err: unknown) => deps.log.debug({ err: (err as Error)?.message }, 'progress notification not delivered'));
+        });
+        let seen: JobRecord | undefined;
+        try {
+          seen = await deps.jobs.store.attach(job.id, deadlineAt, extra.signal);
+        } finally {
+          unlisten();
+        }
+        if (!seen) return errorResult(new ToolInputError(`The work of this call (job ${job.id}) is no longer known; call ${tool.name} again.`), deps, tool.name);
+        if (seen.state === 'running') {
+          await deps.jobs.store.update(seen.id, { announced: true });
+          return runningResult(tool, (await deps.jobs.view(seen.id)) ?? seen, deps);
+        }
+        // Delivered: a later call with the same arguments starts afresh. A job nobody was told about is forgotten.
+        if (jobId === undefined && !seen.announced) await deps.jobs.store.delete(seen.id);
+        else await deps.jobs.store.update(seen.id, { delivered: true });
+        return answer(seen.outcome!);
       },
     );
   }
+}
+
+interface Call {
+  tool: AnyTool;
+  /** The tool's own arguments (without job_id and approval_id). */
+  args: Record<string, unknown>;
+  approvalId: string | undefined;
+  /** The MCP session or connection: jobs and approvals belong to it. */
+  owner: string;
+  actor: Actor;
+  requester: Requester;
+}
+
+/**
+ * A finished result not yet picked up is handed to a call with the same arguments for this long; after that
+ * the call starts afresh (a listing is read again), and the old result is still there by job_id.
+ */
+const ATTACH_FINISHED_MS = 15 * 60_000;
+
+/** The job this call attaches to (same tool, session and arguments: running, or finished and not picked up), or a new one. */
+async function jobFor(call: Call, deps: Deps, gate: ConfirmationGate): Promise<JobRecord> {
+  const key = digest([call.tool.name, call.owner, call.args]);
+  const found = await deps.jobs.store.byKey(key);
+  if (found && (found.finished_at === null || deps.clock.now() - found.finished_at <= ATTACH_FINISHED_MS)) return found;
+  // Too old to hand to a new call: it stays retrievable by job_id only.
+  if (found) await deps.jobs.store.update(found.id, { delivered: true });
+  return deps.jobs.start({
+    tool: call.tool.name,
+    owner: call.owner,
+    key,
+    writes: !call.tool.annotations.readOnlyHint,
+    work: (work) => runTool(call, work, deps, gate),
+  });
+}
+
+/** A job named by `job_id`: only the session that started it, and only through the same tool. */
+async function ownJob(call: Call, jobId: string, deps: Deps): Promise<JobRecord> {
+  const job = await deps.jobs.view(jobId);
+  if (!job || job.owner !== call.owner || job.tool !== call.tool.name) {
+    throw new ToolInputError(
+      `No job ${jobId} of ${call.tool.name} in this session (finished jobs are kept a day, and a job belongs to the session that started it). Call ${call.tool.name} without job_id to run it again.`,
+    );
+  }
+  return job;
+}
+
+/** The tool's work, as a job: every outcome becomes an answer (a result, or the MCP error to raise). */
+async function runTool(call: Call, work: JobWork, deps: Deps, gate: ConfirmationGate): Promise<JobOutcome> {
+  const { tool, args } = call;
+  let approved: { confirmation: Confirmation; summary: string } | undefined;
+  // What an approval is bound to: the tool's own arguments, but not `confirm` (token mode's; never an approval here).
+  const { confirm: _confirm, ...bound } = args;
+  const binding = digest([tool.name, bound]);
+  const progress: ToolContext['progress'] = async (p, total, message, page) => work.report(p, total, message, page);
+  const ctx: ToolContext = {
+    deps,
+    actor: call.actor,
+    session: call.owner,
+    signal: work.signal,
+    progress,
+    confirm: async (req) => {
+      const c = await gate.confirm(req, { signal: work.signal, progress, requester: call.requester, session: call.owner, binding, approvalId: call.approvalId });
+      approved = { confirmation: c, summary: req.summary };
+      return c;
+    },
+    confirmationDetail: () => {
+      const a = approved?.confirmation.approval;
+      return a ? { decided_at: a.decided_at, user_agent: a.user_agent } : undefined;
+    },
+  };
+  const page = () => approved?.confirmation.approval;
+  try {
+    const structured = (await tool.handler(args as never, ctx)) as Record<string, unknown>;
+    // `status` first, then the tool's own fields, then how it was approved (who and how, for the user).
+    const approval = approved ? { approval: approvedView(approved.confirmation, approved.summary) } : {};
+    const result = await fitResult(tool, { status: 'done' satisfies CallEnvelope['status'], ...structured, ...approval }, deps);
+    for (const link of tool.resourceLinks?.(structured as never) ?? []) result.content.push({ type: 'resource_link', ...link });
+    // The human can find the page they approved on in the chat (the URL approves nothing by itself).
+    const a = page();
+    if (a) result.content.push({ type: 'text', text: `Approved by the user on the approval page ${a.url} at ${a.decided_at}.` });
+    return { kind: 'result', result };
+  } catch (err) {
+    if (err instanceof ApprovalOutcome) return { kind: 'result', result: approvalResult(tool, err, deps) };
+    if (err instanceof McpError && err.code === ErrorCode.UrlElicitationRequired) {
+      return { kind: 'mcp_error', code: err.code, message: err.message, data: err.data };
+    }
+    const result = errorResult(err, deps, tool.name);
+    // A failure after the approval: the human still finds the page they approved on.
+    const a = page();
+    if (a && !textOf(result.content).includes(a.url)) {
+      result.content.push({ type: 'text', text: `This call was approved by the user on the approval page ${a.url} at ${a.decided_at}.` });
+    }
+    return { kind: 'result', result };
+  }
+}
+
+/** What a finished job answers to the call that picks it up. */
+function answer(outcome: JobOutcome): CallToolResult {
+  if (outcome.kind === 'result') return outcome.result;
+  const data = outcome.data as { elicitations?: unknown[] } | undefined;
+  if (outcome.code === ErrorCode.UrlElicitationRequired && data?.elicitations) {
+    throw new UrlElicitationRequiredError(data.elicitations as ConstructorParameters<typeof UrlElicitationRequiredError>[0], outcome.message);
+  }
+  throw new McpError(outcome.code, outcome.message, outcome.data);
+}
+
+function approvedView(c: Confirmation, summary: string): ApprovalResultView {
+  return {
+    id: c.approval?.id ?? null,
+    status: 'approved',
+    method: c.method,
+    url: c.approval?.url ?? null,
+    summary,
+    expires_at: null,
+    decided_at: c.at,
+    approved_by: c.by,
+  };
+}
+
+/** approval_required, pending or declined: a normal result (nothing was changed), with the link and what to call next. */
+function approvalResult(tool: AnyTool, o: ApprovalOutcome, deps: Deps): CallToolResult {
+  const a = o.approval;
+  const again = tool.name === 'execute_offboarding' ? 'with the same plan_id' : 'with the same arguments';
+  const structured: CallEnvelope = {
+    status: o.status,
+    message: o.message,
+    approval: {
+      id: a.id,
+      status: o.status === 'approval_required' ? 'required' : o.status,
+      method: 'browser',
+      url: a.url,
+      summary: a.summary,
+      expires_at: a.expires_at,
+      decided_at: a.decided_at,
+      approved_by: null,
+    },
+    ...(o.status === 'declined'
+      ? {}
+      : {
+          next: {
+            tool: tool.name,
+            add_arguments: { approval_id: a.id },
+            retry_after_seconds: 10,
+            instruction: `Show the user the message with the link; when they say they decided, call ${tool.name} again ${again}, adding approval_id "${a.id}". Only the user can approve, on the page; do not open or submit it yourself.`,
+          },
+        }),
+  };
+  deps.log.debug({ tool: tool.name, status: o.status, approval: a.id.slice(0, 6) }, 'approval answer');
+  return { content: [{ type: 'text', text: textOf(structured) }, { type: 'text', text: o.message }], structuredContent: structured as Record<string, unknown> };
+}
+
+/** The answer of a call whose work is not finished at its deadline. */
+function runningResult(tool: AnyTool, job: JobRecord, deps: Deps): CallToolResult {
+  const now = deps.clock.now();
+  const p = job.progress;
+  const parts: string[] = [];
+  if (p.pages !== null) parts.push(`${p.pages}${p.pages_total === null ? '' : ` of ${p.pages_total}`} pages`);
+  else if (p.done !== null) parts.push(`${p.done}${p.total === null ? '' : ` of ${p.total}`} done`);
+  if (p.accounts !== null) parts.push(`${p.accounts} accounts`);
+  parts.push(`${p.vendor_requests} vendor requests`);
+  const finish = p.expected_finish_at === null ? '' : `; expected to finish about ${utc(Date.parse(p.expected_finish_at))}`;
+  const seconds = Math.round(deps.config.callDeadlineMs / 1000);
+  const structured: CallEnvelope = {
+    status: 'running',
+    message: `${tool.title} is still running (${parts.join(', ')} so far${finish})${p.message ? `: ${p.message}` : ''}.`,
+    job: {
+      id: job.id,
+      state: job.state,
+      started_at: new Date(job.started_at).toISOString(),
+      elapsed_seconds: Math.max(0, Math.round((now - job.started_at) / 1000)),
+      progress: { done: p.done, total: p.total, pages: p.pages, pages_total: p.pages_total, accounts: p.accounts, vendor_requests: p.vendor_requests, message: p.message },
+      expected_finish_at: p.expected_finish_at,
+    },
+    next: {
+      tool: tool.name,
+      add_arguments: { job_id: job.id },
+      retry_after_seconds: 0,
+      instruction: `Call ${tool.name} again with the same arguments (or add job_id "${job.id}") to wait for the result: each call waits up to ${seconds} s, and the work goes on meanwhile without starting over.`,
+    },
+  };
+  return { content: [{ type: 'text', text: textOf(structured) }], structuredContent: structured as Record<string, unknown> };
+}
+
+/** SHA-256 of a value as canonical JSON (object keys sorted), so equal arguments in any order match. */
+function digest(value: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
+  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('base64url');
 }
 
 function textOf(value: unknown): string {

@@ -1,3 +1,4 @@
+import cancelJob from './cancel-job.js';
 import listConnections from './list-connections.js';
 import checkConnections from './workflows/check-connections.js';
 import outreachCreateUser from './outreach/create-user.js';
@@ -57,6 +58,7 @@ export const ALL_TOOLS: AnyTool[] = [
   accessReview,
   planOffboarding,
   executeOffboarding,
+  cancelJob,
   outreachListUsers,
   outreachGetUser,
   outreachCreateUser,

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ToolInputError } from '../src/http/errors.js';
 import { emailArg } from './args.js';
+import { tokenConfirmArg } from './types.js';
 
 /*
  * How the REST tools of vendors with integer user ids (Outreach, SalesLoft) name one user: exactly one of
@@ -34,7 +35,7 @@ export function integerUserRef(o: {
         .describe(`${o.vendor} user id, e.g. "${o.exampleId}"; or give email`),
       email: emailArg()
         .optional()
-        .describe(`Login email (case-insensitive${o.emailScope ?? ''}), e.g. "jane.doe@acme.example"; acts only on a single match`),
+        .describe(`Login email (case-insensitive${o.emailScope ?? ''}); or give id`),
     },
     ref(args) {
       if ((args.id === undefined) === (args.email === undefined)) {
@@ -48,11 +49,6 @@ export function integerUserRef(o: {
 /** The `confirm` input of a write, for SALES_ACCESS_CONFIRM=token; `target` says what the user types. */
 export function confirmTokenShape(target: string) {
   return {
-    confirm: z
-      .string()
-      .optional()
-      .describe(
-        `Only with SALES_ACCESS_CONFIRM=token: ${target}, once the user approved; ignored otherwise`,
-      ),
+    confirm: tokenConfirmArg(z.string().optional().describe(`Only with SALES_ACCESS_CONFIRM=token: ${target}, once the user approved`)),
   };
 }

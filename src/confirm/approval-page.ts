@@ -149,14 +149,14 @@ export function renderResultPage(kind: ResultKind, opts: { summary?: string; at?
     approved: {
       cls: 'approved',
       eyebrow: 'Approved',
-      title: 'Approved. The change is being made.',
-      text: `You approved this${at}. The assistant's tool call continues now; you can close this tab. If the assistant had stopped waiting, ask it to run the same call again (for an offboarding, with the same plan id) within 10 minutes.`,
+      title: 'Approved. Go back to your assistant.',
+      text: `You approved this${at}. The change is made when the assistant runs the same call again (for an offboarding, with the same plan id): tell it you approved, if it does not do so by itself, within 10 minutes. You can close this tab.`,
     },
     rejected: {
       cls: 'neutral',
       eyebrow: 'Rejected',
       title: 'Rejected. Nothing was changed.',
-      text: `You rejected this${at}. The assistant is told that nothing was changed. You can close this tab.`,
+      text: `You rejected this${at}. The assistant is told that nothing was changed when it asks again. You can close this tab.`,
     },
     already: {
       cls: 'neutral',

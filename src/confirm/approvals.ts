@@ -11,9 +11,10 @@ import { approvalCsp, renderApprovalPage, renderResultPage, type PageRequest, ty
 /**
  * The loopback approval page for destructive writes (confirmation modes `browser` and `auto`).
  *
- * A tool call that needs approval opens a request here and waits; the human decides on a page at
- * `<origin>/approve/<id>`. Over stdio the page is served by a small server on 127.0.0.1 with an ephemeral
- * port, started on first use; in HTTP mode it is a route of the MCP HTTP server itself.
+ * A tool call that needs approval opens a request here and answers at once with its link; the human decides
+ * on a page at `<origin>/approve/<id>`, and a later call for the same change (same tool, arguments, targets
+ * and session) finds the decision and uses it once. Over stdio the page is served by a small server on
+ * 127.0.0.1 with an ephemeral port, started on first use; in HTTP mode it is a route of the MCP HTTP server.
  *
  * Security model. The page is an approval for a human, so the URL alone must never approve anything:
  * - the id is 128 random bits, valid for 10 minutes, and decides at most once (a replay is "already decided");
@@ -57,11 +58,23 @@ export interface OpenedApproval {
   created: boolean;
 }
 
-export type WaitOutcome = 'decided' | 'timeout' | 'expired';
+/** What the gate may know of a request besides its secrets (CSRF token, cookie). */
+export interface ApprovalInfo {
+  id: string;
+  key: string;
+  /** The MCP session (or stdio connection) that asked: only its calls may use the decision. */
+  owner: string;
+  summary: string;
+  expiresAt: number;
+  decision: Decision | undefined;
+  /** A call has used the decision. */
+  taken: boolean;
+}
 
 interface ApprovalRecord {
   id: string;
   key: string;
+  owner: string;
   csrf: string;
   cookie: string;
   request: PageRequest;
@@ -70,6 +83,7 @@ interface ApprovalRecord {
   decision?: Decision;
   /** A tool call has used the decision; it is not handed out again. */
   taken: boolean;
+  /** Called once when the human decides (the URL-elicitation completion notice). */
   listeners: Set<() => void>;
 }
 
@@ -89,7 +103,7 @@ export interface ApprovalBrokerOptions {
 
 export class ApprovalBroker {
   private readonly records = new Map<string, ApprovalRecord>();
-  /** The newest request per key (tool + targets), so a retry re-uses it instead of opening another page. */
+  /** The newest request per key (the change and the session), so a retry re-uses it instead of opening another page. */
   private readonly byKey = new Map<string, string>();
   private readonly now: () => number;
   private origin: string | undefined;
@@ -127,9 +141,9 @@ export class ApprovalBroker {
 
   /**
    * Opens an approval request for `key`, or re-uses the one already open for it: pending and not expired, or
-   * decided within the last 10 minutes and not yet used by a tool call.
+   * decided within the last 10 minutes and not yet used by a tool call. `owner` is the session asking.
    */
-  async open(key: string, request: PageRequest): Promise<OpenedApproval> {
+  async open(key: string, request: PageRequest, owner: string): Promise<OpenedApproval> {
     this.purge();
     const origin = await this.listen();
     const now = this.now();
@@ -144,6 +158,7 @@ export class ApprovalBroker {
     const rec: ApprovalRecord = {
       id: randomBytes(16).toString('base64url'),
       key,
+      owner,
       csrf: randomBytes(32).toString('base64url'),
       cookie: randomBytes(32).toString('base64url'),
       request,
@@ -160,45 +175,23 @@ export class ApprovalBroker {
     return { id: rec.id, url, createdAt: rec.createdAt, expiresAt: rec.expiresAt, created: true };
   }
 
-  /**
-   * Waits for a decision on request `id`: 'decided' as soon as there is one (also when it was made before
-   * the call), 'timeout' after `timeoutMs`, 'expired' when the request's 10 minutes are over. Rejects when
-   * `signal` aborts (the client gave up); the request stays open for a later call either way.
-   * `onTick` runs every `everyMs` while waiting (progress notifications).
-   */
-  wait(id: string, o: { timeoutMs: number; everyMs: number; signal?: AbortSignal; onTick?: (elapsedMs: number) => unknown }): Promise<WaitOutcome> {
+  /** Request `id` as the gate may see it; undefined when unknown or forgotten. */
+  info(id: string): ApprovalInfo | undefined {
+    this.purge();
+    const r = this.records.get(id);
+    return r && { id: r.id, key: r.key, owner: r.owner, summary: r.request.summary, expiresAt: r.expiresAt, decision: r.decision, taken: r.taken };
+  }
+
+  /** Runs `fn` once when request `id` is decided (at once if it already is). */
+  onDecided(id: string, fn: () => void): void {
     const rec = this.records.get(id);
-    if (!rec) return Promise.resolve('expired');
-    if (rec.decision) return Promise.resolve('decided');
-    if (this.now() > rec.expiresAt) return Promise.resolve('expired');
-    return new Promise<WaitOutcome>((resolve, reject) => {
-      const started = Date.now();
-      const cleanup = () => {
-        clearTimeout(timer);
-        clearInterval(tick);
-        rec.listeners.delete(onDecision);
-        o.signal?.removeEventListener('abort', onAbort);
-      };
-      const finish = (v: WaitOutcome) => {
-        cleanup();
-        resolve(v);
-      };
-      const onDecision = () => finish('decided');
-      const onAbort = () => {
-        cleanup();
-        reject(o.signal?.reason ?? new Error('The client cancelled the request.'));
-      };
-      const timer = setTimeout(() => finish(this.now() > rec.expiresAt ? 'expired' : 'timeout'), Math.max(0, Math.min(o.timeoutMs, rec.expiresAt - this.now())));
-      const tick = setInterval(() => {
-        if (this.now() > rec.expiresAt) return finish('expired');
-        Promise.resolve()
-          .then(() => o.onTick?.(Date.now() - started))
-          .catch(() => {});
-      }, o.everyMs);
-      rec.listeners.add(onDecision);
-      if (o.signal?.aborted) onAbort();
-      else o.signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    if (!rec) return;
+    if (rec.decision) return fn();
+    const once = () => {
+      rec.listeners.delete(once);
+      fn();
+    };
+    rec.listeners.add(once);
   }
 
   /** The decision of request `id` for the one tool call that acts on it; undefined if none, or already used. */
@@ -263,7 +256,7 @@ export class ApprovalBroker {
     });
   }
 
-  /** Stops the loopback server (if this broker started one). Waiting calls keep their timeouts. */
+  /** Stops the loopback server (if this broker started one). */
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;

@@ -1,19 +1,26 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { UrlElicitationRequiredError } from '@modelcontextprotocol/sdk/types.js';
 import type { ConfirmMode } from '../config.js';
 import type { VendorId as Vendor } from '../domain/account.js';
 import { ToolInputError } from '../http/errors.js';
-import type { Requester } from './approval-page.js';
+import type { Logger } from '../log.js';
+import { utc, type Requester } from './approval-page.js';
 import type { ApprovalBroker } from './approvals.js';
 
 /**
  * The single gate every destructive write passes, in the mode SALES_ACCESS_CONFIRM chooses:
  * - `auto` (default): `elicit` when the client declares form elicitation, otherwise `browser`;
  * - `elicit`: only a human's explicit accept in the client's elicitation dialog lets a write through;
- * - `browser`: a human approves on the loopback approval page (approvals.ts) while the call waits;
+ * - `browser`: a human approves on the loopback approval page (approvals.ts). The call does not wait for the
+ *   decision: it answers at once with the link (ApprovalOutcome `approval_required`, or, to a client that
+ *   declares URL-mode elicitation, the MCP error that asks it to show the link), a repeated call answers
+ *   `pending` until the human decides, and the first call after the decision uses it: the write goes through
+ *   once, or the call answers `declined`;
  * - `token`: an operator's opt-in for clients that cannot elicit but show their own per-call approval:
  *   the `confirm` argument must name the target exactly.
  * In every mode but `token`, nothing the model can put in the arguments counts: the approval page's URL is
- * never accepted as an argument, and approving needs a browser on the page (see approvals.ts).
+ * never accepted as an argument, `approval_id` only names a request (it must belong to the same session and
+ * the same change), and approving needs a browser on the page (see approvals.ts).
  */
 
 export interface ConfirmTarget {
@@ -41,8 +48,10 @@ export interface Confirmation {
   method: 'elicit' | 'token' | 'browser';
   /** ISO 8601 time of the human's decision (for token: when the argument was checked). */
   at: string;
-  /** Browser approvals: the page, when it was decided and the approving browser's User-Agent. */
-  approval?: { url: string; decided_at: string; user_agent: string | null };
+  /** Who approved and how, in words, for the result. */
+  by: string;
+  /** Browser approvals: the request, when it was decided and the approving browser's User-Agent. */
+  approval?: { id: string; url: string; decided_at: string; user_agent: string | null };
 }
 
 /** What the gate needs of the tool call it confirms. */
@@ -52,45 +61,83 @@ export interface ConfirmOptions {
   progress?: (progress: number, total: number | undefined, message: string) => Promise<void>;
   /** Who asked, shown on the approval page. */
   requester?: Requester;
+  /** The MCP session (HTTP) or connection (stdio process) of the call: an approval is bound to it. */
+  session: string;
+  /** The call's arguments as an approval binds them (the runtime's digest of the tool's own arguments). */
+  binding: string;
+  /** The call's `approval_id` argument: it names the request the call means, and approves nothing. */
+  approvalId?: string;
 }
 
-export interface BrowserApprovalOptions {
+export interface PageApprovalOptions {
   /** The process's approval broker (started lazily: only a call that needs the page starts its server). */
   broker: () => ApprovalBroker;
-  /** How long a call waits for the decision (SALES_ACCESS_APPROVAL_TIMEOUT_SECONDS). */
-  timeoutMs: number;
-  /** Interval of the progress notifications that repeat the URL; default 15 s. */
-  progressEveryMs?: number;
+  /** Where the link of each new request is logged (warn, on stderr), for a human reading the server's log. */
+  log?: Logger;
 }
 
 export class ConfirmationRefused extends ToolInputError {
   override readonly name: string = 'ConfirmationRefused';
 }
 
+export type ApprovalStatus = 'approval_required' | 'pending' | 'declined';
+
+/** An approval request as a result shows it: never its CSRF token or cookie. */
+export interface ApprovalView {
+  id: string;
+  url: string;
+  summary: string;
+  expires_at: string;
+  decided_at: string | null;
+}
+
+/**
+ * A destructive call that stops before writing and answers normally (not as an error): the approval was just
+ * requested, is still undecided, or the human rejected it. Nothing was changed. The runtime makes the result.
+ */
+export class ApprovalOutcome extends Error {
+  override readonly name = 'ApprovalOutcome';
+  constructor(
+    readonly status: ApprovalStatus,
+    readonly approval: ApprovalView,
+    /** One sentence for the agent to show the human. */
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export class ConfirmationGate {
+  /** Requests whose decision will be announced with notifications/elicitation/complete. */
+  private readonly notifying = new Set<string>();
+
   constructor(
     private readonly mode: ConfirmMode,
     private readonly server: Server,
     private readonly now: () => number = Date.now,
-    private readonly browser?: BrowserApprovalOptions,
+    private readonly page?: PageApprovalOptions,
   ) {}
 
-  async confirm(req: ConfirmRequest, opts: ConfirmOptions = {}): Promise<Confirmation> {
+  async confirm(req: ConfirmRequest, opts: ConfirmOptions): Promise<Confirmation> {
     switch (this.mode) {
       case 'token':
         return this.byToken(req);
       case 'elicit':
-        return this.byElicitation(req, opts.signal);
+        return this.byElicitation(req, opts);
       case 'browser':
-        return this.byBrowser(req, opts);
+        return this.byPage(req, opts);
       case 'auto':
         // Without an approval page (HTTP beyond loopback) auto means elicitation only.
-        return this.canElicit() || !this.browser ? this.byElicitation(req, opts.signal) : this.byBrowser(req, opts);
+        return this.canElicit() || !this.page ? this.byElicitation(req, opts) : this.byPage(req, opts);
     }
   }
 
   private canElicit(): boolean {
     return Boolean(this.server.getClientCapabilities()?.elicitation?.form);
+  }
+
+  private canElicitUrl(): boolean {
+    return Boolean(this.server.getClientCapabilities()?.elicitation?.url);
   }
 
   private byToken(req: ConfirmRequest): Confirmation {
@@ -101,15 +148,21 @@ export class ConfirmationGate {
           .join(' or ')}. Ask the user to approve this exact change first.`,
       );
     }
-    return { method: 'token', at: new Date(this.now()).toISOString() };
+    return {
+      method: 'token',
+      at: new Date(this.now()).toISOString(),
+      by: 'the `confirm` argument naming the target (SALES_ACCESS_CONFIRM=token: the MCP host\'s own per-call approval)',
+    };
   }
 
-  private async byElicitation(req: ConfirmRequest, signal?: AbortSignal): Promise<Confirmation> {
+  private async byElicitation(req: ConfirmRequest, opts: ConfirmOptions): Promise<Confirmation> {
     if (!this.canElicit()) {
       throw new ConfirmationRefused(
         `Nothing was changed. ${req.summary} needs a human's approval, and this MCP client cannot show a confirmation prompt (it does not support elicitation). Use a client that supports MCP elicitation, or ask the server's operator to set SALES_ACCESS_CONFIRM=auto (the default: an approval page in the browser) or SALES_ACCESS_CONFIRM=token for clients that show their own per-call approval.`,
       );
     }
+    // A `running` answer given while the dialog is open says what the work waits for.
+    await opts.progress?.(0, undefined, `Waiting for the user's answer in the confirmation dialog: ${req.summary}`).catch(() => {});
     const result = await this.server.elicitInput(
       {
         mode: 'form',
@@ -127,84 +180,117 @@ export class ConfirmationGate {
           required: ['approve'],
         },
       },
-      { signal },
+      { signal: opts.signal },
     );
     if (result.action !== 'accept' || result.content?.approve !== true) {
       const how = result.action === 'accept' ? 'did not approve' : result.action === 'decline' ? 'declined' : 'cancelled';
       throw new ConfirmationRefused(`Nothing was changed: the user ${how} "${req.summary}". Do not retry unless the user asks again.`);
     }
-    return { method: 'elicit', at: new Date(this.now()).toISOString() };
+    const client = opts.requester?.client ?? 'the MCP client';
+    return { method: 'elicit', at: new Date(this.now()).toISOString(), by: `the user, in the confirmation dialog of ${client} (MCP elicitation)` };
   }
 
   /**
-   * The approval page: open (or re-use) the request for this exact change, tell the client where to click
-   * (progress notifications now and every 15 s), and wait for the decision up to the timeout. A call that
-   * gives up leaves the request open; a later call for the same change picks up the decision.
+   * The approval page, without waiting: open (or re-use) the request for this exact change in this session,
+   * and answer at once. The first call after the human decided takes the decision (once): approved, the write
+   * goes on; rejected, the call answers `declined`. Before that, the call answers `approval_required` (new
+   * request) or `pending`, with the link; a client that declares URL-mode elicitation gets the MCP error that
+   * asks it to show the link instead, and a completion notice when the human has decided.
    */
-  private async byBrowser(req: ConfirmRequest, opts: ConfirmOptions): Promise<Confirmation> {
-    if (!this.browser) {
+  private async byPage(req: ConfirmRequest, opts: ConfirmOptions): Promise<Confirmation> {
+    if (!this.page) {
       throw new ConfirmationRefused(`Nothing was changed. ${req.summary} needs a human's approval, and this server has no approval page configured.`);
     }
-    const broker = this.browser.broker();
-    const opened = await broker.open(approvalKey(req, opts.requester), {
-      tool: req.tool,
-      summary: req.summary,
-      targets: req.targets,
-      notes: req.notes,
-      requester: opts.requester ?? { client: 'unknown client', transport: 'stdio' },
+    const broker = this.page.broker();
+    const key = approvalKey(req, opts);
+    if (opts.approvalId !== undefined) checkApprovalId(broker, opts.approvalId, key, opts.session, req.tool);
+    const opened = await broker.open(
+      key,
+      {
+        tool: req.tool,
+        summary: req.summary,
+        targets: req.targets,
+        notes: req.notes,
+        requester: opts.requester ?? { client: 'unknown client', transport: 'stdio' },
+      },
+      opts.session,
+    );
+    const { id, url } = opened;
+    const decision = broker.info(id)?.decision;
+    const view: ApprovalView = { id, url, summary: req.summary, expires_at: new Date(opened.expiresAt).toISOString(), decided_at: null };
+    if (decision) {
+      if (!broker.take(id)) {
+        throw new ConfirmationRefused(`Nothing was changed by this call: the decision on ${url} was already used by another call for the same change.`);
+      }
+      const at = new Date(decision.decidedAt).toISOString();
+      if (!decision.approved) {
+        throw new ApprovalOutcome('declined', { ...view, decided_at: at }, `You rejected "${req.summary}" on the approval page at ${utc(decision.decidedAt)}; nothing was changed.`);
+      }
+      return {
+        method: 'browser',
+        at,
+        by: `the user, on the approval page ${url} at ${utc(decision.decidedAt)} (browser: ${decision.userAgent ?? 'no User-Agent'})`,
+        approval: { id, url, decided_at: at, user_agent: decision.userAgent },
+      };
+    }
+    if (opened.created) {
+      // The human can find the link in the server's log too (Claude Desktop keeps it in its MCP log file).
+      this.page.log?.warn({ tool: req.tool, approval_url: url, expires_at: view.expires_at }, `approval needed: open ${url} to approve or reject "${req.summary}"`);
+    }
+    const expires = utc(opened.expiresAt);
+    if (this.canElicitUrl()) {
+      this.notifyWhenDecided(broker, id);
+      throw new UrlElicitationRequiredError(
+        [{ mode: 'url', elicitationId: id, url, message: `Approve or reject: ${req.summary}. Nothing changes unless you click Approve; the link expires at ${expires}.` }],
+        `Nothing was changed yet: ${req.summary} needs the user's approval on ${url} (expires at ${expires}). Once they decided, call ${req.tool} again with the same arguments.`,
+      );
+    }
+    const message = opened.created
+      ? `Approval needed: open ${url} in your browser and click Approve or Reject for "${req.summary}" (the link expires at ${expires}); nothing has been changed yet.`
+      : `Still waiting for your decision: open ${url} and click Approve or Reject for "${req.summary}" (the link expires at ${expires}); nothing has been changed yet.`;
+    throw new ApprovalOutcome(opened.created ? 'approval_required' : 'pending', view, message);
+  }
+
+  /** URL-mode elicitation: tells the client when the human has decided, so it can retry the call. */
+  private notifyWhenDecided(broker: ApprovalBroker, id: string): void {
+    if (this.notifying.has(id)) return;
+    let notify: () => Promise<void>;
+    try {
+      notify = this.server.createElicitationCompletionNotifier(id);
+    } catch {
+      return;
+    }
+    this.notifying.add(id);
+    broker.onDecided(id, () => {
+      this.notifying.delete(id);
+      notify().catch((err: unknown) => this.page?.log?.debug({ err: (err as Error)?.message }, 'elicitation completion not delivered'));
     });
-    const { url } = opened;
-    const expires = new Date(opened.expiresAt).toISOString();
-    const timeoutMs = this.browser.timeoutMs;
-    const total = Math.ceil(timeoutMs / 1000);
-    const tell = async (elapsedMs: number) => {
-      const left = Math.max(0, Math.round((timeoutMs - elapsedMs) / 1000));
-      await opts.progress?.(
-        Math.floor(elapsedMs / 1000),
-        total,
-        `Waiting for the user's approval: open ${url} in a browser and click Approve or Reject (${req.summary}). Waiting ${left} s more; the link expires at ${expires}.`,
-      );
-    };
-    await tell(0).catch(() => {});
-    const outcome = await broker.wait(opened.id, { timeoutMs, everyMs: this.browser.progressEveryMs ?? 15_000, signal: opts.signal, onTick: tell });
-    const again =
-      req.tool === 'execute_offboarding'
-        ? 'call execute_offboarding again with the same plan_id'
-        : `call ${req.tool} again with the same arguments`;
-    if (outcome === 'expired') {
-      throw new ConfirmationRefused(
-        `Nothing was changed: the approval request ${url} for "${req.summary}" expired without a decision. If the user still wants this, ${again} for a new link.`,
-      );
-    }
-    if (outcome === 'timeout') {
-      throw new ConfirmationRefused(
-        `Nothing was changed yet: no decision on the approval page within ${total} s. The user can still open ${url} and decide until ${expires}; then ${again} to pick up the decision. Give the user the link; only the user can approve, on the page.`,
-      );
-    }
-    const decision = broker.take(opened.id);
-    if (!decision) {
-      throw new ConfirmationRefused(`Nothing was changed by this call: the decision on ${url} was already used by another call for the same change.`);
-    }
-    if (!decision.approved) {
-      throw new ConfirmationRefused(`Nothing was changed: the user rejected "${req.summary}" on the approval page ${url}. Do not retry unless the user asks again.`);
-    }
-    const at = new Date(decision.decidedAt).toISOString();
-    return { method: 'browser', at, approval: { url, decided_at: at, user_agent: decision.userAgent } };
   }
 }
 
 /**
- * One approval request per change: the tool, each target with its action, and the values that identify it
- * (an offboarding's plan id), so a retry of the same call re-uses the open request and its URL.
+ * One approval request per change and per session: the tool, each target with its action, the values that
+ * identify it (an offboarding's plan id), the call's arguments, and the MCP session (or stdio connection). A
+ * retry of the same call re-uses the pending request (and picks up a decision made after it answered), while
+ * another session asking for the same change cannot take the decision a human made for the first.
  */
-/**
- * One approval request per change and per requester: a retry by the same client re-uses the pending request
- * (and picks up a decision made after it gave up), while another client asking for the same change cannot
- * take the decision a human made for the first.
- */
-export function approvalKey(req: ConfirmRequest, requester?: Requester): string {
-  const who = requester ? [requester.client, requester.transport, requester.tokenFingerprint ?? null] : null;
-  return JSON.stringify([req.tool, req.targets.map((t) => [t.vendor, t.id, t.action]), [...req.tokenMatches].sort(), who]);
+export function approvalKey(req: ConfirmRequest, opts: Pick<ConfirmOptions, 'binding' | 'session'>): string {
+  return JSON.stringify([req.tool, req.targets.map((t) => [t.vendor, t.id, t.action]), [...req.tokenMatches].sort(), opts.binding, opts.session]);
+}
+
+/** `approval_id` names a request; it must be one of this session's, for this very change. */
+function checkApprovalId(broker: ApprovalBroker, approvalId: string, key: string, session: string, tool: string): void {
+  const info = broker.info(approvalId);
+  if (!info || info.owner !== session) {
+    throw new ConfirmationRefused(
+      `Nothing was changed: approval_id "${approvalId}" is not an approval request of this session (a request belongs to the session that asked, and is forgotten 10 minutes after it expires). Call ${tool} without approval_id to ask the user for approval.`,
+    );
+  }
+  if (info.key !== key) {
+    throw new ConfirmationRefused(
+      `Nothing was changed: approval_id "${approvalId}" was asked for another change ("${info.summary}"), not for these arguments. Call ${tool} with the arguments it was made for, or without approval_id to ask for this change.`,
+    );
+  }
 }
 
 function renderMessage(req: ConfirmRequest): string {

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher, Pool } from 'undici';
 import { systemClock, type Clock } from '../clock.js';
+import { noteVendorRequest } from '../jobs/meter.js';
 import { silentLogger, type Logger } from '../log.js';
 import { notApplied, VendorError } from './errors.js';
 import { getLimiter, LimiterDeadlineError, limitersFor, type RateLimiter, type Ticket } from './limiter.js';
@@ -221,6 +222,8 @@ export class HttpCore {
     limiter: RateLimiter,
     ticket: Ticket,
   ): Promise<Attempt> {
+    // Counted for the job this request belongs to (its progress and expected finish), once per request sent.
+    noteVendorRequest(limiter);
     const mediaType = req.mediaType ?? 'application/json';
     const headers: Record<string, string> = { accept: mediaType, 'user-agent': USER_AGENT };
     const { body, contentType } = encodeBody(req.body, mediaType);

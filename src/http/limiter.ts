@@ -274,6 +274,72 @@ export class RateLimiter {
     return this.blocker(weight, this.clock.now()).until - this.clock.now();
   }
 
+  /**
+   * The limiter's own schedule for `count` more requests of `weight` queued behind everything waiting now:
+   * when the last of them would be admitted (epoch ms), given what each window has admitted, what the vendor
+   * reported, and any hold after a 429. It ignores concurrency and response times, so it is the earliest the
+   * work could be done at this budget (a job's expected finish), not a promise.
+   */
+  forecast(count: number, weight = 1): number {
+    const now = this.clock.now();
+    let t = Math.max(now, this.holdUntilMs);
+    const n = Math.max(0, Math.ceil(count));
+    if (n === 0) return t;
+    const queued = this.queue.map((q) => q.weight);
+    const plan = [...queued, ...new Array<number>(n).fill(Math.max(0, weight))];
+    // Per window: the admissions still inside it (oldest first) and their weight; simulated ones are appended.
+    const sims = this.windows.map((w) => {
+      this.refresh(w, now);
+      const usable = this.usable(w);
+      const entries: { t: number; w: number }[] = [];
+      for (let i = w.start; i < this.log.length; i++) {
+        const e = this.log[i]!;
+        if (!w.forgotten.has(e)) entries.push({ t: e.t, w: e.w });
+      }
+      // A count the vendor reported stands until it expires; after that the window is taken as fresh.
+      let learnedLeft: number | undefined;
+      let learnedUntil = -Infinity;
+      if (w.learned) {
+        learnedLeft = w.learned.remaining - (this.total - w.learned.mark) - (this.limitOf(w) - usable);
+        learnedUntil = w.learned.expiresAt;
+      }
+      return { intervalMs: w.intervalMs, usable, entries, head: 0, sum: entries.reduce((a, e) => a + e.w, 0), learnedLeft, learnedUntil };
+    });
+    for (const wt of plan) {
+      for (let changed = true; changed; ) {
+        changed = false;
+        for (const s of sims) {
+          const need = Math.min(wt, s.usable);
+          if (s.learnedLeft !== undefined && t < s.learnedUntil) {
+            if (s.learnedLeft >= need) continue;
+            // Nothing left until the reported reset: from then on only what is admitted after it counts.
+            t = s.learnedUntil;
+            s.entries = s.entries.filter((e) => e.t >= t);
+            s.head = 0;
+            s.sum = s.entries.reduce((a, e) => a + e.w, 0);
+            changed = true;
+          }
+          while (s.head < s.entries.length && s.entries[s.head]!.t <= t - s.intervalMs) s.sum -= s.entries[s.head++]!.w;
+          while (s.sum + need > s.usable && s.head < s.entries.length) {
+            const leaves = s.entries[s.head]!.t + s.intervalMs;
+            if (leaves > t) {
+              t = leaves;
+              changed = true;
+            }
+            s.sum -= s.entries[s.head++]!.w;
+          }
+        }
+      }
+      for (const s of sims) {
+        const need = Math.min(wt, s.usable);
+        if (s.learnedLeft !== undefined && t < s.learnedUntil) s.learnedLeft -= need;
+        s.entries.push({ t, w: need });
+        s.sum += need;
+      }
+    }
+    return t;
+  }
+
   /** Each window as list_connections shows it; remaining is null until something is known. */
   snapshot(): WindowSnapshot[] {
     const now = this.clock.now();

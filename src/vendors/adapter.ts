@@ -2,6 +2,7 @@ import type { AuthKind } from '../auth/types.js';
 import type { AccountStatus, Invitation, VendorAccount } from '../domain/account.js';
 import type { VendorCapabilities } from '../domain/capabilities.js';
 import type { StepPath } from '../domain/offboarding.js';
+import type { PageDetail } from '../domain/progress.js';
 import type { VendorReviewProfile } from '../domain/review.js';
 import type { Env } from '../env.js';
 import type { RateBudget } from '../http/types.js';
@@ -167,7 +168,8 @@ export interface Mailboxes {
   unlink: ((mailbox: { id: string; email: string | null }, owner: VendorAccount) => Change) | { manual: string };
 }
 
-export type ListProgress = (message: string) => Promise<void>;
+/** After each page of a listing: a message, and how far it is (pages, pages in all, accounts so far). */
+export type ListProgress = (message: string, page?: PageDetail) => Promise<void>;
 
 export interface RestListing {
   accounts: VendorAccount[];

@@ -1,4 +1,6 @@
 import { VendorError } from '../http/errors.js';
+import { withWorkScope } from '../jobs/meter.js';
+import type { ListProgress } from '../vendors/adapter.js';
 import type { VendorConnection } from '../vendors/connection.js';
 import { scimToAccount } from '../vendors/scim/map.js';
 import type { ReviewAccount, VendorInventory } from '../domain/review.js';
@@ -9,7 +11,8 @@ import type { ReviewAccount, VendorInventory } from '../domain/review.js';
  * (ZoomInfo's data API) is never called, and such a vendor's seats are listed through SCIM only.
  */
 
-export type PageProgress = (message: string) => Promise<void>;
+/** After each page of any source: a message and how far that source is. */
+export type PageProgress = ListProgress;
 
 interface SourceListing {
   source: 'rest' | 'scim';
@@ -47,7 +50,7 @@ function listers(conn: VendorConnection, progress: PageProgress, signal?: AbortS
     out.push({
       source: 'scim',
       run: async () => {
-        const { items } = await scim.listAllUsers({}, (n, of) => progress(`${conn.adapter.label} SCIM: page ${n}${of ? ` of ${of}` : ''}`), signal);
+        const { items } = await scim.listAllUsers({}, (n, of, k) => progress(`${conn.adapter.label} SCIM: page ${n}${of ? ` of ${of}` : ''}`, { pages: n, pagesTotal: of, accounts: k }), signal);
         const accounts: ReviewAccount[] = items.map((u) => {
           const a = scimToAccount(vendor, u);
           return {
@@ -89,7 +92,8 @@ export async function collectInventory(conn: VendorConnection, progress: PagePro
   if (running.length === 0) {
     return { ...base, auditable: false, not_auditable_reason: notAuditableReason(conn), sources: [], accounts: [], invitations: null, admin_known: false };
   }
-  const settled = await Promise.allSettled(running.map((l) => l.run()));
+  // Each source in its own scope of the job: a `running` answer counts its pages against its own limiter.
+  const settled = await Promise.allSettled(running.map((l) => withWorkScope(`${vendor} ${l.source}`, l.run)));
   const ok = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const errors = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${running[i].source.toUpperCase()} listing failed: ${describe(s.reason)}`] : []));
   if (ok.length === 0) {

@@ -11,24 +11,13 @@ import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../../src/clock.js';
 import { assertBuilt, cleanEnv, MAIN, spawnServer, tempStateDir, waitForUrl, type Spawned } from '../support/spawn.js';
-import {
-  APPROVAL_URL_RE,
-  approvalUrlIn as urlIn,
-  postApprovalDecision,
-  startCall as startCallWithin,
-  startStack,
-  structured,
-  textOf,
-  unlockedOutreachUsers,
-  type Stack,
-} from '../support/stack.js';
-import { waitFor } from '../support/timing.js';
+import { approvalUrlOf, callUntilDone, postApprovalDecision, startStack, structured, textOf, unlockedOutreachUsers, type Stack } from '../support/stack.js';
 
 /**
  * The approval page in a real browser: Debian's Chromium driven by playwright-core, with an MCP client that
- * cannot elicit and the default confirmation mode (`auto`). Destructive calls change nothing until Approve is
- * clicked on the page; Reject, a replayed POST, a GET, a wrong CSRF token, a foreign Origin and an expired
- * URL change nothing. Takes a screenshot of the page: into a temp directory, or with UPDATE_SCREENSHOTS=1 over
+ * cannot elicit and the default confirmation mode (`auto`). A destructive call answers `approval_required`
+ * with the link at once; nothing changes until Approve is clicked on the page and the call is made again;
+ * Reject, a replayed POST, a GET, a wrong CSRF token, a foreign Origin and an expired URL change nothing. Takes a screenshot of the page: into a temp directory, or with UPDATE_SCREENSHOTS=1 over
  * docs/approval-page.png (embedded in the README), so a test run leaves the tree as it was. Where
  * /usr/bin/chromium is missing the tests are reported as skipped, with the reason in their names.
  */
@@ -52,10 +41,12 @@ class OffsetClock implements Clock {
   }
 }
 
-/** This file's bound on every wait for an approval URL. */
-const WAIT_MS = 15_000;
-const until = <T>(fn: () => T | undefined, what: string) => waitFor(fn, what, WAIT_MS);
-const startCall = (stack: Stack, name: string, args: Record<string, unknown>) => startCallWithin(stack, name, args, WAIT_MS);
+/** A short call deadline, and the client's patience per call: the deadline plus a margin for a loaded machine. */
+const DEADLINE = { SALES_ACCESS_CALL_DEADLINE_SECONDS: '2' };
+const PATIENCE_MS = 2_000 + 13_000;
+const call = (stack: Stack, name: string, args: Record<string, unknown>) => stack.call(name, args, { timeout: PATIENCE_MS });
+/** Calls until the answer is not `running`; returns the last answer. */
+const finish = async (stack: Stack, name: string, args: Record<string, unknown>) => (await callUntilDone((a) => call(stack, name, a), args)).at(-1)!;
 
 function unlockedUser(stack: Stack, exclude: number[] = []) {
   const u = unlockedOutreachUsers(stack).find((x) => !exclude.includes(x.id));
@@ -146,13 +137,14 @@ describe('approval page in headless Chromium (client without elicitation, defaul
   }
 
   it.skipIf(!HAVE_CHROMIUM)(`outreach_lock_user changes nothing until Approve is clicked; GET, wrong CSRF, foreign Origin and a replayed POST change nothing${SKIP}`, { timeout: 60_000 }, async () => {
-    stack = await startStack({ confirm: 'server-default', clock, sandboxClock: systemClock });
+    stack = await startStack({ confirm: 'server-default', clock, sandboxClock: systemClock, env: DEADLINE });
     expect(stack.deps.config.confirm).toBe('auto');
     const target = unlockedUser(stack);
     const patches = patchCount(stack);
 
-    const call = startCall(stack, 'outreach_lock_user', { email: target.email });
-    const url = await call.url();
+    const first = await call(stack, 'outreach_lock_user', { email: target.email });
+    expect(structured(first)).toMatchObject({ status: 'approval_required' });
+    const url = approvalUrlOf(first);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/approve\/[A-Za-z0-9_-]{22}$/);
     expect(isLocked(stack, target.id)).toBe(false);
 
@@ -196,8 +188,9 @@ describe('approval page in headless Chromium (client without elicitation, defaul
     expect(await page.locator('h1').innerText()).toMatch(/^Approved/);
     await expectCleanPage(page, problems);
 
-    const r = await call.result;
-    expect(structured(r)).toMatchObject({ changed: true, confirmation: 'browser', after: { locked: true } });
+    expect(isLocked(stack, target.id)).toBe(false);
+    const r = await finish(stack, 'outreach_lock_user', { email: target.email });
+    expect(structured(r)).toMatchObject({ status: 'done', changed: true, confirmation: 'browser', after: { locked: true }, approval: { status: 'approved', url } });
     expect(textOf(r)).toContain(url);
     expect(isLocked(stack, target.id)).toBe(true);
     expect(patchCount(stack)).toBe(patches + 1);
@@ -218,16 +211,15 @@ describe('approval page in headless Chromium (client without elicitation, defaul
   });
 
   it.skipIf(!HAVE_CHROMIUM)(`execute_offboarding changes no account until Approve is clicked, then every one${SKIP}`, { timeout: 60_000 }, async () => {
-    stack = await startStack({ confirm: 'server-default', clock, sandboxClock: systemClock });
+    stack = await startStack({ confirm: 'server-default', clock, sandboxClock: systemClock, env: DEADLINE });
     const person = unlockedUser(stack).email.toLowerCase();
-    const plan = structured(await stack.call('plan_offboarding', { emails: [person], transfer_to: 'manager@acme.example' }));
+    const plan = structured(await finish(stack, 'plan_offboarding', { emails: [person], transfer_to: 'manager@acme.example' }));
     const acting = (plan.steps as PlanStepView[]).filter((s) => s.path !== 'none' && s.path !== 'manual');
     expect(acting.length).toBeGreaterThan(1);
     expect(new Set(acting.map((s) => s.vendor)).size).toBeGreaterThan(1);
     for (const s of acting) expect(stepApplied(stack, s), `${s.vendor} ${s.account_id} before`).toBe(false);
 
-    const call = startCall(stack, 'execute_offboarding', { plan_id: plan.plan_id });
-    const url = await call.url();
+    const url = approvalUrlOf(await call(stack, 'execute_offboarding', { plan_id: plan.plan_id }));
     const { page, problems } = await openPage(url);
     await expectCleanPage(page, problems);
     const text = await page.locator('main').innerText();
@@ -247,8 +239,8 @@ describe('approval page in headless Chromium (client without elicitation, defaul
     expect(stack.auditLines().filter((l) => l.tool === 'execute_offboarding')).toEqual([]);
 
     expect((await click(page, /^Approve/)).status).toBe(200);
-    const exec = structured(await call.result);
-    expect(exec).toMatchObject({ plan_id: plan.plan_id, replayed: false, confirmation: 'browser' });
+    const exec = structured(await finish(stack, 'execute_offboarding', { plan_id: plan.plan_id }));
+    expect(exec).toMatchObject({ status: 'done', plan_id: plan.plan_id, replayed: false, confirmation: 'browser' });
     expect(exec.summary.failed + exec.summary.ambiguous).toBe(0);
     for (const s of acting) expect(stepApplied(stack, s), `${s.vendor} ${s.account_id} after approval`).toBe(true);
     const lines = stack.auditLines().filter((l) => l.tool === 'execute_offboarding');
@@ -257,40 +249,35 @@ describe('approval page in headless Chromium (client without elicitation, defaul
   });
 
   it.skipIf(!HAVE_CHROMIUM)(`Reject leaves the user and the plan unchanged${SKIP}`, { timeout: 60_000 }, async () => {
-    stack = await startStack({ confirm: 'server-default', clock, sandboxClock: systemClock });
+    stack = await startStack({ confirm: 'server-default', clock, sandboxClock: systemClock, env: DEADLINE });
     const target = unlockedUser(stack);
     const patches = patchCount(stack);
-    const call = startCall(stack, 'outreach_lock_user', { id: String(target.id) });
-    const url = await call.url();
+    const url = approvalUrlOf(await call(stack, 'outreach_lock_user', { id: String(target.id) }));
     const { page, problems } = await openPage(url);
     expect((await click(page, /^Reject$/)).status).toBe(200);
     expect(await page.locator('h1').innerText()).toMatch(/^Rejected\. Nothing was changed/);
     await expectCleanPage(page, problems);
-    const r = await call.result;
-    expect(r.isError).toBe(true);
+    const r = await call(stack, 'outreach_lock_user', { id: String(target.id) });
+    expect(r.isError).toBeFalsy();
+    expect(structured(r)).toMatchObject({ status: 'declined', approval: { url, status: 'declined' } });
     expect(textOf(r)).toMatch(/rejected/);
-    expect(textOf(r)).toContain(url);
     expect(isLocked(stack, target.id)).toBe(false);
     expect(patchCount(stack)).toBe(patches);
     expect(stack.auditLines()).toEqual([]);
   });
 
   it.skipIf(!HAVE_CHROMIUM)(`an expired URL changes nothing, even with the browser's own Approve${SKIP}`, { timeout: 60_000 }, async () => {
-    stack = await startStack({ confirm: 'server-default', clock, sandboxClock: systemClock, env: { SALES_ACCESS_APPROVAL_TIMEOUT_SECONDS: '1' } });
+    stack = await startStack({ confirm: 'server-default', clock, sandboxClock: systemClock, env: DEADLINE });
     const target = unlockedUser(stack);
-    const call = startCall(stack, 'outreach_lock_user', { id: String(target.id) });
-    const url = await call.url();
+    const url = approvalUrlOf(await call(stack, 'outreach_lock_user', { id: String(target.id) }));
     const { page } = await openPage(url);
-    const r = await call.result;
-    expect(r.isError).toBe(true);
-    expect(textOf(r)).toContain(url);
     clock.offset += 10 * 60_000 + 1_000;
     expect((await click(page, /^Approve/)).status).toBe(410);
     expect(await page.locator('h1').innerText()).toMatch(/expired/);
     // A later call does not pick anything up: it opens a new request, and still nothing is locked.
-    const again = await stack.call('outreach_lock_user', { id: String(target.id) });
-    expect(again.isError).toBe(true);
-    expect(APPROVAL_URL_RE.exec(textOf(again))?.[0]).not.toBe(url);
+    const again = await call(stack, 'outreach_lock_user', { id: String(target.id) });
+    expect(structured(again)).toMatchObject({ status: 'approval_required' });
+    expect(approvalUrlOf(again)).not.toBe(url);
     expect(isLocked(stack, target.id)).toBe(false);
     expect(stack.auditLines()).toEqual([]);
   });
@@ -304,7 +291,7 @@ describe('approval page on the HTTP server (spawned, --http, default mode)', () 
   beforeAll(async () => {
     if (!HAVE_CHROMIUM) return;
     assertBuilt();
-    server = spawnServer(['--sandbox', '--http', '--port', '0'], cleanEnv({ SALES_ACCESS_STATE_DIR: tempStateDir() }));
+    server = spawnServer(['--sandbox', '--http', '--port', '0'], cleanEnv({ SALES_ACCESS_STATE_DIR: tempStateDir(), ...DEADLINE }));
     mcpUrl = await waitForUrl(server);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
   });
@@ -320,10 +307,15 @@ describe('approval page on the HTTP server (spawned, --http, default mode)', () 
     try {
       const page1 = (await client.callTool({ name: 'outreach_list_users', arguments: { locked: false, page_size: 20 } })) as CallToolResult;
       const target = (page1.structuredContent as { users: { id: string; email: string }[] }).users[3];
-      const messages: string[] = [];
-      const pending = client.callTool({ name: 'outreach_lock_user', arguments: { id: target.id } }, undefined, { onprogress: (p) => messages.push(p.message ?? '') }) as Promise<CallToolResult>;
-      const url = await until(() => urlIn(messages), 'the approval URL');
+      const lock = () => client.callTool({ name: 'outreach_lock_user', arguments: { id: target.id } }, undefined, { timeout: PATIENCE_MS }) as Promise<CallToolResult>;
+      const url = approvalUrlOf(await lock());
       expect(new URL(url).origin).toBe(new URL(mcpUrl).origin);
+      // Another MCP session asking for the same change gets its own request, never this one's decision.
+      const other = new Client({ name: 'other-session', version: '1' });
+      await other.connect(new StreamableHTTPClientTransport(new URL(mcpUrl)));
+      const theirs = (await other.callTool({ name: 'outreach_lock_user', arguments: { id: target.id } }, undefined, { timeout: PATIENCE_MS })) as CallToolResult;
+      expect(approvalUrlOf(theirs)).not.toBe(url);
+      await other.close();
 
       // The page does its own Host check (DNS rebinding); unknown ids are 404.
       const rebound = await request(url, { headers: { host: 'attacker.example' } });
@@ -347,9 +339,9 @@ describe('approval page on the HTTP server (spawned, --http, default mode)', () 
 
       const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: /^Approve/ }).click()]);
       expect(response.status()).toBe(200);
-      const r = await pending;
+      const r = (await callUntilDone(lock, {})).at(-1)!;
       expect(r.isError).toBeFalsy();
-      expect(r.structuredContent).toMatchObject({ changed: true, confirmation: 'browser', after: { locked: true } });
+      expect(r.structuredContent).toMatchObject({ status: 'done', changed: true, confirmation: 'browser', after: { locked: true } });
       expect((r.content as { type: string; text?: string }[]).map((c) => c.text ?? '').join('\n')).toContain(url);
       expect((await postApprovalDecision(url, held, 'approve')).status).toBe(409);
       await context.close();
@@ -363,7 +355,7 @@ describe('approval page of a spawned stdio server (default mode)', () => {
   it.skipIf(!HAVE_CHROMIUM)(`serves the page on an ephemeral loopback port and locks only after Approve${SKIP}`, { timeout: 60_000 }, async () => {
     assertBuilt();
     let stderr = '';
-    const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, '--sandbox'], env: cleanEnv({ SALES_ACCESS_STATE_DIR: tempStateDir() }), stderr: 'pipe' });
+    const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, '--sandbox'], env: cleanEnv({ SALES_ACCESS_STATE_DIR: tempStateDir(), ...DEADLINE }), stderr: 'pipe' });
     transport.stderr?.on('data', (d) => (stderr += d));
     const client = new Client({ name: 'claude-desktop-like', version: '0.1' });
     await client.connect(transport);
@@ -371,9 +363,8 @@ describe('approval page of a spawned stdio server (default mode)', () => {
     try {
       const list = (await client.callTool({ name: 'outreach_list_users', arguments: { locked: false, page_size: 20 } })) as CallToolResult;
       const target = (list.structuredContent as { users: { id: string }[] }).users[5];
-      const messages: string[] = [];
-      const pending = client.callTool({ name: 'outreach_lock_user', arguments: { id: target.id } }, undefined, { onprogress: (p) => messages.push(p.message ?? '') }) as Promise<CallToolResult>;
-      const url = await until(() => urlIn(messages), 'the approval URL');
+      const lock = () => client.callTool({ name: 'outreach_lock_user', arguments: { id: target.id } }, undefined, { timeout: PATIENCE_MS }) as Promise<CallToolResult>;
+      const url = approvalUrlOf(await lock());
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/approve\//);
       const before = (await client.callTool({ name: 'outreach_get_user', arguments: { id: target.id } })) as CallToolResult;
       expect(before.structuredContent).toMatchObject({ user: { locked: false } });
@@ -381,10 +372,12 @@ describe('approval page of a spawned stdio server (default mode)', () => {
       expect((await page.goto(url))?.status()).toBe(200);
       expect(await page.locator('main').innerText()).toContain('claude-desktop-like 0.1 over stdio');
       await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: /^Approve/ }).click()]);
-      const r = await pending;
-      expect(r.structuredContent).toMatchObject({ changed: true, confirmation: 'browser', after: { locked: true } });
-      // The URL never reaches the logs in full (only a prefix of the id).
-      expect(stderr).not.toContain(new URL(url).pathname);
+      const r = (await callUntilDone(lock, {})).at(-1)!;
+      expect(r.structuredContent).toMatchObject({ status: 'done', changed: true, confirmation: 'browser', after: { locked: true } });
+      // The link is on stderr once, at warn level (a human can find it in the client's MCP log); it approves nothing by itself.
+      const warned = stderr.split('\n').filter((l) => l.includes(url));
+      expect(warned).toHaveLength(1);
+      expect(JSON.parse(warned[0]!)).toMatchObject({ level: 40, approval_url: url });
     } finally {
       await browser.close();
       await client.close();

@@ -4,18 +4,17 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { request as httpRequest } from 'undici';
-import { ElicitRequestSchema, type CallToolResult, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, type CallToolResult, type ClientCapabilities, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig, parseCliArgs, type Config, type ConfirmMode } from '../../src/config.js';
 import { closeApprovals } from '../../src/confirm/approvals.js';
 import { createDeps, type Deps } from '../../src/deps.js';
-import { silentLogger } from '../../src/log.js';
-import { sandboxConfig, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { silentLogger, type Logger } from '../../src/log.js';
+import { sandboxConfig, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 import { withSandboxRoster } from '../../src/sandbox-roster.js';
 import { sampleRosterCsv } from '../../src/sandbox/roster.js';
 import { createServer } from '../../src/server.js';
 import type { Registry } from '../../src/vendors/registry.js';
-import { waitFor } from './timing.js';
 
 export type ElicitAnswer = ElicitResult | ((message: string) => ElicitResult);
 
@@ -45,6 +44,12 @@ export interface StackOptions {
   configure?: (config: Config, sandbox: Sandbox) => Config;
   /** The vendor adapters; default the built-in ones (a test adds a fake vendor here). */
   registry?: Registry;
+  /** Simulator options beyond clock and userCount (e.g. Apollo's rate limits). */
+  sandbox?: Omit<SandboxOptions, 'clock' | 'userCount'>;
+  /** The server's logger (default silent); a test reads what the server logged through it. */
+  log?: Logger;
+  /** Client capabilities to declare instead of those `elicit` implies (e.g. URL-mode elicitation only). */
+  capabilities?: ClientCapabilities;
 }
 
 export interface Stack {
@@ -53,7 +58,13 @@ export interface Stack {
   deps: Deps;
   stateDir: string;
   elicitations: string[];
-  call(name: string, args?: Record<string, unknown>, opts?: { onprogress?: (p: { progress: number; total?: number; message?: string }) => void }): Promise<CallToolResult>;
+  call(
+    name: string,
+    args?: Record<string, unknown>,
+    opts?: { onprogress?: (p: { progress: number; total?: number; message?: string }) => void; timeout?: number },
+  ): Promise<CallToolResult>;
+  /** Another MCP client (another session) on the same server process, with its own in-memory connection. */
+  connect(name?: string, capabilities?: ClientCapabilities): Promise<Client>;
   auditLines(): Record<string, unknown>[];
   close(): Promise<void>;
 }
@@ -61,16 +72,16 @@ export interface Stack {
 /** The real server and a real SDK client over an in-memory transport, on the embedded sandbox. */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'sam-test-'));
-  const sandbox = await startSandbox({ clock: opts.sandboxClock ?? opts.clock, userCount: opts.userCount });
+  const sandbox = await startSandbox({ ...opts.sandbox, clock: opts.sandboxClock ?? opts.clock, userCount: opts.userCount });
   const confirm = opts.confirm ?? 'elicit';
   const env = { SALES_ACCESS_STATE_DIR: stateDir, ...(confirm === 'server-default' ? {} : { SALES_ACCESS_CONFIRM: confirm }), ...opts.env };
   let config = sandboxConfig(loadConfig(parseCliArgs(['--sandbox', ...toolsetFlags(opts.flags, opts.toolsets), ...(opts.flags ?? [])]), env, opts.registry), sandbox);
   // As --sandbox does: the sample roster as roster.csv in a roster directory (unless the test set its own).
   config = await withSandboxRoster(config, sampleRosterCsv());
   if (opts.configure) config = opts.configure(config, sandbox);
-  const deps = await createDeps(config, { log: silentLogger, clock: opts.clock, retryBaseDelayMs: 2, registry: opts.registry });
+  const deps = await createDeps(config, { log: opts.log ?? silentLogger, clock: opts.clock, retryBaseDelayMs: 2, registry: opts.registry });
   const server = createServer(deps);
-  const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: opts.elicit ? { elicitation: { form: {} } } : {} });
+  const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: opts.capabilities ?? (opts.elicit ? { elicitation: { form: {} } } : {}) });
   const elicitations: string[] = [];
   if (opts.elicit) {
     const answer = opts.elicit;
@@ -85,13 +96,25 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await client.connect(clientSide);
   // The SDK client validates structuredContent against outputSchema only after listTools().
   await client.listTools();
+  const others: { client: Client; server: ReturnType<typeof createServer> }[] = [];
   return {
     client,
     sandbox,
     deps,
     stateDir,
     elicitations,
-    call: (name, args = {}, o = {}) => client.callTool({ name, arguments: args }, undefined, { onprogress: o.onprogress, timeout: 60_000 }) as Promise<CallToolResult>,
+    call: (name, args = {}, o = {}) =>
+      client.callTool({ name, arguments: args }, undefined, { onprogress: o.onprogress, timeout: o.timeout ?? 60_000 }) as Promise<CallToolResult>,
+    async connect(name = 'second-client', capabilities = {}) {
+      const other = createServer(deps);
+      const c = new Client({ name, version: '1.0.0' }, { capabilities });
+      const [cs, ss] = InMemoryTransport.createLinkedPair();
+      await other.connect(ss);
+      await c.connect(cs);
+      await c.listTools();
+      others.push({ client: c, server: other });
+      return c;
+    },
     auditLines: () => {
       try {
         return readFileSync(config.auditLogPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -100,6 +123,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       }
     },
     async close() {
+      for (const o of others) {
+        await o.client.close();
+        await o.server.close();
+      }
       await client.close();
       await server.close();
       await closeApprovals(deps);
@@ -132,22 +159,32 @@ export function textOf(r: CallToolResult): string {
 export const ACCEPT: ElicitResult = { action: 'accept', content: { approve: true } };
 export const DECLINE: ElicitResult = { action: 'decline' };
 
-/** The approval URL in a progress message or a result text. */
+/** The approval URL in a result text. */
 export const APPROVAL_URL_RE = /https?:\/\/[^\s/]+\/approve\/[A-Za-z0-9_-]{22}/;
 
-/** The first approval URL among progress messages, if any yet. */
-export function approvalUrlIn(messages: string[]): string | undefined {
-  return messages.map((m) => APPROVAL_URL_RE.exec(m)?.[0]).find((u): u is string => u !== undefined);
+/** The approval link of an `approval_required` or `pending` result (throws when the result has none). */
+export function approvalUrlOf(r: CallToolResult): string {
+  const url = (r.structuredContent as { approval?: { url?: string | null } } | undefined)?.approval?.url;
+  if (!url) throw new Error(`no approval link in ${textOf(r)}`);
+  return url;
 }
 
 /**
- * Starts a tool call without awaiting it and collects its progress messages; `url()` waits up to `waitMs` for
- * the approval URL to appear among them.
+ * Calls `name` until it answers something other than `running` (each call attaching to the same job), and
+ * returns every answer in order. `timeout` is the client's own patience per call.
  */
-export function startCall(stack: Stack, name: string, args: Record<string, unknown>, waitMs: number) {
-  const messages: string[] = [];
-  const result = stack.call(name, args, { onprogress: (p) => messages.push(p.message ?? '') });
-  return { result, messages, url: () => waitFor(() => approvalUrlIn(messages), 'the approval URL in a progress notification', waitMs) };
+export async function callUntilDone(
+  call: (args: Record<string, unknown>) => Promise<CallToolResult>,
+  args: Record<string, unknown>,
+  maxCalls = 200,
+): Promise<CallToolResult[]> {
+  const answers: CallToolResult[] = [];
+  for (let i = 0; i < maxCalls; i++) {
+    const r = await call(args);
+    answers.push(r);
+    if ((r.structuredContent as { status?: string } | undefined)?.status !== 'running') return answers;
+  }
+  throw new Error(`still running after ${maxCalls} calls`);
 }
 
 /**

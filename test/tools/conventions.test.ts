@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_TOOLS } from '../../tools/index.js';
 import { DEFAULT_TOOLS_LIST_BUDGET_BYTES, modelVisibleBytes } from '../../bench/tools-list-size.js';
 import { isDefaultTool } from '../../src/server.js';
+import { callEnvelopeShape, callInputShape } from '../../tools/types.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 /** tools/list with --toolsets all, whole; and the default set's tool names (their schemas are in the first). */
@@ -48,6 +49,16 @@ describe('tool conventions', () => {
     if (tool.annotations.readOnlyHint) expect(tool.annotations.destructiveHint).toBe(false);
   });
 
+  it('the call protocol every tool gets (status, approval, job, next; job_id, approval_id) is described too', () => {
+    expect(undescribed(z.object(callEnvelopeShape), 'envelope')).toEqual([]);
+    for (const tool of ALL_TOOLS) {
+      const shape = callInputShape(tool, ['outreach', 'salesloft', 'apollo', 'zoominfo']);
+      expect(undescribed(z.object(shape), `${tool.name} input`)).toEqual([]);
+      expect('approval_id' in shape, tool.name).toBe(tool.annotations.destructiveHint);
+      expect('job_id' in shape, tool.name).toBe(true);
+    }
+  });
+
   it('tool names are unique', () => {
     expect(new Set(ALL_TOOLS.map((t) => t.name)).size).toBe(ALL_TOOLS.length);
   });
@@ -66,6 +77,8 @@ describe('tools/list through an MCP client (--toolsets all)', () => {
     for (const t of tools) {
       for (const h of HINTS) expect(typeof t.annotations?.[h], `${t.name}.${h}`).toBe('boolean');
       expect(t.outputSchema?.type).toBe('object');
+      // Every result says where the call stands; the tool's own fields are there when it is `done`.
+      expect(t.outputSchema?.required).toEqual(['status']);
       expect(t.title).toBeTruthy();
     }
   });

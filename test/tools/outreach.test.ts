@@ -218,6 +218,8 @@ describe('confirmation gate', () => {
 
   it('token mode requires confirm naming the target exactly', async () => {
     stack = await startStack({ env: { SALES_ACCESS_CONFIRM: 'token' } });
+    const lock = (await stack.client.listTools()).tools.find((t) => t.name === 'outreach_lock_user')!;
+    expect(Object.keys(lock.inputSchema.properties ?? {})).toContain('confirm'); // shown only in token mode
     const target = pickUnlocked(stack);
     const missing = await stack.call('outreach_lock_user', { email: target.email });
     expect(missing.isError).toBe(true);

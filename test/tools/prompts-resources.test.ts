@@ -15,8 +15,27 @@ describe('prompts and resources', () => {
     const text = (off.messages[0].content as { text: string }).text;
     for (const tool of ['find_user', 'plan_offboarding', 'execute_offboarding']) expect(text).toContain(tool);
     expect(text).toContain('boss@acme.example');
+    // The call protocol, in a sentence: the approval link to show, and calling again while running.
+    expect(text).toMatch(/"approval_required" or "pending", show me its message with the approval link/);
+    expect(text).toMatch(/"running", call again/);
     const review = await stack.client.getPrompt({ name: 'access-review', arguments: {} });
-    expect((review.messages[0].content as { text: string }).text).toContain('access_review');
+    const reviewText = (review.messages[0].content as { text: string }).text;
+    expect(reviewText).toContain('access_review');
+    expect(reviewText).toMatch(/status "running".*call it again with the same arguments/);
+  });
+
+  it('the call protocol is told once in the instructions, in every tool\'s job_id, and in each destructive tool\'s description', async () => {
+    expect(stack.client.getInstructions()).toMatch(/Status "running": the work goes on as a job; call the same tool again with the same arguments/);
+    expect(stack.client.getInstructions()).toMatch(/Status "approval_required" or "pending": nothing has changed yet/);
+    const { tools } = await stack.client.listTools();
+    for (const t of tools) {
+      const props = t.inputSchema.properties as Record<string, { description?: string }>;
+      expect(props.job_id?.description, t.name).toMatch(/"running" answer/);
+      expect(/"approval_required"\/"pending" means nothing changed yet/.test(t.description ?? ''), t.name).toBe(t.annotations?.destructiveHint === true);
+      // Only SALES_ACCESS_CONFIRM=token reads a token-confirm argument; this stack runs elicit.
+      expect(Object.keys(props), t.name).not.toContain('confirm_target');
+      if (t.name !== 'scim_delete_user') expect(Object.keys(props), t.name).not.toContain('confirm');
+    }
   });
 
   it('serves the capability matrix with what is connected', async () => {

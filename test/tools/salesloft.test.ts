@@ -220,10 +220,11 @@ describe('salesloft_deactivate_user through SCIM (handler with a SCIM client dou
     return {
       deps,
       actor: { kind: 'mcp_client', name: 'test', version: '1' },
+      session: 'test',
       confirmationDetail: () => undefined,
       signal: new AbortController().signal,
       progress: async () => {},
-      confirm: async () => ({ method: 'token', at: new Date().toISOString() }),
+      confirm: async () => ({ method: 'token', at: new Date().toISOString(), by: 'test' }),
     };
   }
 

@@ -31,14 +31,14 @@ describe('approval page server', () => {
 
   it('serves a 128-bit single-use URL on 127.0.0.1, re-used for the same key, with the security headers', async () => {
     const b = start();
-    const a = await b.open('k1', req());
+    const a = await b.open('k1', req(), 's1');
     expect(a.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/approve\/[A-Za-z0-9_-]{22}$/);
     expect(Buffer.from(a.id, 'base64url')).toHaveLength(16);
     expect(a.created).toBe(true);
     expect(opened).toEqual([a.url]);
-    const again = await b.open('k1', req());
+    const again = await b.open('k1', req(), 's1');
     expect(again).toMatchObject({ id: a.id, url: a.url, created: false });
-    const other = await b.open('k2', req());
+    const other = await b.open('k2', req(), 's1');
     expect(other.id).not.toBe(a.id);
     expect(a.expiresAt - a.createdAt).toBe(APPROVAL_TTL_MS);
 
@@ -66,7 +66,7 @@ describe('approval page server', () => {
 
   it('escapes every value from vendors and from the client', async () => {
     const b = start();
-    const a = await b.open('k', req());
+    const a = await b.open('k', req(), 's1');
     const page = await loadApprovalPage(a.url);
     expect(page.html).not.toContain(XSS);
     expect(page.html).not.toContain('<img');
@@ -79,18 +79,23 @@ describe('approval page server', () => {
 
   it('a GET never decides; a browser POST with cookie and CSRF does, once', async () => {
     const b = start();
-    const a = await b.open('k', req());
+    const a = await b.open('k', req(), 's1');
     const page = await loadApprovalPage(a.url);
     await loadApprovalPage(a.url);
     expect(b.take(a.id)).toBeUndefined();
-    expect(await b.wait(a.id, { timeoutMs: 20, everyMs: 1000 })).toBe('timeout');
+    expect(b.info(a.id)).toMatchObject({ id: a.id, key: 'k', owner: 's1', decision: undefined, taken: false });
 
-    const waiting = b.wait(a.id, { timeoutMs: 5000, everyMs: 1000 });
+    let notified = 0;
+    b.onDecided(a.id, () => notified++);
     t += 60_000;
     const ok = await postApprovalDecision(a.url, page, 'approve', { userAgent: 'Mozilla/5.0 TestBrowser' });
     expect(ok.status).toBe(200);
     expect(ok.html).toContain('Approved');
-    expect(await waiting).toBe('decided');
+    expect(notified).toBe(1);
+    expect(b.info(a.id)?.decision).toMatchObject({ approved: true });
+    // Asked after the decision, the notice comes at once.
+    b.onDecided(a.id, () => notified++);
+    expect(notified).toBe(2);
     expect(b.take(a.id)).toEqual({ approved: true, decidedAt: t, userAgent: 'Mozilla/5.0 TestBrowser' });
     expect(b.take(a.id)).toBeUndefined();
 
@@ -116,7 +121,7 @@ describe('approval page server', () => {
     ['no Sec-Fetch-Site', { secFetchSite: null }],
   ] as const)('a POST with %s is refused and decides nothing', async (_label, override) => {
     const b = start();
-    const a = await b.open('k', req());
+    const a = await b.open('k', req(), 's1');
     const page = await loadApprovalPage(a.url);
     const r = await postApprovalDecision(a.url, page, 'approve', override);
     expect(r.status).toBe(403);
@@ -129,8 +134,8 @@ describe('approval page server', () => {
 
   it("another request's CSRF token and cookie do not decide this one", async () => {
     const b = start();
-    const a = await b.open('a', req());
-    const c = await b.open('c', req());
+    const a = await b.open('a', req(), 's1');
+    const c = await b.open('c', req(), 's1');
     const pageA = await loadApprovalPage(a.url);
     const pageC = await loadApprovalPage(c.url);
     expect((await postApprovalDecision(a.url, pageC, 'approve')).status).toBe(403);
@@ -140,7 +145,7 @@ describe('approval page server', () => {
 
   it('an expired URL shows "expired" and a valid POST to it changes nothing', async () => {
     const b = start();
-    const a = await b.open('k', req());
+    const a = await b.open('k', req(), 's1');
     const page = await loadApprovalPage(a.url);
     t += APPROVAL_TTL_MS + 1;
     const r = await postApprovalDecision(a.url, page, 'approve');
@@ -148,33 +153,32 @@ describe('approval page server', () => {
     expect(r.html).toContain('expired');
     expect((await loadApprovalPage(a.url)).status).toBe(410);
     expect(b.take(a.id)).toBeUndefined();
-    expect(await b.wait(a.id, { timeoutMs: 1000, everyMs: 1000 })).toBe('expired');
     // The same change opens a new request now.
-    const fresh = await b.open('k', req());
+    const fresh = await b.open('k', req(), 's1');
     expect(fresh.id).not.toBe(a.id);
     // Forgotten 10 minutes after expiry.
     t += APPROVAL_TTL_MS + 1;
     expect((await loadApprovalPage(a.url)).status).toBe(404);
   });
 
-  it('a decision made after the caller stopped waiting is picked up by the next open() for the same key', async () => {
+  it('a decision is picked up by the next open() for the same key, within 10 minutes, once', async () => {
     const b = start();
-    const a = await b.open('plan-1', req());
-    expect(await b.wait(a.id, { timeoutMs: 10, everyMs: 1000 })).toBe('timeout');
+    const a = await b.open('plan-1', req(), 's1');
     const page = await loadApprovalPage(a.url);
     expect((await postApprovalDecision(a.url, page, 'approve')).status).toBe(200);
     t += 5 * 60_000;
-    const again = await b.open('plan-1', req());
+    const again = await b.open('plan-1', req(), 's1');
     expect(again).toMatchObject({ id: a.id, created: false });
-    expect(await b.wait(again.id, { timeoutMs: 10, everyMs: 1000 })).toBe('decided');
+    expect(b.info(again.id)?.decision).toMatchObject({ approved: true });
     expect(b.take(again.id)).toMatchObject({ approved: true });
+    expect(b.info(again.id)?.taken).toBe(true);
     // Used: the next open() for the key asks again.
-    expect((await b.open('plan-1', req())).id).not.toBe(a.id);
+    expect((await b.open('plan-1', req(), 's1')).id).not.toBe(a.id);
   });
 
   it('unknown or malformed ids are 404; other methods 405; a foreign Host 403', async () => {
     const b = start();
-    const a = await b.open('k', req());
+    const a = await b.open('k', req(), 's1');
     const origin = new URL(a.url).origin;
     for (const path of ['/approve/AAAAAAAAAAAAAAAAAAAAAA', '/approve/../../etc/passwd', '/approve/', '/', '/mcp']) {
       const r = await request(`${origin}${path}`);
@@ -192,19 +196,6 @@ describe('approval page server', () => {
     await localhost.body.text();
   });
 
-  it('progress ticks while waiting, and an aborted wait leaves the request open', async () => {
-    const b = start();
-    const a = await b.open('k', req());
-    const ticks: number[] = [];
-    expect(await b.wait(a.id, { timeoutMs: 120, everyMs: 25, onTick: (ms) => ticks.push(ms) })).toBe('timeout');
-    expect(ticks.length).toBeGreaterThanOrEqual(2);
-    const ac = new AbortController();
-    const w = b.wait(a.id, { timeoutMs: 5000, everyMs: 1000, signal: ac.signal });
-    ac.abort(new Error('client gave up'));
-    await expect(w).rejects.toThrow('client gave up');
-    expect((await loadApprovalPage(a.url)).csrf).toBeDefined();
-  });
-
   it('an HTTP-mode broker accepts SALES_ACCESS_ALLOWED_HOSTS and checks Origin against the Host the browser used', async () => {
     // No listener of its own: call handle() through a throwaway node server, as http-server.ts does.
     const { createServer } = await import('node:http');
@@ -213,7 +204,7 @@ describe('approval page server', () => {
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
     try {
       const port = (srv.address() as { port: number }).port;
-      const a = await b.open('k', req());
+      const a = await b.open('k', req(), 's1');
       expect(a.url).toMatch(/^https:\/\/access\.example\/approve\//);
       const local = a.url.replace('https://access.example', `http://127.0.0.1:${port}`);
       const get = await request(local, { headers: { host: 'access.example' } });

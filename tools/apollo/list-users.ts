@@ -9,7 +9,7 @@ export default defineTool({
   lifecycle: true,
   title: 'List Apollo.io teammates (seats)',
   description:
-    'Lists every Apollo.io teammate (seat user) as a canonical account: active or deactivated, permission profile, admin flag, seat type; large results are cut to fit, with the complete list as a resource link. Needs a MASTER API key (a scoped key gets 403). Apollo\'s REST API cannot deactivate a seat: use SCIM or the admin UI (Settings > Users and Teams); a deactivated seat stays billed. Flags a sole admin.',
+    'Lists every Apollo.io teammate (seat user) as a canonical account: active or deactivated, permission profile, admin flag, seat type. Needs a MASTER API key (a scoped key gets 403). Apollo\'s REST API cannot deactivate a seat: use SCIM or the admin UI (Settings > Users and Teams); a deactivated seat stays billed. Flags a sole admin.',
   inputSchema: {
     status: z.enum(['active', 'deactivated']).optional().describe('Only teammates with this status; omit for all'),
   },
@@ -35,7 +35,7 @@ export default defineTool({
   async handler(args, ctx) {
     const client = requireApollo(ctx);
     const { users, total, pages } = await client.listAllUsers(
-      (n, of) => ctx.progress(n, of, `Fetched ${n}${of ? ` of ${of}` : ''} pages of Apollo teammates`),
+      (n, of, k) => ctx.progress(n, of, `Fetched ${n}${of ? ` of ${of}` : ''} pages of Apollo teammates`, { pages: n, pagesTotal: of, accounts: k }),
       ctx.signal,
     );
     const all = client.toAccounts(users);

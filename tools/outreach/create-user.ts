@@ -16,12 +16,12 @@ export default defineTool({
   lifecycle: true,
   title: 'Create an Outreach user',
   description:
-    'Creates an Outreach user (a licensed seat). Role and profile are resolved by name or id against the org\'s live lists; an unknown name returns the valid ones. Idempotent on email: an existing user is returned with changed: false. Outreach sends no invitation email unless the org is configured to. Audited.',
+    'Creates an Outreach user (a licensed seat). Role and profile are resolved by name or id against the org\'s live lists; an unknown name returns the valid ones. Idempotent on email: an existing user is returned with changed: false. Outreach sends no invitation email unless the org is configured to.',
   inputSchema: {
     email: emailArg().describe('Login email, unique in the org, e.g. "new.rep@acme.example"'),
-    first_name: z.string().min(1).max(100).describe('First name, e.g. "Jane"'),
-    last_name: z.string().min(1).max(100).describe('Last name, e.g. "Doe"'),
-    title: z.string().max(200).optional().describe('Job title, e.g. "SDR"'),
+    first_name: z.string().min(1).max(100).describe('First name'),
+    last_name: z.string().min(1).max(100).describe('Last name'),
+    title: z.string().max(200).optional().describe('Job title'),
     role: z.string().min(1).optional().describe('Role name or id, e.g. "Sales Rep"'),
     profile: z.string().min(1).optional().describe('Profile name or id, e.g. "Sales Rep"'),
   },

@@ -33,7 +33,7 @@ export default defineTool({
   lifecycle: true,
   title: 'List Outreach users',
   description:
-    'Lists Outreach users as canonical accounts (status active, locked or deactivated; role, profile, admin flag): one page and a next_cursor, or every page with all: true. Large results are cut to fit, with the complete list as a resource link. A locked Outreach user still holds a licensed seat.',
+    'Lists Outreach users as canonical accounts (status active, locked or deactivated; role, profile, admin flag): one page and a next_cursor, or every page with all: true. A locked Outreach user still holds a licensed seat.',
   inputSchema: {
     email: emailArg().optional().describe('Only this login email'),
     locked: z.boolean().optional().describe('Only locked (true) or unlocked (false) users'),
@@ -58,7 +58,11 @@ export default defineTool({
     const argFilters: UserFilters = { email: args.email, locked: args.locked, updatedSince: args.updated_since };
     if (args.all) {
       if (args.cursor !== undefined) throw new ToolInputError('Give either `cursor` (next page) or `all: true` (every page), not both.');
-      const { users, total, pages } = await client.listAllUsers(argFilters, (n, of) => ctx.progress(n, of, `Fetched ${n}${of ? ` of ${of}` : ''} pages of Outreach users`), ctx.signal);
+      const { users, total, pages } = await client.listAllUsers(
+        argFilters,
+        (n, of, k) => ctx.progress(n, of, `Fetched ${n}${of ? ` of ${of}` : ''} pages of Outreach users`, { pages: n, pagesTotal: of, accounts: k }),
+        ctx.signal,
+      );
       const accounts = await client.toAccounts(users, ctx.signal);
       return { users: accounts, total: total ?? accounts.length, returned: accounts.length, next_cursor: null, pages_fetched: pages, truncated: false, full_result_uri: null };
     }

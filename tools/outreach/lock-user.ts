@@ -8,7 +8,7 @@ export default defineTool({
   lifecycle: true,
   title: 'Lock an Outreach user',
   description:
-    'Takes Outreach access away the REST way: `locked: true` blocks login. Reads first; an already-locked user is changed: false. The human approves (in the client or on a local approval page whose link the call shows). A locked user STILL HOLDS A LICENSED SEAT (only Outreach support or SCIM DELETE free it) and keeps their sequences, prospects and tasks until reassigned. Audited; returns before and after.',
+    'Takes Outreach access away the REST way: `locked: true` blocks login. Reads first; an already-locked user is changed: false. A locked user STILL HOLDS A LICENSED SEAT (only Outreach support or SCIM DELETE free it) and keeps their sequences, prospects and tasks until reassigned.',
   inputSchema: { ...userRefShape, ...confirmShape },
   outputSchema: writeOutputShape,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },

@@ -12,12 +12,12 @@ export default defineTool({
   lifecycle: true,
   title: 'Update an Outreach user',
   description:
-    'Changes an Outreach user\'s name, title, role or profile (only the fields given). The login email cannot change through the API: change it in Outreach\'s admin UI. Role and profile by name or id; an unknown name returns the valid ones. Nothing differs: changed: false, no write. The human approves, since values are overwritten.',
+    'Changes an Outreach user\'s name, title, role or profile (only the fields given). The login email cannot change through the API: change it in Outreach\'s admin UI. Role and profile by name or id; an unknown name returns the valid ones. Nothing differs: changed: false, no write.',
   inputSchema: {
     ...userRefShape,
-    first_name: z.string().min(1).max(100).optional().describe('New first name, e.g. "Jane"'),
-    last_name: z.string().min(1).max(100).optional().describe('New last name, e.g. "Doe"'),
-    title: z.string().max(200).optional().describe('New job title, e.g. "Account Executive"'),
+    first_name: z.string().min(1).max(100).optional().describe('New first name'),
+    last_name: z.string().min(1).max(100).optional().describe('New last name'),
+    title: z.string().max(200).optional().describe('New job title'),
     role: z.string().min(1).optional().describe('Role name or id, e.g. "Sales Rep"'),
     profile: z.string().min(1).optional().describe('Profile name or id, e.g. "Sales Rep"'),
     ...confirmShape,

@@ -15,7 +15,7 @@ export default defineTool({
   lifecycle: true,
   title: 'Deactivate a SalesLoft user',
   description:
-    'Deactivates a SalesLoft user (active: false), revoking login: through SCIM when a SalesLoft SCIM token is configured, else through REST; the result says which. Reads first; an already-deactivated user is changed: false. The human approves (in the client or on a local approval page whose link the call shows). Cadences and tasks are NOT reassigned, and the record is kept. Audited; returns before and after.',
+    'Deactivates a SalesLoft user (active: false), revoking login: through SCIM when a SalesLoft SCIM token is configured, else through REST; the result says which. Reads first; an already-deactivated user is changed: false. Cadences and tasks are NOT reassigned, and the record is kept.',
   inputSchema: { ...userRefShape, ...confirmShape },
   outputSchema: {
     changed: z.boolean().describe('False when the user was already deactivated (nothing was sent), e.g. true'),

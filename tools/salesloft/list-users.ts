@@ -41,7 +41,7 @@ export default defineTool({
   lifecycle: true,
   title: 'List SalesLoft users',
   description:
-    'Lists the users of the token\'s SalesLoft team as canonical accounts (status active or deactivated; role, group, guid, admin flag). DEACTIVATED USERS ARE INCLUDED (SalesLoft hides them unless asked) and counted. One page and a next_cursor, or every user with all: true (an updated_at cursor walk, cheap in the team\'s shared budget). Large results are cut to fit, with the complete list as a resource link. Users of other SalesLoft teams never appear.',
+    'Lists the users of the token\'s SalesLoft team as canonical accounts (status active or deactivated; role, group, guid, admin flag). DEACTIVATED USERS ARE INCLUDED (SalesLoft hides them unless asked) and counted. One page and a next_cursor, or every user with all: true. Users of other SalesLoft teams never appear.',
   inputSchema: {
     email: emailArg().optional().describe('Only this login email (case-insensitive)'),
     search: z.string().min(1).max(200).optional().describe('Keywords in name or email, e.g. "dana lee"'),
@@ -132,7 +132,7 @@ async function fetchUsers(client: SalesloftClient, args: Args, ctx: ToolContext)
 
   if (args.all) {
     if (args.cursor !== undefined) throw new ToolInputError('Give either `cursor` (next page) or `all: true` (every user), not both.');
-    const r = await client.listAllUsers(argFilters, (n, of, message) => ctx.progress(n, of, message), ctx.signal);
+    const r = await client.listAllUsers(argFilters, (n, of, message, k) => ctx.progress(n, of, message, { pages: n, pagesTotal: of, accounts: k }), ctx.signal);
     return { users: r.users, total: r.total ?? r.users.length, next_cursor: null, mode: r.mode, warnings: r.warnings };
   }
 

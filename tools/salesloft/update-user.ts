@@ -12,7 +12,7 @@ export default defineTool({
   lifecycle: true,
   title: "Change a SalesLoft user's role or group",
   description:
-    "Changes a SalesLoft user's role (Admin, User or a custom role) and/or group, by id or name resolved against the team's live lists (an unknown name lists the valid ones). Reads first; nothing to change: changed: false. The human approves: a role decides what the user may do (Admin manages users and settings).",
+    "Changes a SalesLoft user's role (Admin, User or a custom role) and/or group, by id or name resolved against the team's live lists (an unknown name lists the valid ones). Reads first; nothing to change: changed: false. A role decides what the user may do (Admin manages users and settings).",
   inputSchema: {
     ...userRefShape,
     role: z.string().min(1).max(100).optional().describe('New role: "Admin", "User", or a custom role\'s id or name'),

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { VendorError } from '../../src/http/errors.js';
 import type { ScimUser } from '../../src/vendors/scim/wire.js';
-import { defineTool } from '../types.js';
+import { defineTool, tokenConfirmArg } from '../types.js';
 import { confirmedUserWrite, connectionOutputShape, connectionShape, describeUser, requireScim, ScimAccountSchema, scimAdapter, toAccount, userRef, userRefShape } from './shared.js';
 
 export default defineTool({
@@ -19,10 +19,12 @@ export default defineTool({
     ...connectionShape(vendorIds),
     ...userRefShape,
     confirm: z.literal(true).describe('Must be true: you have checked that a hard delete, not scim_deprovision_user, is wanted, e.g. true'),
-    confirm_target: z
-      .string()
-      .optional()
-      .describe('Only when the server runs with SALES_ACCESS_CONFIRM=token: the user\'s exact id or userName after the user approved the deletion, e.g. "jane.doe@acme.example"'),
+    confirm_target: tokenConfirmArg(
+      z
+        .string()
+        .optional()
+        .describe('Only when the server runs with SALES_ACCESS_CONFIRM=token: the user\'s exact id or userName after the user approved the deletion, e.g. "jane.doe@acme.example"'),
+    ),
   }),
   outputSchema: {
     ...connectionOutputShape,

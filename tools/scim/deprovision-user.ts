@@ -12,7 +12,7 @@ export default defineTool({
   requires: 'scim',
   title: 'Deprovision a user through SCIM',
   description:
-    'Deactivates a user as an identity provider offboards them: SCIM active=false through the vendor\'s SCIM 2.0 connection (PatchOp; a PUT of the user as read where the server has no PATCH), then re-reads to confirm. An already-inactive user is changed: false. The human approves. What it does to the seat differs per vendor and comes back in seat_note (e.g. Apollo.io keeps billing the seat, SalesLoft does not reassign cadences). Usually what offboarding needs; scim_delete_user hard-deletes instead.',
+    'Deactivates a user as an identity provider offboards them: SCIM active=false through the vendor\'s SCIM 2.0 connection, then re-reads to confirm. An already-inactive user is changed: false. What it does to the seat differs per vendor and comes back in seat_note. Usually what offboarding needs; scim_delete_user hard-deletes instead.',
   inputSchema: (vendorIds) => ({ ...connectionShape(vendorIds), ...userRefShape, ...confirmShape }),
   outputSchema: {
     ...userWriteOutputShape,

@@ -10,7 +10,7 @@ export default defineTool({
   requires: 'scim',
   title: 'List users through SCIM',
   description:
-    'Lists the users of one vendor\'s SCIM 2.0 connection as canonical accounts (active, deactivated, pending or unknown), e.g. to audit ZoomInfo seats, which only SCIM can list. One page, or every page with all: true; large results are cut to fit, with the complete list as a resource link. An Apollo.io deactivated user may still hold a billed seat; a SalesLoft SCIM user stays pending until they accept the invitation.',
+    'Lists the users of one vendor\'s SCIM 2.0 connection as canonical accounts (active, deactivated, pending or unknown), e.g. to audit ZoomInfo seats, which only SCIM can list. One page, or every page with all: true. An Apollo.io deactivated user may still hold a billed seat; a SalesLoft SCIM user stays pending until they accept the invitation.',
   inputSchema: (vendorIds) => ({
     ...connectionShape(vendorIds),
     user_name: z.string().min(1).max(512).optional().describe('Only this userName (case-insensitive), e.g. "jane.doe@acme.example"'),
@@ -40,7 +40,7 @@ export default defineTool({
       const caps = await client.serviceProviderConfig();
       const { items, totalResults, pages } = await client.listAllUsers(
         filter,
-        (n, of) => ctx.progress(n, of, `Fetched ${n}${of ? ` of ${of}` : ''} pages of ${name} SCIM users`),
+        (n, of, k) => ctx.progress(n, of, `Fetched ${n}${of ? ` of ${of}` : ''} pages of ${name} SCIM users`, { pages: n, pagesTotal: of, accounts: k }),
         ctx.signal,
       );
       const users = items.map((u) => toAccount(client, u));

@@ -12,15 +12,15 @@ export default defineTool({
   requires: 'scim',
   title: 'Provision a user through SCIM',
   description:
-    'Creates a user through a vendor\'s SCIM 2.0 connection. Idempotent on userName: an existing user (or the server\'s 409) returns that user with created: false. SCIM is the only way to create SalesLoft users, and SalesLoft still emails an invitation: the user stays pending until they accept. The new user takes a seat. Audited.',
+    'Creates a user through a vendor\'s SCIM 2.0 connection. Idempotent on userName: an existing user (or the server\'s 409) returns that user with created: false. SCIM is the only way to create SalesLoft users, and SalesLoft still emails an invitation: the user stays pending until they accept. The new user takes a seat.',
   inputSchema: (vendorIds) => ({
     ...connectionShape(vendorIds),
     user_name: z.string().min(1).max(512).describe('SCIM userName, usually the login email, e.g. "new.rep@acme.example"'),
     email: emailArg().optional().describe('Primary email; default the userName when it is one'),
-    given_name: z.string().min(1).max(100).optional().describe('First name, e.g. "Jane"'),
-    family_name: z.string().min(1).max(100).optional().describe('Last name, e.g. "Doe"'),
+    given_name: z.string().min(1).max(100).optional().describe('First name'),
+    family_name: z.string().min(1).max(100).optional().describe('Last name'),
     display_name: z.string().min(1).max(200).optional().describe('Display name; default given and family name'),
-    title: z.string().max(200).optional().describe('Job title, e.g. "SDR"'),
+    title: z.string().max(200).optional().describe('Job title'),
     external_id: z.string().min(1).max(512).optional().describe('The IdP\'s id of the person, e.g. "00u1abcd2EFGH"'),
   }),
   outputSchema: {

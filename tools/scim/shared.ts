@@ -17,7 +17,7 @@ export function connectionShape(vendorIds: VendorIds) {
   return {
     connection: z
       .enum(vendorIds)
-      .describe('The vendor whose SCIM connection to use, e.g. "salesloft"'),
+      .describe('The vendor whose SCIM connection to use'),
   };
 }
 
@@ -47,13 +47,13 @@ export const userRefShape = {
     .min(1)
     .max(256)
     .optional()
-    .describe('SCIM user id, e.g. "2819c223-7f76-453a-919d-413861904646"; or give user_name'),
+    .describe('SCIM user id; or give user_name'),
   user_name: z
     .string()
     .min(1)
     .max(512)
     .optional()
-    .describe('SCIM userName, usually the email (case-insensitive), e.g. "jane.doe@acme.example"; acts only on a single match'),
+    .describe('SCIM userName, usually the email (case-insensitive); or give id'),
 };
 
 export function userRef(args: { id?: string; user_name?: string }): { id?: string; userName?: string } {

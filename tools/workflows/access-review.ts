@@ -13,7 +13,7 @@ export default defineTool({
   toolsets: ['workflows'],
   title: 'Access review across vendors',
   description:
-    'Audits every configured vendor against the HR roster: lists all seats (deactivated included; REST and SCIM merged) and reports findings: ORPHANED_ACCOUNT (active for someone absent or terminated), LOCKED_STILL_BILLED (Outreach), DEACTIVATED_SEAT_NOT_FREED (Apollo), STALE_INVITATION, SOLE_ADMIN, DUPLICATE_IDENTITY, NO_AUTOMATED_OFFBOARDING. A vendor whose seats cannot be listed (ZoomInfo without SCIM) is NOT_AUDITABLE, never zero. Returns a summary and the top findings; the complete evidence (CSV, JSON, HTML report) is linked as resources. Never spends credits.',
+    'Audits every configured vendor against the HR roster: lists all seats (REST and SCIM merged) and reports findings: ORPHANED_ACCOUNT (active for someone absent or terminated), LOCKED_STILL_BILLED (Outreach), DEACTIVATED_SEAT_NOT_FREED (Apollo), STALE_INVITATION, SOLE_ADMIN, DUPLICATE_IDENTITY, NO_AUTOMATED_OFFBOARDING. A vendor whose seats cannot be listed (ZoomInfo without SCIM) is NOT_AUDITABLE, never zero. Returns a summary and the top findings; the complete evidence (CSV, JSON, HTML) is linked as resources.',
   inputSchema: (vendorIds) => ({
     roster: z.array(z.string().max(320)).max(200_000).optional().describe('Emails of current employees; or give roster_path'),
     roster_path: z.string().max(4096).optional().describe('CSV roster (email column; optional status, termination date) in the roster directory, e.g. "roster.csv"; stdio only'),
@@ -80,7 +80,7 @@ export default defineTool({
       vendors: args.vendors,
       exceptions: args.exceptions,
       staleInvitationDays: args.stale_invitation_days,
-      progress: (message) => ctx.progress(++pages, undefined, message),
+      progress: (message, page) => ctx.progress(++pages, undefined, message, page),
       signal: ctx.signal,
     });
     const uri = (p: string) => `${EVIDENCE_URI_PREFIX}${basename(p)}`;

@@ -16,7 +16,7 @@ export default defineTool({
   toolsets: ['workflows'],
   title: 'Check vendor connections live',
   description:
-    'Probes every configured vendor live and read-only, as `sales-access-mcp doctor` does: credential accepted, key kind (e.g. Apollo master key or not), OAuth scopes present versus needed per toolset, SCIM reachable and its token valid, the rate-limit headroom the vendor reports, and credits. Spends no credits and writes nothing. Call it when a tool fails on access, or before an access review.',
+    'Probes every configured vendor live and read-only (as `doctor` does): credential accepted, key kind, OAuth scopes missing per toolset, SCIM reachable, rate-limit headroom, credits. Spends no credits. Call it when a tool fails on access, or before an access review.',
   inputSchema: (vendorIds) => ({
     vendors: z.array(z.enum(vendorIds)).optional().describe('Only these vendors; default all enabled'),
   }),

@@ -46,18 +46,18 @@ export default defineTool({
   toolsets: ['workflows'],
   title: 'Execute an offboarding plan',
   description:
-    'Executes a plan from plan_offboarding once a human approves it (in the client, or on a local approval page whose link the call shows). Re-reads every account first and changes nothing if any changed since planning. ' +
-    'Per person and vendor the steps run in order (hand records over, unlink mailboxes, deactivate, free the seat), each only when the ones it depends on succeeded, each audited with the plan id; vendors run in parallel. ' +
-    'After a partial failure, calling again with the same plan_id (approved again) resumes at the first unfinished step; a finished plan returns its stored result. HANDS RECORDS OVER, LOCKS, DEACTIVATES AND (with free_seat) DELETES ACCOUNTS.',
+    'Executes a plan from plan_offboarding. Re-reads every account first and changes nothing if any changed since planning. ' +
+    'Steps run in plan order, each only after those it depends on succeeded, each audited. ' +
+    'After a partial failure, calling again with the same plan_id resumes at the first unfinished step. HANDS RECORDS OVER, LOCKS, DEACTIVATES AND (with free_seat) DELETES ACCOUNTS.',
   inputSchema: {
-    plan_id: z.string().min(1).max(64).describe('plan_id from plan_offboarding, e.g. "mJ0c0b8vQ2aKc1x9Zr4u1A"'),
+    plan_id: z.string().min(1).max(64).describe('plan_id from plan_offboarding'),
     ...confirmTokenShape('the plan id again'),
   },
   outputSchema: {
     plan_id: z.string().describe('The plan executed'),
     replayed: z.boolean().describe('True when the plan had already run and this is its stored result (no vendor was called)'),
     executed_at: z.string().describe('When the plan ran'),
-    confirmation: z.string().describe('How the human approved: elicit or token'),
+    confirmation: z.string().describe('How the human approved: elicit, browser or token'),
     summary: z
       .object({
         done: z.number().int().describe('Steps that changed an account'),

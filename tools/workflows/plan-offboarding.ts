@@ -36,7 +36,7 @@ export default defineTool({
   toolsets: ['workflows'],
   title: 'Plan an offboarding across vendors',
   description:
-    'Plans the offboarding of up to 500 people in every configured vendor, changing nothing. Per person and vendor, in order: hand over what they own to `transfer_to` (counts per record type), unlink their mailboxes, deactivate (SCIM where configured; else an Outreach REST lock, a SalesLoft REST deactivation, or by hand for Apollo and ZoomInfo), and with free_seat free the seat (Outreach: SCIM DELETE, irreversible). ' +
+    'Plans the offboarding of up to 500 people in every configured vendor, changing nothing. Per person and vendor, in order: hand what they own to `transfer_to`, unlink their mailboxes, deactivate (SCIM where configured, else REST, else by hand), and with free_seat free the seat. ' +
     'What no API can do is a manual step with the admin-console path. Refuses to deactivate a vendor\'s last active admin. Returns a plan_id (15 minutes): show the plan to the user, then call execute_offboarding.',
   inputSchema: (vendorIds) => ({
     emails: z.array(emailArg()).min(1).max(MAX_PEOPLE).describe('Emails of the people leaving'),

@@ -39,7 +39,7 @@ export class ApolloRest implements RestApi {
   }
 
   async listAccounts(progress: ListProgress, signal?: AbortSignal): Promise<RestListing> {
-    const { users } = await this.client.listAllUsers((n, of) => progress(`Apollo REST: page ${n}${of ? ` of ${of}` : ''}`), signal);
+    const { users } = await this.client.listAllUsers((n, of, k) => progress(`Apollo REST: page ${n}${of ? ` of ${of}` : ''}`, { pages: n, pagesTotal: of, accounts: k }), signal);
     return { accounts: this.client.toAccounts(users).map(asVendorAccount), adminKnown: true };
   }
 

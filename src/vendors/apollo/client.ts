@@ -253,9 +253,9 @@ export class ApolloClient {
     return { users: body.users, page: opts.page, totalEntries, totalPages, nextPage: more && body.users.length > 0 ? opts.page + 1 : null };
   }
 
-  /** Every teammate, 100 per page: 10,000 teammates cost 100 requests. */
+  /** Every teammate, 100 per page: 10,000 teammates cost 100 requests. `onPage` also gets the teammates so far. */
   async listAllUsers(
-    onPage?: (fetched: number, totalPages: number | undefined) => Promise<void>,
+    onPage?: (fetched: number, totalPages: number | undefined, teammates: number) => Promise<void>,
     signal?: AbortSignal,
   ): Promise<{ users: Teammate[]; total: number | undefined; pages: number }> {
     const users: Teammate[] = [];
@@ -274,7 +274,7 @@ export class ApolloClient {
         users.push(u);
       }
       page = p.nextPage;
-      await onPage?.(pages, p.totalPages);
+      await onPage?.(pages, p.totalPages, users.length);
     }
     return { users, total, pages };
   }

@@ -47,7 +47,7 @@ export class OutreachRest implements RestApi {
   }
 
   async listAccounts(progress: ListProgress, signal?: AbortSignal): Promise<RestListing> {
-    const { users } = await this.client.listAllUsers({}, (n, of) => progress(`Outreach REST: page ${n}${of ? ` of ${of}` : ''}`), signal);
+    const { users } = await this.client.listAllUsers({}, (n, of, k) => progress(`Outreach REST: page ${n}${of ? ` of ${of}` : ''}`, { pages: n, pagesTotal: of, accounts: k }), signal);
     const accounts = await this.client.toAccounts(users, signal);
     return { accounts: accounts.map(asVendorAccount), adminKnown: true };
   }

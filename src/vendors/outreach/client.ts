@@ -78,10 +78,10 @@ export class OutreachClient {
     return { users: body.data, total, nextOffset: more && body.data.length > 0 ? seen : null };
   }
 
-  /** Walks every page at the maximum page size: 10,000 users cost 10 requests. */
+  /** Walks every page at the maximum page size: 10,000 users cost 10 requests. `onPage` also gets the users so far. */
   async listAllUsers(
     filters: UserFilters,
-    onPage?: (fetched: number, totalPages: number | undefined) => Promise<void>,
+    onPage?: (fetched: number, totalPages: number | undefined, users: number) => Promise<void>,
     signal?: AbortSignal,
   ): Promise<{ users: UserResource[]; total: number | undefined; pages: number }> {
     const users: UserResource[] = [];
@@ -94,7 +94,7 @@ export class OutreachClient {
       total = page.total ?? total;
       users.push(...page.users);
       offset = page.nextOffset;
-      await onPage?.(pages, total === undefined ? undefined : Math.max(1, Math.ceil(total / MAX_PAGE_SIZE)));
+      await onPage?.(pages, total === undefined ? undefined : Math.max(1, Math.ceil(total / MAX_PAGE_SIZE)), users.length);
     }
     return { users, total, pages };
   }

@@ -48,7 +48,7 @@ export class SalesloftRest implements RestApi {
     // Deactivated users are included (the client asks for them under both documented parameters); pending
     // invitations are a separate resource.
     const [{ users }, invitations] = await Promise.all([
-      this.client.listAllUsers({}, (n) => progress(`SalesLoft REST: request ${n}`), signal),
+      this.client.listAllUsers({}, (n, of, _message, k) => progress(`SalesLoft REST: request ${n}`, { pages: n, pagesTotal: of, accounts: k }), signal),
       this.client.listPendingInvitations(signal),
     ]);
     const accounts = await this.client.toAccounts(users, signal);

@@ -143,7 +143,8 @@ export interface AllUsersResult extends WalkStats {
   warnings: string[];
 }
 
-export type ProgressFn = (done: number, total: number | undefined, message: string) => Promise<void>;
+/** Progress of a walk: requests done, the estimated total, a message, and the records listed so far (where counted). */
+export type ProgressFn = (done: number, total: number | undefined, message: string, records?: number) => Promise<void>;
 
 const meters = new AsyncLocalStorage<WalkStats>();
 
@@ -348,7 +349,7 @@ export class SalesloftClient {
         seen.delete(u.id); // a later copy (updated during the walk) replaces the earlier one, in its new place
         seen.set(u.id, u);
       }
-      await onProgress?.(stats.requests, estimate(), `Fetched ${seen.size}${total !== undefined ? ` of ${total}` : ''} SalesLoft users (${stats.requests} requests, cost ${stats.cost})`);
+      await onProgress?.(stats.requests, estimate(), `Fetched ${seen.size}${total !== undefined ? ` of ${total}` : ''} SalesLoft users (${stats.requests} requests, cost ${stats.cost})`, seen.size);
 
       const raw = page.users;
       if (raw.length === 0 || raw.length < MAX_PER_PAGE || (count !== undefined && count <= raw.length)) break;
@@ -423,7 +424,7 @@ export class SalesloftClient {
         users.set(u.id, u);
       }
       const pages = res.paging.totalPages ?? (total === undefined ? undefined : Math.ceil(total / MAX_PER_PAGE));
-      await onProgress?.(stats.requests, pages === undefined ? undefined : stats.requests - page + pages, `Fetched page ${page}${pages ? ` of ${pages}` : ''} of SalesLoft users (cost ${stats.cost})`);
+      await onProgress?.(stats.requests, pages === undefined ? undefined : stats.requests - page + pages, `Fetched page ${page}${pages ? ` of ${pages}` : ''} of SalesLoft users (cost ${stats.cost})`, users.size);
       if (!morePages(res.paging, page, res.users.length, MAX_PER_PAGE) || (res.users.length > 0 && users.size === before && since === undefined)) break;
     }
     return { users: [...users.values()], total };

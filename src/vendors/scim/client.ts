@@ -196,7 +196,7 @@ export class ScimClient {
    */
   async listAllUsers(
     filter: UserFilter = {},
-    onPage?: (pages: number, totalPages: number | undefined) => Promise<void>,
+    onPage?: (pages: number, totalPages: number | undefined, items: number) => Promise<void>,
     signal?: AbortSignal,
   ): Promise<WalkResult<ScimUser>> {
     // A whole directory is read for reading: no raw copies (findByUserName keeps them for the users it finds).
@@ -206,7 +206,7 @@ export class ScimClient {
   private async walkUsers(
     filter: UserFilter,
     keepRaw: boolean,
-    onPage: ((pages: number, totalPages: number | undefined) => Promise<void>) | undefined,
+    onPage: ((pages: number, totalPages: number | undefined, items: number) => Promise<void>) | undefined,
     signal: AbortSignal | undefined,
   ): Promise<WalkResult<ScimUser>> {
     userFilter(filter);
@@ -410,7 +410,7 @@ export class ScimClient {
 
   async listAllGroups(
     opts: { displayName?: string; members?: boolean } = {},
-    onPage?: (pages: number, totalPages: number | undefined) => Promise<void>,
+    onPage?: (pages: number, totalPages: number | undefined, items: number) => Promise<void>,
     signal?: AbortSignal,
   ): Promise<WalkResult<ScimGroup>> {
     groupFilter({ displayName: opts.displayName });
@@ -531,7 +531,7 @@ export class ScimClient {
   private async walk<T extends { id: string }>(
     fetch: (page: Page) => Promise<ListPage<T>>,
     pageSize: number,
-    onPage: ((pages: number, totalPages: number | undefined) => Promise<void>) | undefined,
+    onPage: ((pages: number, totalPages: number | undefined, items: number) => Promise<void>) | undefined,
     signal: AbortSignal | undefined,
   ): Promise<WalkResult<T>> {
     const items: T[] = [];
@@ -551,7 +551,7 @@ export class ScimClient {
         items.push(it);
         fresh += 1;
       }
-      await onPage?.(pages, total === undefined ? undefined : Math.max(1, Math.ceil(total / pageSize)));
+      await onPage?.(pages, total === undefined ? undefined : Math.max(1, Math.ceil(total / pageSize)), items.length);
       if (page.items.length === 0) break;
       if (fresh === 0) {
         throw this.invalid(200, undefined, `startIndex=${startIndex} returned only resources already seen`, `${this.name} returned the same resources again for startIndex ${startIndex}: it seems to ignore startIndex, so the complete list cannot be read reliably. List one page at a time instead.`);

@@ -6,7 +6,7 @@ import {
   bearerChallenge,
   closeServer,
   exchange,
-  logged,
+  recorded,
   newSecret,
   parseAccept,
   retryAfterOf,
@@ -193,7 +193,7 @@ export async function startOutreachSimulator(opts: OutreachSimOptions = {}): Pro
 
   const handle = simulatorHandler<OutreachCall, FailNextOptions>(faults, {
     begin: (req, res) => ({ ...exchange(req, res), env, rateHeaders: {} }),
-    dropped: (c) => env.requests.push(logged(c, 0)),
+    dropped: (c) => env.requests.push(recorded(c, 0)),
     // Injected faults stand for an edge/load balancer answering: not counted, no rate-limit headers.
     fault: (c, f) =>
       isApi(c)

@@ -7,7 +7,7 @@ import {
   bearerChallenge,
   closeServer,
   exchange,
-  logged,
+  recorded,
   newSecret,
   serveLoopback,
   simulatorHandler,
@@ -230,7 +230,7 @@ export async function startSalesloftSimulator(opts: SalesloftSimOptions = {}): P
 
   const handle = simulatorHandler<SalesloftCall, FailNextOptions>(faults, {
     begin: (req, res) => ({ ...exchange(req, res), env, cost: 0 }),
-    dropped: (c) => env.requests.push({ ...logged(c, 0), cost: 0 }),
+    dropped: (c) => env.requests.push({ ...recorded(c, 0), cost: 0 }),
     // Injected faults stand for an edge/load balancer answering: not charged, no rate-limit headers.
     fault: (c, f) => reply(c, f.status, { error: 'injected fault' }),
     serve,

@@ -51,6 +51,8 @@ export interface ApolloEnv {
   /** Apollo names of the endpoints the scoped key may call. */
   scopedAllowed: ReadonlySet<string>;
   requests: ApolloRequestLogEntry[];
+  /** Where PUT /sequences/{id} answers the owner (see ApolloSimOptions.sequenceOwnerAt). */
+  sequenceOwnerAt: 'both' | 'top';
 }
 
 export interface ApolloCall extends Exchange {

@@ -97,6 +97,13 @@ export interface ApolloSimOptions extends ServeOptions {
   clientSecret?: string;
   /** One teammate (by email) also owns `count` records of each type, contacts included (default 5,000). */
   bigBook?: BigBook;
+  /**
+   * Where PUT /sequences/{id} answers the new owner (`user_id` and its alias `object_owner_id`, which the spec
+   * says the response carries without saying where): `both` (default) at the top level, beside the spec's
+   * example fields, and in the nested `emailer_campaign`; `top` at the top level only, the nested object keeping
+   * the spec example's id, name and active. `top` shows what a client reading only one place does.
+   */
+  sequenceOwnerAt?: 'both' | 'top';
 }
 
 export interface ApolloFailNextOptions extends FaultOptions {
@@ -217,6 +224,7 @@ export async function startApolloSimulator(opts: ApolloSimOptions = {}): Promise
     scopedKey: newSecret('sim_scoped_', 18),
     scopedAllowed: new Set(opts.scopedKeyEndpoints ?? DEFAULT_SCOPED_KEY_ENDPOINTS),
     requests: [],
+    sequenceOwnerAt: opts.sequenceOwnerAt ?? 'both',
   };
   const oauthAccessToken = oauth.mintAccess(ALL_SCOPES);
   const faults = new FaultQueue<ApolloFailNextOptions>();

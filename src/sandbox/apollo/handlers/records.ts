@@ -26,8 +26,8 @@ import type { SimContact } from '../seed.js';
  *   8 KiB (414, the common edge default), about 190 24-character ids per call. The client sends at most 100.
  * - PUT /sequences/{id} `{"user_id"}`: the spec says the response "reflects it in both user_id and its alias
  *   object_owner_id"; its 200 example is the sequence with a nested `emailer_campaign {id, name, active}`. Both
- *   the top level and `emailer_campaign` carry user_id and object_owner_id here (where the alias sits is not
- *   specified; see the report). 404 `{"error":"Record not found."}`.
+ *   the top level and `emailer_campaign` carry user_id and object_owner_id here (where they sit is not
+ *   specified); `sequenceOwnerAt: 'top'` answers them at the top level only. 404 `{"error":"Record not found."}`.
  * - PATCH /tasks/{id}: `user_id` only while the task is `scheduled` (422 otherwise: a completed or skipped task
  *   can change only note, priority, priority_cd and contact_id); omitting `priority` or `creator_id` on a
  *   scheduled task RESETS them to `medium` and to the key's owner, as the spec warns. Unknown task: the spec's
@@ -240,8 +240,10 @@ export function updateSequence(c: ApolloCall) {
     Object.assign(s, changes);
     store.touch(store.records.sequences, s);
   }
-  // Where the spec's "user_id and its alias object_owner_id" sit is not said: both places carry them.
-  return { ...sequenceAnswer(s), emailer_campaign: sequenceFields(s), emailer_steps: [], emailer_touches: [] };
+  // Where the spec's "user_id and its alias object_owner_id" sit is not said: both places carry them, unless
+  // the simulator is told to answer the literal example shape (the nested object: id, name, active).
+  const nested = c.env.sequenceOwnerAt === 'both' ? sequenceFields(s) : { id: s.id, name: s.name, active: s.active };
+  return { ...sequenceAnswer(s), emailer_campaign: nested, emailer_steps: [], emailer_touches: [] };
 }
 
 const PRIORITIES = new Set(['high', 'medium', 'low']);

@@ -1,6 +1,7 @@
 import { DAY_MS, PEOPLE_AS_OF_MS as AS_OF_MS } from '../people.js';
 import { Rng, deriveSeed } from '../prng.js';
-import { hexId, type ProspectDatabase, type SimContact, type SimTeammate } from './seed.js';
+import { bigBookCount, companyName, slug, type BigBook } from '../records.js';
+import { contactOf, hexId, type ProspectDatabase, type SimContact, type SimTeammate } from './seed.js';
 
 /*
  * What Apollo teammates own beyond contacts (seed.ts seeds those): accounts (`owner_id`), sequences (Apollo's
@@ -83,27 +84,13 @@ export interface ApolloBook {
   extraContacts: SimContact[];
 }
 
-/** One person given a large book, for benchmarks of a big hand-over. */
-export interface BigBook {
-  /** The teammate's email (case-insensitive). */
-  email: string;
-  /** Records of each type, contacts included (default 5,000). */
-  count?: number;
-}
+export { DEFAULT_BIG_BOOK, type BigBook } from '../records.js';
 
-export const DEFAULT_BIG_BOOK = 5_000;
-
-const ORG_A = ['North', 'Blue', 'Bright', 'Iron', 'Silver', 'Quantum', 'Cedar', 'Summit', 'Harbor', 'Nova', 'Atlas', 'Pioneer'];
-const ORG_B = ['Labs', 'Systems', 'Analytics', 'Logistics', 'Health', 'Robotics', 'Capital', 'Software'];
 const SEQUENCES = ['Outbound - Enterprise', 'Inbound follow-up', 'Webinar invite', 'Renewal', 'Cold intro', 'Closed lost revive'];
 const TASK_TYPES = ['call', 'outreach_manual_email', 'linkedin_step_connect', 'action_item'];
 const PRIORITIES = ['high', 'medium', 'low'] as const;
 const STAGES = ['Qualify', 'Demo', 'Proposal', 'Negotiation', 'Closed Won', 'Closed Lost'];
 const FIRST_MS = Date.parse('2024-01-08T00:00:00Z');
-
-function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]/g, '');
-}
 
 function when(rng: Rng): number {
   return FIRST_MS + rng.int(0, Math.floor((AS_OF_MS - FIRST_MS) / DAY_MS) - 1) * DAY_MS + rng.int(0, DAY_MS - 1);
@@ -112,7 +99,7 @@ function when(rng: Rng): number {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function account(rng: Rng, owner: string, stage: string): SimApolloAccount {
-  const name = `${rng.pick(ORG_A)} ${rng.pick(ORG_B)}`;
+  const name = companyName(rng);
   const id = hexId(rng);
   const created = when(rng);
   return { id, name, domain: `${slug(name)}-${id.slice(-6)}.example`, owner_id: owner, creator_id: owner, account_stage_id: stage, created_at: iso(created), updated_at: iso(Math.min(created + rng.int(0, 60) * DAY_MS, AS_OF_MS - 1)) };
@@ -148,7 +135,7 @@ function deal(rng: Rng, owner: string): SimDeal {
   const closed = stage.startsWith('Closed');
   return {
     id: hexId(rng),
-    name: `${rng.pick(ORG_A)} ${rng.pick(ORG_B)} - ${rng.chance(0.5) ? 'New business' : 'Expansion'}`,
+    name: `${companyName(rng)} - ${rng.chance(0.5) ? 'New business' : 'Expansion'}`,
     owner_id: owner,
     amount: rng.int(5, 300) * 1000,
     is_closed: closed,
@@ -162,23 +149,7 @@ function deal(rng: Rng, owner: string): SimDeal {
 function contact(rng: Rng, owner: string, prospects: ProspectDatabase, stage: string): SimContact {
   const p = prospects.at(rng.int(0, Math.max(0, prospects.count - 1)));
   const created = when(rng);
-  return {
-    id: hexId(rng),
-    first_name: p.first_name,
-    last_name: p.last_name,
-    name: `${p.first_name} ${p.last_name}`,
-    title: p.title,
-    email: p.email,
-    organization_name: p.organization.name,
-    owner_id: owner,
-    creator_id: owner,
-    person_id: p.id,
-    source: 'csv_import',
-    contact_stage_id: stage,
-    email_status: 'verified',
-    created_at: iso(created),
-    updated_at: iso(created),
-  };
+  return contactOf(p, { id: hexId(rng), owner, source: 'csv_import', stage, created, updated: created });
 }
 
 /**
@@ -235,8 +206,7 @@ export function buildApolloBook(
     const wanted = o.bigBook.email.trim().toLowerCase();
     const who = teammates.find((t) => t.email.toLowerCase() === wanted);
     if (!who) throw new RangeError(`bigBook: no Apollo teammate has the email ${o.bigBook.email}`);
-    const n = o.bigBook.count ?? DEFAULT_BIG_BOOK;
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`bigBook.count must be a non-negative integer, got ${n}`);
+    const n = bigBookCount(o.bigBook);
     const b = (label: string) => rng(`bigbook-${label}`);
     const [bc, ba, bs, bt, bd] = ['contacts', 'accounts', 'sequences', 'tasks', 'deals'].map(b) as [Rng, Rng, Rng, Rng, Rng];
     for (let i = 0; i < n; i++) {

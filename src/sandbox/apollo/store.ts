@@ -121,10 +121,12 @@ export class ApolloStore {
     return undefined;
   }
 
-  /** A record's owner field changed now (when it changed): its updated_at moves where it has one. */
-  touch<T extends object>(collection: Collection<T>, r: T): void {
+  /** Applies `changes` to a record; when something changed, its updated_at (where it has one) moves to now. */
+  update<T extends object>(collection: Collection<T>, r: T, changes: Partial<T>): boolean {
+    if (!assignChanged(r, changes)) return false;
     if ('updated_at' in r) (r as { updated_at: string }).updated_at = new Date(this.clock.now()).toISOString();
     collection.changed(r);
+    return true;
   }
 
   /** Deactivates or reactivates a teammate (Settings > Users in the Apollo UI). */

@@ -1,5 +1,6 @@
-import { DAY_MS, PEOPLE_AS_OF_MS as AS_OF_MS } from '../people.js';
-import { Rng, deriveSeed } from '../prng.js';
+import { DAY_MS } from '../people.js';
+import type { Rng } from '../prng.js';
+import { RecordStream, bigBookCount, companyName, recordTimes, slug, type BigBook } from '../records.js';
 import { iso } from '../values.js';
 import type { SimUser } from './seed.js';
 
@@ -75,15 +76,7 @@ export interface OutreachBook {
   mailboxes: SimMailbox[];
 }
 
-/** One person given a large book, for benchmarks of a big hand-over. */
-export interface BigBook {
-  /** The person's email (case-insensitive); in Outreach, their active seat (else any seat with that email). */
-  email: string;
-  /** Records of each type (default 5,000). */
-  count?: number;
-}
-
-export const DEFAULT_BIG_BOOK = 5_000;
+export { DEFAULT_BIG_BOOK, type BigBook } from '../records.js';
 
 /** A seat as the book sees it: taken when the store starts, so a later write does not change the seed. */
 export type BookUser = Pick<SimUser, 'id' | 'email' | 'active' | 'locked' | 'seedKind'>;
@@ -91,84 +84,53 @@ export type BookUser = Pick<SimUser, 'id' | 'email' | 'active' | 'locked' | 'see
 const FIRST = ['Ana', 'Ben', 'Chloe', 'Dev', 'Erin', 'Felix', 'Gia', 'Hugo', 'Iris', 'Jon', 'Kara', 'Leo', 'Mina', 'Nico', 'Omar', 'Pia', 'Quinn', 'Rosa', 'Sam', 'Tara'];
 const LAST = ['Abbott', 'Bauer', 'Castillo', 'Dalton', 'Eriksen', 'Farrow', 'Gallo', 'Hartley', 'Ibarra', 'Jansen', 'Kowal', 'Moreau', 'Nakamura', 'Oduya', 'Petrov', 'Romero', 'Tran', 'Varga'];
 const TITLES = ['VP of Sales', 'Director of Marketing', 'Head of Revenue Operations', 'Sales Manager', 'Account Executive', 'Engineering Manager', 'CFO'];
-const ORG_A = ['North', 'Blue', 'Bright', 'Iron', 'Silver', 'Quantum', 'Cedar', 'Summit', 'Harbor', 'Nova', 'Atlas', 'Pioneer'];
-const ORG_B = ['Labs', 'Systems', 'Analytics', 'Logistics', 'Health', 'Robotics', 'Capital', 'Software'];
 const SEQUENCE_NAMES = ['Outbound - Enterprise', 'Inbound follow-up', 'Event invite', 'Renewal nudge', 'Cold intro', 'Re-engage closed lost'];
 const ACTIONS = ['action_item', 'call', 'email', 'in_person'] as const;
 const SHARE = ['private', 'read_only', 'shared'] as const;
 const FIRST_MS = Date.parse('2023-01-02T00:00:00Z');
 
-function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]/g, '');
-}
-
 /** Created and updated times of a record, both before the sandbox's "today". */
 function times(rng: Rng): { createdAt: string; updatedAt: string } {
-  const span = Math.floor((AS_OF_MS - FIRST_MS) / DAY_MS);
-  const created = FIRST_MS + rng.int(0, span - 1) * DAY_MS + rng.int(0, DAY_MS - 1);
-  const updated = Math.min(created + rng.int(0, 120) * DAY_MS + rng.int(0, DAY_MS - 1), AS_OF_MS - 1);
-  return { createdAt: iso(created), updatedAt: iso(updated) };
+  const t = recordTimes(rng, FIRST_MS);
+  return { createdAt: iso(t.created), updatedAt: iso(t.updated) };
 }
 
-/** Draws records of one type: `perOwner` of them for each owner (a number, or one drawn per owner). */
-class Drawer<T extends { id: number }> {
-  readonly rng: Rng;
-  private nextId: number;
-  readonly out: T[] = [];
-
-  constructor(
-    seed: number,
-    label: string,
-    firstId: [number, number],
-    private readonly gaps = true,
-  ) {
-    this.rng = new Rng(deriveSeed(seed, label));
-    this.nextId = this.rng.int(firstId[0], firstId[1]);
-  }
-
-  id(): number {
-    const id = this.nextId;
-    // Gaps, as records deleted over the years leave them.
-    this.nextId += this.gaps && this.rng.chance(0.1) ? this.rng.int(2, 5) : 1;
-    return id;
-  }
-
-  draw(owners: readonly number[], perOwner: (rng: Rng) => number, make: (d: this, ownerId: number, i: number) => T): void {
-    for (const ownerId of owners) {
-      const n = perOwner(this.rng);
-      for (let i = 0; i < n; i++) this.out.push(make(this, ownerId, i));
-    }
+/** `perOwner` records of one type for each owner. */
+function draw<T>(d: RecordStream<T>, owners: readonly number[], perOwner: (rng: Rng) => number, make: (d: RecordStream<T>, ownerId: number) => T): void {
+  for (const ownerId of owners) {
+    const n = perOwner(d.rng);
+    for (let i = 0; i < n; i++) d.out.push(make(d, ownerId));
   }
 }
 
-function prospect(d: Drawer<SimProspect>, ownerId: number): SimProspect {
+function prospect(d: RecordStream<SimProspect>, ownerId: number): SimProspect {
   const { rng } = d;
   const firstName = rng.pick(FIRST);
   const lastName = rng.pick(LAST);
-  const company = `${rng.pick(ORG_A)} ${rng.pick(ORG_B)}`;
+  const company = companyName(rng);
   const id = d.id();
   return { id, ownerId, firstName, lastName, emails: [`${slug(firstName)}.${slug(lastName)}${id}@${slug(company)}.example`], title: rng.pick(TITLES), company, ...times(rng) };
 }
 
-function account(d: Drawer<SimAccount>, ownerId: number, namedRate: number): SimAccount {
+function account(d: RecordStream<SimAccount>, ownerId: number, namedRate: number): SimAccount {
   const { rng } = d;
-  const name = `${rng.pick(ORG_A)} ${rng.pick(ORG_B)}`;
+  const name = companyName(rng);
   const id = d.id();
   // The id in the domain keeps domains unique, as Outreach's account dedupe would.
   return { id, ownerId, name, domain: `${slug(name)}-${id}.example`, named: rng.chance(namedRate), ...times(rng) };
 }
 
-function sequence(d: Drawer<SimSequence>, ownerId: number): SimSequence {
+function sequence(d: RecordStream<SimSequence>, ownerId: number): SimSequence {
   const { rng } = d;
   return { id: d.id(), ownerId, name: `${rng.pick(SEQUENCE_NAMES)} ${rng.int(1, 99)}`, enabled: rng.chance(0.7), shareType: rng.pick(SHARE), sequenceType: rng.chance(0.8) ? 'interval' : 'date', ...times(rng) };
 }
 
-function opportunity(d: Drawer<SimOpportunity>, ownerId: number): SimOpportunity {
+function opportunity(d: RecordStream<SimOpportunity>, ownerId: number): SimOpportunity {
   const { rng } = d;
-  return { id: d.id(), ownerId, name: `${rng.pick(ORG_A)} ${rng.pick(ORG_B)} - ${rng.chance(0.5) ? 'New business' : 'Renewal'}`, amount: rng.int(5, 400) * 1000, ...times(rng) };
+  return { id: d.id(), ownerId, name: `${companyName(rng)} - ${rng.chance(0.5) ? 'New business' : 'Renewal'}`, amount: rng.int(5, 400) * 1000, ...times(rng) };
 }
 
-function task(d: Drawer<SimTask>, ownerId: number, incompleteRate: number): SimTask {
+function task(d: RecordStream<SimTask>, ownerId: number, incompleteRate: number): SimTask {
   const { rng } = d;
   const t = times(rng);
   const incomplete = rng.chance(incompleteRate);
@@ -194,18 +156,18 @@ function task(d: Drawer<SimTask>, ownerId: number, incompleteRate: number): SimT
 export function buildOutreachBook(users: readonly BookUser[], seed: number, bigBook?: BigBook): OutreachBook {
   const owners = users.filter((u) => u.seedKind === 'person' || u.seedKind === 'case-duplicate').map((u) => u.id);
 
-  const prospects = new Drawer<SimProspect>(seed, 'outreach-prospects', [100_000, 109_000]);
-  prospects.draw(owners, (r) => r.int(0, 30), (d, o) => prospect(d, o));
-  const accounts = new Drawer<SimAccount>(seed, 'outreach-accounts', [5_000, 5_900]);
-  accounts.draw(owners, (r) => r.int(0, 8), (d, o) => account(d, o, 0.85));
-  const sequences = new Drawer<SimSequence>(seed, 'outreach-sequences', [200, 290]);
-  sequences.draw(owners, (r) => r.int(0, 3), (d, o) => sequence(d, o));
-  const opportunities = new Drawer<SimOpportunity>(seed, 'outreach-opportunities', [7_000, 7_900]);
-  opportunities.draw(owners, (r) => r.int(0, 4), (d, o) => opportunity(d, o));
-  const tasks = new Drawer<SimTask>(seed, 'outreach-tasks', [300_000, 309_000]);
-  tasks.draw(owners, (r) => r.int(0, 10), (d, o) => task(d, o, 0.6));
+  const prospects = new RecordStream<SimProspect>(seed, 'outreach-prospects', [100_000, 109_000]);
+  draw(prospects, owners, (r) => r.int(0, 30), (d, o) => prospect(d, o));
+  const accounts = new RecordStream<SimAccount>(seed, 'outreach-accounts', [5_000, 5_900]);
+  draw(accounts, owners, (r) => r.int(0, 8), (d, o) => account(d, o, 0.85));
+  const sequences = new RecordStream<SimSequence>(seed, 'outreach-sequences', [200, 290]);
+  draw(sequences, owners, (r) => r.int(0, 3), (d, o) => sequence(d, o));
+  const opportunities = new RecordStream<SimOpportunity>(seed, 'outreach-opportunities', [7_000, 7_900]);
+  draw(opportunities, owners, (r) => r.int(0, 4), (d, o) => opportunity(d, o));
+  const tasks = new RecordStream<SimTask>(seed, 'outreach-tasks', [300_000, 309_000]);
+  draw(tasks, owners, (r) => r.int(0, 10), (d, o) => task(d, o, 0.6));
 
-  const boxes = new Drawer<SimMailbox>(seed, 'outreach-mailboxes', [50, 90]);
+  const boxes = new RecordStream<SimMailbox>(seed, 'outreach-mailboxes', [50, 90]);
   for (const u of users) {
     if (!u.active) continue;
     const { rng } = boxes;
@@ -228,19 +190,17 @@ export function buildOutreachBook(users: readonly BookUser[], seed: number, bigB
     const matches = users.filter((u) => u.email.toLowerCase() === wanted);
     const who = matches.find((u) => u.active && !u.locked && u.seedKind === 'person') ?? matches[0];
     if (!who) throw new RangeError(`bigBook: no Outreach user has the email ${bigBook.email}`);
-    const n = bigBook.count ?? DEFAULT_BIG_BOOK;
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`bigBook.count must be a non-negative integer, got ${n}`);
+    const n = bigBookCount(bigBook);
     // Streams of their own, ids after the seeded ones: the rest of the book is the same with or without it.
-    const more = <T extends { id: number }>(label: string, after: Drawer<T>, make: (d: Drawer<T>, o: number) => T) => {
-      const start = (after.out.at(-1)?.id ?? 0) + 1_000;
-      const d = new Drawer<T>(seed, `outreach-bigbook-${label}`, [start, start], false);
-      d.draw([who.id], () => n, (x, o) => make(x, o));
+    const more = <T>(label: string, after: RecordStream<T>, make: (d: RecordStream<T>, o: number) => T) => {
+      const d = new RecordStream<T>(seed, `outreach-bigbook-${label}`, [after.after, after.after], false);
+      draw(d, [who.id], () => n, make);
       after.out.push(...d.out);
     };
-    more('prospects', prospects, (d, o) => prospect(d, o));
+    more('prospects', prospects, prospect);
     more('accounts', accounts, (d, o) => account(d, o, 0.9));
-    more('sequences', sequences, (d, o) => sequence(d, o));
-    more('opportunities', opportunities, (d, o) => opportunity(d, o));
+    more('sequences', sequences, sequence);
+    more('opportunities', opportunities, opportunity);
     more('tasks', tasks, (d, o) => task(d, o, 0.9));
   }
 

@@ -1,5 +1,6 @@
-import { DAY_MS, PEOPLE_AS_OF_MS as AS_OF_MS } from '../people.js';
+import { DAY_MS } from '../people.js';
 import { Rng, deriveSeed } from '../prng.js';
+import { RecordStream, bigBookCount, companyName, recordTimes, slug, type BigBook } from '../records.js';
 import type { SimSalesloftUser } from './seed.js';
 
 /*
@@ -67,88 +68,44 @@ export interface SalesloftBook {
   tasks: SimSlTask[];
 }
 
-/** One person given a large book, for benchmarks of a big hand-over. */
-export interface BigBook {
-  /** The person's email (case-insensitive), a user of the token's team. */
-  email: string;
-  /** Records of each type (default 5,000). */
-  count?: number;
-}
-
-export const DEFAULT_BIG_BOOK = 5_000;
+export { DEFAULT_BIG_BOOK, type BigBook } from '../records.js';
 
 const FIRST = ['Ana', 'Ben', 'Chloe', 'Dev', 'Erin', 'Felix', 'Gia', 'Hugo', 'Iris', 'Jon', 'Kara', 'Leo', 'Mina', 'Nico', 'Omar', 'Pia', 'Quinn', 'Rosa'];
 const LAST = ['Abbott', 'Bauer', 'Castillo', 'Dalton', 'Eriksen', 'Farrow', 'Gallo', 'Hartley', 'Ibarra', 'Jansen', 'Kowal', 'Moreau', 'Nakamura', 'Oduya'];
 const TITLES = ['VP of Sales', 'Director of Marketing', 'Head of Revenue Operations', 'Sales Manager', 'Account Executive', 'CFO'];
-const ORG_A = ['North', 'Blue', 'Bright', 'Iron', 'Silver', 'Quantum', 'Cedar', 'Summit', 'Harbor', 'Nova', 'Atlas', 'Pioneer'];
-const ORG_B = ['Labs', 'Systems', 'Analytics', 'Logistics', 'Health', 'Robotics', 'Capital', 'Software'];
 const CADENCES = ['Outbound - Enterprise', 'Inbound follow-up', 'Webinar invite', 'Renewal', 'Cold intro', 'Closed lost revive'];
 const TASK_TYPES = ['call', 'email', 'general'] as const;
 const FIRST_MS = Date.parse('2023-01-02T00:00:00Z');
 
-function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]/g, '');
-}
-
 function times(rng: Rng): { created_us: number; updated_us: number } {
-  const span = Math.floor((AS_OF_MS - FIRST_MS) / DAY_MS);
-  const created = FIRST_MS + rng.int(0, span - 1) * DAY_MS + rng.int(0, DAY_MS - 1);
-  const updated = Math.min(created + rng.int(0, 120) * DAY_MS + rng.int(0, DAY_MS - 1), AS_OF_MS - 1);
-  return { created_us: created * 1000 + rng.int(0, 999), updated_us: updated * 1000 + rng.int(0, 999) };
+  const t = recordTimes(rng, FIRST_MS);
+  return { created_us: t.created * 1000 + rng.int(0, 999), updated_us: t.updated * 1000 + rng.int(0, 999) };
 }
 
-/** One type's records: its stream, its ids (with gaps unless told otherwise), what was drawn. */
-class Drawer<T> {
-  readonly rng: Rng;
-  private nextId: number;
-  readonly out: T[] = [];
-
-  constructor(
-    seed: number,
-    label: string,
-    firstId: [number, number],
-    private readonly gaps = true,
-  ) {
-    this.rng = new Rng(deriveSeed(seed, label));
-    this.nextId = this.rng.int(firstId[0], firstId[1]);
-  }
-
-  id(): number {
-    const id = this.nextId;
-    this.nextId += this.gaps && this.rng.chance(0.1) ? this.rng.int(2, 5) : 1;
-    return id;
-  }
-
-  /** The id the next record would get (where a big book continues). */
-  get next(): number {
-    return this.nextId;
-  }
-}
-
-function person(d: Drawer<SimPerson>, team: number, owner: number | null, account: number | null): SimPerson {
+function person(d: RecordStream<SimPerson>, team: number, owner: number | null, account: number | null): SimPerson {
   const { rng } = d;
   const first_name = rng.pick(FIRST);
   const last_name = rng.pick(LAST);
-  const company = `${rng.pick(ORG_A)} ${rng.pick(ORG_B)}`;
+  const company = companyName(rng);
   const id = d.id();
   return { id, team_id: team, first_name, last_name, email_address: `${slug(first_name)}.${slug(last_name)}${id}@${slug(company)}.example`, title: rng.pick(TITLES), company, owner_id: owner, account_id: account, ...times(rng) };
 }
 
-function account(d: Drawer<SimSlAccount>, team: number, owner: number | null): SimSlAccount {
+function account(d: RecordStream<SimSlAccount>, team: number, owner: number | null): SimSlAccount {
   const { rng } = d;
-  const name = `${rng.pick(ORG_A)} ${rng.pick(ORG_B)}`;
+  const name = companyName(rng);
   const id = d.id();
   const t = times(rng);
   return { id, team_id: team, name, domain: `${slug(name)}-${id}.example`, owner_id: owner, archived_at_us: rng.chance(0.05) ? t.updated_us : null, ...t };
 }
 
-function cadence(d: Drawer<SimCadence>, team: number, owner: number): SimCadence {
+function cadence(d: RecordStream<SimCadence>, team: number, owner: number): SimCadence {
   const { rng } = d;
   const t = times(rng);
   return { id: d.id(), team_id: team, name: `${rng.pick(CADENCES)} ${rng.int(1, 99)}`, owner_id: owner, team_cadence: rng.chance(0.2), shared: rng.chance(0.5), draft: rng.chance(0.1), archived_at_us: rng.chance(0.1) ? t.updated_us : null, ...t };
 }
 
-function task(d: Drawer<SimSlTask>, team: number, user: number, personId: number | null, scheduledRate: number): SimSlTask {
+function task(d: RecordStream<SimSlTask>, team: number, user: number, personId: number | null, scheduledRate: number): SimSlTask {
   const { rng } = d;
   const t = times(rng);
   const scheduled = rng.chance(scheduledRate);
@@ -177,10 +134,10 @@ export function buildSalesloftBook(users: readonly SimSalesloftUser[], teamId: n
   const mine = users.filter((u) => u.team_id === teamId && u.seedKind === 'person').map((u) => u.id);
   const others = users.filter((u) => u.team_id === otherTeamId).map((u) => u.id);
 
-  const accounts = new Drawer<SimSlAccount>(seed, 'salesloft-accounts', [20_000, 29_000]);
-  const people = new Drawer<SimPerson>(seed, 'salesloft-people', [1_000_000, 1_090_000]);
-  const cadences = new Drawer<SimCadence>(seed, 'salesloft-cadences', [3_000, 3_900]);
-  const tasks = new Drawer<SimSlTask>(seed, 'salesloft-tasks', [80_000_000, 80_900_000]);
+  const accounts = new RecordStream<SimSlAccount>(seed, 'salesloft-accounts', [20_000, 29_000]);
+  const people = new RecordStream<SimPerson>(seed, 'salesloft-people', [1_000_000, 1_090_000]);
+  const cadences = new RecordStream<SimCadence>(seed, 'salesloft-cadences', [3_000, 3_900]);
+  const tasks = new RecordStream<SimSlTask>(seed, 'salesloft-tasks', [80_000_000, 80_900_000]);
   const draw = (team: number, owners: readonly number[]) => {
     for (const o of owners) {
       const accountIds: number[] = [];
@@ -202,13 +159,12 @@ export function buildSalesloftBook(users: readonly SimSalesloftUser[], teamId: n
     const matches = users.filter((u) => u.team_id === teamId && u.email.toLowerCase() === wanted);
     const who = matches.find((u) => u.active) ?? matches[0];
     if (!who) throw new RangeError(`bigBook: no SalesLoft user of the team has the email ${bigBook.email}`);
-    const n = bigBook.count ?? DEFAULT_BIG_BOOK;
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`bigBook.count must be a non-negative integer, got ${n}`);
-    const start = (d: Drawer<unknown>) => d.next + 1_000;
-    const acc = new Drawer<SimSlAccount>(seed, 'salesloft-bigbook-accounts', [start(accounts), start(accounts)], false);
-    const ppl = new Drawer<SimPerson>(seed, 'salesloft-bigbook-people', [start(people), start(people)], false);
-    const cad = new Drawer<SimCadence>(seed, 'salesloft-bigbook-cadences', [start(cadences), start(cadences)], false);
-    const tsk = new Drawer<SimSlTask>(seed, 'salesloft-bigbook-tasks', [start(tasks), start(tasks)], false);
+    const n = bigBookCount(bigBook);
+    // Streams of their own, ids after the seeded ones: the rest of the book is the same with or without it.
+    const acc = new RecordStream<SimSlAccount>(seed, 'salesloft-bigbook-accounts', [accounts.after, accounts.after], false);
+    const ppl = new RecordStream<SimPerson>(seed, 'salesloft-bigbook-people', [people.after, people.after], false);
+    const cad = new RecordStream<SimCadence>(seed, 'salesloft-bigbook-cadences', [cadences.after, cadences.after], false);
+    const tsk = new RecordStream<SimSlTask>(seed, 'salesloft-bigbook-tasks', [tasks.after, tasks.after], false);
     for (let i = 0; i < n; i++) {
       acc.out.push(account(acc, teamId, who.id));
       ppl.out.push(person(ppl, teamId, who.id, null));

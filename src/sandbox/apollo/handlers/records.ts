@@ -185,6 +185,12 @@ export function searchDeals(c: ApolloCall) {
   return searched('opportunities', sortedBy(c.env.store.records.deals.all(), sort === null ? undefined : keys[sort], false), p, dealAnswer(c));
 }
 
+/** A `name` a write sets: a non-empty string. */
+function nameOf(raw: unknown): string {
+  if (typeof raw !== 'string' || !raw.trim()) fail(422, { error: 'Invalid parameters: name must be a non-empty string' });
+  return raw;
+}
+
 /** The owner a write names: an active teammate, or the 422 that says why not. */
 function owner(c: ApolloCall, raw: unknown, name: string): string {
   if (typeof raw !== 'string' || raw.trim() === '') fail(422, { error: `Invalid parameters: ${name} must be an Apollo user ID` });
@@ -209,10 +215,7 @@ export function updateOwners(kind: 'contacts' | 'accounts') {
     for (const id of ids) {
       const r = collection.get(id);
       if (!r) continue;
-      if (r.owner_id !== to) {
-        r.owner_id = to;
-        store.touch(collection, r);
-      }
+      store.update(collection, r, { owner_id: to });
       out.push({ id: r.id, owner_id: r.owner_id, crm_owner_id: null });
     }
     return { [kind]: out };
@@ -228,18 +231,12 @@ export function updateSequence(c: ApolloCall) {
   const b = c.body;
   const changes: Partial<SimSequence> = {};
   if (b.user_id !== undefined) changes.user_id = owner(c, b.user_id, 'user_id');
-  if (b.name !== undefined) {
-    if (typeof b.name !== 'string' || !b.name.trim()) fail(422, { error: 'Invalid parameters: name must be a non-empty string' });
-    changes.name = b.name;
-  }
+  if (b.name !== undefined) changes.name = nameOf(b.name);
   if (b.active !== undefined) {
     if (typeof b.active !== 'boolean') fail(422, { error: 'Invalid parameters: active must be true or false' });
     changes.active = b.active;
   }
-  if (Object.entries(changes).some(([k, v]) => s[k as keyof SimSequence] !== v)) {
-    Object.assign(s, changes);
-    store.touch(store.records.sequences, s);
-  }
+  store.update(store.records.sequences, s, changes);
   // Where the spec's "user_id and its alias object_owner_id" sit is not said: both places carry them, unless
   // the simulator is told to answer the literal example shape (the nested object: id, name, active).
   const nested = c.env.sequenceOwnerAt === 'both' ? sequenceFields(s) : { id: s.id, name: s.name, active: s.active };
@@ -276,10 +273,7 @@ export function updateTask(c: ApolloCall) {
   }
   if (b.priority !== undefined) changes.priority = b.priority as SimApolloTask['priority'];
   if (b.note !== undefined) changes.note = b.note === null ? null : String(b.note);
-  if (Object.entries(changes).some(([k, v]) => t[k as keyof SimApolloTask] !== v)) {
-    Object.assign(t, changes);
-    store.touch(store.records.tasks, t);
-  }
+  store.update(store.records.tasks, t, changes);
   return { task: taskAnswer(t) };
 }
 
@@ -292,19 +286,13 @@ export function updateDeal(c: ApolloCall) {
   const b = c.body;
   const changes: Partial<SimDeal> = {};
   if (b.owner_id !== undefined) changes.owner_id = owner(c, b.owner_id, 'owner_id');
-  if (b.name !== undefined) {
-    if (typeof b.name !== 'string' || !b.name.trim()) fail(422, { error: 'Invalid parameters: name must be a non-empty string' });
-    changes.name = b.name;
-  }
+  if (b.name !== undefined) changes.name = nameOf(b.name);
   if (b.amount !== undefined) {
     const n = Number(b.amount);
     if (!Number.isFinite(n) || n < 0) fail(422, { error: 'Invalid parameters: amount must be a number' });
     changes.amount = n;
   }
-  if (Object.entries(changes).some(([k, v]) => d[k as keyof SimDeal] !== v)) {
-    Object.assign(d, changes);
-    store.touch(store.records.deals, d);
-  }
+  store.update(store.records.deals, d, changes);
   return { opportunity: dealAnswer(c)(d) };
 }
 

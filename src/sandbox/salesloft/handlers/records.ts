@@ -317,93 +317,108 @@ async function readForm(c: SalesloftCall): Promise<URLSearchParams> {
 }
 
 /** `owner_id` of a write: an active user of the token's team. */
-function ownerParam(store: SalesloftStore, raw: string, errors: Record<string, string[]>): number | undefined {
+function ownerParam(store: SalesloftStore, raw: string, problems: Record<string, string[]>): number | undefined {
   const u = /^\d+$/.test(raw) ? store.teamUser(Number(raw)) : undefined;
   if (!u || !u.active) {
-    errors.owner_id = ['must be an active user of your team'];
+    problems.owner_id = ['must be an active user of your team'];
     return undefined;
   }
   return u.id;
 }
 
-function failAll(errors: Record<string, string[]>): void {
-  if (Object.keys(errors).length) throw new SimError(422, { errors });
+/** A field's problems, Rails-style: `{errors: {field: [messages]}}` in a 422, every problem at once. */
+type Problems = Record<string, string[]>;
+
+/**
+ * A form PUT of one record: the path's record (team-scoped), the form, the changes `validate` reads from it
+ * (noting problems), a 422 with every problem, else the changes applied and the record answered.
+ */
+function formUpdate<T extends SlRecordBase>(
+  pick: (s: SalesloftStore) => Collection<T, number>,
+  serialize: (c: SalesloftCall, r: T) => unknown,
+  validate: (c: SalesloftCall, record: T, form: URLSearchParams, problems: Problems) => Partial<T>,
+) {
+  return async (c: SalesloftCall) => {
+    const collection = pick(c.env.store);
+    const record = pathRecord(c, collection);
+    const form = await readForm(c);
+    const problems: Problems = {};
+    const changes = validate(c, record, form, problems);
+    if (Object.keys(problems).length) throw new SimError(422, { errors: problems });
+    c.env.store.updateRecord(collection, record, changes);
+    return { data: serialize(c, record) };
+  };
 }
 
 /** PUT /v2/people/{id}.json (form): `owner_id`, and the name, title and email fields. */
-export async function updatePerson(c: SalesloftCall) {
-  const { store } = c.env;
-  const people = store.records.people;
-  const p = pathRecord(c, people);
-  const form = await readForm(c);
-  const errors: Record<string, string[]> = {};
-  const changes: Partial<SimPerson> = {};
-  const owner = form.get('owner_id');
-  if (owner !== null) changes.owner_id = ownerParam(store, owner, errors);
-  for (const name of ['first_name', 'last_name', 'title', 'email_address'] as const) {
-    const v = form.get(name);
-    if (v === null) continue;
-    if (name === 'email_address' && !/^[^\s@]+@[^\s@]+$/.test(v)) errors.email_address = ['is invalid'];
-    else changes[name] = v;
-  }
-  const account = form.get('account_id');
-  if (account !== null) {
-    const a = /^\d+$/.test(account) ? store.teamRecord(store.records.accounts, Number(account)) : undefined;
-    if (!a) errors.account_id = ['is not an account of your team'];
-    else changes.account_id = a.id;
-  }
-  failAll(errors);
-  store.updateRecord(people, p, changes);
-  return { data: serializePerson(c, p) };
-}
+export const updatePerson = formUpdate(
+  (s) => s.records.people,
+  serializePerson,
+  (c, _p, form, problems) => {
+    const { store } = c.env;
+    const changes: Partial<SimPerson> = {};
+    const owner = form.get('owner_id');
+    if (owner !== null) changes.owner_id = ownerParam(store, owner, problems);
+    for (const name of ['first_name', 'last_name', 'title', 'email_address'] as const) {
+      const v = form.get(name);
+      if (v === null) continue;
+      if (name === 'email_address' && !/^[^\s@]+@[^\s@]+$/.test(v)) problems.email_address = ['is invalid'];
+      else changes[name] = v;
+    }
+    const account = form.get('account_id');
+    if (account !== null) {
+      const a = /^\d+$/.test(account) ? store.teamRecord(store.records.accounts, Number(account)) : undefined;
+      if (!a) problems.account_id = ['is not an account of your team'];
+      else changes.account_id = a.id;
+    }
+    return changes;
+  },
+);
 
 /** PUT /v2/accounts/{id}.json (form): the spec requires `name` and `domain`; `owner_id` hands it over. */
-export async function updateAccount(c: SalesloftCall) {
-  const { store } = c.env;
-  const accounts = store.records.accounts;
-  const a = pathRecord(c, accounts);
-  const form = await readForm(c);
-  const errors: Record<string, string[]> = {};
-  const changes: Partial<SimSlAccount> = {};
-  const name = form.get('name');
-  const domain = form.get('domain');
-  if (!name?.trim()) errors.name = ["can't be blank"];
-  else changes.name = name;
-  if (!domain?.trim()) errors.domain = ["can't be blank"];
-  else if (accounts.all().some((x) => x !== a && x.team_id === a.team_id && x.domain.toLowerCase() === domain.trim().toLowerCase())) errors.domain = ['has already been taken'];
-  else changes.domain = domain.trim();
-  const owner = form.get('owner_id');
-  if (owner !== null) changes.owner_id = ownerParam(store, owner, errors);
-  failAll(errors);
-  store.updateRecord(accounts, a, changes);
-  return { data: serializeAccount(c, a) };
-}
+export const updateAccount = formUpdate(
+  (s) => s.records.accounts,
+  serializeAccount,
+  (c, a, form, problems) => {
+    const { store } = c.env;
+    const changes: Partial<SimSlAccount> = {};
+    const name = form.get('name');
+    const domain = form.get('domain')?.trim();
+    if (!name?.trim()) problems.name = ["can't be blank"];
+    else changes.name = name;
+    // The spec: '"domain" must be unique on the current team'.
+    const taken = (d: string) => store.records.accounts.all().some((x) => x !== a && x.team_id === a.team_id && x.domain.toLowerCase() === d.toLowerCase());
+    if (!domain) problems.domain = ["can't be blank"];
+    else if (taken(domain)) problems.domain = ['has already been taken'];
+    else changes.domain = domain;
+    const owner = form.get('owner_id');
+    if (owner !== null) changes.owner_id = ownerParam(store, owner, problems);
+    return changes;
+  },
+);
 
 /** PUT /v2/tasks/{id}.json (form): what the spec lists; the assignee cannot change (user_id is ignored). */
-export async function updateTask(c: SalesloftCall) {
-  const { store } = c.env;
-  const tasks = store.records.tasks;
-  const t = pathRecord(c, tasks);
-  const form = await readForm(c);
-  const errors: Record<string, string[]> = {};
-  const changes: Partial<SimSlTask> = {};
-  const state = form.get('current_state');
-  if (state !== null) {
-    // The spec: "Current state of the task, valid options are: completed".
-    if (state !== 'completed') errors.current_state = ['valid options are: completed'];
-    else if (t.current_state !== 'completed') {
-      changes.current_state = 'completed';
-      changes.completed_at_us = store.nowMicros();
+export const updateTask = formUpdate(
+  (s) => s.records.tasks,
+  serializeTask,
+  (c, t, form, problems) => {
+    const changes: Partial<SimSlTask> = {};
+    const state = form.get('current_state');
+    if (state !== null) {
+      // The spec: "Current state of the task, valid options are: completed".
+      if (state !== 'completed') problems.current_state = ['valid options are: completed'];
+      else if (t.current_state !== 'completed') {
+        changes.current_state = 'completed';
+        changes.completed_at_us = c.env.store.nowMicros();
+      }
     }
-  }
-  const subject = form.get('subject');
-  if (subject !== null) changes.subject = subject;
-  const due = form.get('due_date');
-  if (due !== null) {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(due)) errors.due_date = ['must be an ISO-8601 date'];
-    else changes.due_date = due;
-  }
-  failAll(errors);
-  store.updateRecord(tasks, t, changes);
-  return { data: serializeTask(c, t) };
-}
+    const subject = form.get('subject');
+    if (subject !== null) changes.subject = subject;
+    const due = form.get('due_date');
+    if (due !== null) {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(due)) problems.due_date = ['must be an ISO-8601 date'];
+      else changes.due_date = due;
+    }
+    return changes;
+  },
+);

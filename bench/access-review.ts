@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
-import { VENDORS, type Vendor } from '../src/domain/account.js';
+import { SANDBOX_VENDORS as VENDORS, type SandboxVendor as Vendor } from '../src/sandbox/index.js';
 import { evidenceRoot } from '../src/workflows/report.js';
 import { generatePeople } from '../src/sandbox/people.js';
 import { reviewInventories } from '../src/workflows/access-review.js';

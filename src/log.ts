@@ -1,4 +1,8 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
+
+/** pino-pretty is loaded only when asked for (LOG_FORMAT=pretty): a default start does not parse it. */
+const requireCjs = createRequire(import.meta.url);
 
 export type { Logger };
 
@@ -27,12 +31,18 @@ const REDACT = [
   'token',
 ];
 
-/** JSON logs on fd 2: stdout belongs to the MCP stdio transport. */
-export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino(
-    { level, base: { name: 'sales-access-mcp' }, redact: { paths: REDACT, censor: '[redacted]' } },
-    pino.destination({ fd: 2, sync: true }),
-  );
+/**
+ * Logs on fd 2: stdout belongs to the MCP stdio transport. JSON by default (for log collectors); `pretty`
+ * (LOG_FORMAT=pretty) formats lines for a person at a terminal, in this thread and synchronously, so a line is
+ * out before the process exits, like the JSON destination.
+ */
+export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', format: 'json' | 'pretty' = 'json'): Logger {
+  const options = { level, base: { name: 'sales-access-mcp' }, redact: { paths: REDACT, censor: '[redacted]' } };
+  if (format === 'pretty') {
+    const pretty = requireCjs('pino-pretty') as typeof import('pino-pretty');
+    return pino(options, pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY === true, ignore: 'pid,hostname,name' }));
+  }
+  return pino(options, pino.destination({ fd: 2, sync: true }));
 }
 
 /** A logger that drops everything: for tests and library use. */

@@ -264,7 +264,7 @@ describe('salesloft_deactivate_user through SCIM (handler with a SCIM client dou
     const r = await deactivateUser.handler({ id: String(target.id) }, ctxWith(scim));
     expect(r).toMatchObject({ changed: true, path: 'rest' });
     expect(r.caveats.join(' ')).toMatch(/SCIM is configured but has no user/);
-    expect(sim.requests.some((q) => q.method === 'PUT' && q.path === `/v2/users/${target.id}`)).toBe(true);
+    expect(sim.requests.some((q) => q.method === 'PUT' && q.path === `/v2/users/${target.id}.json`)).toBe(true);
   });
 
   it('an already-deactivated user is changed: false, and SCIM is not called', async () => {

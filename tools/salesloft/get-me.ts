@@ -5,6 +5,7 @@ import { SalesloftAccountSchema, requireSalesloft } from './shared.js';
 export default defineTool({
   name: 'salesloft_get_me',
   vendor: 'salesloft',
+  toolsets: ['salesloft'],
   title: 'Get the SalesLoft token owner',
   description:
     'Returns the SalesLoft user the configured API key or OAuth token belongs to, and its team. ' +

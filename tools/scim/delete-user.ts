@@ -7,6 +7,7 @@ import { confirmedUserWrite, connectionOutputShape, connectionShape, describeUse
 export default defineTool({
   name: 'scim_delete_user',
   vendor: null,
+  toolsets: ['scim'],
   requires: 'scim',
   title: 'Delete a user through SCIM (hard delete)',
   description:

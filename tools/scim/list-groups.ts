@@ -6,6 +6,7 @@ import { connectionOutputShape, connectionShape, nextStartIndex, pagingShape, re
 export default defineTool({
   name: 'scim_list_groups',
   vendor: null,
+  toolsets: ['scim'],
   requires: 'scim',
   title: 'List groups through SCIM',
   description:

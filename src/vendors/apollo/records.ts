@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { VendorAccount } from '../../domain/account.js';
-import type { Change, Mailboxes, OwnedRecord, OwnedRecordType, PlanningContext, TransferState } from '../adapter.js';
+import type { Mailboxes, OwnedRecord, OwnedRecordType, PlanningContext } from '../adapter.js';
+import { ownerChange } from '../ownership.js';
 import { MAX_PAGES, MAX_PER_PAGE, type ApolloClient } from './client.js';
 import { APOLLO } from './identity.js';
 
@@ -185,7 +186,7 @@ function recordType(records: ApolloRecords, kind: Kind): OwnedRecordType {
         return rows.map((r) => ({ id: r.id, extra: kind === 'tasks' ? { priority: r.priority ?? null, creator_id: r.creator_id ?? null } : undefined }));
       },
       change: (batch, owner, to) =>
-        ownerChange(kind, batch, owner, to, async (signal) => {
+        ownerChange(APOLLO, kind, batch, owner, to, async (signal) => {
           if (kind === 'contacts' || kind === 'accounts') {
             const r = await records.updateOwners(kind, batch.map((b) => b.id), to.id, signal);
             const all = batch.every((b) => r.owners.get(b.id) === to.id);
@@ -197,30 +198,6 @@ function recordType(records: ApolloRecords, kind: Kind): OwnedRecordType {
   };
 }
 
-function ownerChange(
-  kind: string,
-  batch: readonly OwnedRecord[],
-  owner: VendorAccount,
-  to: VendorAccount,
-  write: (signal?: AbortSignal) => Promise<{ requestId: string | undefined; owner: string | null }>,
-): Change<TransferState> {
-  const ids = batch.map((r) => r.id);
-  return {
-    vendor: APOLLO.id,
-    kind: `transfer_${kind}`,
-    via: 'rest',
-    target: { id: owner.id, email: owner.email },
-    summary: `Hand ${ids.length} Apollo.io ${kind} of ${owner.email ?? owner.id} to ${to.email ?? to.id}`,
-    action: `hand over ${ids.length} ${kind}`,
-    caveats: [],
-    read: async () => ({ ids, owner: null }),
-    satisfied: (s) => s.owner === to.id,
-    apply: async (_before, signal) => {
-      const r = await write(signal);
-      return { requestId: r.requestId, after: { ids, owner: r.owner } };
-    },
-  };
-}
 
 export function apolloRecordTypes(records: ApolloRecords): OwnedRecordType[] {
   return [

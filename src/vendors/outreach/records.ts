@@ -5,7 +5,8 @@ import type { HttpCore } from '../../http/core.js';
 import { VendorError } from '../../http/errors.js';
 import { parseVendorBody } from '../../http/parse.js';
 import type { VendorRequest } from '../../http/types.js';
-import type { Change, Mailboxes, OwnedRecord, OwnedRecordType, TransferState } from '../adapter.js';
+import type { Change, Mailboxes, OwnedRecordType } from '../adapter.js';
+import { ownerChange } from '../ownership.js';
 import { JSON_API, MAX_PAGE_SIZE, userIdPath } from './client.js';
 import { OUTREACH } from './identity.js';
 
@@ -201,9 +202,6 @@ function finished(state: string | null | undefined): boolean {
 // ---------------------------------------------------------------------------------------------------------
 // The adapter's record types and mailboxes, built on OutreachRecords.
 
-function transferState(ids: readonly string[], owner: string | null): TransferState {
-  return { ids: [...ids], owner };
-}
 
 /** A bulk type (prospects, accounts): one batch action per up to BATCH_SIZE records. */
 function bulkType(records: OutreachRecords, kind: 'prospects' | 'accounts'): OwnedRecordType {
@@ -218,7 +216,7 @@ function bulkType(records: OutreachRecords, kind: 'prospects' | 'accounts'): Own
         if (named.ids.length > 0 || kind !== 'accounts') return named.ids.map((id) => ({ id }));
         return (await records.page(kind, owner.id, BATCH_SIZE, { named: false, signal })).ids.map((id) => ({ id }));
       },
-      change: (batch, owner, to) => ownerChange(kind, batch, owner, to, async (signal) => ({ ...(await records.assignOwner(kind, batch.map((r) => r.id), to.id, signal)), owner: to.id })),
+      change: (batch, owner, to) => ownerChange(OUTREACH, kind, batch, owner, to, async (signal) => ({ ...(await records.assignOwner(kind, batch.map((r) => r.id), to.id, signal)), owner: to.id })),
     },
   };
 }
@@ -233,40 +231,11 @@ function singleType(records: OutreachRecords, kind: 'sequences' | 'opportunities
       batchSize: 1,
       pageSize: 100,
       next: async (owner, signal) => (await records.page(kind, owner.id, 100, { signal })).ids.map((id) => ({ id })),
-      change: (batch, owner, to) => ownerChange(kind, batch, owner, to, (signal) => write(batch[0]!.id, to.id, signal)),
+      change: (batch, owner, to) => ownerChange(OUTREACH, kind, batch, owner, to, (signal) => write(batch[0]!.id, to.id, signal)),
     },
   };
 }
 
-/**
- * The owner change of one batch as a Change: the state is whose the records are. The write's own answer
- * (the batch finished, or the record's new owner) is the read-back; the next round's listing re-checks.
- */
-function ownerChange(
-  kind: string,
-  batch: readonly OwnedRecord[],
-  owner: VendorAccount,
-  to: VendorAccount,
-  write: (signal?: AbortSignal) => Promise<{ requestId: string | undefined; owner: string | null }>,
-): Change<TransferState> {
-  const ids = batch.map((r) => r.id);
-  return {
-    vendor: OUTREACH.id,
-    kind: `transfer_${kind}`,
-    via: 'rest',
-    target: { id: owner.id, email: owner.email },
-    summary: `Hand ${ids.length} Outreach ${kind} of ${owner.email ?? owner.id} to ${to.email ?? to.id}`,
-    action: `hand over ${ids.length} ${kind}`,
-    caveats: [],
-    // Only reached when a write's answer did not say; the owner filter is then the judge.
-    read: async () => transferState(ids, null),
-    satisfied: (s) => s.owner === to.id,
-    apply: async (_before, signal) => {
-      const r = await write(signal);
-      return { requestId: r.requestId, after: transferState(ids, r.owner) };
-    },
-  };
-}
 
 export function outreachRecordTypes(records: OutreachRecords): OwnedRecordType[] {
   return [bulkType(records, 'prospects'), bulkType(records, 'accounts'), singleType(records, 'sequences'), singleType(records, 'opportunities'), singleType(records, 'tasks')];

@@ -4,13 +4,14 @@ import type { Change, ListProgress, Mailboxes, OwnedRecordType, RestApi, RestLis
 import { salesloftCapabilities } from './capabilities.js';
 import type { ScimClient } from '../scim/client.js';
 import type { ScimUser } from '../scim/wire.js';
-import type { SalesloftClient } from './client.js';
+import type { SalesloftClient, UserUpdate } from './client.js';
 import { salesloftConfig, type SalesloftConfig } from './config.js';
 import { salesloftReview } from './review.js';
 import { createSalesloftClient } from './connect.js';
 import type { SalesloftAccount } from './map.js';
 import { SalesloftRecords, salesloftMailboxes, salesloftRecordTypes } from './records.js';
 import { SALESLOFT } from './identity.js';
+import { probeSalesloft } from './probe.js';
 
 /**
  * SalesLoft: REST v2 and SCIM 2.0. Sources: shared/vendor-docs/salesloft-api.txt ("the notes"),
@@ -89,6 +90,28 @@ export class SalesloftRest implements RestApi {
   }
 
   /**
+   * `PUT /v2/users/{id}.json` with `active`, `role_id` and `group_id`: reactivation (gives login back) and
+   * role or group changes (change what the user may see and do). Both pass the confirmation gate.
+   */
+  userChange(target: { id: string; email: string | null }, fields: UserUpdate, o: { kind: string; summary: string; action: string; caveats: string[] }): Change<SalesloftAccount> {
+    return {
+      vendor: 'salesloft',
+      kind: o.kind,
+      via: 'rest',
+      target,
+      summary: o.summary,
+      action: o.action,
+      caveats: o.caveats,
+      read: (signal) => this.account(target.id, signal),
+      satisfied: (a) =>
+        (fields.active === undefined || a.active === fields.active) &&
+        (fields.role_id === undefined || a.role_id === fields.role_id) &&
+        (fields.group_id === undefined || a.group_id === fields.group_id),
+      apply: async (_before, signal) => ({ requestId: (await this.client.updateUser(target.id, fields, signal)).requestId }),
+    };
+  }
+
+  /**
    * The SCIM user behind a REST account, when deactivation should go through SCIM (the way an identity
    * provider deprovisions): SalesLoft's SCIM ids are its user ids (the notes' examples), so among case
    * variants of the userName that one is ours. Undefined, with the reason, when REST must be used instead.
@@ -149,6 +172,7 @@ export const salesloftAdapter: VendorAdapter<SalesloftConfig, SalesloftRest> = {
         : undefined,
   },
   settings: salesloftConfig,
+  probe: probeSalesloft,
   hasCredentials: (s) => s.auth !== undefined,
   async connectRest(settings, opts) {
     return new SalesloftRest((await createSalesloftClient(settings, opts))!);

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import type { VendorAccount } from '../../domain/account.js';
 import { VendorError } from '../../http/errors.js';
-import type { Change, Mailboxes, OwnedRecord, OwnedRecordType, TransferState } from '../adapter.js';
+import type { Mailboxes, OwnedRecord, OwnedRecordType } from '../adapter.js';
+import { ownerChange } from '../ownership.js';
 import { FORM, MAX_PER_PAGE, userIdPath, type SalesloftClient } from './client.js';
 import { SALESLOFT } from './identity.js';
 
@@ -135,7 +136,7 @@ function transferable(records: SalesloftRecords, kind: 'people' | 'accounts'): O
         (await records.page(kind, { id: owner.id, guid: guidOf(owner) }, MAX_PER_PAGE, signal)).rows
           .filter((r) => r.owner?.id === owner.id)
           .map((r) => ({ id: r.id, extra: kind === 'accounts' ? { name: r.name ?? null, domain: r.domain ?? null } : undefined })),
-      change: (batch, owner, to) => ownerChange(kind, batch, owner, to, (signal) => records.setOwner(kind, batch[0]!, to.id, signal)),
+      change: (batch, owner, to) => ownerChange(SALESLOFT, kind, batch, owner, to, (signal) => records.setOwner(kind, batch[0]!, to.id, signal)),
     },
   };
 }
@@ -149,30 +150,6 @@ function manual(records: SalesloftRecords, kind: 'cadences' | 'tasks', how: stri
   };
 }
 
-function ownerChange(
-  kind: string,
-  batch: readonly OwnedRecord[],
-  owner: VendorAccount,
-  to: VendorAccount,
-  write: (signal?: AbortSignal) => Promise<{ requestId: string | undefined; owner: string | null }>,
-): Change<TransferState> {
-  const ids = batch.map((r) => r.id);
-  return {
-    vendor: SALESLOFT.id,
-    kind: `transfer_${kind}`,
-    via: 'rest',
-    target: { id: owner.id, email: owner.email },
-    summary: `Hand ${ids.length} SalesLoft ${kind} of ${owner.email ?? owner.id} to ${to.email ?? to.id}`,
-    action: `hand over ${ids.length} ${kind}`,
-    caveats: [],
-    read: async () => ({ ids, owner: null }),
-    satisfied: (s) => s.owner === to.id,
-    apply: async (_before, signal) => {
-      const r = await write(signal);
-      return { requestId: r.requestId, after: { ids, owner: r.owner } };
-    },
-  };
-}
 
 export function salesloftRecordTypes(records: SalesloftRecords): OwnedRecordType[] {
   return [

@@ -185,7 +185,24 @@ class VendorPlanner {
 
   /** A transfer step for one record type the person owns, or nothing when they own none. */
   private async transferStep(chain: Chain, person: string, account: VendorAccount, type: OwnedRecordType): Promise<number | undefined> {
-    const { count, lowerBound } = await type.count(account, this.ctx);
+    let counted: { count: number; lowerBound: boolean };
+    try {
+      counted = await type.count(account, this.ctx);
+    } catch (err) {
+      // A count that fails (a scope the credential lacks, an endpoint the plan does not have) degrades to a
+      // manual check rather than failing the whole vendor: access can still be taken away.
+      if (!(err instanceof VendorError)) throw err;
+      chain.steps.push(
+        this.draft('transfer', person, observed(this.adapter.id, 'rest', account), 'manual', {
+          record_type: type.type,
+          action: `check by hand what ${type.type} ${person} owns: ${this.adapter.label} could not be asked (${err.toPublicText()})`,
+          expected_result: `${person} owns no ${type.type}`,
+          manual_instructions: `Look up the ${type.type} owned by ${person} in ${this.adapter.label} and hand them over${this.transferTo ? ` to ${this.transferTo}` : ''}; or fix the access named above and plan again.`,
+        }),
+      );
+      return undefined;
+    }
+    const { count, lowerBound } = counted;
     if (count === 0 && !lowerBound) return undefined;
     const n = `${lowerBound ? 'at least ' : ''}${count} ${type.type}`;
     const leaver = observed(this.adapter.id, 'rest', account);
@@ -232,8 +249,23 @@ class VendorPlanner {
   private async mailboxSteps(chain: Chain, person: string, account: VendorAccount): Promise<number[]> {
     const m = this.conn.rest?.mailboxes;
     if (!m) return [];
+    let boxes: { id: string; email: string | null }[];
+    try {
+      boxes = await m.list(account, this.ctx.signal);
+    } catch (err) {
+      if (!(err instanceof VendorError)) throw err;
+      chain.steps.push(
+        this.draft('unlink_mailbox', person, observed(this.adapter.id, 'rest', account), 'manual', {
+          record_type: 'mailbox',
+          action: `check by hand whether ${person} has a connected mailbox: ${this.adapter.label} could not be asked (${err.toPublicText()})`,
+          expected_result: 'no mailbox of the leaver is connected',
+          manual_instructions: `Unlink ${person}'s mailbox in ${this.adapter.label} if one is connected.`,
+        }),
+      );
+      return [];
+    }
     const out: number[] = [];
-    for (const box of await m.list(account, this.ctx.signal)) {
+    for (const box of boxes) {
       const leaver = observed(this.adapter.id, 'rest', account);
       const common = { record_type: 'mailbox', count: 1, target: box };
       if (typeof m.unlink === 'function') {

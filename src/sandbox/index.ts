@@ -55,6 +55,11 @@ export interface SandboxOptions {
    * and Apollo, where they hold a seat: a big hand-over for a benchmark. A per-simulator `bigBook` wins.
    */
   bigBook?: { email: string; count?: number };
+  /**
+   * false: in Outreach, SalesLoft and Apollo nobody owns records and no mailbox is connected (a tenant before
+   * anyone worked in it), for tests of deactivation alone. Default true. A per-simulator `books` wins.
+   */
+  books?: boolean;
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
@@ -63,7 +68,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   // from, SalesLoft's its team's seat count, so SalesLoft is not given the company size and seats its default
   // subset of the 300 people. All use the same seed (42), so the same key is the same person everywhere.
   // The big book goes where the person has a seat; naming someone no simulator seats is a mistake.
-  const book = (has: boolean) => (opts.bigBook && has ? { bigBook: opts.bigBook } : {});
+  const book = (has: boolean) => ({ ...(opts.bigBook && has ? { bigBook: opts.bigBook } : {}), ...(opts.books === false ? { books: false } : {}) });
   const seated = opts.bigBook ? bigBookSeats(opts.bigBook.email, opts) : { outreach: false, salesloft: false, apollo: false };
   const outreach = await startOutreachSimulator({ clock: opts.clock, userCount: opts.userCount, latencyMs: opts.latencyMs, ...book(seated.outreach), ...opts.outreach });
   const salesloft = await startSalesloftSimulator({ clock: opts.clock, latencyMs: opts.latencyMs, ...book(seated.salesloft), ...opts.salesloft });

@@ -75,3 +75,20 @@ describe('startSandbox bigBook', () => {
     await expect(startSandbox({ bigBook: { email: 'nobody@acme.example' } })).rejects.toThrow(/no simulator seats/);
   });
 });
+
+describe('startSandbox books: false', () => {
+  it('a tenant where nobody owns records or has a mailbox connected; users unchanged', async () => {
+    const sb = await startSandbox({ books: false });
+    try {
+      for (const list of [sb.outreach.prospects(), sb.outreach.accounts(), sb.outreach.tasks(), sb.outreach.mailboxes(), sb.salesloft.people(), sb.salesloft.cadences(), sb.apollo.contacts(), sb.apollo.tasks(), sb.apollo.emailAccounts()]) {
+        expect(list).toEqual([]);
+      }
+      const u = sb.salesloft.users().find((x) => x.team_id === sb.salesloft.teamId && x.active)!;
+      const r = await send(`${sb.salesloft.baseUrl}/users/${u.id}.json`, { method: 'GET', headers: { authorization: `Bearer ${sb.salesloft.token}` } });
+      expect(r.body.data).toMatchObject({ email_client_configured: false, email_client_email_address: null });
+      expect(sb.outreach.users().length).toBeGreaterThan(250);
+    } finally {
+      await sb.close();
+    }
+  });
+});

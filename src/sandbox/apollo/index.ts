@@ -98,6 +98,11 @@ export interface ApolloSimOptions extends ServeOptions {
   /** One teammate (by email) also owns `count` records of each type, contacts included (default 5,000). */
   bigBook?: BigBook;
   /**
+   * false: nobody owns records (no saved contacts unless `contactCount` says otherwise) and no mailbox is
+   * linked (a tenant before anyone worked in it), for tests of deactivation alone. Default true.
+   */
+  books?: boolean;
+  /**
    * Where PUT /sequences/{id} answers the new owner (`user_id` and its alias `object_owner_id`, which the spec
    * says the response carries without saying where): `both` (default) at the top level, beside the spec's
    * example fields, and in the nested `emailer_campaign`; `top` at the top level only, the nested object keeping
@@ -192,10 +197,10 @@ export async function startApolloSimulator(opts: ApolloSimOptions = {}): Promise
     seed,
     userCount: opts.userCount ?? DEFAULT_USER_COUNT,
     prospectCount: opts.prospectCount ?? DEFAULT_PROSPECTS,
-    contactCount: opts.contactCount ?? DEFAULT_CONTACTS,
+    contactCount: opts.contactCount ?? (opts.books === false ? 0 : DEFAULT_CONTACTS),
     leadLimit: opts.credits?.leadLimit ?? 10_000,
     initialCreditsConsumed: opts.credits?.initialConsumed ?? 1_250,
-    bigBook: opts.bigBook,
+    bigBook: opts.books === false ? null : opts.bigBook,
   });
   const clientId = opts.clientId ?? 'sandbox-apollo-client';
   const clientSecret = opts.clientSecret ?? 'sandbox-apollo-secret';

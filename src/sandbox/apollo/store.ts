@@ -40,7 +40,8 @@ export interface ApolloStoreOptions {
   contactCount: number;
   leadLimit: number;
   initialCreditsConsumed: number;
-  bigBook?: BigBook;
+  /** null: no books at all (see ApolloSimOptions.books). */
+  bigBook?: BigBook | null;
 }
 
 /**
@@ -99,7 +100,10 @@ export class ApolloStore {
    */
   get records(): ApolloRecords {
     if (!this.recordsCache) {
-      const book = buildApolloBook(this.seededTeammates, this.o.seed, { prospects: this.prospects, contacts: this.seededContacts, stages: this.stages, bigBook: this.o.bigBook });
+      const book =
+        this.o.bigBook === null
+          ? { accounts: [], sequences: [], tasks: [], deals: [], emailAccounts: [], extraContacts: [] }
+          : buildApolloBook(this.seededTeammates, this.o.seed, { prospects: this.prospects, contacts: this.seededContacts, stages: this.stages, bigBook: this.o.bigBook });
       this.bookContacts = book.extraContacts;
       const byId = <T extends { id: string }>(items: T[]) => new Collection<T>((r) => r.id, items);
       this.recordsCache = {

@@ -213,3 +213,8 @@ export function buildOutreachBook(users: readonly BookUser[], seed: number, bigB
     mailboxes: boxes.out,
   };
 }
+
+/** The book of a tenant where nobody owns anything yet. */
+export function emptyBook(): OutreachBook {
+  return { prospects: [], accounts: [], sequences: [], opportunities: [], tasks: [], mailboxes: [] };
+}

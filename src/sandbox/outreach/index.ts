@@ -101,6 +101,11 @@ export interface OutreachSimOptions extends ServeOptions {
   clientSecret?: string;
   /** One person (by email) also owns `count` records of each type (default 5,000): a big hand-over to measure. */
   bigBook?: BigBook;
+  /**
+   * false: nobody owns records and no mailbox is connected (a tenant before anyone worked in it), for tests of
+   * deactivation alone. Default true: the seeded books.
+   */
+  books?: boolean;
 }
 
 export interface FailNextOptions extends FaultOptions {
@@ -163,7 +168,7 @@ export async function startOutreachSimulator(opts: OutreachSimOptions = {}): Pro
   const clock = opts.clock ?? systemClock;
   const clientId = opts.clientId ?? 'sandbox-outreach-client';
   const clientSecret = opts.clientSecret ?? 'sandbox-outreach-secret';
-  const store = new OutreachStore(clock, opts.seed ?? 42, opts.userCount ?? DEFAULT_USER_COUNT, opts.bigBook);
+  const store = new OutreachStore(clock, opts.seed ?? 42, opts.userCount ?? DEFAULT_USER_COUNT, opts.books === false ? null : opts.bigBook);
 
   // The notes: Authorization Code flow, "also supports Client Credentials for server-to-server".
   const oauth = new OAuthServer({

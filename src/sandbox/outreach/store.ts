@@ -5,6 +5,7 @@ import { iso } from '../values.js';
 import { Rng, deriveSeed } from '../prng.js';
 import {
   buildOutreachBook,
+  emptyBook,
   type BigBook,
   type BookUser,
   type OwnedRecordBase,
@@ -80,7 +81,8 @@ export class OutreachStore {
     private readonly clock: Clock,
     private readonly seed: number,
     userCount: number,
-    private readonly bigBook?: BigBook,
+    /** null: no books at all (see OutreachSimOptions.books). */
+    private readonly bigBook?: BigBook | null,
   ) {
     const org = buildOutreachOrg(userCount, seed);
     this.users = new Collection((u) => u.id, org.users);
@@ -98,7 +100,7 @@ export class OutreachStore {
    */
   get records(): OutreachRecords {
     if (!this.recordsCache) {
-      const book = buildOutreachBook(this.bookUsers, this.seed, this.bigBook);
+      const book = this.bigBook === null ? emptyBook() : buildOutreachBook(this.bookUsers, this.seed, this.bigBook);
       const byId = <T extends { id: number }>(items: T[]) => new Collection<T, number>((r) => r.id, items);
       this.recordsCache = {
         prospects: byId(book.prospects),

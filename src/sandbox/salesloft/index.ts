@@ -105,6 +105,11 @@ export interface SalesloftSimOptions extends ServeOptions {
   sortParam?: 'both' | 'sort' | 'sort_by' | 'none';
   /** One user of the team (by email) also owns `count` records of each type (default 5,000): a big hand-over to measure. */
   bigBook?: BigBook;
+  /**
+   * false: nobody owns records and no mailbox is connected (a tenant before anyone worked in it), for tests of
+   * deactivation alone. Default true: the seeded books.
+   */
+  books?: boolean;
 }
 
 export type FailNextOptions = FaultOptions;
@@ -170,7 +175,7 @@ export async function startSalesloftSimulator(opts: SalesloftSimOptions = {}): P
   const clock = opts.clock ?? systemClock;
   const clientId = opts.clientId ?? 'sandbox-salesloft-client';
   const clientSecret = opts.clientSecret ?? 'sandbox-salesloft-secret';
-  const store = new SalesloftStore(clock, opts.seed ?? 42, opts.userCount, opts.bigBook);
+  const store = new SalesloftStore(clock, opts.seed ?? 42, opts.userCount, opts.books === false ? null : opts.bigBook);
   const rateLimit = opts.rateLimit ?? DEFAULT_RATE;
   if (!(rateLimit.cost >= 0) || !(rateLimit.windowMs > 0)) throw new RangeError('rateLimit.cost must be >= 0 and rateLimit.windowMs > 0');
 

@@ -40,7 +40,8 @@ export class SalesloftStore {
     private readonly clock: Clock,
     private readonly seed: number,
     userCount: number | undefined,
-    private readonly bigBook?: BigBook,
+    /** null: no books at all, and no email client connected (see SalesloftSimOptions.books). */
+    private readonly bigBook?: BigBook | null,
   ) {
     this.org = buildSalesloftOrg(userCount, seed);
     this.users = new Collection((u) => u.id, this.org.users);
@@ -48,7 +49,7 @@ export class SalesloftStore {
     this.groups = new Collection((g) => g.id, this.org.groups);
     this.pending = new Collection((p) => p.id, this.org.pending);
     this.seededUsers = this.org.users.map((u) => ({ ...u }));
-    for (const u of this.seededUsers) this.emailClients.set(u.id, emailClientOf(seed, u));
+    if (bigBook !== null) for (const u of this.seededUsers) this.emailClients.set(u.id, emailClientOf(seed, u));
     // A bigBook naming nobody fails at start, not at the first request.
     if (bigBook) void this.records;
   }
@@ -59,7 +60,7 @@ export class SalesloftStore {
    */
   get records(): SalesloftRecords {
     if (!this.recordsCache) {
-      const book = buildSalesloftBook(this.seededUsers, this.org.teamId, this.org.otherTeamId, this.seed, this.bigBook);
+      const book = this.bigBook === null ? { people: [], accounts: [], cadences: [], tasks: [] } : buildSalesloftBook(this.seededUsers, this.org.teamId, this.org.otherTeamId, this.seed, this.bigBook);
       const byId = <T extends { id: number }>(items: T[]) => new Collection<T, number>((r) => r.id, items);
       this.recordsCache = { people: byId(book.people), accounts: byId(book.accounts), cadences: byId(book.cadences), tasks: byId(book.tasks) };
     }

@@ -45,8 +45,34 @@ export class HttpInputError extends Error {
   }
 }
 
-/** Whole body as a Buffer; 413 past `limit` bytes (stops reading, so a huge upload cannot eat memory). */
+/**
+ * Each request's body, read once: the handler that reads it and the request log that records it (see
+ * `recorded`) share one read. `bodyText` holds the text once the read finished.
+ */
+const bodyReads = new WeakMap<IncomingMessage, Promise<Buffer>>();
+const bodyTexts = new WeakMap<IncomingMessage, Buffer>();
+
+/**
+ * Whole body as a Buffer; 413 past `limit` bytes (stops reading, so a huge upload cannot eat memory). Read
+ * once per request: a second call (a handler after the dispatcher, the log) gets the same answer.
+ */
 export function readBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<Buffer> {
+  let read = bodyReads.get(req);
+  if (!read) {
+    read = readStream(req, limit);
+    bodyReads.set(req, read);
+    read.then(
+      (buf) => bodyTexts.set(req, buf),
+      () => undefined,
+    );
+  }
+  return read.then((buf) => {
+    if (buf.length > limit) throw new HttpInputError(413, `request body exceeds ${limit} bytes`);
+    return buf;
+  });
+}
+
+function readStream(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
@@ -241,6 +267,60 @@ export function logged(x: Exchange, status: number): { method: string; path: str
   return { method: x.req.method ?? '', path: x.req.url ?? '', status };
 }
 
+/**
+ * A request as the Outreach, SalesLoft, Apollo and SCIM simulators log it, so a test can hold every request
+ * against the vendor's published spec: `logged`'s fields, plus what was sent. Fields a request did not have
+ * are absent (not empty), so an entry of a plain GET is still `{ method, path, status }`.
+ */
+export interface RequestRecord {
+  method: string;
+  /** Path with query string, as sent. */
+  path: string;
+  /** 0 when the connection was dropped by failNext. */
+  status: number;
+  /** The query's parameters in order, decoded, repeats kept (`contact_ids[]` twice is two pairs). */
+  query?: [string, string][];
+  /** The Content-Type header, as sent. */
+  contentType?: string;
+  /** The body as text (UTF-8), credential values masked (see SECRET_FIELDS); absent when empty or unread. */
+  body?: string;
+}
+
+/** Form and JSON fields whose values the request log masks: the log is for checking shapes, not keeping secrets. */
+const SECRET_FIELDS = new Set(['client_secret', 'refresh_token', 'access_token', 'code', 'code_verifier', 'password', 'api_key', 'assertion']);
+
+function maskSecrets(text: string, contentType: string | undefined): string {
+  const type = parseMediaType(contentType)?.type;
+  if (type === 'application/x-www-form-urlencoded') {
+    const form = new URLSearchParams(text);
+    if (![...form.keys()].some((k) => SECRET_FIELDS.has(k))) return text;
+    for (const k of new Set(form.keys())) if (SECRET_FIELDS.has(k)) form.set(k, '***');
+    return form.toString();
+  }
+  if (type === 'application/json' || type?.endsWith('+json')) {
+    try {
+      const v = JSON.parse(text) as unknown;
+      if (!v || typeof v !== 'object' || Array.isArray(v) || !Object.keys(v).some((k) => SECRET_FIELDS.has(k))) return text;
+      return JSON.stringify(Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SECRET_FIELDS.has(k) ? '***' : x])));
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/** `logged`'s fields plus the query, Content-Type and body of the request (see RequestRecord). */
+export function recorded(x: Exchange, status: number): RequestRecord {
+  const entry: RequestRecord = logged(x, status);
+  const query = [...x.url.searchParams];
+  if (query.length) entry.query = query;
+  const contentType = x.req.headers['content-type'];
+  if (contentType) entry.contentType = contentType;
+  const buf = bodyTexts.get(x.req);
+  if (buf && buf.length) entry.body = maskSecrets(buf.toString('utf8'), contentType);
+  return entry;
+}
+
 export interface SimulatorHooks<C extends Exchange, O extends FaultOptions> {
   /** The request's context, made first for every request. */
   begin(req: IncomingMessage, res: ServerResponse): C;
@@ -262,12 +342,15 @@ export function simulatorHandler<C extends Exchange, O extends FaultOptions>(
   return async (req, res) => {
     const c = hooks.begin(req, res);
     const fault = faults.take(req);
+    if (fault?.opts.dropConnection) {
+      hooks.dropped(c);
+      req.socket.destroy();
+      return;
+    }
+    // Read the body now, so the request log has it whatever answers (a 401, a fault, a 404 before any
+    // handler reads it); a handler's own read gets this one, 413 included, when it asks.
+    await readBody(req).catch(() => undefined);
     if (fault) {
-      if (fault.opts.dropConnection) {
-        hooks.dropped(c);
-        req.socket.destroy();
-        return;
-      }
       await hooks.fault(c, fault);
       return;
     }
@@ -344,6 +427,11 @@ export interface FaultOptions {
   method?: string;
   /** Destroy the socket instead of answering (the client sees a connection reset). */
   dropConnection?: boolean;
+  /**
+   * Let this many matching requests through before the fault starts (e.g. `skip: 1` with a batch-action path:
+   * a 5xx on the second batch). Default 0.
+   */
+  skip?: number;
 }
 
 export interface Fault<O extends FaultOptions> {
@@ -358,21 +446,30 @@ export function retryAfterOf(fault: Fault<FaultOptions & { retryAfterSec?: numbe
 
 /** The faults queued by failNext(), handed out in the order they were queued. */
 export class FaultQueue<O extends FaultOptions> {
-  private readonly rules: (Fault<O> & { remaining: number })[] = [];
+  private readonly rules: (Fault<O> & { remaining: number; skip: number })[] = [];
 
-  /** The next `count` requests (matching opts.path, if given) get `status` or a dropped connection. */
+  /** The next `count` requests (matching opts.path, if given; after opts.skip of them) get `status` or a dropped connection. */
   add(count: number, status: number, opts: O): void {
-    if (count > 0) this.rules.push({ remaining: count, status, opts });
+    if (count > 0) this.rules.push({ remaining: count, skip: Math.max(0, opts.skip ?? 0), status, opts });
   }
 
-  /** The fault this request receives, if any; it counts as one of that fault's `count`. */
+  /**
+   * The fault this request receives, if any; it counts as one of that fault's `count`. A rule still skipping
+   * lets the request through (counting it as one skipped) and the next rule is asked.
+   */
   take(req: IncomingMessage): Fault<O> | undefined {
     const path = req.url ?? '';
-    const rule = this.rules.find((f) => f.remaining > 0 && (!f.opts.path || f.opts.path.test(path)) && (!f.opts.method || f.opts.method === req.method));
-    if (!rule) return undefined;
-    rule.remaining--;
-    if (rule.remaining === 0) this.rules.splice(this.rules.indexOf(rule), 1);
-    return rule;
+    for (const rule of this.rules) {
+      if (rule.remaining <= 0 || (rule.opts.path && !rule.opts.path.test(path)) || (rule.opts.method && rule.opts.method !== req.method)) continue;
+      if (rule.skip > 0) {
+        rule.skip--;
+        continue;
+      }
+      rule.remaining--;
+      if (rule.remaining === 0) this.rules.splice(this.rules.indexOf(rule), 1);
+      return rule;
+    }
+    return undefined;
   }
 }
 

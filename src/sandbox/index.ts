@@ -6,11 +6,11 @@ import { outreachAdapter } from '../vendors/outreach/adapter.js';
 import { salesloftAdapter } from '../vendors/salesloft/adapter.js';
 import { zoominfoAdapter } from '../vendors/zoominfo/adapter.js';
 import type { ServeOptions } from './http-util.js';
-import { startOutreachSimulator, type OutreachSim, type OutreachSimOptions } from './outreach/index.js';
+import { buildOutreachOrg, startOutreachSimulator, type OutreachSim, type OutreachSimOptions } from './outreach/index.js';
 import { SCIM_VENDORS, type ScimVendor, startScimSimulator, type ScimLink, type ScimSim } from './scim/index.js';
 import { startZoomInfoSimulator, type ZoomInfoSim, type ZoomInfoSimOptions } from './zoominfo/index.js';
-import { startSalesloftSimulator, type SalesloftSim, type SalesloftSimOptions } from './salesloft/index.js';
-import { startApolloSimulator, type ApolloSim, type ApolloSimOptions } from './apollo/index.js';
+import { buildSalesloftOrg, startSalesloftSimulator, type SalesloftSim, type SalesloftSimOptions } from './salesloft/index.js';
+import { buildApolloTeam, startApolloSimulator, type ApolloSim, type ApolloSimOptions } from './apollo/index.js';
 
 /** The vendors the sandbox simulates: the built-in adapters'. */
 export const SANDBOX_VENDORS = SCIM_VENDORS;
@@ -50,6 +50,16 @@ export interface SandboxOptions {
   scimMaxResults?: number;
   /** Every simulator's response latency (see ServeOptions.latencyMs); a per-simulator option wins. */
   latencyMs?: ServeOptions['latencyMs'];
+  /**
+   * One person (by email) who also owns `count` records of each type (default 5,000) in Outreach, SalesLoft
+   * and Apollo, where they hold a seat: a big hand-over for a benchmark. A per-simulator `bigBook` wins.
+   */
+  bigBook?: { email: string; count?: number };
+  /**
+   * false: in Outreach, SalesLoft and Apollo nobody owns records and no mailbox is connected (a tenant before
+   * anyone worked in it), for tests of deactivation alone. Default true. A per-simulator `books` wins.
+   */
+  books?: boolean;
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
@@ -57,9 +67,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   // (drawn from slightly fewer people), Apollo's and the SCIM simulator's the people their seats are drawn
   // from, SalesLoft's its team's seat count, so SalesLoft is not given the company size and seats its default
   // subset of the 300 people. All use the same seed (42), so the same key is the same person everywhere.
-  const outreach = await startOutreachSimulator({ clock: opts.clock, userCount: opts.userCount, latencyMs: opts.latencyMs, ...opts.outreach });
-  const salesloft = await startSalesloftSimulator({ clock: opts.clock, latencyMs: opts.latencyMs, ...opts.salesloft });
-  const apollo = await startApolloSimulator({ clock: opts.clock, userCount: opts.userCount, latencyMs: opts.latencyMs, ...opts.apollo });
+  // The big book goes where the person has a seat; naming someone no simulator seats is a mistake.
+  const book = (has: boolean) => ({ ...(opts.bigBook && has ? { bigBook: opts.bigBook } : {}), ...(opts.books === false ? { books: false } : {}) });
+  const seated = opts.bigBook ? bigBookSeats(opts.bigBook.email, opts) : { outreach: false, salesloft: false, apollo: false };
+  const outreach = await startOutreachSimulator({ clock: opts.clock, userCount: opts.userCount, latencyMs: opts.latencyMs, ...book(seated.outreach), ...opts.outreach });
+  const salesloft = await startSalesloftSimulator({ clock: opts.clock, latencyMs: opts.latencyMs, ...book(seated.salesloft), ...opts.salesloft });
+  const apollo = await startApolloSimulator({ clock: opts.clock, userCount: opts.userCount, latencyMs: opts.latencyMs, ...book(seated.apollo), ...opts.apollo });
   const zoominfo = await startZoomInfoSimulator({ clock: opts.clock, latencyMs: opts.latencyMs, ...opts.zoominfo });
   // The REST simulators run first; the linked SCIM servers take their seats (and their people) from them, so
   // no userCount is passed to those: it would only size a people pool they do not use.
@@ -86,6 +99,19 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       await Promise.all([outreach.close(), salesloft.close(), apollo.close(), zoominfo.close(), ...scimList.map((s) => s.close())]);
     },
   };
+}
+
+/** Which of the record-owning simulators seat `email` (their seeds decide, as in startSandbox). */
+function bigBookSeats(email: string, opts: SandboxOptions): { outreach: boolean; salesloft: boolean; apollo: boolean } {
+  const e = email.trim().toLowerCase();
+  const has = (users: readonly { email: string }[]) => users.some((u) => u.email.toLowerCase() === e);
+  const seated = {
+    outreach: has(buildOutreachOrg(opts.outreach?.userCount ?? opts.userCount ?? 300, opts.outreach?.seed ?? 42).users),
+    salesloft: has(buildSalesloftOrg(opts.salesloft?.userCount, opts.salesloft?.seed ?? 42).users.filter((u) => u.seedKind !== 'other-team')),
+    apollo: has(buildApolloTeam(opts.apollo?.userCount ?? opts.userCount ?? 300, opts.apollo?.seed ?? 42).teammates),
+  };
+  if (!seated.outreach && !seated.salesloft && !seated.apollo) throw new RangeError(`bigBook: no simulator seats ${email}`);
+  return seated;
 }
 
 /**

@@ -71,6 +71,11 @@ export interface ScimLink {
   create(input: ScimLinkCreate): ScimLinkUser;
   /** `listener(id)` after any change or creation of a seat, whoever made it (REST, UI, this link); returns an unsubscribe. */
   onChange(listener: (id: string) => void): () => void;
+  /**
+   * SCIM DELETE where the vendor removes the user itself (Outreach, `userDelete: 'hide'`): the REST user goes
+   * too, and its licensed seat with it. Absent where a SCIM DELETE only deactivates.
+   */
+  remove?(id: string): void;
 }
 
 /** What a REST store supplies to expose its user collection as a ScimLink. */
@@ -89,6 +94,8 @@ export interface ScimLinkSource<T> {
   create(input: ScimLinkCreate): T;
   /** The RangeError message for an update of an unknown id. */
   unknown(id: string): string;
+  /** Removes a found seat from the REST store (see ScimLink.remove); only where the vendor deletes. */
+  remove?(user: T): void;
 }
 
 export function scimLink<T>(src: ScimLinkSource<T>): ScimLink {
@@ -107,5 +114,13 @@ export function scimLink<T>(src: ScimLinkSource<T>): ScimLink {
     },
     create: (input) => src.view(src.create(input)),
     onChange: (listener) => src.users.onChange((u) => listener(src.idOf(u))),
+    ...(src.remove
+      ? {
+          remove: (id: string) => {
+            const u = src.find(id);
+            if (u) src.remove!(u);
+          },
+        }
+      : {}),
   };
 }

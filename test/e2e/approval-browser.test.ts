@@ -211,7 +211,8 @@ describe('approval page in headless Chromium (client without elicitation, defaul
   });
 
   it.skipIf(!HAVE_CHROMIUM)(`execute_offboarding changes no account until Approve is clicked, then every one${SKIP}`, { timeout: 60_000 }, async () => {
-    stack = await startStack({ confirm: 'server-default', clock, sandboxClock: systemClock, env: DEADLINE });
+    // Deactivation alone: nobody owns records or has a mailbox here (hand-overs: offboarding-owners.test.ts).
+    stack = await startStack({ confirm: 'server-default', clock, sandboxClock: systemClock, env: DEADLINE, sandbox: { books: false } });
     const person = unlockedUser(stack).email.toLowerCase();
     const plan = structured(await finish(stack, 'plan_offboarding', { emails: [person], transfer_to: 'manager@acme.example' }));
     const acting = (plan.steps as PlanStepView[]).filter((s) => s.path !== 'none' && s.path !== 'manual');

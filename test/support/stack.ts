@@ -44,7 +44,7 @@ export interface StackOptions {
   configure?: (config: Config, sandbox: Sandbox) => Config;
   /** The vendor adapters; default the built-in ones (a test adds a fake vendor here). */
   registry?: Registry;
-  /** Simulator options beyond clock and userCount (e.g. Apollo's rate limits). */
+  /** Simulator options beyond clock and userCount (e.g. Apollo's rate limits, a bigBook for one person). */
   sandbox?: Omit<SandboxOptions, 'clock' | 'userCount'>;
   /** The server's logger (default silent); a test reads what the server logged through it. */
   log?: Logger;

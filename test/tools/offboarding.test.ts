@@ -28,7 +28,8 @@ describe('find_user, plan_offboarding and execute_offboarding on the sandbox', (
   let stack: Stack;
   let people: string[];
   beforeAll(async () => {
-    stack = await startStack({ elicit: ACCEPT });
+    // Deactivation alone: nobody owns records or has a mailbox here (hand-overs: offboarding-owners.test.ts).
+    stack = await startStack({ elicit: ACCEPT, sandbox: { books: false } });
     people = departedCandidates(stack);
   });
   afterAll(() => stack.close());
@@ -149,7 +150,8 @@ describe('execution without a human', () => {
 describe('offboarding without SCIM connections', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ elicit: ACCEPT, configure: withoutScim });
+    // Deactivation alone: nobody owns records or has a mailbox here (hand-overs: offboarding-owners.test.ts).
+    stack = await startStack({ elicit: ACCEPT, configure: withoutScim, sandbox: { books: false } });
   });
   afterAll(() => stack.close());
 

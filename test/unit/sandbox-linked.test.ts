@@ -250,11 +250,15 @@ describe('the sandbox links the SCIM servers of Outreach, SalesLoft and Apollo t
       expect((await expectOk(scim(sb.scim.salesloft, 'GET', `/Users/${target.id}`))).active).toBe(false);
     });
 
-    it('Outreach: hides the user from SCIM (404) and leaves the REST record with active false', async () => {
+    it('Outreach: hides the user from SCIM (404) and removes the REST user, freeing its seat (issue 10)', async () => {
       const target = (await outreachSeats(sb)).find((u) => u.active && !u.locked)!;
+      const seats = sb.outreach.seats();
       expect((await scim(sb.scim.outreach, 'DELETE', `/Users/${target.id}`)).status).toBe(204);
       expect((await scim(sb.scim.outreach, 'GET', `/Users/${target.id}`)).status).toBe(404);
-      expect((await expectOk(outreach(sb, 'GET', `/users/${target.id}`))).data.attributes.active).toBe(false);
+      // Was: the REST record stayed with active false. The notes: a locked user holds its seat "until fully
+      // removed by Outreach support or via SCIM DELETE on Enterprise", so SCIM DELETE now removes it.
+      expect((await outreach(sb, 'GET', `/users/${target.id}`)).status).toBe(404);
+      expect(sb.outreach.seats()).toBe(seats - 1);
       expect(sb.scim.outreach.users().find((u) => u.id === target.id)).toMatchObject({ deleted: true, active: false });
     });
 

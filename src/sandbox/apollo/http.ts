@@ -1,19 +1,15 @@
 import type { Clock } from '../../clock.js';
-import { SimError, logged, parseMediaType, readBody, sendJson, type Exchange } from '../http-util.js';
+import { SimError, parseMediaType, readBody, recorded, sendJson, type Exchange, type RequestRecord } from '../http-util.js';
 import type { OAuthServer } from '../oauth-server.js';
 import type { RouteSpec } from '../router.js';
 import type { EndpointLimits } from './limits.js';
 import type { SimTeammate } from './seed.js';
 import type { ApolloStore } from './store.js';
 
-export interface ApolloRequestLogEntry {
-  method: string;
-  /** Path with query string, as sent. */
-  path: string;
+/** One request as logged: RequestRecord's fields (what was sent), and what Apollo made of it. */
+export interface ApolloRequestLogEntry extends RequestRecord {
   /** Apollo's name of the endpoint (`api/v1/users/search`), or null when no route matched. */
   endpoint: string | null;
-  /** 0 when the connection was dropped by failNext. */
-  status: number;
   credential: 'master' | 'scoped' | 'oauth' | 'none' | 'invalid';
   /** An `api_key` in the query string or body (Apollo refuses those; the client must never send one). */
   keyInQueryOrBody: boolean;
@@ -55,6 +51,8 @@ export interface ApolloEnv {
   /** Apollo names of the endpoints the scoped key may call. */
   scopedAllowed: ReadonlySet<string>;
   requests: ApolloRequestLogEntry[];
+  /** Where PUT /sequences/{id} answers the owner (see ApolloSimOptions.sequenceOwnerAt). */
+  sequenceOwnerAt: 'both' | 'top';
 }
 
 export interface ApolloCall extends Exchange {
@@ -79,12 +77,12 @@ export function fail(status: number, body: unknown, headers: Record<string, stri
 
 /** Records the request in the log (status 0: the connection was dropped). */
 export function log(c: ApolloCall, status: number): void {
-  const { method, path } = logged(c, status);
+  const { method, path, ...sent } = recorded(c, status);
   c.env.requests.push({
     method,
     path,
     endpoint: c.endpoint?.name ?? null,
-    status,
+    ...sent,
     credential: c.credential,
     keyInQueryOrBody: c.keyInQueryOrBody,
     credits: c.credits,

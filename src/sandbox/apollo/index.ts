@@ -22,11 +22,13 @@ import { APOLLO_SIM_DEFAULT_LIMITS, EndpointLimits, type WindowLimits } from './
 import { DEFAULT_SCOPED_KEY_ENDPOINTS, ROUTES } from './routes.js';
 import { DEFAULT_USER_COUNT, type SimContact, type SimProspect, type SimTeammate } from './seed.js';
 import { ApolloStore } from './store.js';
+import type { BigBook, SimApolloAccount, SimApolloTask, SimDeal, SimEmailAccount, SimSequence } from './book.js';
 
 export type { ApolloRequestLogEntry } from './http.js';
 export { APOLLO_SIM_DEFAULT_LIMITS, type WindowLimits } from './limits.js';
 export { DEFAULT_SCOPED_KEY_ENDPOINTS } from './routes.js';
 export { APOLLO_PROFILES, buildApolloTeam, type ApolloTeam, type SimContact, type SimProspect, type SimTeammate } from './seed.js';
+export { DEFAULT_BIG_BOOK, buildApolloBook, type BigBook, type SimApolloAccount, type SimApolloTask, type SimDeal, type SimEmailAccount, type SimSequence } from './book.js';
 
 /*
  * Embedded Apollo.io simulator: a loopback HTTP server behaving like api.apollo.io/api/v1 for the endpoints
@@ -55,12 +57,19 @@ export { APOLLO_PROFILES, buildApolloTeam, type ApolloTeam, type SimContact, typ
  *   (needs webhook_url, else 400). Waterfall parameters need webhook_url too. No match: `{person: null}`,
  *   0 credits. Bulk: up to 10 `details`, `credits_consumed` reported.
  * - Create a Contact: no deduplication unless run_dedupe (which then overwrites the match in place, spec).
+ * - What teammates own (accounts, sequences, tasks, deals; contacts above) and handing it over: the searches,
+ *   update_owners, the sequence PUT and the task and deal PATCHes as the spec defines them, each its own
+ *   endpoint with its own windows; GET /email_accounts. See handlers/records.ts.
+ * - A request line past 8 KiB is a 414 from the edge (not counted): the practical cap on update_owners' ids.
  *
- * Layout: seed.ts (team, prospect database, contacts), store.ts (them, credits, the SCIM link), limits.ts
- * (per-endpoint windows), auth.ts (keys and tokens), http.ts (log, errors, parameters), handlers/, routes.ts.
+ * Layout: seed.ts (team, prospect database, contacts), book.ts (what else teammates own, mailboxes), store.ts
+ * (them, credits, the SCIM link), limits.ts (per-endpoint windows), auth.ts (keys and tokens), http.ts (log,
+ * errors, parameters), handlers/, routes.ts.
  */
 
 const DEFAULT_PROSPECTS = 60_000;
+/** nginx's default large_client_header_buffers (8k): the longest request line the edge takes. */
+const MAX_REQUEST_LINE = 8 * 1024;
 const DEFAULT_CONTACTS = 240;
 const DEFAULT_TOKEN_TTL_MS = 30 * 86_400_000;
 
@@ -86,6 +95,20 @@ export interface ApolloSimOptions extends ServeOptions {
   tokenTtlMs?: number;
   clientId?: string;
   clientSecret?: string;
+  /** One teammate (by email) also owns `count` records of each type, contacts included (default 5,000). */
+  bigBook?: BigBook;
+  /**
+   * false: nobody owns records (no saved contacts unless `contactCount` says otherwise) and no mailbox is
+   * linked (a tenant before anyone worked in it), for tests of deactivation alone. Default true.
+   */
+  books?: boolean;
+  /**
+   * Where PUT /sequences/{id} answers the new owner (`user_id` and its alias `object_owner_id`, which the spec
+   * says the response carries without saying where): `both` (default) at the top level, beside the spec's
+   * example fields, and in the nested `emailer_campaign`; `top` at the top level only, the nested object keeping
+   * the spec example's id, name and active. `top` shows what a client reading only one place does.
+   */
+  sequenceOwnerAt?: 'both' | 'top';
 }
 
 export interface ApolloFailNextOptions extends FaultOptions {
@@ -130,6 +153,12 @@ export interface ApolloSim {
    */
   linkUsers(): ScimLink;
   contacts(): readonly SimContact[];
+  /** Snapshots (copies) of what teammates own beyond contacts, and their linked mailboxes. */
+  accounts(): readonly SimApolloAccount[];
+  sequences(): readonly SimSequence[];
+  tasks(): readonly SimApolloTask[];
+  deals(): readonly SimDeal[];
+  emailAccounts(): readonly SimEmailAccount[];
   /** The prospect at an index of the database (deterministic; emails included, unlike search results). */
   prospect(index: number): SimProspect;
   prospectCount: number;
@@ -168,9 +197,10 @@ export async function startApolloSimulator(opts: ApolloSimOptions = {}): Promise
     seed,
     userCount: opts.userCount ?? DEFAULT_USER_COUNT,
     prospectCount: opts.prospectCount ?? DEFAULT_PROSPECTS,
-    contactCount: opts.contactCount ?? DEFAULT_CONTACTS,
+    contactCount: opts.contactCount ?? (opts.books === false ? 0 : DEFAULT_CONTACTS),
     leadLimit: opts.credits?.leadLimit ?? 10_000,
     initialCreditsConsumed: opts.credits?.initialConsumed ?? 1_250,
+    bigBook: opts.books === false ? null : opts.bigBook,
   });
   const clientId = opts.clientId ?? 'sandbox-apollo-client';
   const clientSecret = opts.clientSecret ?? 'sandbox-apollo-secret';
@@ -199,6 +229,7 @@ export async function startApolloSimulator(opts: ApolloSimOptions = {}): Promise
     scopedKey: newSecret('sim_scoped_', 18),
     scopedAllowed: new Set(opts.scopedKeyEndpoints ?? DEFAULT_SCOPED_KEY_ENDPOINTS),
     requests: [],
+    sequenceOwnerAt: opts.sequenceOwnerAt ?? 'both',
   };
   const oauthAccessToken = oauth.mintAccess(ALL_SCOPES);
   const faults = new FaultQueue<ApolloFailNextOptions>();
@@ -206,6 +237,9 @@ export async function startApolloSimulator(opts: ApolloSimOptions = {}): Promise
   const serve = async (c: Dispatch) => {
     c.body = await orFail(readParams(c), (status, message) => fail(status, { error: message }));
     c.keyInQueryOrBody = c.url.searchParams.has('api_key') || c.body.api_key !== undefined;
+    // The edge in front of the API: a request line past 8 KiB is refused before anything counts it. The
+    // practical cap of update_owners, whose ids ride in the query (the spec states none).
+    if ((c.req.url ?? '').length > MAX_REQUEST_LINE) fail(414, { error: 'Request-URI Too Large' });
 
     if (c.rel === '/oauth/token' && c.method === 'POST') {
       const r = oauth.token(c.req, c.body);
@@ -236,7 +270,8 @@ export async function startApolloSimulator(opts: ApolloSimOptions = {}): Promise
       const x = exchange(req, res);
       const rel = x.url.pathname.startsWith('/api/v1/') ? x.url.pathname.slice('/api/v1'.length).replace(/\/+$/, '') : undefined;
       const match = rel === undefined ? undefined : router.match(x.method, splitPath(rel));
-      return { ...x, env, body: {}, endpoint: match?.route, credential: 'none', keyInQueryOrBody: false, credits: 0, rel, known: match !== undefined, counted: false };
+      const params = match?.route ? match.params : {};
+      return { ...x, params, env, body: {}, endpoint: match?.route, credential: 'none', keyInQueryOrBody: false, credits: 0, rel, known: match !== undefined, counted: false };
     },
     dropped: (c) => log(c, 0),
     fault: async (c, f) => {
@@ -282,6 +317,11 @@ export async function startApolloSimulator(opts: ApolloSimOptions = {}): Promise
     },
     linkUsers: () => store.linkUsers(),
     contacts: () => store.contacts.copies(),
+    accounts: () => store.records.accounts.copies(),
+    sequences: () => store.records.sequences.copies(),
+    tasks: () => store.records.tasks.copies(),
+    deals: () => store.records.deals.copies(),
+    emailAccounts: () => store.records.emailAccounts.copies(),
     prospect: (i: number) => ({ ...store.prospects.at(i), organization: { ...store.prospects.at(i).organization } }),
     prospectCount: store.prospects.count,
     creditsSpent: () => store.credits.api,

@@ -297,23 +297,32 @@ export function seedContacts(
     const owner = rng.pick(activeOwners.length ? activeOwners : teammates);
     const created = Date.parse('2025-01-06T00:00:00Z') + rng.int(0, 600) * DAY_MS + rng.int(0, DAY_MS - 1);
     const updated = Math.min(created + rng.int(0, 90) * DAY_MS, Date.parse('2026-10-29T00:00:00Z'));
-    contacts.push({
-      id: hexId(rng),
-      first_name: p.first_name,
-      last_name: p.last_name,
-      name: `${p.first_name} ${p.last_name}`,
-      title: p.title,
-      email: p.email,
-      organization_name: p.organization.name,
-      owner_id: owner.id,
-      creator_id: owner.id,
-      person_id: p.id,
-      source: rng.chance(0.5) ? 'crm' : 'csv_import',
-      contact_stage_id: rng.chance(0.7) ? stages.new : stages.working,
-      email_status: 'verified',
-      created_at: new Date(created).toISOString(),
-      updated_at: new Date(Math.max(created, updated)).toISOString(),
-    });
+    // Drawn in this order (id, source, stage): the seed of every saved contact depends on it.
+    const id = hexId(rng);
+    const source = rng.chance(0.5) ? 'crm' : 'csv_import';
+    const stage = rng.chance(0.7) ? stages.new : stages.working;
+    contacts.push(contactOf(p, { id, owner: owner.id, source, stage, created, updated: Math.max(created, updated) }));
   }
   return contacts;
+}
+
+/** A saved contact of prospect `p`, owned (and created) by `owner`. */
+export function contactOf(p: SimProspect, o: { id: string; owner: string; source: string; stage: string; created: number; updated: number }): SimContact {
+  return {
+    id: o.id,
+    first_name: p.first_name,
+    last_name: p.last_name,
+    name: `${p.first_name} ${p.last_name}`,
+    title: p.title,
+    email: p.email,
+    organization_name: p.organization.name,
+    owner_id: o.owner,
+    creator_id: o.owner,
+    person_id: p.id,
+    source: o.source,
+    contact_stage_id: o.stage,
+    email_status: 'verified',
+    created_at: new Date(o.created).toISOString(),
+    updated_at: new Date(o.updated).toISOString(),
+  };
 }

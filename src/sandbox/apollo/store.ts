@@ -2,6 +2,7 @@ import type { Clock } from '../../clock.js';
 import { Collection, assignChanged } from '../collection.js';
 import { scimLink, type ScimLink } from '../link.js';
 import { Rng, deriveSeed } from '../prng.js';
+import { buildApolloBook, type BigBook, type SimApolloAccount, type SimApolloTask, type SimDeal, type SimEmailAccount, type SimSequence } from './book.js';
 import {
   ProspectDatabase,
   buildApolloTeam,
@@ -14,6 +15,15 @@ import {
   type SimProspect,
   type SimTeammate,
 } from './seed.js';
+
+/** What teammates own beyond contacts, and their mailboxes, each a collection by id. */
+export interface ApolloRecords {
+  accounts: Collection<SimApolloAccount>;
+  sequences: Collection<SimSequence>;
+  tasks: Collection<SimApolloTask>;
+  deals: Collection<SimDeal>;
+  emailAccounts: Collection<SimEmailAccount>;
+}
 
 /** The contact fields a create (or a run_dedupe overwrite) sets. */
 export interface ContactFields {
@@ -30,6 +40,8 @@ export interface ApolloStoreOptions {
   contactCount: number;
   leadLimit: number;
   initialCreditsConsumed: number;
+  /** null: no books at all (see ApolloSimOptions.books). */
+  bigBook?: BigBook | null;
 }
 
 /**
@@ -50,6 +62,12 @@ export class ApolloStore {
   readonly credits: { initial: number; api: number; directDial: number; byOwner: Map<string, number> };
   /** Continues from the contact seed: new contacts' ids. */
   private readonly contactRng: Rng;
+  /** The team and contacts as seeded: what the rest of the book draws from, whatever changed since. */
+  private readonly seededTeammates: SimTeammate[];
+  private readonly seededContacts: SimContact[];
+  private recordsCache: ApolloRecords | undefined;
+  /** The big book's contacts, once the book is built. */
+  private bookContacts: SimContact[] = [];
 
   constructor(
     private readonly clock: Clock,
@@ -67,6 +85,52 @@ export class ApolloStore {
     this.contacts = new Collection((c) => c.id, seedContacts(this.contactRng, o.contactCount, this.team.teammates, this.prospects, this.stages));
     this.leadLimit = o.leadLimit;
     this.credits = { initial: o.initialCreditsConsumed, api: 0, directDial: 0, byOwner: new Map<string, number>() };
+    this.seededTeammates = this.team.teammates.map((t) => ({ ...t }));
+    this.seededContacts = [...this.contacts.all()];
+    // A big book is built at once: its contacts join the contacts (and a bigBook naming nobody fails at start).
+    if (o.bigBook) {
+      void this.records;
+      for (const c of this.bookContacts) this.contacts.add(c);
+    }
+  }
+
+  /**
+   * Accounts, sequences, tasks, deals and mailboxes. Built on first use (a teammate search never pays for
+   * them); the seed is the same whenever it is built (it draws from the team and contacts as seeded).
+   */
+  get records(): ApolloRecords {
+    if (!this.recordsCache) {
+      const book =
+        this.o.bigBook === null
+          ? { accounts: [], sequences: [], tasks: [], deals: [], emailAccounts: [], extraContacts: [] }
+          : buildApolloBook(this.seededTeammates, this.o.seed, { prospects: this.prospects, contacts: this.seededContacts, stages: this.stages, bigBook: this.o.bigBook });
+      this.bookContacts = book.extraContacts;
+      const byId = <T extends { id: string }>(items: T[]) => new Collection<T>((r) => r.id, items);
+      this.recordsCache = {
+        accounts: byId(book.accounts),
+        sequences: byId(book.sequences),
+        tasks: byId(book.tasks),
+        deals: byId(book.deals),
+        emailAccounts: byId(book.emailAccounts),
+      };
+    }
+    return this.recordsCache;
+  }
+
+  /** Why teammate `id` cannot be handed records (unknown or deactivated), or undefined when it can. */
+  ownerProblem(id: string): string | undefined {
+    const t = this.teammates.get(id);
+    if (!t) return `User ${id} is not on your team`;
+    if (t.deleted) return `User ${id} is deactivated and cannot own records`;
+    return undefined;
+  }
+
+  /** Applies `changes` to a record; when something changed, its updated_at (where it has one) moves to now. */
+  update<T extends object>(collection: Collection<T>, r: T, changes: Partial<T>): boolean {
+    if (!assignChanged(r, changes)) return false;
+    if ('updated_at' in r) (r as { updated_at: string }).updated_at = new Date(this.clock.now()).toISOString();
+    collection.changed(r);
+    return true;
   }
 
   /** Deactivates or reactivates a teammate (Settings > Users in the Apollo UI). */

@@ -1,16 +1,11 @@
 import type { Clock } from '../../clock.js';
-import { logged, sendJson, type Exchange, type FixedWindow } from '../http-util.js';
+import { recorded, sendJson, type Exchange, type FixedWindow, type RequestRecord } from '../http-util.js';
 import type { AccessGrant, OAuthServer } from '../oauth-server.js';
 import { JSONAPI_MEDIA_TYPE, fail } from './jsonapi.js';
 import type { OutreachStore } from './store.js';
 
-export interface SimRequestLogEntry {
-  method: string;
-  /** Path with query string, as sent. */
-  path: string;
-  /** 0 when the connection was dropped by failNext. */
-  status: number;
-}
+/** One request as logged: method, path, status, and the query, Content-Type and body sent (RequestRecord). */
+export type SimRequestLogEntry = RequestRecord;
 
 /** The simulator's state, as its handlers see it. */
 export interface OutreachEnv {
@@ -39,7 +34,7 @@ export function reply(
   headers: Record<string, string | number> = {},
   contentType = JSONAPI_MEDIA_TYPE,
 ): void {
-  c.env.requests.push(logged(c, status));
+  c.env.requests.push(recorded(c, status));
   sendJson(c.res, status, body, headers, contentType);
 }
 

@@ -6,7 +6,7 @@ import {
   bearerChallenge,
   closeServer,
   exchange,
-  logged,
+  recorded,
   newSecret,
   parseAccept,
   retryAfterOf,
@@ -22,15 +22,19 @@ import { reply, type OutreachCall, type OutreachEnv, type SimRequestLogEntry } f
 import { JSONAPI_MEDIA_TYPE, apiError, fail } from './jsonapi.js';
 import { API_ROUTES, ROOT_ROUTES } from './routes.js';
 import { DEFAULT_USER_COUNT, type SimProfile, type SimRole, type SimUser } from './seed.js';
-import { OutreachStore } from './store.js';
+import { OutreachStore, type SimBatch } from './store.js';
+import type { BigBook, SimAccount, SimMailbox, SimOpportunity, SimProspect, SimSequence, SimTask } from './book.js';
 
 export type { SimRequestLogEntry } from './http.js';
 export { JSONAPI_MEDIA_TYPE } from './jsonapi.js';
 export { buildOutreachOrg, type OutreachOrg, type SimProfile, type SimRole, type SimUser } from './seed.js';
+export { DEFAULT_BIG_BOOK, buildOutreachBook, type BigBook, type SimAccount, type SimMailbox, type SimOpportunity, type SimProspect, type SimSequence, type SimTask } from './book.js';
+export type { SimBatch } from './store.js';
 
 /*
  * Embedded Outreach simulator: a real HTTP server on loopback that behaves like api.outreach.io for the
- * users/roles/profiles endpoints and the OAuth endpoints. Sources: /work/shared/vendor-docs/outreach-api.txt
+ * users/roles/profiles endpoints, what users own (prospects, accounts, sequences, opportunities, tasks), their
+ * mailboxes, the owner batch actions, and the OAuth endpoints. Sources: /work/shared/vendor-docs/outreach-api.txt
  * ("the notes"), rate-limits.md, and Outreach's published OpenAPI document ("the spec"). Where they
  * disagree, the choice and the reason sit next to the code that makes it; they are summarised here:
  *
@@ -50,13 +54,39 @@ export { buildOutreachOrg, type OutreachOrg, type SimProfile, type SimRole, type
  *   `filter[updatedAt]=<from>..<to>`. Both are accepted.
  * - DELETE /users/{id}: the notes list a users.delete scope but also say there is no hard delete over
  *   REST, and the spec has no DELETE on users. 405.
+ * - Seats: a locked user still holds its seat ("Locked users still consume a license seat until fully removed
+ *   by Outreach support or via SCIM DELETE on Enterprise"); a SCIM DELETE on the linked SCIM server removes the
+ *   user (REST answers 404 for it afterwards) and frees the seat; `seats()` counts them.
+ * - Owned records, mailboxes and batches: see handlers/records.ts and handlers/batches.ts.
  *
- * Layout: seed.ts (the org), store.ts (roles, profiles, users; update() and the SCIM link), jsonapi.ts (errors,
- * resource objects, list queries for any resource type), resources.ts (the resource types), http.ts (log,
- * scopes, ids), handlers/ (users, the read-only catalog, OAuth), routes.ts (the tables).
+ * Layout: seed.ts (the org), book.ts (what users own), store.ts (roles, profiles, users, records, batches;
+ * update(), setOwner() and the SCIM link), jsonapi.ts (errors, resource objects, list queries for any resource
+ * type), resources.ts (the resource types), http.ts (log, scopes, ids), handlers/ (users, the read-only
+ * catalog, records and mailboxes, batches, OAuth), routes.ts (the tables).
  */
 
-export const OUTREACH_SCOPES = ['users.read', 'users.write', 'users.delete', 'roles.read', 'profiles.read'] as const;
+export const OUTREACH_SCOPES = [
+  'users.read',
+  'users.write',
+  'users.delete',
+  'roles.read',
+  'profiles.read',
+  // What users own (handlers/records.ts): the spec names no scopes; the notes' users.* pattern, per collection.
+  'prospects.read',
+  'prospects.write',
+  'accounts.read',
+  'accounts.write',
+  'sequences.read',
+  'sequences.write',
+  'opportunities.read',
+  'opportunities.write',
+  'tasks.read',
+  'tasks.write',
+  'mailboxes.read',
+  'mailboxes.delete',
+  'batches.read',
+  'batches.write',
+] as const;
 
 const DEFAULT_TOKEN_TTL_MS = 2 * 60 * 60 * 1000;
 const DEFAULT_RATE_LIMIT = { limit: 10_000, windowMs: 60 * 60 * 1000 };
@@ -69,6 +99,13 @@ export interface OutreachSimOptions extends ServeOptions {
   tokenTtlMs?: number;
   clientId?: string;
   clientSecret?: string;
+  /** One person (by email) also owns `count` records of each type (default 5,000): a big hand-over to measure. */
+  bigBook?: BigBook;
+  /**
+   * false: nobody owns records and no mailbox is connected (a tenant before anyone worked in it), for tests of
+   * deactivation alone. Default true: the seeded books.
+   */
+  books?: boolean;
 }
 
 export interface FailNextOptions extends FaultOptions {
@@ -100,6 +137,19 @@ export interface OutreachSim {
   readonly requests: SimRequestLogEntry[];
   /** A snapshot (copies) of the users, sorted by id. */
   users(): readonly SimUser[];
+  /**
+   * Licensed seats in use: every user Outreach still has. Locking does not free a seat (the notes: "Locked users
+   * still consume a license seat"); only a SCIM DELETE on the linked SCIM server removes the user and frees it.
+   */
+  seats(): number;
+  /** Snapshots (copies) of what users own, and their mailboxes and the batches run so far, in id order. */
+  prospects(): readonly SimProspect[];
+  accounts(): readonly SimAccount[];
+  sequences(): readonly SimSequence[];
+  opportunities(): readonly SimOpportunity[];
+  tasks(): readonly SimTask[];
+  mailboxes(): readonly SimMailbox[];
+  batches(): readonly SimBatch[];
   roles(): readonly SimRole[];
   profiles(): readonly SimProfile[];
   /**
@@ -118,7 +168,7 @@ export async function startOutreachSimulator(opts: OutreachSimOptions = {}): Pro
   const clock = opts.clock ?? systemClock;
   const clientId = opts.clientId ?? 'sandbox-outreach-client';
   const clientSecret = opts.clientSecret ?? 'sandbox-outreach-secret';
-  const store = new OutreachStore(clock, opts.seed ?? 42, opts.userCount ?? DEFAULT_USER_COUNT);
+  const store = new OutreachStore(clock, opts.seed ?? 42, opts.userCount ?? DEFAULT_USER_COUNT, opts.books === false ? null : opts.bigBook);
 
   // The notes: Authorization Code flow, "also supports Client Credentials for server-to-server".
   const oauth = new OAuthServer({
@@ -193,7 +243,7 @@ export async function startOutreachSimulator(opts: OutreachSimOptions = {}): Pro
 
   const handle = simulatorHandler<OutreachCall, FailNextOptions>(faults, {
     begin: (req, res) => ({ ...exchange(req, res), env, rateHeaders: {} }),
-    dropped: (c) => env.requests.push(logged(c, 0)),
+    dropped: (c) => env.requests.push(recorded(c, 0)),
     // Injected faults stand for an edge/load balancer answering: not counted, no rate-limit headers.
     fault: (c, f) =>
       isApi(c)
@@ -227,6 +277,14 @@ export async function startOutreachSimulator(opts: OutreachSimOptions = {}): Pro
     },
     requests: env.requests,
     users: () => store.users.copies(),
+    seats: () => store.seats(),
+    prospects: () => store.records.prospects.copies(),
+    accounts: () => store.records.accounts.copies(),
+    sequences: () => store.records.sequences.copies(),
+    opportunities: () => store.records.opportunities.copies(),
+    tasks: () => store.records.tasks.copies(),
+    mailboxes: () => store.records.mailboxes.copies(),
+    batches: () => store.batches.copies(),
     roles: () => store.roles.copies(),
     profiles: () => store.profiles.copies(),
     linkUsers: () => store.linkUsers(),

@@ -80,8 +80,8 @@ export interface Relationship<T, X> {
   /** The related resource's type, in resource identifiers. */
   type: string;
   id(item: T): string | null;
-  /** The related resource object, for `include`. */
-  related(x: X, id: string): ResourceObject;
+  /** The related resource object, for `include`; undefined when it is gone (a user SCIM deleted). */
+  related(x: X, id: string): ResourceObject | undefined;
 }
 
 export interface ResourceDef<T, X = unknown> {
@@ -127,7 +127,10 @@ export function included<T, X>(x: X, def: ResourceDef<T, X>, items: readonly T[]
   for (const r of def.relationships ?? []) {
     if (!include.includes(r.name)) continue;
     const ids = new Set(items.map((i) => r.id(i)).filter((id): id is string => id !== null));
-    for (const id of ids) out.push(r.related(x, id));
+    for (const id of ids) {
+      const o = r.related(x, id);
+      if (o) out.push(o);
+    }
   }
   return out;
 }
@@ -245,6 +248,19 @@ function filterOf<T, X>(def: ResourceDef<T, X>, key: string, path: string[], val
   fail(400, `unsupported filter '${key}' on ${def.type}s`, { parameter: key });
 }
 
+/**
+ * `items` narrowed by filters given as (key, value) pairs in the `filter[...]` syntax of list queries: what a
+ * batch action's `actionParams[filter]` selects. An unsupported filter is a 400, as in a list query.
+ */
+export function filterItems<T, X>(def: ResourceDef<T, X>, items: readonly T[], filters: readonly [string, string][]): T[] {
+  const preds = filters.map(([key, value]) => {
+    const parts = splitKey(key);
+    if (parts?.[0] !== 'filter' || parts.length < 2) fail(400, `'${key}' is not a filter`, { parameter: key });
+    return filterOf(def, key, parts.slice(1), value);
+  });
+  return items.filter((i) => preds.every((p) => p(i)));
+}
+
 export interface ListResult<T> {
   page: T[];
   fields: Set<string> | undefined;
@@ -338,6 +354,13 @@ export function listDocument<T, X>(x: X, def: ResourceDef<T, X>, items: readonly
 
 /** The `data` object of a request document; 415 for any other media type. */
 export async function readDocument(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const body = await readTopDocument(req);
+  if (!isRecord(body.data)) fail(400, 'the document must have a top-level data object', { pointer: '/data' });
+  return body.data;
+}
+
+/** The whole request document (a batch action's has `type` beside `data`); 415 for any other media type. */
+export async function readTopDocument(req: IncomingMessage): Promise<Record<string, unknown>> {
   const ct = parseMediaType(req.headers['content-type']);
   // JSON:API 1.1: 415 for any media type parameter other than ext/profile (so `charset` is refused too).
   const badParams = ct ? Object.keys(ct.params).filter((p) => p !== 'ext' && p !== 'profile') : [];
@@ -348,5 +371,5 @@ export async function readDocument(req: IncomingMessage): Promise<Record<string,
   }
   const body = await orFail(readJsonBody(req), fail);
   if (!isRecord(body) || !isRecord(body.data)) fail(400, 'the document must have a top-level data object', { pointer: '/data' });
-  return body.data;
+  return body;
 }

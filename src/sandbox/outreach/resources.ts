@@ -1,7 +1,9 @@
 import type { ResourceDef } from './jsonapi.js';
 import { serialize } from './jsonapi.js';
 import type { OutreachCall } from './http.js';
+import type { OwnedRecordBase, SimAccount, SimMailbox, SimOpportunity, SimProspect, SimSequence, SimTask } from './book.js';
 import type { SimProfile, SimRole, SimUser } from './seed.js';
+import type { SimBatch } from './store.js';
 
 /*
  * Outreach's resource types as JSON:API sees them: attributes in the order served, relationships, filters and
@@ -94,4 +96,193 @@ export const userResource: ResourceDef<SimUser, OutreachCall> = {
     lastName: (u) => u.lastName,
     username: (u) => u.username,
   },
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// What users own (book.ts), their mailboxes, and the batches that hand records over.
+
+/** The related user of an owner (or mailbox user) relationship; undefined once SCIM DELETE removed the user. */
+function relatedUser(c: OutreachCall, id: string) {
+  const u = c.env.store.users.get(Number(id));
+  return u ? serialize(userResource, u, c.env.base) : undefined;
+}
+
+/**
+ * The `owner` relationship every owned type has. The spec: "You can use only the attribute id to filter
+ * prospects by owner (e.g. filter[owner][id]=X)" (sequences and tasks also name email and firstName; only id is
+ * modelled, the one the notes and clients use).
+ */
+function owned<T extends OwnedRecordBase>(): Pick<ResourceDef<T, OutreachCall>, 'id' | 'relationships'> & {
+  filters: ResourceDef<T, OutreachCall>['filters'];
+  sortable: ResourceDef<T, OutreachCall>['sortable'];
+} {
+  return {
+    id: (r) => String(r.id),
+    relationships: [{ name: 'owner', type: 'user', id: (r) => (r.ownerId === null ? null : String(r.ownerId)), related: relatedUser }],
+    filters: {
+      id: { kind: 'integer', get: (r) => r.id },
+      owner: { kind: 'relationship', get: (r) => (r.ownerId === null ? null : String(r.ownerId)) },
+      createdAt: { kind: 'time', get: (r) => r.createdAt },
+      updatedAt: { kind: 'time', get: (r) => r.updatedAt },
+    },
+    sortable: { id: (r) => r.id, createdAt: (r) => r.createdAt, updatedAt: (r) => r.updatedAt },
+  };
+}
+
+export const prospectResource: ResourceDef<SimProspect, OutreachCall> = {
+  type: 'prospect',
+  path: '/prospects',
+  attributes: {
+    company: (p) => p.company,
+    createdAt: (p) => p.createdAt,
+    emails: (p) => p.emails,
+    firstName: (p) => p.firstName,
+    lastName: (p) => p.lastName,
+    name: (p) => `${p.firstName} ${p.lastName}`,
+    title: (p) => p.title,
+    updatedAt: (p) => p.updatedAt,
+  },
+  ...owned<SimProspect>(),
+};
+
+const accountBase = owned<SimAccount>();
+export const accountResource: ResourceDef<SimAccount, OutreachCall> = {
+  type: 'account',
+  path: '/accounts',
+  attributes: {
+    createdAt: (a) => a.createdAt,
+    domain: (a) => a.domain,
+    name: (a) => a.name,
+    named: (a) => a.named,
+    updatedAt: (a) => a.updatedAt,
+  },
+  ...accountBase,
+  filters: {
+    ...accountBase.filters,
+    named: { kind: 'boolean', get: (a) => a.named },
+    name: { kind: 'text', get: (a) => a.name },
+    domain: { kind: 'text', get: (a) => a.domain },
+  },
+};
+
+const sequenceBase = owned<SimSequence>();
+export const sequenceResource: ResourceDef<SimSequence, OutreachCall> = {
+  type: 'sequence',
+  path: '/sequences',
+  attributes: {
+    createdAt: (s) => s.createdAt,
+    enabled: (s) => s.enabled,
+    name: (s) => s.name,
+    sequenceType: (s) => s.sequenceType,
+    shareType: (s) => s.shareType,
+    updatedAt: (s) => s.updatedAt,
+  },
+  ...sequenceBase,
+  filters: {
+    ...sequenceBase.filters,
+    name: { kind: 'text', get: (s) => s.name },
+    shareType: { kind: 'text', get: (s) => s.shareType },
+    enabled: { kind: 'boolean', get: (s) => s.enabled },
+  },
+};
+
+const opportunityBase = owned<SimOpportunity>();
+export const opportunityResource: ResourceDef<SimOpportunity, OutreachCall> = {
+  type: 'opportunity',
+  path: '/opportunities',
+  attributes: {
+    amount: (o) => o.amount,
+    createdAt: (o) => o.createdAt,
+    name: (o) => o.name,
+    updatedAt: (o) => o.updatedAt,
+  },
+  ...opportunityBase,
+  filters: { ...opportunityBase.filters, name: { kind: 'text', get: (o) => o.name } },
+};
+
+const taskBase = owned<SimTask>();
+export const taskResource: ResourceDef<SimTask, OutreachCall> = {
+  type: 'task',
+  path: '/tasks',
+  attributes: {
+    action: (t) => t.action,
+    completed: (t) => t.state === 'complete',
+    completedAt: (t) => t.completedAt,
+    createdAt: (t) => t.createdAt,
+    dueAt: (t) => t.dueAt,
+    state: (t) => t.state,
+    updatedAt: (t) => t.updatedAt,
+  },
+  ...taskBase,
+  filters: {
+    ...taskBase.filters,
+    // The spec: "Can be 'pending', 'incomplete', or 'complete'".
+    state: { kind: 'exact', get: (t) => t.state },
+    completed: { kind: 'boolean', get: (t) => t.state === 'complete' },
+    dueAt: { kind: 'time', get: (t) => t.dueAt },
+  },
+  sortable: { ...taskBase.sortable, dueAt: (t) => t.dueAt },
+};
+
+/** The spec: "The user owning this mailbox. You can use only the attribute id to filter mailboxes by user". */
+export const mailboxResource: ResourceDef<SimMailbox, OutreachCall> = {
+  type: 'mailbox',
+  path: '/mailboxes',
+  id: (m) => String(m.id),
+  attributes: {
+    createdAt: (m) => m.createdAt,
+    email: (m) => m.email,
+    emailProvider: (m) => m.emailProvider,
+    providerType: (m) => m.providerType,
+    sendDisabled: (m) => m.sendDisabled,
+    syncDisabled: (m) => m.syncDisabled,
+    updatedAt: (m) => m.updatedAt,
+    userId: (m) => m.userId,
+  },
+  relationships: [{ name: 'user', type: 'user', id: (m) => String(m.userId), related: relatedUser }],
+  filters: {
+    id: { kind: 'integer', get: (m) => m.id },
+    user: { kind: 'relationship', get: (m) => String(m.userId) },
+    userId: { kind: 'integer', get: (m) => m.userId },
+    email: { kind: 'text', get: (m) => m.email },
+    updatedAt: { kind: 'time', get: (m) => m.updatedAt },
+  },
+  sortable: { id: (m) => m.id, email: (m) => m.email, userId: (m) => m.userId, updatedAt: (m) => m.updatedAt },
+};
+
+/**
+ * The spec's batch: `total` items, `confirmCount` of them to change (those that exist), `pending` until it runs,
+ * `failures` once it ran (targets that do not exist), and a `summary` naming them.
+ */
+export const batchResource: ResourceDef<SimBatch, OutreachCall> = {
+  type: 'batch',
+  path: '/batches',
+  id: (b) => String(b.id),
+  attributes: {
+    action: (b) => b.action,
+    canceledAt: (b) => b.canceledAt,
+    confirmCount: (b) => b.ids.length - b.missing.length,
+    confirmedAt: (b) => b.confirmedAt,
+    confirmedCountRequired: (b) => b.confirmationRequired,
+    createdAt: (b) => b.createdAt,
+    failures: (b) => (b.state === 'finished' ? b.missing.length : 0),
+    finishedAt: (b) => b.finishedAt,
+    payload: (b) => ({ ids: b.ids, ownerId: b.ownerId }),
+    pending: (b) => (b.state === 'pending' ? b.ids.length : 0),
+    startedAt: (b) => b.startedAt,
+    state: (b) => b.state,
+    summary: (b) =>
+      b.state === 'finished'
+        ? { succeeded: b.ids.length - b.missing.length, failed: b.missing.length, failures: b.missing.map((id) => ({ id, detail: `${b.target.slice(0, -1)} ${id} not found` })) }
+        : null,
+    total: (b) => b.ids.length,
+    updatedAt: (b) => b.updatedAt,
+  },
+  relationships: [{ name: 'creator', type: 'user', id: (b) => (b.creatorId === null ? null : String(b.creatorId)), related: relatedUser }],
+  filters: {
+    id: { kind: 'integer', get: (b) => b.id },
+    state: { kind: 'exact', get: (b) => b.state },
+    action: { kind: 'exact', get: (b) => b.action },
+  },
+  sortable: { id: (b) => b.id, createdAt: (b) => b.createdAt, state: (b) => b.state },
 };

@@ -1,6 +1,6 @@
 import type { Clock } from '../../clock.js';
 import { pageOf } from '../collection.js';
-import { SimError, logged, orFail, parseMediaType, readBody, sendJson, type Exchange, type FixedWindow } from '../http-util.js';
+import { SimError, orFail, parseMediaType, readBody, recorded, sendJson, type Exchange, type FixedWindow, type RequestRecord } from '../http-util.js';
 import type { AccessGrant, OAuthServer } from '../oauth-server.js';
 import type { SalesloftStore } from './store.js';
 
@@ -8,12 +8,8 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const DEFAULT_PER_PAGE = 25;
 const MAX_PER_PAGE = 100;
 
-export interface SimRequestLogEntry {
-  method: string;
-  /** Path with query string, as sent. */
-  path: string;
-  /** 0 when the connection was dropped by failNext. */
-  status: number;
+/** One request as logged: RequestRecord's fields (what was sent), and what it cost. */
+export interface SimRequestLogEntry extends RequestRecord {
   /** Cost charged to the team's budget (0 for 429s, faults and unauthenticated requests). */
   cost: number;
 }
@@ -53,7 +49,7 @@ export function invalid(field: string, message: string): never {
 }
 
 export function reply(c: SalesloftCall, status: number, body: unknown, headers: Record<string, string | number> = {}, cost = 0): void {
-  c.env.requests.push({ ...logged(c, status), cost });
+  c.env.requests.push({ ...recorded(c, status), cost });
   sendJson(c.res, status, body, headers, JSON_TYPE);
 }
 

@@ -7,7 +7,7 @@ import {
   bearerChallenge,
   closeServer,
   exchange,
-  logged,
+  recorded,
   newSecret,
   serveLoopback,
   simulatorHandler,
@@ -21,14 +21,16 @@ import { fail, rateHeaders, reply, salesloftPageCost, type SalesloftCall, type S
 import { API_ROUTES, ROOT_ROUTES } from './routes.js';
 import type { SimGroup, SimPendingInvitation, SimRole, SimSalesloftUser } from './seed.js';
 import { SalesloftStore } from './store.js';
+import type { BigBook, SimCadence, SimPerson, SimSlAccount, SimSlTask } from './book.js';
 
 export { salesloftPageCost, type SimRequestLogEntry } from './http.js';
 export { buildSalesloftOrg, type SalesloftOrg, type SimGroup, type SimPendingInvitation, type SimRole, type SimSalesloftUser } from './seed.js';
 export { parseTimestampMicros, renderMicros } from './time.js';
+export { DEFAULT_BIG_BOOK, buildSalesloftBook, emailClientOf, type BigBook, type SimCadence, type SimPerson, type SimSlAccount, type SimSlTask } from './book.js';
 
 /*
  * Embedded SalesLoft simulator: a real HTTP server on loopback that behaves like api.salesloft.com/v2 for the
- * user-management endpoints, plus the OAuth token endpoint of accounts.salesloft.com (served on the same
+ * user-management endpoints and what users own (people, accounts, cadences, tasks: handlers/records.ts), plus the OAuth token endpoint of accounts.salesloft.com (served on the same
  * origin). Sources: /work/shared/vendor-docs/salesloft-api.txt ("the notes"), rate-limits.md (SalesLoft's
  * current words on limits and the cursor poller) and the published OpenAPI document ("the spec", older).
  * Choices where they disagree or are silent:
@@ -62,7 +64,7 @@ export { parseTimestampMicros, renderMicros } from './time.js';
  *   charged. `consumeExternal(cost)` spends budget as the team's other integrations would. Requests with a
  *   missing or invalid token are not counted (they cannot be attributed to a team).
  * - Update: the spec documents PUT /v2/users/{id}.json with a form body; PATCH and JSON bodies are accepted
- *   too. Writable: active, role_id ("Admin", "User" or a custom role id), group_id, work_country. Deactivating
+ *   too (on users only: the record PUTs take the spec's form bodies alone, see handlers/records.ts). Writable: active, role_id ("Admin", "User" or a custom role id), group_id, work_country. Deactivating
  *   the token's own user is refused (422). A write that changes nothing leaves updated_at alone.
  * - Paths: `/v2/users` (notes) and `/v2/users.json` (spec) are the same route.
  * - Roles: `/v2/roles` (notes) lists Admin, User and the custom roles; `/v2/custom_roles` (spec) only custom.
@@ -72,9 +74,9 @@ export { parseTimestampMicros, renderMicros } from './time.js';
  *   tokens (each works once; the response carries the next), client authentication in the form or HTTP
  *   Basic; no client_credentials grant. The static API key never expires. See oauth-server.ts.
  *
- * Layout: time.ts (microsecond timestamps), seed.ts (the org), store.ts (users, roles, groups, invitations;
- * touch() and the SCIM link), http.ts (log, Rails errors, parameters, paging, cost), handlers/ (users, team),
- * routes.ts (the table).
+ * Layout: time.ts (microsecond timestamps), seed.ts (the org), book.ts (what users own, email clients),
+ * store.ts (users, roles, groups, invitations, records; touch() and the SCIM link), http.ts (log, Rails
+ * errors, parameters, paging, cost), handlers/ (users, team, records), routes.ts (the table).
  */
 
 const DEFAULT_RATE = { cost: 600, windowMs: 60_000 };
@@ -101,6 +103,13 @@ export interface SalesloftSimOptions extends ServeOptions {
   deactivatedParam?: 'include_deactivated' | 'visible_only';
   /** Which spelling of the sort parameter is honoured; the others are ignored like any unknown parameter. */
   sortParam?: 'both' | 'sort' | 'sort_by' | 'none';
+  /** One user of the team (by email) also owns `count` records of each type (default 5,000): a big hand-over to measure. */
+  bigBook?: BigBook;
+  /**
+   * false: nobody owns records and no mailbox is connected (a tenant before anyone worked in it), for tests of
+   * deactivation alone. Default true: the seeded books.
+   */
+  books?: boolean;
 }
 
 export type FailNextOptions = FaultOptions;
@@ -130,6 +139,11 @@ export interface SalesloftSim {
   roles(): SimRole[];
   groups(): SimGroup[];
   pendingInvitations(): SimPendingInvitation[];
+  /** Snapshots (copies) of what users own, both teams, in id order (filter on `team_id === teamId`). */
+  people(): SimPerson[];
+  accounts(): SimSlAccount[];
+  cadences(): SimCadence[];
+  tasks(): SimSlTask[];
   /** Every request answered so far, in order. Tests may clear it with `requests.length = 0`. */
   readonly requests: SimRequestLogEntry[];
   /** Total cost charged to the budget by requests (not by consumeExternal). */
@@ -161,7 +175,7 @@ export async function startSalesloftSimulator(opts: SalesloftSimOptions = {}): P
   const clock = opts.clock ?? systemClock;
   const clientId = opts.clientId ?? 'sandbox-salesloft-client';
   const clientSecret = opts.clientSecret ?? 'sandbox-salesloft-secret';
-  const store = new SalesloftStore(clock, opts.seed ?? 42, opts.userCount);
+  const store = new SalesloftStore(clock, opts.seed ?? 42, opts.userCount, opts.books === false ? null : opts.bigBook);
   const rateLimit = opts.rateLimit ?? DEFAULT_RATE;
   if (!(rateLimit.cost >= 0) || !(rateLimit.windowMs > 0)) throw new RangeError('rateLimit.cost must be >= 0 and rateLimit.windowMs > 0');
 
@@ -230,7 +244,7 @@ export async function startSalesloftSimulator(opts: SalesloftSimOptions = {}): P
 
   const handle = simulatorHandler<SalesloftCall, FailNextOptions>(faults, {
     begin: (req, res) => ({ ...exchange(req, res), env, cost: 0 }),
-    dropped: (c) => env.requests.push({ ...logged(c, 0), cost: 0 }),
+    dropped: (c) => env.requests.push({ ...recorded(c, 0), cost: 0 }),
     // Injected faults stand for an edge/load balancer answering: not charged, no rate-limit headers.
     fault: (c, f) => reply(c, f.status, { error: 'injected fault' }),
     serve,
@@ -260,6 +274,10 @@ export async function startSalesloftSimulator(opts: SalesloftSimOptions = {}): P
     roles: () => store.roles.copies(),
     groups: () => store.groups.copies(),
     pendingInvitations: () => store.pending.copies(),
+    people: () => store.records.people.copies(),
+    accounts: () => store.records.accounts.copies(),
+    cadences: () => store.records.cadences.copies(),
+    tasks: () => store.records.tasks.copies(),
     requests: env.requests,
     costSpent: () => env.charged,
     rateState() {

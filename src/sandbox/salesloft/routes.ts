@@ -2,6 +2,19 @@ import type { RouteSpec } from '../router.js';
 import { authorize, token } from './handlers/oauth.js';
 import { groups, pendingInvitations, roles, teamMembers } from './handlers/team.js';
 import { getUser, listUsers, me, updateUser, userNotAllowed } from './handlers/users.js';
+import {
+  getAccount,
+  getCadence,
+  getPerson,
+  getTask,
+  listAccounts,
+  listCadences,
+  listPeople,
+  listTasks,
+  updateAccount,
+  updatePerson,
+  updateTask,
+} from './handlers/records.js';
 import type { SalesloftCall } from './http.js';
 
 export interface SalesloftRoute extends RouteSpec {
@@ -25,6 +38,18 @@ export const API_ROUTES: readonly SalesloftRoute[] = [
   { method: 'GET', path: '/roles', handler: (c) => roles(c, false) },
   { method: 'GET', path: '/custom_roles', handler: (c) => roles(c, true) },
   { method: 'GET', path: '/pending_email_accounts', handler: pendingInvitations },
+  // What users own (handlers/records.ts). Cadences have no write in the spec; tasks no owner change.
+  { method: 'GET', path: '/people', handler: listPeople },
+  { method: 'GET', path: '/people/:id', handler: getPerson },
+  { method: 'PUT', path: '/people/:id', handler: updatePerson },
+  { method: 'GET', path: '/accounts', handler: listAccounts },
+  { method: 'GET', path: '/accounts/:id', handler: getAccount },
+  { method: 'PUT', path: '/accounts/:id', handler: updateAccount },
+  { method: 'GET', path: '/cadences', handler: listCadences },
+  { method: 'GET', path: '/cadences/:id', handler: getCadence },
+  { method: 'GET', path: '/tasks', handler: listTasks },
+  { method: 'GET', path: '/tasks/:id', handler: getTask },
+  { method: 'PUT', path: '/tasks/:id', handler: updateTask },
 ];
 
 /** Outside /v2: the OAuth endpoints (accounts.salesloft.com in production); anything else is a 404. */

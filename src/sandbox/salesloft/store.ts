@@ -5,6 +5,15 @@ import { Rng, deriveSeed } from '../prng.js';
 import { isTimeZone } from '../values.js';
 import { COUNTRY_BY_ZONE, buildSalesloftOrg, type SalesloftOrg, type SimGroup, type SimPendingInvitation, type SimRole, type SimSalesloftUser } from './seed.js';
 import { TEAM_ZONE, renderMicros } from './time.js';
+import { buildSalesloftBook, emailClientOf, type BigBook, type SimCadence, type SimPerson, type SimSlAccount, type SimSlTask, type SlRecordBase } from './book.js';
+
+/** What the users own, each a collection by id (both teams; handlers keep to the token's). */
+export interface SalesloftRecords {
+  people: Collection<SimPerson, number>;
+  accounts: Collection<SimSlAccount, number>;
+  cadences: Collection<SimCadence, number>;
+  tasks: Collection<SimSlTask, number>;
+}
 
 /**
  * SalesLoft's state: both teams' users (one id space), roles, groups, pending invitations. Every change to a
@@ -21,17 +30,60 @@ export class SalesloftStore {
   readonly pending: Collection<SimPendingInvitation, number>;
   private lastWriteUs = 0;
   private readonly sortedCache = new Map<string, { version: number; list: SimSalesloftUser[] }>();
+  /** The users as seeded: what the records' seed draws from, whatever changed since. */
+  private readonly seededUsers: SimSalesloftUser[];
+  private recordsCache: SalesloftRecords | undefined;
+  /** Each seeded user's email client (drawn at start, from the user as seeded). */
+  private readonly emailClients = new Map<number, { configured: boolean; address: string | null }>();
 
   constructor(
     private readonly clock: Clock,
     private readonly seed: number,
     userCount: number | undefined,
+    /** null: no books at all, and no email client connected (see SalesloftSimOptions.books). */
+    private readonly bigBook?: BigBook | null,
   ) {
     this.org = buildSalesloftOrg(userCount, seed);
     this.users = new Collection((u) => u.id, this.org.users);
     this.roles = new Collection((r) => r.id, this.org.roles);
     this.groups = new Collection((g) => g.id, this.org.groups);
     this.pending = new Collection((p) => p.id, this.org.pending);
+    this.seededUsers = this.org.users.map((u) => ({ ...u }));
+    if (bigBook !== null) for (const u of this.seededUsers) this.emailClients.set(u.id, emailClientOf(seed, u));
+    // A bigBook naming nobody fails at start, not at the first request.
+    if (bigBook) void this.records;
+  }
+
+  /**
+   * What the users own. Built on first use: a benchmark of 30,000 users that never asks for records does not pay
+   * for them, and the seed is the same whenever it is built (it draws from the users as seeded).
+   */
+  get records(): SalesloftRecords {
+    if (!this.recordsCache) {
+      const book = this.bigBook === null ? { people: [], accounts: [], cadences: [], tasks: [] } : buildSalesloftBook(this.seededUsers, this.org.teamId, this.org.otherTeamId, this.seed, this.bigBook);
+      const byId = <T extends { id: number }>(items: T[]) => new Collection<T, number>((r) => r.id, items);
+      this.recordsCache = { people: byId(book.people), accounts: byId(book.accounts), cadences: byId(book.cadences), tasks: byId(book.tasks) };
+    }
+    return this.recordsCache;
+  }
+
+  /** A record of the token's team by id; another team's is as missing as an unknown id (team scope). */
+  teamRecord<T extends SlRecordBase>(collection: Collection<T, number>, id: number): T | undefined {
+    const r = collection.get(id);
+    return r && r.team_id === this.org.teamId ? r : undefined;
+  }
+
+  /** The user's connected email client (the user record's `email_client_configured` / `_email_address`). */
+  emailClient(u: SimSalesloftUser): { configured: boolean; address: string | null } {
+    return this.emailClients.get(u.id) ?? { configured: false, address: null };
+  }
+
+  /** Applies `changes` to a record; updated_at moves (a fresh microsecond) only when something changed. */
+  updateRecord<T extends SlRecordBase>(collection: Collection<T, number>, r: T, changes: Partial<T>): boolean {
+    if (!assignChanged(r, changes)) return false;
+    r.updated_us = this.nowMicros();
+    collection.changed(r);
+    return true;
   }
 
   get teamId(): number {
@@ -145,7 +197,7 @@ export class SalesloftStore {
   }
 
   /** A write's timestamp: the clock's microsecond, strictly after the previous write's. */
-  private nowMicros(): number {
+  nowMicros(): number {
     this.lastWriteUs = Math.max(this.clock.now() * 1000, this.lastWriteUs + 1);
     return this.lastWriteUs;
   }

@@ -6,7 +6,7 @@ import {
   bearerChallenge,
   closeServer,
   exchange,
-  logged,
+  recorded,
   newSecret,
   parseAccept,
   parseBearer,
@@ -194,7 +194,7 @@ export async function startScimSimulator(opts: ScimSimOptions): Promise<ScimSim>
 
   const handle = simulatorHandler<ScimCall, ScimFailNextOptions>(faults, {
     begin: (req, res) => ({ ...exchange(req, res), method: (req.method ?? 'GET').toUpperCase(), env }),
-    dropped: (c) => env.requests.push(logged(c, 0)),
+    dropped: (c) => env.requests.push(recorded(c, 0)),
     fault: (c, f) => {
       c.req.resume();
       reply(c, f.status, errorBody(f.status, 'injected fault'), retryAfterOf(f));

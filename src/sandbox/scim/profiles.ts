@@ -15,7 +15,10 @@ export interface ScimVendorBehaviour {
   basePath: string;
   /** Whether /Groups exists. */
   groups: boolean;
-  /** What DELETE /Users/{id} does: `hide` = 204 and 404 afterwards, data kept; `deactivate` = active false, still served. */
+  /**
+   * What DELETE /Users/{id} does: `hide` = 204 and 404 afterwards, the SCIM record kept (linked: the REST user is
+   * removed, see ScimLink.remove); `deactivate` = active false, still served.
+   */
   userDelete: 'hide' | 'deactivate';
   /** Whether userName / the primary email can change in place. */
   emailChangeInPlace: boolean;
@@ -35,8 +38,10 @@ export const SCIM_VENDOR_BEHAVIOUR: Readonly<Record<ScimVendor, ScimVendorBehavi
     basePath: '/scim/v2',
     groups: true,
     // The notes: "Deprovisioning sets user to inactive; hard delete via SCIM DELETE may not permanently remove
-    // user data". So DELETE answers 204 and the user is gone from SCIM (RFC 7644 3.6), but the seat's data
-    // stays behind, inactive (users() reports it with deleted: true).
+    // user data". So DELETE answers 204 and the user is gone from SCIM (RFC 7644 3.6); the SCIM record stays
+    // behind, inactive (users() reports it with deleted: true). Linked to the REST simulator, the REST user is
+    // removed and its seat freed ("Locked users still consume a license seat until fully removed by Outreach
+    // support or via SCIM DELETE on Enterprise"); what the user owned stays.
     userDelete: 'hide',
     emailChangeInPlace: true,
     invitations: false,

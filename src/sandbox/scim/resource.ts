@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.js';
-import { logged, orFail, parseMediaType, readBody, readJsonBody, sendJson, type Exchange } from '../http-util.js';
+import { orFail, parseMediaType, readBody, readJsonBody, recorded, sendJson, type Exchange, type RequestRecord } from '../http-util.js';
 import { evalFilter, FilterSyntaxError, parseFilter, resourceResolver, type AttrResolver, type FilterNode } from './filter.js';
 import { applyPatch, readPatchBody } from './patch.js';
 import type { ScimVendor, ScimVendorBehaviour } from './profiles.js';
@@ -24,13 +24,8 @@ import type { ScimRecord, ScimStore } from './store.js';
 
 export type PatchMode = 'ok' | 'unsupported' | 'notAllowed';
 
-export interface ScimRequestLogEntry {
-  method: string;
-  /** Path with query string, as sent. */
-  path: string;
-  /** 0 when the connection was dropped by failNext. */
-  status: number;
-}
+/** One request as logged: method, path, status, and the query, Content-Type and body sent (RequestRecord). */
+export type ScimRequestLogEntry = RequestRecord;
 
 /** The simulator's state, as its handlers see it. */
 export interface ScimEnv {
@@ -57,7 +52,7 @@ export interface ScimCall extends Exchange {
 }
 
 export function reply(c: ScimCall, status: number, body: unknown, headers: Record<string, string | number> = {}): void {
-  c.env.requests.push(logged(c, status));
+  c.env.requests.push(recorded(c, status));
   sendJson(c.res, status, body, headers, SCIM_MEDIA_TYPE);
 }
 

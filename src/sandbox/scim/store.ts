@@ -31,7 +31,8 @@ export interface ScimRecord {
 
 /**
  * The SCIM server's state: users and groups (documents plus metadata), no HTTP. Linked to a REST simulator
- * (see ScimLink), the REST record is the store of the shared fields:
+ * (see ScimLink), the REST record is the store of the shared fields (and, where the vendor deletes on SCIM
+ * DELETE, the REST user is removed with it):
  *
  * - Reads: every request (and users()) re-reads the REST record of each user it touches (hydrate), so `active`
  *   is live both ways; a REST-side change of name or email (against what was last seen) is copied into the
@@ -169,7 +170,14 @@ export class ScimStore {
       u.doc.active = false;
     }
     this.touch(u);
-    // Linked: the REST record goes inactive too (Outreach active false, SalesLoft active false, Apollo deleted).
+    const link = this.link;
+    if (this.behaviour.userDelete === 'hide' && link?.remove && u.seen) {
+      // Linked Outreach: the REST user goes (404 over REST from now on) and its licensed seat with it, the one
+      // API way to free a locked user's seat (the notes). The SCIM side keeps its hidden record, as before.
+      this.pushingTo(() => link.remove!(u.id));
+      return;
+    }
+    // Linked: the REST record goes inactive too (SalesLoft active false, Apollo deleted).
     this.pushShared(u);
   }
 

@@ -65,7 +65,9 @@ export function serializeUser(c: SalesloftCall, u: SimSalesloftUser) {
     slug: `${u.first_name}-${u.last_name}-${u.id}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-'),
     crm_id: u.crm_id,
     work_country: u.work_country,
-    email_client_configured: u.active,
+    // Seeded per user (book.ts emailClientOf): the API has no mailbox resource, only these two fields.
+    email_client_configured: c.env.store.emailClient(u).configured,
+    email_client_email_address: c.env.store.emailClient(u).address,
     created_at: u.created_at,
     updated_at: u.updated_at,
   };

@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApolloTeam } from '../../src/sandbox/apollo/index.js';
+import { buildOutreachOrg } from '../../src/sandbox/outreach/index.js';
+import { buildSalesloftOrg } from '../../src/sandbox/salesloft/index.js';
+import type { ApolloRest } from '../../src/vendors/apollo/adapter.js';
+import { ApolloRecords } from '../../src/vendors/apollo/records.js';
+import { ACCEPT, startStack, structured, type Stack } from '../support/stack.js';
+
+/*
+ * A leaver who owns records in Outreach, SalesLoft and Apollo, handed over to a colleague through the MCP tools
+ * (plan_offboarding with transfer_to, then execute_offboarding), with the real clients (src/vendors/*
+ * /records.ts) against the simulators: afterwards the leaver owns nothing the APIs can move, and every request
+ * the clients sent is one the simulators (the published specs) accept.
+ */
+
+/** People seated and active in Outreach (one unlocked seat), SalesLoft and Apollo, none of them an admin. */
+function ordinaryEverywhere(): string[] {
+  const outreach = buildOutreachOrg(300, 42);
+  const adminProfiles = new Set(outreach.profiles.filter((p) => p.isAdmin).map((p) => p.id));
+  const seats = new Map<string, typeof outreach.users>();
+  for (const u of outreach.users) seats.set(u.email.toLowerCase(), [...(seats.get(u.email.toLowerCase()) ?? []), u]);
+  const sl = buildSalesloftOrg(undefined, 42);
+  const apollo = buildApolloTeam(300, 42);
+  return [...seats]
+    .filter(([, us]) => us.length === 1 && us[0]!.seedKind === 'person' && us[0]!.active && !us[0]!.locked && !adminProfiles.has(us[0]!.profileId ?? ''))
+    .map(([e]) => e)
+    .filter((e) => sl.users.some((u) => u.team_id === sl.teamId && u.email === e && u.active && u.role_id !== 'Admin'))
+    .filter((e) => apollo.teammates.some((t) => t.email === e && !t.deleted && t.role === 'User'))
+    .sort();
+}
+
+const BOOK = 60;
+
+describe('plan_offboarding with transfer_to and execute_offboarding hand everything over', () => {
+  let stack: Stack;
+  let leaver: string;
+  let colleague: string;
+  beforeAll(async () => {
+    [leaver, colleague] = ordinaryEverywhere() as [string, string];
+    stack = await startStack({ elicit: ACCEPT, sandbox: { bigBook: { email: leaver, count: BOOK } } });
+  });
+  afterAll(() => stack?.close());
+
+  /** What the leaver owns that an API can move, per vendor and type (read from the simulators). */
+  function owned() {
+    const sb = stack.sandbox;
+    const outreachId = sb.outreach.users().find((u) => u.email === leaver)!.id;
+    const sl = sb.salesloft.users().find((u) => u.email === leaver && u.team_id === sb.salesloft.teamId)!.id;
+    const ap = sb.apollo.users().find((t) => t.email === leaver)!.id;
+    const mine = (list: readonly { ownerId: number | null }[]) => list.filter((r) => r.ownerId === outreachId).length;
+    return {
+      outreach: {
+        prospects: mine(sb.outreach.prospects()),
+        accounts: mine(sb.outreach.accounts()),
+        sequences: mine(sb.outreach.sequences()),
+        opportunities: mine(sb.outreach.opportunities()),
+        tasks: mine(sb.outreach.tasks().filter((t) => t.state === 'incomplete')),
+        mailboxes: sb.outreach.mailboxes().filter((m) => m.userId === outreachId).length,
+      },
+      salesloft: {
+        people: sb.salesloft.people().filter((p) => p.owner_id === sl).length,
+        accounts: sb.salesloft.accounts().filter((a) => a.owner_id === sl).length,
+      },
+      apollo: {
+        contacts: sb.apollo.contacts().filter((c) => c.owner_id === ap).length,
+        accounts: sb.apollo.accounts().filter((a) => a.owner_id === ap).length,
+        sequences: sb.apollo.sequences().filter((s) => s.user_id === ap).length,
+        tasks: sb.apollo.tasks().filter((t) => t.user_id === ap && t.status === 'scheduled').length,
+        deals: sb.apollo.deals().filter((d) => d.owner_id === ap).length,
+      },
+    };
+  }
+
+  it('the leaver owns records of every type in all three vendors, and the plan hands each type over', async () => {
+    const before = owned();
+    for (const [vendor, types] of Object.entries(before)) for (const [type, n] of Object.entries(types)) expect(n, `${vendor} ${type}`).toBeGreaterThan(0);
+    expect(before.outreach.prospects).toBeGreaterThanOrEqual(BOOK);
+
+    const plan = structured(await stack.call('plan_offboarding', { emails: [leaver], transfer_to: colleague }));
+    const transfers = plan.steps.filter((s: any) => s.kind === 'transfer');
+    const rest = (vendor: string) => transfers.filter((s: any) => s.vendor === vendor && s.path === 'rest').map((s: any) => s.record_type).sort();
+    expect(rest('outreach')).toEqual(['accounts', 'opportunities', 'prospects', 'sequences', 'tasks']);
+    expect(rest('salesloft')).toEqual(['accounts', 'people']);
+    expect(rest('apollo')).toEqual(['accounts', 'contacts', 'deals', 'sequences', 'tasks']);
+    // The counts the plan shows are the simulators' (Outreach accounts: named and unnamed together).
+    const count = (vendor: string, type: string) => transfers.find((s: any) => s.vendor === vendor && s.record_type === type)?.count;
+    expect(count('outreach', 'accounts')).toBe(before.outreach.accounts);
+    expect(count('salesloft', 'people')).toBe(before.salesloft.people);
+    expect(count('apollo', 'tasks')).toBe(before.apollo.tasks);
+    // What no API moves stays a manual step: SalesLoft cadences and tasks, SalesLoft and Apollo mailboxes.
+    const manual = plan.steps.filter((s: any) => s.path === 'manual').map((s: any) => `${s.vendor} ${s.record_type}`);
+    expect(manual).toEqual(expect.arrayContaining(['salesloft cadences', 'salesloft tasks', 'apollo mailbox']));
+    expect(plan.steps.some((s: any) => s.vendor === 'outreach' && s.kind === 'unlink_mailbox' && s.path === 'rest')).toBe(true);
+
+    for (const r of [stack.sandbox.outreach.requests, stack.sandbox.salesloft.requests, stack.sandbox.apollo.requests]) r.length = 0;
+    const exec = structured(await stack.call('execute_offboarding', { plan_id: plan.plan_id }));
+    expect(exec.summary, JSON.stringify(exec.steps.filter((s: any) => s.outcome === 'failed'))).toMatchObject({ failed: 0, ambiguous: 0, blocked: 0 });
+
+    const after = owned();
+    for (const [vendor, types] of Object.entries(after)) for (const [type, n] of Object.entries(types)) expect(n, `${vendor} ${type} left with the leaver`).toBe(0);
+    // The colleague has them.
+    const to = stack.sandbox.outreach.users().find((u) => u.email === colleague)!.id;
+    expect(stack.sandbox.outreach.prospects().filter((p) => p.ownerId === to).length).toBeGreaterThanOrEqual(before.outreach.prospects);
+  }, 120_000);
+
+  it('every request the clients sent during the hand-over was accepted, in the shapes the specs define', () => {
+    const { outreach, salesloft, apollo } = stack.sandbox;
+    for (const [name, log] of [
+      ['outreach', outreach.requests],
+      ['salesloft', salesloft.requests],
+      ['apollo', apollo.requests],
+    ] as const) {
+      const refused = (log as { method: string; path: string; status: number }[]).filter((r) => r.status >= 400 && !(r.status === 404 && r.method === 'GET'));
+      expect(refused, name).toEqual([]);
+    }
+    // Outreach: batch actions with the spec's body (type beside data, integer ids and owner), skipping the confirmation.
+    const batches = outreach.requests.filter((r) => r.method === 'POST' && r.path.includes('/batches/actions/'));
+    expect(batches.length).toBeGreaterThanOrEqual(2);
+    for (const b of batches) {
+      expect(b.contentType).toBe('application/vnd.api+json');
+      expect(b.query).toEqual([['actionParams[skipConfirmation]', 'true']]);
+      const doc = JSON.parse(b.body!);
+      expect(doc.type).toBe('batch');
+      expect(doc.data.attributes.ids.every((id: unknown) => Number.isInteger(id))).toBe(true);
+      expect(Number.isInteger(doc.data.attributes.ownerId)).toBe(true);
+    }
+    for (const p of outreach.requests.filter((r) => r.method === 'PATCH')) expect(Number.isInteger(JSON.parse(p.body!).data.id)).toBe(true);
+    for (const t of outreach.requests.filter((r) => r.path.includes('/actions/reassignOwner'))) {
+      expect(t.body).toBeUndefined();
+      expect(t.query!.map(([k]) => k)).toEqual(['actionParams[ownerId]']);
+    }
+    // SalesLoft: form bodies only; accounts re-send name and domain.
+    const puts = salesloft.requests.filter((r) => r.method === 'PUT');
+    expect(puts.length).toBeGreaterThan(BOOK);
+    for (const p of puts) expect(p.contentType).toBe('application/x-www-form-urlencoded');
+    for (const p of puts.filter((r) => r.path.includes('/accounts/'))) expect([...new URLSearchParams(p.body).keys()].sort()).toEqual(['domain', 'name', 'owner_id']);
+    // Apollo: update_owners carries its ids and owner in the query, no body; task PATCHes send priority and creator_id.
+    for (const u of apollo.requests.filter((r) => r.path.includes('update_owners'))) {
+      expect(u.body).toBeUndefined();
+      expect(u.query!.some(([k]) => k === 'contact_ids[]' || k === 'account_ids[]')).toBe(true);
+    }
+    const taskPatches = apollo.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/tasks/'));
+    expect(taskPatches.length).toBeGreaterThan(0);
+    for (const t of taskPatches) expect(Object.keys(JSON.parse(t.body!)).sort()).toEqual(['creator_id', 'priority', 'user_id']);
+  });
+});
+
+describe('freeing an Outreach seat through the tools', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ elicit: ACCEPT });
+  });
+  afterAll(() => stack?.close());
+
+  it('free_seat: the SCIM DELETE step removes the Outreach user (REST 404) and the seat count drops', async () => {
+    const person = ordinaryEverywhere().at(-1)!;
+    const seats = stack.sandbox.outreach.seats();
+    const id = stack.sandbox.outreach.users().find((u) => u.email === person)!.id;
+    const plan = structured(await stack.call('plan_offboarding', { emails: [person], vendors: ['outreach'], free_seat: true }));
+    expect(plan.steps.map((s: any) => s.kind)).toContain('free_seat');
+    const exec = structured(await stack.call('execute_offboarding', { plan_id: plan.plan_id }));
+    expect(exec.summary).toMatchObject({ failed: 0, ambiguous: 0, blocked: 0 });
+    expect(stack.sandbox.outreach.seats()).toBe(seats - 1);
+    expect(stack.sandbox.outreach.users().some((u) => u.id === id)).toBe(false);
+    // Without transfer_to the records stay with the removed user, each type a manual step of the plan.
+    expect(stack.sandbox.outreach.prospects().some((p) => p.ownerId === id)).toBe(true);
+  });
+});
+
+describe('the Apollo client against the literal shape of the sequence answer', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ elicit: ACCEPT, sandbox: { apollo: { sequenceOwnerAt: 'top' } } });
+  });
+  afterAll(() => stack?.close());
+
+  // Reported: ApolloRecords.setOwner reads the new owner of a sequence only from `emailer_campaign.user_id` /
+  // `.object_owner_id`; the spec says the PUT's answer carries `user_id` and `object_owner_id` without saying
+  // where, and its 200 example's `emailer_campaign` has only id, name and active. Answered at the top level
+  // only, the write succeeds but the client reads no owner (and the offboarding step would fail). Passes once
+  // the client also reads the top level.
+  it.fails('reads the owner from the top level of PUT /sequences/{id} as well', async () => {
+    const rest = stack.deps.vendors.find((c) => c.adapter.id === 'apollo')!.rest as ApolloRest;
+    const records = new ApolloRecords(rest.client);
+    const seq = stack.sandbox.apollo.sequences()[0]!;
+    const to = stack.sandbox.apollo.users().find((t) => !t.deleted && t.id !== seq.user_id && t.role === 'User')!;
+    const r = await records.setOwner('sequences', { id: seq.id }, to.id);
+    expect(stack.sandbox.apollo.sequences()[0]!.user_id).toBe(to.id);
+    expect(r.owner).toBe(to.id);
+  });
+});

@@ -9,6 +9,7 @@ import { approvalsFor } from './confirm/approvals.js';
 import { ConfirmationGate, type Confirmation } from './confirm/gate.js';
 import type { Deps } from './deps.js';
 import { ToolInputError, VendorError } from './http/errors.js';
+import { publicErrorText } from './public-error.js';
 import { MAX_RESULT_BYTES } from './results.js';
 
 /**
@@ -156,7 +157,8 @@ export function errorResult(err: unknown, deps: Deps, toolName: string): CallToo
   } else {
     // Unexpected: keep the internals in the log, give the agent something it can act on.
     deps.log.error({ tool: toolName, err }, 'tool failed');
-    text = `Internal error in ${toolName}: ${(err as Error)?.message ?? String(err)}. Nothing further was attempted; the server log has details.`;
+    // publicErrorText: no server path (an audit-log failure, an fs error) reaches the client; the log has it.
+    text = `Internal error in ${toolName}: ${publicErrorText(err, deps.config)}. Nothing further was attempted; the server log has details.`;
   }
   return { content: [{ type: 'text', text }], isError: true };
 }

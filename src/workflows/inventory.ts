@@ -1,4 +1,4 @@
-import { VendorError } from '../http/errors.js';
+import { publicErrorText } from '../public-error.js';
 import type { VendorConnection } from '../vendors/connection.js';
 import { scimToAccount } from '../vendors/scim/map.js';
 import type { ReviewAccount, VendorInventory } from '../domain/review.js';
@@ -25,7 +25,7 @@ interface Lister {
 }
 
 function describe(err: unknown): string {
-  return err instanceof VendorError ? err.toPublicText() : (err as Error)?.message ?? String(err);
+  return publicErrorText(err);
 }
 
 function listers(conn: VendorConnection, progress: PageProgress, signal?: AbortSignal): Lister[] {

@@ -2,7 +2,8 @@ import type { Actor, ConfirmationDetail } from '../audit/audit-log.js';
 import type { Deps } from '../deps.js';
 import type { AccountStatus, VendorAccount, VendorId } from '../domain/account.js';
 import type { ExecutionResult, ObservedAccount, Plan, PlanStep, StepPath, StepResult } from '../domain/offboarding.js';
-import { ToolInputError, VendorError } from '../http/errors.js';
+import { ToolInputError } from '../http/errors.js';
+import { publicErrorText } from '../public-error.js';
 import type { Change, VendorAdapter } from '../vendors/adapter.js';
 import type { VendorConnection } from '../vendors/connection.js';
 import { scimDeprovisionChange } from '../vendors/scim/changes.js';
@@ -98,7 +99,7 @@ export async function planOffboarding(deps: Deps, store: PlanStore, input: PlanI
         try {
           found = await findAccounts(conn, person, batch, signal);
         } catch (err) {
-          unchecked.set(adapter.id, err instanceof VendorError ? err.toPublicText() : (err as Error).message);
+          unchecked.set(adapter.id, publicErrorText(err, deps.config));
           break;
         }
         if (found === 'unlisted') {
@@ -272,7 +273,7 @@ async function runStep(r: StepRun, step: PlanStep): Promise<StepResult> {
     };
   } catch (err) {
     const ambiguous = (err as { ambiguous?: boolean }).ambiguous === true;
-    const message = err instanceof VendorError ? err.toPublicText() : (err as Error).message;
+    const message = publicErrorText(err, r.deps.config);
     return { ...base, outcome: ambiguous ? 'ambiguous' : 'failed', changed: false, seat_freed: null, status_after: null, audit_op_id: opId, error: message };
   }
 }

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { AccountSchema, type Account } from '../../src/domain/account.js';
-import { VendorError } from '../../src/http/errors.js';
+import { publicErrorText } from '../../src/public-error.js';
 import type { VendorConnection } from '../../src/vendors/connection.js';
 import { scimToAccount } from '../../src/vendors/scim/map.js';
 import { defineTool } from '../types.js';
@@ -19,7 +19,7 @@ function canonical(a: Account): Account {
 }
 
 function failed(vendor: string, source: 'rest' | 'scim', err: unknown): Lookup {
-  return { vendor, source, state: 'error', accounts: [], message: err instanceof VendorError ? err.toPublicText() : (err as Error).message };
+  return { vendor, source, state: 'error', accounts: [], message: publicErrorText(err) };
 }
 
 function found(vendor: string, source: 'rest' | 'scim', accounts: Account[]): Lookup {

@@ -33,6 +33,12 @@ export interface PlanStep {
   follow_ups: string[];
   /** For a manual step: where in the vendor's admin console to do it. */
   manual_instructions: string | null;
+  /**
+   * What the other configured path showed for this email at planning (for a SCIM step the vendor's REST
+   * accounts, for a REST step its SCIM users); execution re-reads it and refuses on any difference. Absent
+   * when the vendor has no other path (and in plans made before this existed).
+   */
+  other_paths?: ObservedAccount[];
 }
 
 export interface StepResult {

@@ -10,6 +10,7 @@ import { scimDeprovisionChange } from '../vendors/scim/changes.js';
 import { scimToAccount } from '../vendors/scim/map.js';
 import type { ScimUser } from '../vendors/scim/wire.js';
 import { commitChange, prepareChange } from './apply-change.js';
+import { otherPathChanges, recordOtherPaths } from './other-paths.js';
 import { observedHash, PLAN_TTL_MS, type PlanStore } from './plan-store.js';
 
 /**
@@ -119,6 +120,9 @@ export async function planOffboarding(deps: Deps, store: PlanStore, input: PlanI
       }
     }),
   );
+
+  // Every path the accounts are visible through, so execution can notice a change made through the other one.
+  await recordOtherPaths(connections, steps, unchecked, signal);
 
   steps.sort((a, b) => a.person.localeCompare(b.person) || a.vendor.localeCompare(b.vendor) || a.account.id.localeCompare(b.account.id));
   steps.forEach((s, i) => (s.step_id = `s${i + 1}`));
@@ -355,12 +359,18 @@ export async function executeOffboarding(ctx: ExecuteContext, planId: string): P
       const n = now[i];
       return n === null || n.status !== s.account.status || (n.email ?? '').toLowerCase() !== (s.account.email ?? '').toLowerCase() || n.is_admin !== s.account.is_admin;
     });
-    if (observedHash(now.filter((n): n is ObservedAccount => n !== null)) !== plan.observed_hash || changed.length > 0) {
+    // ...and through the path the step does not act through (a REST lock under a SCIM step).
+    const elsewhere = await otherPathChanges(deps, observedSteps, ctx.signal);
+    if (observedHash(now.filter((n): n is ObservedAccount => n !== null)) !== plan.observed_hash || changed.length > 0 || elsewhere.length > 0) {
       plan.state = 'refused';
       await store.save(plan);
-      const list = changed.slice(0, 10).map((s, i) => `${s.vendor} ${s.account.email ?? s.account.id}: ${s.account.status} → ${now[observedSteps.indexOf(s)]?.status ?? 'gone'}`);
+      const list = [
+        ...changed.map((s) => `${s.vendor} ${s.account.email ?? s.account.id}: ${s.account.status} → ${now[observedSteps.indexOf(s)]?.status ?? 'gone'}`),
+        ...elsewhere.map((e) => e.description),
+      ].slice(0, 10);
+      const count = new Set([...changed, ...elsewhere.map((e) => e.step)]).size;
       throw new ToolInputError(
-        `Nothing was changed: ${changed.length || 'some'} account(s) changed since the plan was made${list.length ? ` (${list.join('; ')})` : ''}. Make a new plan with plan_offboarding and review it again.`,
+        `Nothing was changed: ${count || 'some'} account(s) changed since the plan was made${list.length ? ` (${list.join('; ')})` : ''}. Make a new plan with plan_offboarding and review it again.`,
       );
     }
 

@@ -11,6 +11,7 @@ import type { Deps } from './deps.js';
 import { ToolInputError, VendorError } from './http/errors.js';
 import { publicErrorText } from './public-error.js';
 import { MAX_RESULT_BYTES } from './results.js';
+import { collectWarnings, mergeWarnings } from './side-lookup.js';
 
 /**
  * Binds tool definitions to an McpServer: argument validation is the SDK's (zod), and this adds what every
@@ -72,8 +73,12 @@ export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, b
           progress,
         };
         try {
-          const structured = (await tool.handler(args as never, ctx)) as Record<string, unknown>;
+          // Side lookups that failed (names, usage counters…) report warnings instead of failing the call.
+          const { value, warnings } = await collectWarnings(() => tool.handler(args as never, ctx));
+          const structured = value as Record<string, unknown>;
+          const warningText = mergeWarnings(tool.outputSchema, structured, warnings);
           const result = await fitResult(tool, structured, deps);
+          if (warningText) result.content.push({ type: 'text', text: warningText });
           for (const link of tool.resourceLinks?.(structured as never) ?? []) result.content.push({ type: 'resource_link', ...link });
           // The human can find the page they approved on in the chat (the URL approves nothing by itself).
           if (approved) result.content.push({ type: 'text', text: `Approved by the user on the approval page ${approved.url} at ${approved.decided_at}.` });

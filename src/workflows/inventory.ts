@@ -1,4 +1,5 @@
 import { publicErrorText } from '../public-error.js';
+import { collectWarnings } from '../side-lookup.js';
 import type { VendorConnection } from '../vendors/connection.js';
 import { scimToAccount } from '../vendors/scim/map.js';
 import type { ReviewAccount, VendorInventory } from '../domain/review.js';
@@ -17,6 +18,8 @@ interface SourceListing {
   invitations?: VendorInventory['invitations'];
   /** The source tells admins apart. */
   adminKnown: boolean;
+  /** Side lookups that failed while listing (names, invitations): the listing stands, these say what it lacks. */
+  warnings?: string[];
 }
 
 interface Lister {
@@ -37,7 +40,7 @@ function listers(conn: VendorConnection, progress: PageProgress, signal?: AbortS
       source: 'rest',
       run: async () => {
         const l = await list(progress, signal);
-        return { source: 'rest', accounts: l.accounts, invitations: l.invitations, adminKnown: l.adminKnown };
+        return { source: 'rest', accounts: l.accounts, invitations: l.invitations, adminKnown: l.adminKnown, warnings: l.warnings };
       },
     });
   }
@@ -47,7 +50,9 @@ function listers(conn: VendorConnection, progress: PageProgress, signal?: AbortS
     out.push({
       source: 'scim',
       run: async () => {
-        const { items } = await scim.listAllUsers({}, (n, of) => progress(`${conn.adapter.label} SCIM: page ${n}${of ? ` of ${of}` : ''}`), signal);
+        // A degraded ServiceProviderConfig read reports a warning: kept with the listing for the evidence.
+        const { value: listed, warnings } = await collectWarnings(() => scim.listAllUsers({}, (n, of) => progress(`${conn.adapter.label} SCIM: page ${n}${of ? ` of ${of}` : ''}`), signal));
+        const { items } = listed;
         const accounts: ReviewAccount[] = items.map((u) => {
           const a = scimToAccount(vendor, u);
           return {
@@ -66,7 +71,7 @@ function listers(conn: VendorConnection, progress: PageProgress, signal?: AbortS
             invited_at: a.invitation_pending ? a.created_at : null,
           };
         });
-        return { source: 'scim', adminKnown: false, accounts };
+        return { source: 'scim', adminKnown: false, accounts, warnings };
       },
     });
   }
@@ -92,6 +97,8 @@ export async function collectInventory(conn: VendorConnection, progress: PagePro
   const settled = await Promise.allSettled(running.map((l) => l.run()));
   const ok = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const errors = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${running[i].source.toUpperCase()} listing failed: ${describe(s.reason)}`] : []));
+  // A degraded side lookup is a non-fatal listing problem like the others: the review's warnings show it.
+  errors.push(...ok.flatMap((l) => l.warnings ?? []));
   if (ok.length === 0) {
     // A vendor that could not be listed is never reported as zero accounts.
     return { ...base, auditable: false, not_auditable_reason: `Listing failed: ${errors.join('; ')}`, sources: [], accounts: [], invitations: null, admin_known: false, errors };

@@ -1,5 +1,6 @@
 import { defineTool } from '../types.js';
 import { SalesloftAccountSchema, requireSalesloft, userRef, userRefShape } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 export default defineTool({
   name: 'salesloft_get_user',
@@ -10,7 +11,7 @@ export default defineTool({
     'Use it to check a user\'s state before or after a change. SalesLoft API tokens are team-scoped: a user of another team answers "not found", and the error says so. ' +
     'When several users share an email up to letter case, the error lists them: call again with the id.',
   inputSchema: { ...userRefShape },
-  outputSchema: { user: SalesloftAccountSchema.describe('The user as SalesLoft reports it now, e.g. {"id": "30211", "status": "active", ...}') },
+  outputSchema: { user: SalesloftAccountSchema.describe('The user as SalesLoft reports it now, e.g. {"id": "30211", "status": "active", ...}'), ...warningsShape },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
     const client = requireSalesloft(ctx);

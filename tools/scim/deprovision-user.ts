@@ -3,6 +3,7 @@ import { scimDeprovisionChange } from '../../src/vendors/scim/changes.js';
 import { runChange } from '../change-tool.js';
 import { defineTool } from '../types.js';
 import { AUDIT_ARGS, confirmShape, connectionShape, describeUser, requireScim, scimAdapter, tokenMatches, toAccount, userRef, userRefShape, userWriteOutputShape } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 export default defineTool({
   name: 'scim_deprovision_user',
@@ -17,6 +18,7 @@ export default defineTool({
     'This is usually what offboarding needs; scim_delete_user hard-deletes instead.',
   inputSchema: (vendorIds) => ({ ...connectionShape(vendorIds), ...userRefShape, ...confirmShape }),
   outputSchema: {
+    ...warningsShape,
     ...userWriteOutputShape,
     seat_note: z.string().describe('What deprovisioning does to the seat and owned records in this vendor, e.g. "Apollo.io: deactivating does NOT reduce the billed seat count…"'),
     caveats: z.array(z.string()).describe('Further vendor caveats the admin should know'),

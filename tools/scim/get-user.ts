@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { defineTool } from '../types.js';
 import { connectionOutputShape, connectionShape, requireScim, ScimAccountSchema, toAccount, userRef, userRefShape } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 export default defineTool({
   name: 'scim_get_user',
@@ -12,6 +13,7 @@ export default defineTool({
     'Use it to check a user before or after provisioning or deprovisioning. When several users share a userName up to letter case, the error lists them: call again with the id.',
   inputSchema: (vendorIds) => ({ ...connectionShape(vendorIds), ...userRefShape }),
   outputSchema: {
+    ...warningsShape,
     ...connectionOutputShape,
     user: ScimAccountSchema.describe('The user as the SCIM server reports it now'),
   },

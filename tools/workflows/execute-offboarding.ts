@@ -3,6 +3,7 @@ import { ACCOUNT_STATUSES } from '../../src/domain/account.js';
 import { executeOffboarding } from '../../src/workflows/offboarding.js';
 import type { Plan } from '../../src/domain/offboarding.js';
 import { defineTool, type ToolContext } from '../types.js';
+import { warningsShape } from '../warnings.js';
 
 /** Lines of the confirmation prompt beyond which steps are summarised, so the dialog stays readable. */
 const PROMPT_STEPS = 40;
@@ -47,6 +48,7 @@ export default defineTool({
       .describe('Only when the server runs with SALES_ACCESS_CONFIRM=token: the plan id again, after the user approved the plan. Ignored in the other modes (auto, elicit, browser), where the human approves in the client or on the approval page.'),
   },
   outputSchema: {
+    ...warningsShape,
     plan_id: z.string().describe('The plan executed'),
     replayed: z.boolean().describe('True when the plan had already run and this is its stored result (no vendor was called)'),
     executed_at: z.string().describe('When the plan ran'),

@@ -4,6 +4,7 @@ import { publicErrorText } from '../../src/public-error.js';
 import type { VendorConnection } from '../../src/vendors/connection.js';
 import { scimToAccount } from '../../src/vendors/scim/map.js';
 import { defineTool } from '../types.js';
+import { warningsShape } from '../warnings.js';
 
 const LookupSchema = z.object({
   vendor: z.string().describe('Vendor asked, e.g. "outreach"'),
@@ -62,6 +63,7 @@ export default defineTool({
     email: z.email().describe('The person\'s email, e.g. "jane.doe@acme.example"'),
   },
   outputSchema: {
+    ...warningsShape,
     email: z.string().describe('The email looked up, lower-cased'),
     found_in: z.array(z.string()).describe('Vendors where at least one account was found'),
     lookups: z.array(LookupSchema).describe('One entry per vendor and API asked'),

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { ACCOUNT_STATUSES } from '../../src/domain/account.js';
 import { MAX_PEOPLE, planOffboarding } from '../../src/workflows/offboarding.js';
 import { defineTool } from '../types.js';
+import { warningsShape } from '../warnings.js';
 
 export const StepSchema = z.object({
   step_id: z.string().describe('Step id within the plan, e.g. "s3"'),
@@ -34,6 +35,7 @@ export default defineTool({
     vendors: z.array(z.enum(vendorIds)).optional().describe('Only these vendors, e.g. ["outreach", "salesloft"]; default every configured vendor'),
   }),
   outputSchema: {
+    ...warningsShape,
     plan_id: z.string().describe('Pass to execute_offboarding; single use'),
     expires_at: z.string().describe('ISO time after which the plan cannot be executed'),
     people: z.array(z.string()).describe('People in the plan (lower-cased)'),

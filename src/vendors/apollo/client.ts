@@ -5,6 +5,7 @@ import type { HttpCore } from '../../http/core.js';
 import { defaultErrorDetail } from '../../http/core.js';
 import { ToolInputError, VendorError } from '../../http/errors.js';
 import { parseVendorBody } from '../../http/parse.js';
+import { warn } from '../../side-lookup.js';
 import type { RateLimitPolicy, VendorRequest } from '../../http/types.js';
 import { BULK_BUCKETS, bucketOfUsageKey, learnFromUsageStats, type WindowUsage } from './limits.js';
 import { toApolloAccount, type ApolloAccount } from './map.js';
@@ -306,17 +307,22 @@ export class ApolloClient {
         day: v.day ?? null,
       };
     });
-    learnFromUsageStats(
-      entries
-        .filter((e): e is ApiUsageEntry & { bucket: string } => e.bucket !== null)
-        .map((e) => ({ bucket: e.bucket, minute: e.minute ?? undefined, hour: e.hour ?? undefined, day: e.day ?? undefined })),
-      {
-        identity: this.opts.identity,
-        clock: this.opts.clock,
-        scale: this.opts.scale,
-        policyFor: (b) => (BULK_BUCKETS.has(b) ? this.opts.bulkPolicy : this.opts.policy),
-      },
-    );
+    // Learning the limits is a side effect beside the statistics asked for: if it fails, the statistics stand.
+    try {
+      learnFromUsageStats(
+        entries
+          .filter((e): e is ApiUsageEntry & { bucket: string } => e.bucket !== null)
+          .map((e) => ({ bucket: e.bucket, minute: e.minute ?? undefined, hour: e.hour ?? undefined, day: e.day ?? undefined })),
+        {
+          identity: this.opts.identity,
+          clock: this.opts.clock,
+          scale: this.opts.scale,
+          policyFor: (b) => (BULK_BUCKETS.has(b) ? this.opts.bulkPolicy : this.opts.policy),
+        },
+      );
+    } catch {
+      warn('Apollo.io rate limits could not be learned from these statistics (a value this server cannot use), so later calls are paced by the defaults until their own responses teach the limits. Nothing to do.');
+    }
     return entries.sort((a, b) => a.endpoint.localeCompare(b.endpoint));
   }
 

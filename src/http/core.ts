@@ -198,7 +198,11 @@ export class HttpCore {
 
   private buildUrl(req: VendorRequest): string {
     const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) params.append(k, String(v));
+    for (const [k, v] of Object.entries(req.query ?? {})) {
+      if (v === undefined) continue;
+      if (Array.isArray(v)) for (const item of v) params.append(k, String(item));
+      else params.append(k, String(v));
+    }
     const qs = params.toString();
     return `${this.baseUrl}${req.path}${qs ? `?${qs}` : ''}`;
   }

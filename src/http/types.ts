@@ -9,8 +9,11 @@ export interface VendorRequest {
   method: HttpMethod;
   /** Path relative to the client's base URL, e.g. `/users/123`. Must start with '/'. */
   path: string;
-  /** Query parameters; undefined values are dropped; keys like `page[size]` are sent as-is (encoded). */
-  query?: Record<string, string | number | boolean | undefined>;
+  /**
+   * Query parameters; undefined values are dropped; keys like `page[size]` are sent as-is (encoded). An array
+   * repeats the key once per item (`person_titles[]=a&person_titles[]=b`, OpenAPI form style, explode).
+   */
+  query?: Record<string, string | number | boolean | readonly (string | number | boolean)[] | undefined>;
   /**
    * The body. A URLSearchParams is sent form-encoded (`application/x-www-form-urlencoded`, e.g. an OAuth
    * token request) while `mediaType` stays the Accept; a string is sent as-is with `mediaType` as its

@@ -10,7 +10,7 @@ import { loadConfig, parseCliArgs, type Config, type ConfirmMode } from '../../s
 import { closeApprovals } from '../../src/confirm/approvals.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { silentLogger } from '../../src/log.js';
-import { sandboxConfig, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { sandboxConfig, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 import { createServer } from '../../src/server.js';
 import { waitFor } from './timing.js';
 
@@ -31,6 +31,8 @@ export interface StackOptions {
   /** The simulators' clock when it must differ from the server's (e.g. a token the server believes valid). */
   sandboxClock?: Clock;
   userCount?: number;
+  /** More simulator options (limits, per-vendor sizes), over `clock` and `userCount`. */
+  sandbox?: Omit<SandboxOptions, 'clock' | 'userCount'>;
   /** Reuse a state directory (e.g. to test a restart). */
   stateDir?: string;
   /** Adjust the config after the sandbox is wired (e.g. switch Outreach to OAuth). */
@@ -51,7 +53,7 @@ export interface Stack {
 /** The real server and a real SDK client over an in-memory transport, on the embedded sandbox. */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'sam-test-'));
-  const sandbox = await startSandbox({ clock: opts.sandboxClock ?? opts.clock, userCount: opts.userCount });
+  const sandbox = await startSandbox({ ...opts.sandbox, clock: opts.sandboxClock ?? opts.clock, userCount: opts.userCount });
   const confirm = opts.confirm ?? 'elicit';
   const env = { SALES_ACCESS_STATE_DIR: stateDir, ...(confirm === 'server-default' ? {} : { SALES_ACCESS_CONFIRM: confirm }), ...opts.env };
   let config = sandboxConfig(loadConfig(parseCliArgs(['--sandbox', ...(opts.flags ?? [])]), env), sandbox);

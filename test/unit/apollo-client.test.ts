@@ -489,7 +489,7 @@ describe('ApolloClient: search ceiling and enrichment', () => {
   it('refuses phone reveals and waterfall enrichment, and unidentifiable people, before any request', async () => {
     const { client } = await setup();
     await expect(client.enrichPerson({ email: 'a@example.com' }, { revealPhoneNumber: true })).rejects.toThrow(/webhook/);
-    await expect(client.bulkEnrich([{ email: 'a@example.com' }], { runWaterfallEmail: true })).rejects.toThrow(/Waterfall enrichment is refused/);
+    await expect(client.bulkEnrich([{ email: 'a@example.com' }], { runWaterfallEmail: true })).rejects.toThrow(/waterfall enrichment is refused/);
     await expect(client.enrichPerson({ name: 'Jane Doe' })).rejects.toThrow(/give an Apollo person `id`, an `email`/);
     await expect(client.bulkEnrich(Array.from({ length: 11 }, () => ({ email: 'a@example.com' })))).rejects.toThrow(/1 to 10 people/);
   });

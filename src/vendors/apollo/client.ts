@@ -536,12 +536,12 @@ function estimateCredits(person: EnrichedPerson | null | undefined, reveal: Reve
 export function assertSynchronousReveal(reveal: RevealOptions): void {
   if (reveal.revealPhoneNumber) {
     throw new ToolInputError(
-      `Phone reveals are refused: Apollo delivers phone numbers asynchronously to a webhook (it requires webhook_url), which this server cannot receive, and each mobile number costs ${CREDIT_COST.mobilePhone} more credits. Nothing was sent. Reveal phones in the Apollo app instead.`,
+      `\`reveal_phone_number\`: phone reveals are refused: Apollo delivers phone numbers asynchronously to a webhook (it requires webhook_url), which this server cannot receive, and each mobile number costs ${CREDIT_COST.mobilePhone} more credits. Nothing was sent. Reveal phones in the Apollo app instead.`,
     );
   }
   if (reveal.runWaterfallEmail || reveal.runWaterfallPhone) {
     throw new ToolInputError(
-      'Waterfall enrichment is refused: Apollo delivers its results asynchronously to a webhook, which this server cannot receive, and third-party vendors may charge per lookup. Nothing was sent.',
+      '`run_waterfall`: waterfall enrichment is refused: Apollo delivers its results asynchronously to a webhook, which this server cannot receive, and third-party vendors may charge per lookup. Nothing was sent.',
     );
   }
 }

@@ -278,7 +278,7 @@ export class ScimClient {
     const matches = await this.findByUserName(userName, signal);
     if (matches.length === 1) return this.getUser(matches[0].id, signal);
     if (matches.length === 0) {
-      throw new ToolInputError(`No ${this.name} user has the userName ${JSON.stringify(userName)} (compared case-insensitively). Check the spelling, or list users with scim_list_users.`);
+      throw new ToolInputError(`\`user_name\`: no ${this.name} user has the userName ${JSON.stringify(userName)} (compared case-insensitively). Check the spelling, or list users with scim_list_users.`);
     }
     throw new ToolInputError(
       `${matches.length} ${this.name} users match the userName ${JSON.stringify(userName)} case-insensitively; nothing was changed. Call again with the \`id\` of the one you mean.`,
@@ -427,7 +427,9 @@ export class ScimClient {
     if (filter !== undefined && !caps.filter) {
       throw new ToolInputError(`${this.name} says it does not support filtering (ServiceProviderConfig filter.supported is false); list groups without display_name.`);
     }
-    return this.listPage(GroupList, '/Groups', { filter, excludedAttributes: opts.members ? undefined : 'members' }, this.page(opts, caps), opts.signal, true);
+    return this.listPage(GroupList, '/Groups', { filter, excludedAttributes: opts.members ? undefined : 'members' }, this.page(opts, caps), opts.signal, true).catch((err: unknown) => {
+      throw this.groupsUnsupported(err);
+    });
   }
 
   async listAllGroups(
@@ -441,9 +443,37 @@ export class ScimClient {
   }
 
   async getGroup(id: string, signal?: AbortSignal): Promise<ScimGroup> {
-    const res = await this.call(ScimGroup, { method: 'GET', path: `/Groups/${scimIdPath(id, 'group_id')}`, signal });
+    const res = await this.call(ScimGroup, { method: 'GET', path: `/Groups/${scimIdPath(id, 'group_id')}`, signal }).catch((err: unknown) => {
+      throw this.groupsUnsupported(err, id);
+    });
     if (res.body === undefined) throw this.invalid(res.status, res.requestId, `GET /Groups/{id} answered ${res.status} without a group`);
     return withVersion(res.body, res.headers.etag);
+  }
+
+  /**
+   * A 501 from /Groups means the server has no groups at all (Apollo: "supports users but not user groups"),
+   * not a passing outage: said so, naming the argument to change, instead of "unavailable; retry later".
+   */
+  private groupsUnsupported(err: unknown, id?: string): unknown {
+    if (id !== undefined && err instanceof VendorError && err.code === 'not_found') {
+      return new VendorError({
+        vendor: err.vendor,
+        code: 'not_found',
+        status: err.status,
+        requestId: err.requestId,
+        detail: err.detail,
+        message: `\`group_id\`: ${this.name} has no group with id ${JSON.stringify(id)}. List the groups with scim_list_groups.`,
+      });
+    }
+    if (!(err instanceof VendorError) || err.status !== 501) return err;
+    return new VendorError({
+      vendor: err.vendor,
+      code: 'bad_request',
+      status: 501,
+      requestId: err.requestId,
+      detail: err.detail,
+      message: `${this.name} does not offer SCIM groups (it answers 501 Not Implemented to /Groups): pick another \`connection\`, or manage this vendor's teams in its admin console. Retrying will not help.`,
+    });
   }
 
   /**

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -27,12 +27,12 @@ const REDACT = [
   'token',
 ];
 
-/** JSON logs on fd 2: stdout belongs to the MCP stdio transport. */
-export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino(
-    { level, base: { name: 'sales-access-mcp' }, redact: { paths: REDACT, censor: '[redacted]' } },
-    pino.destination({ fd: 2, sync: true }),
-  );
+/**
+ * JSON logs on fd 2: stdout belongs to the MCP stdio transport. `destination` is for tests that read what the
+ * server logs (the secrets regression test), with the same redaction.
+ */
+export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', destination: DestinationStream = pino.destination({ fd: 2, sync: true })): Logger {
+  return pino({ level, base: { name: 'sales-access-mcp' }, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
 }
 
 /** A logger that drops everything: for tests and library use. */

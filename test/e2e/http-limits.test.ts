@@ -90,20 +90,27 @@ describe('session cap (in-process server, its clock moved by the test)', () => {
   });
 });
 
-describe('HTTP limits (spawned server)', () => {
+/** The built server over HTTP on the sandbox with `env`, for the describe block it is called in. */
+function spawnedHttp(env: Record<string, string>): { server: () => Spawned; url: () => string } {
   let server: Spawned;
   let url: string;
   beforeAll(async () => {
     assertBuilt();
-    server = spawnServer(
-      ['--sandbox', '--http', '--port', '0'],
-      cleanEnv({ SALES_ACCESS_STATE_DIR: tempStateDir(), SALES_ACCESS_CONFIRM: 'elicit', SALES_ACCESS_HTTP_MAX_SESSIONS: '2', SALES_ACCESS_HTTP_MAX_BODY_BYTES: '65536' }),
-    );
+    server = spawnServer(['--sandbox', '--http', '--port', '0'], cleanEnv({ SALES_ACCESS_STATE_DIR: tempStateDir(), ...env }));
     url = await waitForUrl(server);
   });
   afterAll(async () => {
     server.child.kill('SIGTERM');
     await server.exited;
+  });
+  return { server: () => server, url: () => url };
+}
+
+describe('HTTP limits (spawned server)', () => {
+  const spawned = spawnedHttp({ SALES_ACCESS_CONFIRM: 'elicit', SALES_ACCESS_HTTP_MAX_SESSIONS: '2', SALES_ACCESS_HTTP_MAX_BODY_BYTES: '65536' });
+  let url: string;
+  beforeAll(() => {
+    url = spawned.url();
   });
 
   it('two SDK clients fill the cap; a third initialize gets 503 with Retry-After; a closed session frees its slot', async () => {
@@ -143,25 +150,16 @@ describe('HTTP limits (spawned server)', () => {
     const bad = await request(url, { method: 'POST', headers: MCP_HEADERS, body: '{"jsonrpc":' });
     expect(bad.statusCode).toBe(400);
     expect(JSON.parse(await bad.body.text())).toMatchObject({ error: { code: -32700 } });
-    expect(server.stderr()).not.toMatch(/"level":50/);
+    expect(spawned.server().stderr()).not.toMatch(/"level":50/);
   });
 });
 
 describe('per-client rate limit (spawned server with a token)', () => {
   const token = 'r'.repeat(20) + 's'.repeat(20);
-  let server: Spawned;
+  const spawned = spawnedHttp({ SALES_ACCESS_HTTP_TOKEN: token, SALES_ACCESS_HTTP_RATE_LIMIT_PER_MINUTE: '6' });
   let url: string;
-  beforeAll(async () => {
-    assertBuilt();
-    server = spawnServer(
-      ['--sandbox', '--http', '--port', '0'],
-      cleanEnv({ SALES_ACCESS_STATE_DIR: tempStateDir(), SALES_ACCESS_HTTP_TOKEN: token, SALES_ACCESS_HTTP_RATE_LIMIT_PER_MINUTE: '6' }),
-    );
-    url = await waitForUrl(server);
-  });
-  afterAll(async () => {
-    server.child.kill('SIGTERM');
-    await server.exited;
+  beforeAll(() => {
+    url = spawned.url();
   });
 
   it('keys the budget by token fingerprint, and by address for requests without the right token', async () => {
@@ -177,6 +175,6 @@ describe('per-client rate limit (spawned server with a token)', () => {
     expect(statuses.slice(0, 6)).toEqual([401, 401, 401, 401, 401, 401]);
     // Guessing tokens does not mint fresh budgets: the seventh wrong guess is over the address's budget.
     expect(statuses[6]).toBe(429);
-    expect(server.stderr()).not.toContain(token);
+    expect(spawned.server().stderr()).not.toContain(token);
   });
 });

@@ -197,7 +197,7 @@ describe('usage counters beside credit-spending calls', () => {
     const pool = agent.get(MOCK_ORIGINS.apollo);
     pool.intercept({ path: (p) => p.startsWith('/api/v1/users/api_profile'), method: 'GET' }).reply(403, JSON.stringify({ error: 'no', error_code: 'API_INACCESSIBLE' }), JSON_HEADERS).persist();
     pool
-      .intercept({ path: '/api/v1/people/match', method: 'POST' })
+      .intercept({ path: (p) => p.startsWith('/api/v1/people/match?'), method: 'POST' })
       .reply(200, JSON.stringify({ person: { id: 'p1', first_name: 'Jane', last_name: 'Doe', email: 'jane@example.com', title: 'VP' } }), JSON_HEADERS);
     stack = await startMockStack({ agent, env: { ...MOCK_BASE_URLS, APOLLO_API_KEY: `key-${unique()}`, SALES_ACCESS_CREDIT_BUDGET: '10' }, flags: ['--vendors', 'apollo'] });
     const s = structured(await stack.call('apollo_enrich_person', { people: [{ email: 'jane@example.com' }], confirm_credit_spend: true }));

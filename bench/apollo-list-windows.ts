@@ -1,6 +1,6 @@
 import { apolloAdapter } from '../src/vendors/apollo/adapter.js';
 import { settingsOf } from '../src/vendors/connection.js';
-import type { ApolloRequestLogEntry, ApolloSim } from '../src/sandbox/apollo.js';
+import type { ApolloRequestLogEntry, ApolloSim } from '../src/sandbox/apollo/index.js';
 import type { Sandbox } from '../src/sandbox/index.js';
 import { startSandbox } from '../src/sandbox/index.js';
 import { expectOk, startBenchStack, type BenchStack } from './stack.js';

@@ -13,11 +13,12 @@ import { listAllUsers10k } from './list-all-users.js';
 import { salesloftList30k } from './salesloft-list.js';
 import { apolloListWindows } from './apollo-list-windows.js';
 import { accessReview4x10k } from './access-review.js';
+import { coldStartBench } from './cold-start.js';
 import { round3 } from './stats.js';
 import { toolLatency } from './tool-latency.js';
 import type { Benchmark } from './types.js';
 
-const BENCHMARKS: Benchmark[] = [listAllUsers10k, toolLatency, salesloftList30k, apolloListWindows, accessReview4x10k];
+const BENCHMARKS: Benchmark[] = [coldStartBench, listAllUsers10k, toolLatency, salesloftList30k, apolloListWindows, accessReview4x10k];
 
 const MB = 1024 * 1024;
 

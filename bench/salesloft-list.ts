@@ -1,6 +1,6 @@
 import { settingsOf, withSettings } from '../src/vendors/connection.js';
 import { salesloftAdapter } from '../src/vendors/salesloft/adapter.js';
-import type { SalesloftSim, SimRequestLogEntry } from '../src/sandbox/salesloft.js';
+import type { SalesloftSim, SimRequestLogEntry } from '../src/sandbox/salesloft/index.js';
 import { startSandbox } from '../src/sandbox/index.js';
 import { expectOk, startBenchStack, textOf, type BenchStack } from './stack.js';
 import { median, round3 } from './stats.js';

@@ -7,7 +7,7 @@
  * Messages in: {type:'stats'} (replies {type:'stats', ...SimHostStats}), {type:'close'} (closes the
  * simulators and exits). The host exits by itself when the parent goes away (IPC disconnect).
  */
-import { VENDORS } from '../src/domain/account.js';
+import { SANDBOX_VENDORS as VENDORS } from '../src/sandbox/index.js';
 import type { Sandbox } from '../src/sandbox/index.js';
 import { startSandbox, type SandboxOptions } from '../src/sandbox/index.js';
 

@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../src/clock.js';
 import { restOf, type Deps } from '../src/deps.js';
 import { outreachAdapter } from '../src/vendors/outreach/adapter.js';
 import { createServer } from '../src/server.js';
-import { JSONAPI_MEDIA_TYPE } from '../src/sandbox/outreach.js';
+import { JSONAPI_MEDIA_TYPE } from '../src/sandbox/outreach/index.js';
 import { diff, percentiles, round3, summarize, type SampleSummary } from './stats.js';
 import { expectOk, startBenchStack } from './stack.js';
 import type { Benchmark, BenchContext } from './types.js';

@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: a scripted MCP client session against the built server on the embedded sandbox.
  *
- * It spawns `node dist/src/main.js --sandbox` over stdio exactly as an MCP client (Claude Desktop, an IDE)
+ * It spawns `node dist/sales-access-mcp.mjs --sandbox` (the bundled server) over stdio exactly as an MCP client (Claude Desktop, an IDE)
  * would, answers the server's confirmation dialog itself, and prints a readable transcript to stdout.
  * This file is a CLI program, not the MCP server, so stdout is ours here.
  *
@@ -20,7 +20,8 @@ import { ElicitRequestSchema, type CallToolResult, type ElicitResult } from '@mo
 import { sampleRosterCsv } from './sandbox/roster.js';
 import type { OutreachAccount } from './vendors/outreach/map.js';
 
-const SERVER_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+// The bundled server, the file users run (npm run build makes it).
+const SERVER_MAIN = fileURLToPath(new URL('../sales-access-mcp.mjs', import.meta.url));
 const VERBOSE = process.env.DEMO_VERBOSE === '1';
 const TOOL_TIMEOUT_MS = 60_000;
 const WIDTH = 92;
@@ -560,7 +561,7 @@ async function main(): Promise<number> {
     const server = client.getServerVersion();
     out.line('sales-access-mcp demo: access across Outreach, SalesLoft, Apollo and ZoomInfo on the embedded sandbox (no credentials, no real vendor)');
     out.line();
-    out.kv('server', `${server?.name} ${server?.version}: node dist/src/main.js --sandbox over stdio (pid ${transport.pid})`);
+    out.kv('server', `${server?.name} ${server?.version}: node dist/sales-access-mcp.mjs --sandbox over stdio (pid ${transport.pid})`);
     out.kv('tools', `${tools.length}: ${wrap(tools.map((t) => t.name).join(', '), WIDTH - LABEL - 4).join('\n')}`);
     out.kv('state dir', stateDir);
     out.kv('audit log', auditLogPath);

@@ -1,11 +1,9 @@
 #!/usr/bin/env node
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { runAuthorizationCodeFlow } from './auth/authorize.js';
 import { TokenStore } from './auth/token-store.js';
 import { loadConfig, parseCliArgs, type Config } from './config.js';
 import { closeApprovals } from './confirm/approvals.js';
 import { createDeps } from './deps.js';
-import { startHttpServer } from './http-server.js';
 import { ConfigError } from './env.js';
 import { createLogger } from './log.js';
 import type { Sandbox } from './sandbox/index.js';
@@ -60,6 +58,7 @@ async function main(): Promise<number> {
 
   let closeTransport: () => Promise<void>;
   if (config.transport === 'http') {
+    const { startHttpServer } = await import('./http-server.js');
     const http = await startHttpServer(deps);
     closeTransport = () => http.close();
   } else {
@@ -93,6 +92,8 @@ async function runAuth(config: Config, vendor: string): Promise<number> {
   }
   const app = adapter.authorization.app(config.vendors[adapter.id]?.settings);
   if (!app) throw new ConfigError(`sales-access-mcp auth ${vendor} needs ${adapter.authorization.needs}.`);
+  // Loaded here only: serving never needs the authorization-code flow (nor oauth4webapi).
+  const { runAuthorizationCodeFlow } = await import('./auth/authorize.js');
   const result = await runAuthorizationCodeFlow({
     vendor,
     label: adapter.label,

@@ -3,15 +3,11 @@ import { join, sep } from 'node:path';
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Deps } from './deps.js';
 import { RESULT_URI_PREFIX } from './results.js';
+import { evidenceRoot } from './workflows/report.js';
 
 export const EVIDENCE_URI_PREFIX = 'sales-access://evidence/';
 const EVIDENCE_TYPES: Record<string, string> = { csv: 'text/csv', json: 'application/json', html: 'text/html' };
 const EVIDENCE_FILE = /^access-review-[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.(csv|json|html)$/;
-
-/** Where access reviews write their evidence files. */
-export function evidenceRoot(stateDir: string): string {
-  return join(stateDir, 'evidence');
-}
 
 /** Resources: large tool results, the capability matrix, the recent audit log, and access-review evidence. */
 export function registerResources(server: McpServer, deps: Deps): void {

@@ -1,12 +1,15 @@
 import listConnections from './list-connections.js';
 import outreachCreateUser from './outreach/create-user.js';
 import outreachGetUser from './outreach/get-user.js';
+import outreachListMailboxes from './outreach/list-mailboxes.js';
 import outreachListProfiles from './outreach/list-profiles.js';
 import outreachListRoles from './outreach/list-roles.js';
 import outreachListUsers from './outreach/list-users.js';
 import outreachLockUser from './outreach/lock-user.js';
 import outreachUnlockUser from './outreach/unlock-user.js';
 import outreachUpdateUser from './outreach/update-user.js';
+import scimCreateGroup from './scim/create-group.js';
+import scimDeleteGroup from './scim/delete-group.js';
 import scimDeleteUser from './scim/delete-user.js';
 import scimDeprovisionUser from './scim/deprovision-user.js';
 import scimGetUser from './scim/get-user.js';
@@ -30,6 +33,8 @@ import apolloListUsers from './apollo/list-users.js';
 import apolloSearchContacts from './apollo/search-contacts.js';
 import apolloSearchPeople from './apollo/search-people.js';
 import salesloftDeactivateUser from './salesloft/deactivate-user.js';
+import salesloftReactivateUser from './salesloft/reactivate-user.js';
+import salesloftUpdateUser from './salesloft/update-user.js';
 import salesloftGetMe from './salesloft/get-me.js';
 import salesloftGetUser from './salesloft/get-user.js';
 import salesloftListGroups from './salesloft/list-groups.js';
@@ -58,6 +63,7 @@ export const ALL_TOOLS: AnyTool[] = [
   outreachUnlockUser,
   outreachListRoles,
   outreachListProfiles,
+  outreachListMailboxes,
   salesloftListUsers,
   salesloftGetUser,
   salesloftGetMe,
@@ -66,6 +72,8 @@ export const ALL_TOOLS: AnyTool[] = [
   salesloftListRoles,
   salesloftListPendingInvitations,
   salesloftDeactivateUser,
+  salesloftReactivateUser,
+  salesloftUpdateUser,
   apolloListUsers,
   apolloGetApiUsageStats,
   apolloGetCreditUsageStats,
@@ -82,6 +90,8 @@ export const ALL_TOOLS: AnyTool[] = [
   scimDeleteUser,
   scimListGroups,
   scimUpdateGroupMembers,
+  scimCreateGroup,
+  scimDeleteGroup,
   zoominfoSearchContacts,
   zoominfoEnrichContact,
   zoominfoSearchCompanies,

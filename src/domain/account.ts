@@ -6,10 +6,6 @@ import * as z from 'zod';
  */
 export type VendorId = string;
 
-// TRANSITIONAL (removed once the findings engine, the OAuth providers and the sandbox read the registry).
-export const VENDORS = ['outreach', 'salesloft', 'apollo', 'zoominfo'] as const;
-export type Vendor = (typeof VENDORS)[number];
-export const VENDOR_NAMES: Readonly<Record<Vendor, string>> = { outreach: 'Outreach', salesloft: 'SalesLoft', apollo: 'Apollo.io', zoominfo: 'ZoomInfo' };
 
 export const ACCOUNT_STATUSES = ['active', 'locked', 'deactivated', 'pending', 'unknown'] as const;
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];

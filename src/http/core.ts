@@ -1,10 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import { request, type Dispatcher, type Pool } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { systemClock, type Clock } from '../clock.js';
 import { silentLogger, type Logger } from '../log.js';
 import { notApplied, VendorError } from './errors.js';
 import { getLimiter, LimiterDeadlineError, limitersFor, type RateLimiter, type Ticket } from './limiter.js';
 import { acquirePool, releasePool, resolveTimeouts, type Timeouts } from './pool.js';
+import { loadUndici } from './undici.js';
 import { headerNumber } from './rate-headers.js';
 import {
   backoffDelay,
@@ -53,8 +54,9 @@ export class HttpCore {
   private readonly log: Logger;
   private readonly retry: RetryPolicy;
   private readonly timeouts: Timeouts;
-  private readonly dispatcher: Dispatcher;
-  private readonly ownPool: Pool | undefined;
+  /** The dispatcher passed in (tests), or this client's use of the origin's shared pool, taken on first use. */
+  private dispatcher: Promise<Dispatcher> | undefined;
+  private ownPool: Promise<Pool> | undefined;
   private readonly name: string;
   private closed = false;
 
@@ -70,12 +72,15 @@ export class HttpCore {
     this.log = opts.log ?? silentLogger;
     this.retry = resolveRetryPolicy(opts.retry);
     this.timeouts = resolveTimeouts(opts.timeouts);
-    if (opts.dispatcher) {
-      this.dispatcher = opts.dispatcher;
-    } else {
+    if (opts.dispatcher) this.dispatcher = Promise.resolve(opts.dispatcher);
+  }
+
+  private dispatch(): Promise<Dispatcher> {
+    if (!this.dispatcher) {
       this.ownPool = acquirePool(this.origin, this.timeouts);
       this.dispatcher = this.ownPool;
     }
+    return this.dispatcher;
   }
 
   async request<T = unknown>(req: VendorRequest): Promise<VendorResponse<T>> {
@@ -183,7 +188,7 @@ export class HttpCore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.ownPool) await releasePool(this.origin, this.ownPool);
+    if (this.ownPool) await releasePool(this.origin, await this.ownPool);
   }
 
   private limiterFor(bucket: string | undefined): RateLimiter {
@@ -228,6 +233,7 @@ export class HttpCore {
     // (client-h1.js: setImmediate(client[kResume])). Yielding that turn lets a back-to-back request (the
     // next page) reuse the socket instead of opening, and against a vendor TLS-handshaking, a new one.
     await new Promise((resolve) => setImmediate(resolve));
+    const [{ request }, dispatcher] = await Promise.all([loadUndici(), this.dispatch()]);
     const t0 = performance.now();
     const ms = () => Math.round(performance.now() - t0);
     try {
@@ -236,7 +242,7 @@ export class HttpCore {
         headers,
         body,
         signal: req.signal,
-        dispatcher: this.dispatcher,
+        dispatcher,
         headersTimeout: this.timeouts.headersMs,
         bodyTimeout: this.timeouts.bodyMs,
       });

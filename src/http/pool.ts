@@ -1,4 +1,5 @@
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { loadUndici } from './undici.js';
 
 export interface Timeouts {
   connectMs: number;
@@ -32,7 +33,9 @@ const pools = new Map<string, Entry>();
  * The pool for `origin`, created on first use. The connect timeout is fixed by whoever creates the pool;
  * headers and body timeouts are also set per request by the core, so they can differ between users.
  */
-export function acquirePool(origin: string, timeouts: Timeouts): Pool {
+export async function acquirePool(origin: string, timeouts: Timeouts): Promise<Pool> {
+  const { Pool } = await loadUndici();
+  // Synchronous from here: two callers for one origin cannot both create a pool.
   let entry = pools.get(origin);
   if (!entry) {
     entry = {

@@ -11,6 +11,29 @@ import { deriveSeed, mulberry32 } from './prng.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
+/**
+ * A vendor's error answer, thrown from wherever a handler finds the problem and sent by the simulator's
+ * dispatcher: the status, the body in the vendor's error format, and headers. Each simulator builds these
+ * with its own `fail` (JSON:API errors, Rails errors, SCIM Error messages...).
+ */
+export class SimError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly headers: Record<string, string | number> = {},
+    /** When not the simulator's usual content type (Apollo answers some errors in text/plain). */
+    readonly contentType?: string,
+  ) {
+    super(typeof body === 'string' ? body : `HTTP ${status}`);
+    this.name = 'SimError';
+  }
+
+  /** The same answer with `headers` under its own: the rate-limit headers every counted answer carries. */
+  withHeaders(headers: Record<string, string | number>): SimError {
+    return new SimError(this.status, this.body, { ...headers, ...this.headers }, this.contentType);
+  }
+}
+
 /** A request the simulator rejects before routing; `status` is the HTTP status to answer with. */
 export class HttpInputError extends Error {
   constructor(
@@ -64,6 +87,16 @@ export async function readJsonBody(req: IncomingMessage, limit = DEFAULT_BODY_LI
     return JSON.parse(buf.toString('utf8')) as unknown;
   } catch {
     throw new HttpInputError(400, 'request body is not valid JSON');
+  }
+}
+
+/** Awaits a body read, turning its HttpInputError (too large, malformed JSON) into the vendor's error with `fail`. */
+export async function orFail<T>(read: Promise<T>, fail: (status: number, message: string) => never): Promise<T> {
+  try {
+    return await read;
+  } catch (err) {
+    if (err instanceof HttpInputError) fail(err.status, err.message);
+    throw err;
   }
 }
 
@@ -185,6 +218,76 @@ export async function serveLoopback(
   return { server, origin: await listenLoopback(server) };
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// One request's exchange, and the shell every simulator's handler runs in
+
+/** What a simulator's code gets for one request; each simulator extends it with its own state and findings. */
+export interface Exchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** Path and query of the request (the host is a placeholder: simulators route on the path alone). */
+  readonly url: URL;
+  readonly method: string;
+  /** Path parameters of the matched route; empty until routed. */
+  params: Record<string, string>;
+}
+
+export function exchange(req: IncomingMessage, res: ServerResponse): Exchange {
+  return { req, res, url: new URL(req.url ?? '/', 'http://sandbox.invalid'), method: req.method ?? 'GET', params: {} };
+}
+
+/** The request-log fields every simulator records: method, path with query as sent, status (0: dropped). */
+export function logged(x: Exchange, status: number): { method: string; path: string; status: number } {
+  return { method: x.req.method ?? '', path: x.req.url ?? '', status };
+}
+
+export interface SimulatorHooks<C extends Exchange, O extends FaultOptions> {
+  /** The request's context, made first for every request. */
+  begin(req: IncomingMessage, res: ServerResponse): C;
+  /** Records a request whose connection failNext dropped (status 0 in the request log). */
+  dropped(c: C): void;
+  /** Answers a fault failNext queued: an edge or load balancer answering, so nothing is counted or charged. */
+  fault(c: C, fault: Fault<O>): unknown;
+  /** The simulator proper. */
+  serve(c: C): unknown;
+  /** Answers what `serve` threw. Not called once an answer has started: the connection is dropped instead. */
+  error(c: C, err: unknown): unknown;
+}
+
+/** The steps every simulator takes around its own: fault injection first, then serve, then error answers. */
+export function simulatorHandler<C extends Exchange, O extends FaultOptions>(
+  faults: FaultQueue<O>,
+  hooks: SimulatorHooks<C, O>,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    const c = hooks.begin(req, res);
+    const fault = faults.take(req);
+    if (fault) {
+      if (fault.opts.dropConnection) {
+        hooks.dropped(c);
+        req.socket.destroy();
+        return;
+      }
+      await hooks.fault(c, fault);
+      return;
+    }
+    try {
+      await hooks.serve(c);
+    } catch (err) {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      await hooks.error(c, err);
+    }
+  };
+}
+
+/** `WWW-Authenticate: Bearer` (RFC 6750 3) for a request without a usable token. */
+export function bearerChallenge(realm: string, error?: string, description?: string): string {
+  return `Bearer realm="${realm}"${error ? `, error="${error}"` : ''}${description ? `, error_description="${description}"` : ''}`;
+}
+
 /** Stops accepting and drops keep-alive connections, so a test's close() does not wait for idle timeouts. */
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -248,6 +351,11 @@ export interface Fault<O extends FaultOptions> {
   opts: O;
 }
 
+/** The Retry-After header of a fault queued with `retryAfterSec` (none otherwise). */
+export function retryAfterOf(fault: Fault<FaultOptions & { retryAfterSec?: number }>): Record<string, number> {
+  return fault.opts.retryAfterSec !== undefined ? { 'Retry-After': fault.opts.retryAfterSec } : {};
+}
+
 /** The faults queued by failNext(), handed out in the order they were queued. */
 export class FaultQueue<O extends FaultOptions> {
   private readonly rules: (Fault<O> & { remaining: number })[] = [];
@@ -299,6 +407,19 @@ export class FixedWindow {
 
   remaining(): number {
     return Math.max(0, this.limit - this.used);
+  }
+
+  /** When the current window ends. */
+  get end(): number {
+    return this.start + this.windowMs;
+  }
+
+  /** Spends `cost` of the window `now` is in if it fits; false, with nothing spent, when it would overdraw. */
+  take(cost = 1, now = this.clock.now()): boolean {
+    this.roll(now);
+    if (this.used + cost > this.limit) return false;
+    this.used += cost;
+    return true;
   }
 
   /** A new budget, starting with a fresh window. */

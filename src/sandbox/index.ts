@@ -5,13 +5,16 @@ import { withSettings } from '../vendors/connection.js';
 import { outreachAdapter } from '../vendors/outreach/adapter.js';
 import { salesloftAdapter } from '../vendors/salesloft/adapter.js';
 import { zoominfoAdapter } from '../vendors/zoominfo/adapter.js';
-import { VENDORS, type Vendor } from '../domain/account.js';
 import type { ServeOptions } from './http-util.js';
-import { startOutreachSimulator, type OutreachSim, type OutreachSimOptions } from './outreach.js';
-import { startScimSimulator, type ScimLink, type ScimSim } from './scim.js';
-import { startZoomInfoSimulator, type ZoomInfoSim, type ZoomInfoSimOptions } from './zoominfo.js';
-import { startSalesloftSimulator, type SalesloftSim, type SalesloftSimOptions } from './salesloft.js';
-import { startApolloSimulator, type ApolloSim, type ApolloSimOptions } from './apollo.js';
+import { startOutreachSimulator, type OutreachSim, type OutreachSimOptions } from './outreach/index.js';
+import { SCIM_VENDORS, type ScimVendor, startScimSimulator, type ScimLink, type ScimSim } from './scim/index.js';
+import { startZoomInfoSimulator, type ZoomInfoSim, type ZoomInfoSimOptions } from './zoominfo/index.js';
+import { startSalesloftSimulator, type SalesloftSim, type SalesloftSimOptions } from './salesloft/index.js';
+import { startApolloSimulator, type ApolloSim, type ApolloSimOptions } from './apollo/index.js';
+
+/** The vendors the sandbox simulates: the built-in adapters'. */
+export const SANDBOX_VENDORS = SCIM_VENDORS;
+export type SandboxVendor = ScimVendor;
 
 /** The embedded simulators behind --sandbox, the demo, the benchmarks and the end-to-end tests. */
 export interface Sandbox {
@@ -25,7 +28,7 @@ export interface Sandbox {
    * deprovisioning shows over REST and a REST deactivation shows over SCIM); ZoomInfo's REST API has no seat
    * list, so its SCIM server keeps its own.
    */
-  scim: Record<Vendor, ScimSim>;
+  scim: Record<SandboxVendor, ScimSim>;
   close(): Promise<void>;
 }
 
@@ -60,19 +63,19 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const zoominfo = await startZoomInfoSimulator({ clock: opts.clock, latencyMs: opts.latencyMs, ...opts.zoominfo });
   // The REST simulators run first; the linked SCIM servers take their seats (and their people) from them, so
   // no userCount is passed to those: it would only size a people pool they do not use.
-  const links: Partial<Record<Vendor, ScimLink>> = {
+  const links: Partial<Record<SandboxVendor, ScimLink>> = {
     outreach: outreach.linkUsers(),
     salesloft: salesloft.linkUsers(),
     apollo: apollo.linkUsers(),
   };
   const scimList = await Promise.all(
-    VENDORS.map((vendor) => {
+    SANDBOX_VENDORS.map((vendor) => {
       const link = links[vendor];
       const common = { vendor, clock: opts.clock, maxResults: opts.scimMaxResults, latencyMs: opts.latencyMs };
       return startScimSimulator(link ? { ...common, link } : { ...common, userCount: opts.zoominfoScimUserCount ?? opts.userCount });
     }),
   );
-  const scim = Object.fromEntries(scimList.map((s) => [s.vendor, s])) as Record<Vendor, ScimSim>;
+  const scim = Object.fromEntries(scimList.map((s) => [s.vendor, s])) as Record<SandboxVendor, ScimSim>;
   return {
     outreach,
     salesloft,
@@ -90,7 +93,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
  * simulators, so nothing is stored and nothing real is needed.
  */
 export function sandboxConfig(config: Config, sandbox: Sandbox): Config {
-  const scim = (v: Vendor) => ({ url: sandbox.scim[v].url, token: sandbox.scim[v].token });
+  const scim = (v: SandboxVendor) => ({ url: sandbox.scim[v].url, token: sandbox.scim[v].token });
   let c = withSettings(
     config,
     outreachAdapter,

@@ -79,11 +79,28 @@ const TIME_ZONES: readonly (readonly [string, number])[] = [
   ['Europe/London', 10], ['Europe/Berlin', 5], ['Asia/Singapore', 3], ['Australia/Sydney', 2],
 ];
 
+/** The titles that make someone a people manager, and the executives: several vendors seed roles from these. */
+export const MANAGER_TITLES: ReadonlySet<string> = new Set([
+  'Sales Manager', 'SDR Manager', 'Regional Sales Director', 'Director of Customer Success',
+  'Director of Solutions Engineering', 'Sales Operations Manager',
+]);
+export const EXECUTIVE_TITLES: ReadonlySet<string> = new Set(['VP of Sales', 'Chief Revenue Officer', 'VP of Marketing']);
+
+/** The locale of an office's zone (en-US for the American ones and any other). */
+export const LOCALE_BY_ZONE: Readonly<Record<string, string>> = {
+  'Europe/London': 'en-GB',
+  'Europe/Berlin': 'de-DE',
+  'Asia/Singapore': 'en-SG',
+  'Australia/Sydney': 'en-AU',
+};
+
 const TERMINATED_RATE = 0.11;
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 const FIRST_START_MS = Date.parse('2015-01-05T00:00:00Z');
 const LAST_START_MS = Date.parse('2026-09-28T00:00:00Z');
-const AS_OF_MS = Date.parse(`${PEOPLE_AS_OF}T00:00:00Z`);
+/** PEOPLE_AS_OF at midnight UTC: the simulators' seeds date nothing after it. */
+export const PEOPLE_AS_OF_MS = Date.parse(`${PEOPLE_AS_OF}T00:00:00Z`);
+const AS_OF_MS = PEOPLE_AS_OF_MS;
 /** Terminations before this are long gone from every tool; the interesting ones are recent. */
 const FIRST_TERMINATION_MS = Date.parse('2023-01-02T00:00:00Z');
 

@@ -28,6 +28,9 @@ export function deriveSeed(seed: number, label: string): number {
   return h >>> 0;
 }
 
+export const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+export const HEX = '0123456789abcdef';
+
 export class Rng {
   private readonly next01: () => number;
 
@@ -63,6 +66,19 @@ export class Rng {
       if (r < 0) return item;
     }
     return items[items.length - 1]![0];
+  }
+
+  /** `n` characters drawn from `alphabet`. */
+  chars(alphabet: string, n: number): string {
+    let s = '';
+    for (let i = 0; i < n; i++) s += alphabet[this.int(0, alphabet.length - 1)];
+    return s;
+  }
+
+  /** A version-4 UUID (SalesLoft's user guids, ZoomInfo's SCIM ids). */
+  uuid(): string {
+    const h = this.chars(HEX, 32);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[this.int(0, 3)]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }
 
   /** Fisher-Yates on a copy. */

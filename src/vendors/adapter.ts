@@ -99,7 +99,69 @@ export interface RestApi {
   getAccount?(id: string, signal?: AbortSignal): Promise<VendorAccount>;
   /** The REST write that takes access away (offboarding profile `rest` describes it). */
   deactivation?(account: { id: string; email: string | null }): Change;
+  /**
+   * What a person may own in this vendor (prospects, accounts, sequences…), in the order an offboarding
+   * hands them over. Each type says how many the person owns and how they are handed over: in batches
+   * through the API, or by hand in the admin console.
+   */
+  ownedRecords?: readonly OwnedRecordType[];
+  /** The person's connected mailboxes, and how one is unlinked. */
+  mailboxes?: Mailboxes;
   close(): Promise<void>;
+}
+
+/**
+ * Shared by the lookups of one planning run, so that a vendor whose owner lookups are listings of whole
+ * collections (Apollo has no owner filter) walks each collection once for all the people planned.
+ */
+export interface PlanningContext {
+  memo: Map<string, Promise<unknown>>;
+  signal?: AbortSignal;
+}
+
+/** One record a person owns, as a transfer batch carries it (with what its write needs, e.g. an account's name). */
+export interface OwnedRecord {
+  id: string;
+  /** Fields the vendor wants sent back with the owner change (SalesLoft's account PUT requires name and domain). */
+  extra?: Record<string, string | number | boolean | null>;
+}
+
+export interface OwnedRecordType {
+  /** e.g. "prospects"; unique within the vendor. */
+  type: string;
+  /** How many `owner` owns now; `lowerBound` when the vendor shows only part of a collection (Apollo's 50,000). */
+  count(owner: VendorAccount, ctx: PlanningContext): Promise<{ count: number; lowerBound: boolean }>;
+  transfer: RecordTransfer | { manual: string };
+}
+
+/**
+ * Handing records over, idempotently: each round lists what the owner still owns (at most `batchSize`) and
+ * sends one write for the batch (one request where the vendor has a bulk endpoint, one per record where it
+ * has not). A record already handed over is no longer listed, so a round after a failure never repeats a
+ * finished write, and an empty listing is the proof that nothing is left.
+ */
+export interface RecordTransfer {
+  /** Records per write: the bulk endpoint's batch, or 1 where the vendor changes owners one record at a time. */
+  batchSize: number;
+  /** Records per listing round (a multiple of batchSize at most the vendor's page size). */
+  pageSize: number;
+  /** Up to `pageSize` records `owner` still owns. */
+  next(owner: VendorAccount, signal?: AbortSignal): Promise<OwnedRecord[]>;
+  /** One write that hands `batch` (at most batchSize records) to `to`. */
+  change(batch: readonly OwnedRecord[], owner: VendorAccount, to: VendorAccount): Change<TransferState>;
+}
+
+/** What a transfer write reads and records: whose the records are. */
+export interface TransferState {
+  ids: string[];
+  /** The owner the vendor reports for all of them, or null when they differ or are unknown. */
+  owner: string | null;
+}
+
+export interface Mailboxes {
+  list(owner: VendorAccount, signal?: AbortSignal): Promise<{ id: string; email: string | null }[]>;
+  /** Unlinks one mailbox, or the console path where the API cannot. */
+  unlink: ((mailbox: { id: string; email: string | null }, owner: VendorAccount) => Change) | { manual: string };
 }
 
 export type ListProgress = (message: string) => Promise<void>;
@@ -138,8 +200,15 @@ export interface OffboardingProfile {
    * Absent: a vendor without a way to look is reported as not checked instead.
    */
   unlisted?: { action: string; instructions: string };
-  /** Work the vendor notes name beyond deactivation (reassign, unlink, reduce seats), per path. */
+  /** Work the vendor notes name beyond what the steps do (reduce seats, CRM sync credentials…), per path. */
   followUps(path: StepPath, transferTo: string | null): string[];
+  /**
+   * Freeing the licensed seat after deactivation, where the vendor frees it only by deleting the user (Outreach:
+   * SCIM DELETE). Opt-in per plan (`free_seat`), irreversible.
+   */
+  freeSeat?: { via: 'scim_delete'; action: string; note: string };
+  /** Said when the plan removes an admin of this vendor (e.g. ZoomInfo's "Require SSO" lockout). */
+  adminNote?: string;
 }
 
 /**

@@ -23,6 +23,11 @@ export interface EvidencePaths {
   html: string;
 }
 
+/** Where access reviews write their evidence files. */
+export function evidenceRoot(stateDir: string): string {
+  return join(stateDir, 'evidence');
+}
+
 export interface EvidenceOptions {
   generatedAt: Date;
   /** File-name safe: letters, digits, `.`, `_`, `-` (max 128). */

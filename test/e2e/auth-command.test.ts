@@ -5,8 +5,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOutreachSimulator } from '../../src/sandbox/outreach.js';
-import { startSalesloftSimulator } from '../../src/sandbox/salesloft.js';
+import { startOutreachSimulator } from '../../src/sandbox/outreach/index.js';
+import { startSalesloftSimulator } from '../../src/sandbox/salesloft/index.js';
 import { assertBuilt, cleanEnv, MAIN, spawnServer, tempStateDir } from '../support/spawn.js';
 import { freePort } from '../support/timing.js';
 

@@ -12,6 +12,7 @@ import { createDeps, type Deps } from '../../src/deps.js';
 import { silentLogger } from '../../src/log.js';
 import { sandboxConfig, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 import { createServer } from '../../src/server.js';
+import type { Registry } from '../../src/vendors/registry.js';
 import { waitFor } from './timing.js';
 
 export type ElicitAnswer = ElicitResult | ((message: string) => ElicitResult);
@@ -37,6 +38,8 @@ export interface StackOptions {
   stateDir?: string;
   /** Adjust the config after the sandbox is wired (e.g. switch Outreach to OAuth). */
   configure?: (config: Config, sandbox: Sandbox) => Config;
+  /** The vendor adapters; default the built-in ones (a test adds a fake vendor here). */
+  registry?: Registry;
 }
 
 export interface Stack {
@@ -56,9 +59,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const sandbox = await startSandbox({ ...opts.sandbox, clock: opts.sandboxClock ?? opts.clock, userCount: opts.userCount });
   const confirm = opts.confirm ?? 'elicit';
   const env = { SALES_ACCESS_STATE_DIR: stateDir, ...(confirm === 'server-default' ? {} : { SALES_ACCESS_CONFIRM: confirm }), ...opts.env };
-  let config = sandboxConfig(loadConfig(parseCliArgs(['--sandbox', ...(opts.flags ?? [])]), env), sandbox);
+  let config = sandboxConfig(loadConfig(parseCliArgs(['--sandbox', ...(opts.flags ?? [])]), env, opts.registry), sandbox);
   if (opts.configure) config = opts.configure(config, sandbox);
-  const deps = await createDeps(config, { log: silentLogger, clock: opts.clock, retryBaseDelayMs: 2 });
+  const deps = await createDeps(config, { log: silentLogger, clock: opts.clock, retryBaseDelayMs: 2, registry: opts.registry });
   const server = createServer(deps);
   const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: opts.elicit ? { elicitation: { form: {} } } : {} });
   const elicitations: string[] = [];

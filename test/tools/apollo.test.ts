@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
-import type { ApolloSim } from '../../src/sandbox/apollo.js';
+import type { ApolloSim } from '../../src/sandbox/apollo/index.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import type { ApolloAuthConfig } from '../../src/vendors/apollo/config.js';
 import { apolloAdapter } from '../../src/vendors/apollo/adapter.js';

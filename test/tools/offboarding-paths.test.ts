@@ -35,7 +35,7 @@ describe('execute_offboarding re-reads the REST view of a SCIM step', () => {
   it('refuses when the account was locked through REST between plan and execute, and changes nothing', async () => {
     const person = people[0];
     const plan = structured(await stack.call('plan_offboarding', { emails: [person], vendors: ['outreach'] }));
-    const step = plan.steps.find((s: any) => s.vendor === 'outreach');
+    const step = plan.steps.find((s: any) => s.vendor === 'outreach' && s.kind === 'deactivate');
     expect(step.path).toBe('scim_deprovision');
 
     // Someone locks the user through the REST API (another admin, another tool) after the plan was shown.

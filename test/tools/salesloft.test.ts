@@ -8,7 +8,7 @@ import { systemClock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import type { Deps } from '../../src/deps.js';
 import { silentLogger } from '../../src/log.js';
-import { startSalesloftSimulator, type SalesloftSim } from '../../src/sandbox/salesloft.js';
+import { startSalesloftSimulator, type SalesloftSim } from '../../src/sandbox/salesloft/index.js';
 import type { SalesloftClient } from '../../src/vendors/salesloft/client.js';
 import { salesloftConfig } from '../../src/vendors/salesloft/config.js';
 import { createSalesloftClient } from '../../src/vendors/salesloft/connect.js';
@@ -264,7 +264,7 @@ describe('salesloft_deactivate_user through SCIM (handler with a SCIM client dou
     const r = await deactivateUser.handler({ id: String(target.id) }, ctxWith(scim));
     expect(r).toMatchObject({ changed: true, path: 'rest' });
     expect(r.caveats.join(' ')).toMatch(/SCIM is configured but has no user/);
-    expect(sim.requests.some((q) => q.method === 'PUT' && q.path === `/v2/users/${target.id}`)).toBe(true);
+    expect(sim.requests.some((q) => q.method === 'PUT' && q.path === `/v2/users/${target.id}.json`)).toBe(true);
   });
 
   it('an already-deactivated user is changed: false, and SCIM is not called', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Vendor } from '../../src/domain/account.js';
+import type { SandboxVendor as Vendor } from '../../src/sandbox/index.js';
 import { BUILTIN_ADAPTERS } from '../../src/vendors/registry.js';
 import { requireScim } from '../../tools/scim/shared.js';
 import type { ToolContext } from '../../tools/types.js';

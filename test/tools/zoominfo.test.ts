@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import type { ZoomInfoSim } from '../../src/sandbox/zoominfo.js';
+import type { ZoomInfoSim } from '../../src/sandbox/zoominfo/index.js';
 import { startStack, structured, textOf, type Stack } from '../support/stack.js';
 
 /** The ZoomInfo simulator of a stack's sandbox. */

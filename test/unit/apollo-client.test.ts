@@ -13,7 +13,7 @@ import { apolloConfig, type ApolloAuthConfig } from '../../src/vendors/apollo/co
 import { createApolloClient } from '../../src/vendors/apollo/connect.js';
 import { apolloRateHeaders, bucketOfUsageKey, windowEnd } from '../../src/vendors/apollo/limits.js';
 import { apolloStatus, toApolloAccount } from '../../src/vendors/apollo/map.js';
-import { startApolloSimulator } from '../../src/sandbox/apollo.js';
+import { startApolloSimulator } from '../../src/sandbox/apollo/index.js';
 import { lowerHeaders, offlineAgent } from '../support/mock-http.js';
 
 const ORIGIN = 'https://api.apollo.test';

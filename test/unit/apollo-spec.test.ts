@@ -9,13 +9,15 @@ import { silentLogger } from '../../src/log.js';
 import { ApolloClient } from '../../src/vendors/apollo/client.js';
 import type { ApolloAuthConfig } from '../../src/vendors/apollo/config.js';
 import { createApolloClient } from '../../src/vendors/apollo/connect.js';
+import { ApolloRecords } from '../../src/vendors/apollo/records.js';
 import { lowerHeaders, offlineAgent } from '../support/mock-http.js';
 import { checkRequest, loadOpenApi, openApiFrom, type SentRequest } from '../support/openapi.js';
 
 /**
  * Issue 14 item 4: every request the Apollo client sends is checked against Apollo's published OpenAPI
  * document (test/fixtures/vendor-specs/apollo-openapi.json): the operation exists, parameters are where the
- * spec puts them (query or body), the body has the spec's media type and its required fields.
+ * spec puts them (query or body), the body has the spec's media type and its required fields. That covers the
+ * client's own methods and what an offboarding sends through it (records.ts: owned records, mailboxes).
  */
 
 const ORIGIN = 'https://api.apollo.test';
@@ -42,6 +44,17 @@ function answer(path: string, method: string): { status: number; body: unknown }
   if (p === '/contacts') return { status: 200, body: { contact: { id: 'c1', email: 'jane@example.com' } } };
   if (p === '/people/match') return { status: 200, body: { person: null } };
   if (p === '/people/bulk_match') return { status: 200, body: { matches: [null, null], credits_consumed: 0, missing_records: 2 } };
+  // Owned records and mailboxes (records.ts): the searches, the owner changes and the mailbox list.
+  if (p === '/accounts/search') return { status: 200, body: { accounts: [], pagination: { total_pages: 1 } } };
+  if (p === '/emailer_campaigns/search') return { status: 200, body: { emailer_campaigns: [], pagination: { total_pages: 1 } } };
+  if (p === '/tasks/search') return { status: 200, body: { tasks: [], pagination: { total_pages: 1 } } };
+  if (p === '/opportunities/search') return { status: 200, body: { opportunities: [], pagination: { total_pages: 1 } } };
+  if (p === '/contacts/update_owners') return { status: 200, body: { contacts: [{ id: 'c1', owner_id: 'u2' }] } };
+  if (p === '/accounts/update_owners') return { status: 200, body: { accounts: [{ id: 'a1', owner_id: 'u2' }] } };
+  if (p.startsWith('/sequences/')) return { status: 200, body: { emailer_campaign: { id: 's1', user_id: 'u2' } } };
+  if (p.startsWith('/tasks/')) return { status: 200, body: { task: { id: 't1', user_id: 'u2' } } };
+  if (p.startsWith('/opportunities/')) return { status: 200, body: { opportunity: { id: 'd1', owner_id: 'u2' } } };
+  if (p === '/email_accounts') return { status: 200, body: { email_accounts: [{ id: 'm1', user_id: 'u1', email: 'a@acme.example', active: true }] } };
   if (p === '/oauth/token') return { status: 200, body: { access_token: 'at-new', token_type: 'bearer', expires_in: 3600, refresh_token: 'rt-new', scope: 'read_user_profile' } };
   return { status: 599, body: { error: `unexpected ${method} ${p}` } };
 }
@@ -99,6 +112,15 @@ describe('every request of the Apollo client matches the published spec', () => 
       await c.enrichPerson({ email: 'jane@example.com' }, { revealPersonalEmails: true });
       await c.enrichPerson({ first_name: 'Jane', last_name: 'Doe', domain: 'example.com', organization_name: 'Example', linkedin_url: 'https://linkedin.com/in/jane' });
       await c.bulkEnrich([{ id: 'p1' }, { name: 'Jane Doe', domain: 'example.com' }], { revealPersonalEmails: true });
+      // What an offboarding sends through the same client (src/vendors/apollo/records.ts).
+      const records = new ApolloRecords(c);
+      for (const kind of ['contacts', 'accounts', 'sequences', 'tasks', 'deals'] as const) await records.page(kind, 1);
+      await records.updateOwners('contacts', ['c1', 'c2'], 'u2');
+      await records.updateOwners('accounts', ['a1'], 'u2');
+      await records.setOwner('sequences', { id: 's1' }, 'u2');
+      await records.setOwner('tasks', { id: 't1', extra: { priority: 'high', creator_id: 'u1' } }, 'u2');
+      await records.setOwner('deals', { id: 'd1' }, 'u2');
+      await records.mailboxes('u1');
     });
     // The OAuth side: a token exchange and the bearer owner's endpoint.
     sent.push(
@@ -128,6 +150,16 @@ describe('every request of the Apollo client matches the published spec', () => 
       'POST /people/bulk_match',
       'GET /auth/health',
       'POST /oauth/token',
+      'POST /accounts/search',
+      'POST /emailer_campaigns/search',
+      'POST /tasks/search',
+      'GET /opportunities/search',
+      'POST /contacts/update_owners',
+      'POST /accounts/update_owners',
+      'PUT /sequences/s1',
+      'PATCH /tasks/t1',
+      'PATCH /opportunities/d1',
+      'GET /email_accounts',
     ]) {
       expect(ops.has(op), op).toBe(true);
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AccountStatus, Vendor } from '../../src/domain/account.js';
+import type { AccountStatus } from '../../src/domain/account.js';
+import type { SandboxVendor as Vendor } from '../../src/sandbox/index.js';
 import { compactReview } from '../../src/workflows/review/compact.js';
 import { reviewAccess } from '../../src/workflows/review/engine.js';
 import { compileExceptions, globMatch } from '../../src/workflows/review/exceptions.js';

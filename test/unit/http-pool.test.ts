@@ -45,14 +45,14 @@ function core(timeouts?: { headersMs?: number }) {
 
 describe('origin pools', () => {
   it('shares one pool per origin and closes it with its last user', async () => {
-    const a = acquirePool('http://pool-test.invalid', DEFAULT_TIMEOUTS);
-    const b = acquirePool('http://pool-test.invalid', DEFAULT_TIMEOUTS);
+    const a = await acquirePool('http://pool-test.invalid', DEFAULT_TIMEOUTS);
+    const b = await acquirePool('http://pool-test.invalid', DEFAULT_TIMEOUTS);
     expect(a).toBe(b);
     await releasePool('http://pool-test.invalid', a);
     expect(a.closed).toBe(false);
     await releasePool('http://pool-test.invalid', b);
     expect(a.closed).toBe(true);
-    expect(acquirePool('http://pool-test.invalid', DEFAULT_TIMEOUTS)).not.toBe(a);
+    expect(await acquirePool('http://pool-test.invalid', DEFAULT_TIMEOUTS)).not.toBe(a);
   });
 
   it('sends requests through a keep-alive pool', async () => {

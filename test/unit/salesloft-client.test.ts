@@ -9,7 +9,7 @@ import { ConfigError } from '../../src/env.js';
 import { HttpCore } from '../../src/http/core.js';
 import { ToolInputError, VendorError } from '../../src/http/errors.js';
 import { silentLogger } from '../../src/log.js';
-import { startSalesloftSimulator, type SalesloftSim } from '../../src/sandbox/salesloft.js';
+import { startSalesloftSimulator, type SalesloftSim } from '../../src/sandbox/salesloft/index.js';
 import { SalesloftClient, userIdPath } from '../../src/vendors/salesloft/client.js';
 import { salesloftConfig } from '../../src/vendors/salesloft/config.js';
 import { createSalesloftClient, salesloftRateLimitPolicy } from '../../src/vendors/salesloft/connect.js';
@@ -204,19 +204,19 @@ describe('SalesloftClient (MockAgent)', () => {
       await expect(client.listPendingInvitations()).rejects.toThrow(/does not offer \/v2\/pending_email_accounts/);
     });
 
-    it('User provisioning is not supported via REST: the client has no create method, and deactivation is PUT active=false (spec)', async () => {
+    it('User provisioning is not supported via REST: the client has no create method, and deactivation is PUT /v2/users/{id}.json active=false (spec)', async () => {
       expect((client as unknown as Record<string, unknown>).createUser).toBeUndefined();
       let body = '';
       let headers: Record<string, string> = {};
       agent
         .get(ORIGIN)
-        .intercept({ path: '/v2/users/77', method: 'PUT' })
+        .intercept({ path: '/v2/users/77.json', method: 'PUT' })
         .reply((req) => {
           body = String(req.body);
           headers = req.headers as Record<string, string>;
           return { statusCode: 200, data: JSON.stringify({ data: { id: 77, active: false, updated_at: ts(5) } }), responseOptions: { headers: JSON_HEADERS } };
         });
-      const { user } = await client.deactivateUser('77');
+      const { user } = await client.updateUser('77', { active: false });
       expect(body).toBe('active=false');
       expect(headers['content-type']).toBe('application/x-www-form-urlencoded');
       expect(headers.accept).toBe('application/json');

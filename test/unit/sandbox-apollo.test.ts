@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { buildApolloTeam, startApolloSimulator, type ApolloSim, type ApolloSimOptions } from '../../src/sandbox/apollo.js';
+import { buildApolloTeam, startApolloSimulator, type ApolloSim, type ApolloSimOptions } from '../../src/sandbox/apollo/index.js';
 import { generatePeople } from '../../src/sandbox/people.js';
 import { send, simulators, type Res } from '../support/sandbox-http.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { SCIM_SCHEMA, type ScimSim } from '../../src/sandbox/scim.js';
+import { SCIM_SCHEMA, type ScimSim } from '../../src/sandbox/scim/index.js';
 import { send as sendRequest, type Res } from '../support/sandbox-http.js';
 
 /**

@@ -6,7 +6,7 @@ import {
   startOutreachSimulator,
   type OutreachSim,
   type OutreachSimOptions,
-} from '../../src/sandbox/outreach.js';
+} from '../../src/sandbox/outreach/index.js';
 import { generatePeople } from '../../src/sandbox/people.js';
 import { authorizeCode, pkcePair, send, simulators, tokenRequest as token, type Res } from '../support/sandbox-http.js';
 

@@ -9,7 +9,7 @@ import {
   startSalesloftSimulator,
   type SalesloftSim,
   type SalesloftSimOptions,
-} from '../../src/sandbox/salesloft.js';
+} from '../../src/sandbox/salesloft/index.js';
 import { authorizeCode, pkcePair, send, simulators, tokenRequest as token, type Res } from '../support/sandbox-http.js';
 
 async function call(

@@ -10,7 +10,7 @@ import {
   type ScimSim,
   type ScimSimOptions,
   type ScimVendor,
-} from '../../src/sandbox/scim.js';
+} from '../../src/sandbox/scim/index.js';
 import { send, simulators, type Res } from '../support/sandbox-http.js';
 
 const SCIM = 'application/scim+json';

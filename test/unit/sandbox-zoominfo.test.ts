@@ -5,7 +5,7 @@ import { TokenStore } from '../../src/auth/token-store.js';
 import { ManualClock, type Clock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
 import { generatePeople } from '../../src/sandbox/people.js';
-import { buildZoomInfoData, startZoomInfoSimulator, type ZoomInfoSim, type ZoomInfoSimOptions } from '../../src/sandbox/zoominfo.js';
+import { buildZoomInfoData, startZoomInfoSimulator, type ZoomInfoSim, type ZoomInfoSimOptions } from '../../src/sandbox/zoominfo/index.js';
 import { zoominfoConfig } from '../../src/vendors/zoominfo/config.js';
 import { createZoomInfoClient } from '../../src/vendors/zoominfo/connect.js';
 import { send, simulators, type Res } from '../support/sandbox-http.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCIM_SCHEMA, SCIM_VENDORS, startScimSimulator, type ScimSim, type ScimVendor } from '../../src/sandbox/scim.js';
+import { SCIM_SCHEMA, SCIM_VENDORS, startScimSimulator, type ScimSim, type ScimVendor } from '../../src/sandbox/scim/index.js';
 
 /*
  * Okta's "SCIM 2.0 SPEC Test" (a Runscope collection, shared/conformance/okta-scim/Okta-SCIM-20-SPEC-Test.json)

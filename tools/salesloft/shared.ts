@@ -40,3 +40,13 @@ export const costShape = {
 
 /** The fields a SalesLoft write records in the audit log (never a secret). */
 export const AUDIT_ARGS = ['id', 'email'];
+
+/** The result of a SalesLoft user write read back through REST. */
+export const userWriteOutputShape = {
+  changed: z.boolean().describe('False when the user was already in the requested state (nothing was sent)'),
+  before: SalesloftAccountSchema.describe('The user as read before the write'),
+  after: SalesloftAccountSchema.describe('The user as SalesLoft reports it after the write'),
+  confirmation: z.string().describe('How the write was confirmed: elicit, browser, token, or none (nothing was sent)'),
+  audit_op_id: z.string().nullable().describe('Audit log operation id; null when nothing was written'),
+  caveats: z.array(z.string()).describe('What the admin must still know'),
+};

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ACCOUNT_STATUSES } from '../../src/domain/account.js';
-import { executeOffboarding } from '../../src/workflows/offboarding.js';
+import { STEP_KINDS } from '../../src/domain/offboarding.js';
+import { executeOffboarding } from '../../src/workflows/offboarding/execute.js';
 import type { Plan } from '../../src/domain/offboarding.js';
 import { defineTool, type ToolContext } from '../types.js';
 import { warningsShape } from '../warnings.js';
@@ -9,14 +10,22 @@ import { warningsShape } from '../warnings.js';
 const PROMPT_STEPS = 40;
 
 function confirmPlan(ctx: ToolContext, plan: Plan, confirmArg: string | undefined): Promise<string> {
-  const acting = plan.steps.filter((s) => s.path !== 'none' && s.path !== 'manual');
+  const finished = new Set((plan.result?.steps ?? []).filter((r) => r.outcome === 'done' || r.outcome === 'unchanged').map((r) => r.step_id));
+  const acting = plan.steps.filter((s) => s.path !== 'none' && s.path !== 'manual' && !finished.has(s.step_id));
   const manual = plan.steps.filter((s) => s.path === 'manual');
-  const targets = acting.slice(0, PROMPT_STEPS).map((s) => ({ vendor: s.vendor, id: s.account.id, email: s.account.email, action: `${s.action}${s.seat_freed === false ? ' (seat still billed)' : ''}` }));
+  const targets = acting.slice(0, PROMPT_STEPS).map((s) => ({
+    vendor: s.vendor,
+    id: s.account.id,
+    email: s.account.email,
+    action: `${s.action}${s.seat_freed === false ? ' (seat still billed)' : ''}${s.irreversible ? ' (IRREVERSIBLE)' : ''}`,
+  }));
   const notes = [
     // A vendor the plan could not look at is not covered: the human must know before approving.
     ...plan.unchecked.map((u) => `NOT COVERED: ${u.vendor} could not be checked (${u.reason}); offboard there separately.`),
+    ...(finished.size > 0 ? [`Resuming: ${finished.size} step(s) finished in an earlier run and are not repeated.`] : []),
+    ...plan.warnings,
     ...(acting.length > PROMPT_STEPS ? [`…and ${acting.length - PROMPT_STEPS} more automated steps (see the plan).`] : []),
-    ...(manual.length > 0 ? [`${manual.length} step(s) stay manual (Apollo / ZoomInfo without SCIM); the result lists where to do them.`] : []),
+    ...(manual.length > 0 ? [`${manual.length} step(s) stay manual (no API can do them); the result lists where to do them.`] : []),
     ...[...new Set(plan.steps.flatMap((s) => s.follow_ups))].slice(0, 8),
   ];
   return ctx
@@ -37,9 +46,9 @@ export default defineTool({
   title: 'Execute an offboarding plan',
   description:
     'Carries out a plan from plan_offboarding after a human approves it: the server asks in the client (MCP elicitation) or, for clients that cannot ask, on a local approval page whose link it shows, listing every account, vendor and action (with SALES_ACCESS_CONFIRM=token, `confirm` must equal the plan id). ' +
-    'It re-reads every account first and refuses, changing nothing, if any changed since planning. Each step is idempotent (an account already deactivated is changed: false), vendors run in parallel within their rate limits, ' +
-    'every step is written to the audit log with the plan id, and the result gives per-step outcomes with seat_freed. On partial failure it says what succeeded and what to retry (a new plan covers only what is left). ' +
-    'A plan runs once: executing it again returns the stored result without calling any vendor. LOCKS AND DEACTIVATES ACCOUNTS.',
+    'It re-reads every account first and refuses, changing nothing, if any changed since planning. Per person and vendor the steps run in order (hand records over → unlink mailboxes → deactivate → free the seat); a step runs only when the steps it depends on succeeded, every write is audited with the plan id, and vendors run in parallel within their rate limits. ' +
+    'On a partial failure the result says what is done and what is not; calling it again with the same plan_id (approved again) resumes from the first unfinished step without repeating finished ones. A finished plan returns its stored result without calling any vendor. ' +
+    'HANDS RECORDS OVER, LOCKS, DEACTIVATES AND (with free_seat) DELETES ACCOUNTS.',
   inputSchema: {
     plan_id: z.string().min(1).max(64).describe('The plan_id returned by plan_offboarding, e.g. "mJ0c0b8vQ2aKc1x9Zr4u1A"'),
     confirm: z
@@ -60,6 +69,7 @@ export default defineTool({
         failed: z.number().int().describe('Steps that failed (nothing applied)'),
         ambiguous: z.number().int().describe('Steps whose outcome is unknown (the vendor may have applied them)'),
         manual: z.number().int().describe('Steps an admin must do by hand'),
+        blocked: z.number().int().describe('Steps not run because a step they depend on did not succeed'),
       })
       .describe('Counts of step outcomes'),
     steps: z
@@ -68,20 +78,23 @@ export default defineTool({
           step_id: z.string().describe('Step id, e.g. "s3"'),
           vendor: z.string().describe('Vendor'),
           person: z.string().describe('Person offboarded'),
+          kind: z.enum(STEP_KINDS).describe('transfer, unlink_mailbox, deactivate or free_seat'),
           account_id: z.string().describe('Vendor account id'),
           email: z.string().nullable().describe('Account email'),
-          path: z.string().describe('rest_lock, rest_deactivate, scim_deprovision, manual or none'),
-          outcome: z.enum(['done', 'unchanged', 'failed', 'ambiguous', 'manual']).describe('What happened'),
-          changed: z.boolean().describe('True when this step changed the account'),
+          path: z.string().describe('rest_lock, rest_deactivate, scim_deprovision, rest, scim_delete, manual or none'),
+          outcome: z.enum(['done', 'unchanged', 'failed', 'ambiguous', 'manual', 'blocked']).describe('What happened; blocked: not run because a step it depends on did not succeed'),
+          changed: z.boolean().describe('True when this step changed something'),
           seat_freed: z.boolean().nullable().describe('Whether the seat is freed (false: still billed; null: unknown)'),
-          status_after: z.enum(ACCOUNT_STATUSES).nullable().describe('Status after the step, when known'),
-          audit_op_id: z.string().nullable().describe('Audit log operation id'),
-          error: z.string().nullable().describe('What went wrong, for failed or ambiguous steps'),
+          status_after: z.enum(ACCOUNT_STATUSES).nullable().describe('Account status after the step, when known'),
+          records_moved: z.number().int().nullable().describe('transfer: records handed over, over every run'),
+          audit_op_ids: z.array(z.string()).describe('Audit log operation ids of the step\'s writes (one per transfer batch)'),
+          error: z.string().nullable().describe('What went wrong, for failed, ambiguous or blocked steps'),
         }),
       )
       .describe('Per-step results'),
     manual_steps: z.array(z.string()).describe('Where to do each manual step'),
-    follow_ups: z.array(z.string()).describe('Manual follow-ups from the vendor notes (reassign, unlink, reduce seats)'),
+    follow_ups: z.array(z.string()).describe('Reminders from the vendor notes beyond the steps (reduce the seat count, CRM sync credentials)'),
+    runs: z.number().int().describe('Runs of this plan so far (a run after a failure resumes where the last one stopped)'),
     retry_advice: z.string().nullable().describe('What to retry after a partial failure or for vendors the plan could not check; null when nothing is left'),
     unchecked: z
       .array(z.object({ vendor: z.string().describe('Vendor'), reason: z.string().describe('Why it could not be checked') }))
@@ -115,6 +128,7 @@ export default defineTool({
       manual_steps: [...new Set(plan.steps.filter((s) => s.path === 'manual').map((s) => `${s.vendor} ${s.account.email ?? s.person}: ${s.manual_instructions ?? 'by hand'}`))],
       follow_ups: [...new Set(plan.steps.flatMap((s) => s.follow_ups))],
       retry_advice: result.retry_advice,
+      runs: result.runs,
       unchecked: plan.unchecked,
       returned: result.steps.length,
       truncated: false,

@@ -3,7 +3,7 @@ import { ToolInputError } from '../../src/http/errors.js';
 import { MAX_ENRICH_INPUTS } from '../../src/vendors/zoominfo/client.js';
 import { companyVerdict, toZoomInfoCompany } from '../../src/vendors/zoominfo/map.js';
 import { defineTool } from '../types.js';
-import { confirmCreditShape, enrichOutputShape, NO_SEAT_LIST, outputFieldsShape, runEnrich, ZoomInfoCompanySchema } from './shared.js';
+import { confirmCreditShape, droppedCaveat, enrichOutputShape, matchResultsShape, NO_SEAT_LIST, outputFieldsShape, runEnrich, ZoomInfoCompanySchema } from './shared.js';
 
 const TOOL = 'zoominfo_enrich_company';
 
@@ -47,18 +47,13 @@ export default defineTool({
     ...confirmCreditShape,
   },
   outputSchema: {
-    results: z
-      .array(
-        z.object({
-          input_index: z.number().int().describe('Position in `companies`'),
-          match_status: z.string().describe('ZoomInfo matchStatus, e.g. FULL_MATCH or NO_MATCH; UNKNOWN when ZoomInfo sent none'),
-          confidence: z.enum(['high', 'low', 'none']).describe('high: matched on a unique key or the exact name; low: loose or ambiguous; none: no record'),
-          reason: z.string().nullable().describe('Why the match is low confidence'),
-          dropped: z.boolean().describe('True when a low-confidence record was left out (include_low_confidence is false)'),
-          companies: z.array(ZoomInfoCompanySchema).describe('The matched record(s); empty when none or dropped'),
-        }),
-      )
-      .describe('One entry per input, in input order'),
+    ...matchResultsShape({
+      inputs: 'companies',
+      recordsField: 'companies',
+      record: ZoomInfoCompanySchema,
+      statuses: 'FULL_MATCH or NO_MATCH',
+      confidence: 'high: matched on a unique key or the exact name; low: loose or ambiguous; none: no record',
+    }),
     ...enrichOutputShape,
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
@@ -79,15 +74,12 @@ export default defineTool({
       tallyKind: () => 'company',
       verdict: companyVerdict,
     });
-    const low = e.droppedLow;
     const caveats: string[] = [];
     const partial = args.companies.filter((c) => c.company_id === undefined && c.ticker === undefined && (c.company_name === undefined) !== (c.website === undefined)).length;
     if (partial > 0) {
       caveats.push(`${partial} input${partial === 1 ? '' : 's'} gave only a name or only a website; ZoomInfo matches best with both (notes: "Providing both companyName and website improves match accuracy").`);
     }
-    if (low > 0) {
-      caveats.push(`${low} low-confidence match${low === 1 ? ' was' : 'es were'} dropped but still cost credits. Pass include_low_confidence: true to see them, or add the website to the input.`);
-    }
+    caveats.push(...droppedCaveat(e.droppedLow, 'Pass include_low_confidence: true to see them, or add the website to the input.'));
     return {
       results: e.matches.map(({ records, ...m }) => ({ ...m, companies: records.map(toZoomInfoCompany) })),
       ...e.totals,

@@ -3,7 +3,7 @@ import { ToolInputError } from '../../src/http/errors.js';
 import { MAX_ENRICH_INPUTS } from '../../src/vendors/zoominfo/client.js';
 import { contactVerdict, toZoomInfoContact } from '../../src/vendors/zoominfo/map.js';
 import { defineTool } from '../types.js';
-import { confirmCreditShape, enrichOutputShape, NO_SEAT_LIST, outputFieldsCaveat, outputFieldsShape, runEnrich, ZoomInfoContactSchema } from './shared.js';
+import { confirmCreditShape, droppedCaveat, enrichOutputShape, matchResultsShape, NO_SEAT_LIST, outputFieldsCaveat, outputFieldsShape, runEnrich, ZoomInfoContactSchema } from './shared.js';
 
 const TOOL = 'zoominfo_enrich_contact';
 
@@ -64,18 +64,13 @@ export default defineTool({
     ...confirmCreditShape,
   },
   outputSchema: {
-    results: z
-      .array(
-        z.object({
-          input_index: z.number().int().describe('Position in `contacts`'),
-          match_status: z.string().describe('ZoomInfo matchStatus, e.g. FULL_MATCH, CONTACT_ONLY_MATCH, COMPANY_ONLY_MATCH, NO_MATCH; UNKNOWN when ZoomInfo sent none'),
-          confidence: z.enum(['high', 'low', 'none']).describe('high: one FULL_MATCH record; low: partial or ambiguous; none: no record'),
-          reason: z.string().nullable().describe('Why the match is low confidence'),
-          dropped: z.boolean().describe('True when a low-confidence record was left out (include_low_confidence is false)'),
-          contacts: z.array(ZoomInfoContactSchema).describe('The matched record(s); empty when none or dropped'),
-        }),
-      )
-      .describe('One entry per input, in input order'),
+    ...matchResultsShape({
+      inputs: 'contacts',
+      recordsField: 'contacts',
+      record: ZoomInfoContactSchema,
+      statuses: 'FULL_MATCH, CONTACT_ONLY_MATCH, COMPANY_ONLY_MATCH, NO_MATCH',
+      confidence: 'high: one FULL_MATCH record; low: partial or ambiguous; none: no record',
+    }),
     ...enrichOutputShape,
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
@@ -96,11 +91,7 @@ export default defineTool({
       tallyKind: (r) => (r.matchStatus === 'COMPANY_ONLY_MATCH' ? 'company' : 'contact'),
       verdict: contactVerdict,
     });
-    const low = e.droppedLow;
-    const caveats = [...outputFieldsCaveat(args.output_fields)];
-    if (low > 0) {
-      caveats.push(`${low} low-confidence match${low === 1 ? ' was' : 'es were'} dropped but still cost credits (notes: credits are consumed per record returned regardless of match confidence). Pass include_low_confidence: true to see them.`);
-    }
+    const caveats = [...outputFieldsCaveat(args.output_fields), ...droppedCaveat(e.droppedLow, 'Pass include_low_confidence: true to see them.')];
     return {
       results: e.matches.map(({ records, ...m }) => ({ ...m, contacts: records.map(toZoomInfoContact) })),
       ...e.totals,

@@ -416,3 +416,29 @@ export async function runEnrich(ctx: ToolContext, plan: EnrichPlan) {
     totals: { returned: matches.length, matched, low_confidence: low, no_match: none, records_paid: paid, credits, audit_op_id: auditOpId },
   };
 }
+
+/**
+ * The `results` of an enrich tool: one entry per input, with ZoomInfo's matchStatus, the server's
+ * confidence verdict, and the matched records under `recordsField` (contacts or companies).
+ */
+export function matchResultsShape<R extends z.ZodType>(o: { inputs: string; recordsField: string; record: R; statuses: string; confidence: string }) {
+  return {
+    results: z
+      .array(
+        z.object({
+          input_index: z.number().int().describe(`Position in \`${o.inputs}\``),
+          match_status: z.string().describe(`ZoomInfo matchStatus, e.g. ${o.statuses}; UNKNOWN when ZoomInfo sent none`),
+          confidence: z.enum(['high', 'low', 'none']).describe(o.confidence),
+          reason: z.string().nullable().describe('Why the match is low confidence'),
+          dropped: z.boolean().describe('True when a low-confidence record was left out (include_low_confidence is false)'),
+          [o.recordsField]: z.array(o.record).describe('The matched record(s); empty when none or dropped'),
+        }),
+      )
+      .describe('One entry per input, in input order'),
+  };
+}
+
+/** Said when low-confidence matches were left out: they cost credits all the same. */
+export function droppedCaveat(low: number, remedy: string): string[] {
+  return low > 0 ? [`${low} low-confidence match${low === 1 ? ' was' : 'es were'} dropped but still cost credits (notes: credits are consumed per record returned regardless of match confidence). ${remedy}`] : [];
+}

@@ -1,13 +1,14 @@
 import type { VendorAccount } from '../../domain/account.js';
 import { VendorError } from '../../http/errors.js';
 import type { RateBudget } from '../../http/types.js';
-import type { ListProgress, RestApi, RestListing, VendorAdapter } from '../adapter.js';
+import type { ListProgress, Mailboxes, OwnedRecordType, RestApi, RestListing, VendorAdapter } from '../adapter.js';
 import { apolloCapabilities } from './capabilities.js';
 import type { ApolloClient } from './client.js';
 import { apolloConfig, type ApolloConfig } from './config.js';
 import { apolloReview } from './review.js';
 import { createApolloClient } from './connect.js';
 import type { ApolloAccount } from './map.js';
+import { ApolloRecords, apolloMailboxes, apolloRecordTypes } from './records.js';
 import { APOLLO } from './identity.js';
 
 /**
@@ -19,8 +20,14 @@ import { APOLLO } from './identity.js';
 export class ApolloRest implements RestApi {
   /** The listing in flight, shared by every lookup made meanwhile (a change check reads many accounts at once). */
   private listing: Promise<ApolloAccount[]> | undefined;
+  readonly ownedRecords: readonly OwnedRecordType[];
+  readonly mailboxes: Mailboxes;
 
-  constructor(readonly client: ApolloClient) {}
+  constructor(readonly client: ApolloClient) {
+    const records = new ApolloRecords(client);
+    this.ownedRecords = apolloRecordTypes(records);
+    this.mailboxes = apolloMailboxes(records);
+  }
 
   get authKind() {
     return this.client.authKind;
@@ -98,10 +105,11 @@ export const apolloAdapter: VendorAdapter<ApolloConfig, ApolloRest> = {
     seatFreed: () => false,
     manual:
       "Apollo has no REST endpoint to deactivate a seat. In Apollo: Settings > Users and Teams (https://app.apollo.io/#/settings/users/list) > '...' next to the user > Deactivate, then Deactivate again in the dialog. Or configure APOLLO_SCIM_URL / APOLLO_SCIM_TOKEN so this server can deprovision through SCIM.",
+    // Contacts, accounts, sequences, tasks and deals are steps; workflows have no API, mailboxes a manual step.
     followUps: (_path, transferTo) => [
-      "Unlink the user's mailbox in Apollo, or emails scheduled from it are marked 'Not sent'.",
-      `Reassign the user's contacts, accounts, sequences, deals, tasks and workflows ${transferTo ? `to ${transferTo}` : 'to another owner'}: Apollo does not do it on deactivation.`,
+      `Reassign the user's workflows${transferTo ? ` to ${transferTo}` : ''} in Apollo: its API has no workflow endpoint.`,
       'Reduce the seat count in Settings > Plan Overview > Manage Subscription: deactivation does not reduce billing (and annual plans do not allow it mid-contract).',
+      'If CRM sync credentials are set to this user, switch them to another user: syncs fail otherwise.',
     ],
   },
   settings: apolloConfig,

@@ -193,7 +193,8 @@ export class ApolloClient {
     await Promise.all([this.core.close(), this.opts.bulkCore.close()]);
   }
 
-  private async call<T>(schema: z.ZodType<T>, req: VendorRequest & { bucket: string }): Promise<{ body: T; requestId: string | undefined; status: number }> {
+  /** One request in its endpoint's limiter bucket; public for this vendor's own modules (records.ts). */
+  async call<T>(schema: z.ZodType<T>, req: VendorRequest & { bucket: string }): Promise<{ body: T; requestId: string | undefined; status: number }> {
     const core = BULK_BUCKETS.has(req.bucket) ? this.opts.bulkCore : this.core;
     let res;
     try {

@@ -1,13 +1,15 @@
 import type { VendorAccount } from '../../domain/account.js';
 import type { RateBudget } from '../../http/types.js';
 import { collectWarnings } from '../../side-lookup.js';
-import type { Change, ListProgress, RestApi, RestListing, VendorAdapter } from '../adapter.js';
+import type { Clock } from '../../clock.js';
+import type { Change, ListProgress, Mailboxes, OwnedRecordType, RestApi, RestListing, VendorAdapter } from '../adapter.js';
 import { outreachCapabilities } from './capabilities.js';
 import type { OutreachClient } from './client.js';
 import { outreachConfig, type OutreachConfig } from './config.js';
 import { outreachReview } from './review.js';
 import { createOutreachClient } from './connect.js';
 import { outreachStatus, type OutreachAccount } from './map.js';
+import { OutreachRecords, outreachMailboxes, outreachRecordTypes } from './records.js';
 import { OUTREACH } from './identity.js';
 
 /**
@@ -24,7 +26,17 @@ const UNLOCK_CAVEATS = ['Unlocking restores login immediately; the user gets bac
 
 /** The REST side: the client, plus what the workflows ask of every vendor. */
 export class OutreachRest implements RestApi {
-  constructor(readonly client: OutreachClient) {}
+  readonly ownedRecords: readonly OwnedRecordType[];
+  readonly mailboxes: Mailboxes;
+
+  constructor(
+    readonly client: OutreachClient,
+    clock: Clock,
+  ) {
+    const records = new OutreachRecords(client.core, clock);
+    this.ownedRecords = outreachRecordTypes(records);
+    this.mailboxes = outreachMailboxes(records);
+  }
 
   get authKind() {
     return this.client.authKind;
@@ -115,10 +127,13 @@ export const outreachAdapter: VendorAdapter<OutreachConfig, OutreachRest> = {
     // Notes: locked users still hold a seat. What SCIM deprovisioning (active=false) does to billing they do
     // not say; only SCIM DELETE or Outreach support free the seat.
     seatFreed: (path) => (path === 'rest_lock' ? false : null),
-    followUps: (path, transferTo) => [
-      `Reassign the user's sequences, prospects and tasks ${transferTo ? `to ${transferTo}` : 'to another owner'} in Outreach: neither locking nor SCIM deprovisioning does it.`,
-      ...(path === 'rest_lock' ? ['A locked Outreach user still holds a licensed seat: ask Outreach support to remove it, or deprovision through SCIM (Enterprise).'] : []),
-    ],
+    // Records and mailboxes are steps of their own; the seat is the free_seat step (or its note).
+    followUps: () => [],
+    freeSeat: {
+      via: 'scim_delete',
+      action: 'delete the user through SCIM (DELETE /Users/{id}): frees the licensed seat; irreversible, and the notes warn it "may not permanently remove user data"',
+      note: 'A locked (or deprovisioned) Outreach user still holds a licensed seat until Outreach support or SCIM DELETE (Enterprise) removes the user.',
+    },
   },
   authorization: {
     scopes: ['users.read', 'users.write', 'roles.read', 'profiles.read'],
@@ -131,6 +146,6 @@ export const outreachAdapter: VendorAdapter<OutreachConfig, OutreachRest> = {
   settings: outreachConfig,
   hasCredentials: (s) => s.auth !== undefined,
   async connectRest(settings, opts) {
-    return new OutreachRest((await createOutreachClient(settings, opts))!);
+    return new OutreachRest((await createOutreachClient(settings, opts))!, opts.clock);
   },
 };

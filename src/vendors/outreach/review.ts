@@ -19,8 +19,8 @@ const lockedStillBilled: FindingRule = {
         accounts: [{ row: a, detail: 'locked; seat still held' }],
         message: 'Outreach user is locked: login is blocked but the licensed seat is still held (sequences, prospects and tasks are kept).',
         recommended_action: v.scimConfigured
-          ? 'Reassign their sequences and prospects, then remove the user through SCIM DELETE (scim_delete_user) or ask Outreach support, which the notes name as freeing the seat.'
-          : 'Reassign their sequences and prospects, then ask Outreach support to remove the user (or SCIM DELETE on Enterprise) to free the seat.',
+          ? 'Run plan_offboarding for them with transfer_to (hands their prospects, accounts, sequences and tasks over) and free_seat: true (SCIM DELETE after the lock, irreversible), which the notes name as freeing the seat.'
+          : 'Run plan_offboarding for them with transfer_to to hand their records over; then ask Outreach support to remove the user (or configure SCIM on Enterprise and plan with free_seat: true) to free the seat.',
       });
     }
   },

@@ -1,15 +1,16 @@
 import type { VendorAccount } from '../../domain/account.js';
 import type { RateBudget } from '../../http/types.js';
 import { collectWarnings, sideLookup } from '../../side-lookup.js';
-import type { Change, ListProgress, RestApi, RestListing, VendorAdapter } from '../adapter.js';
+import type { Change, ListProgress, Mailboxes, OwnedRecordType, RestApi, RestListing, VendorAdapter } from '../adapter.js';
 import { salesloftCapabilities } from './capabilities.js';
 import type { ScimClient } from '../scim/client.js';
 import type { ScimUser } from '../scim/wire.js';
-import { INVITATIONS, ROLE_NAMES, type SalesloftClient } from './client.js';
+import { INVITATIONS, ROLE_NAMES, type SalesloftClient, type UserUpdate } from './client.js';
 import { salesloftConfig, type SalesloftConfig } from './config.js';
 import { salesloftReview } from './review.js';
 import { createSalesloftClient } from './connect.js';
 import type { SalesloftAccount } from './map.js';
+import { SalesloftRecords, salesloftMailboxes, salesloftRecordTypes } from './records.js';
 import { SALESLOFT } from './identity.js';
 
 /**
@@ -26,7 +27,14 @@ export const SCIM_CAVEAT =
   'The identity provider may reactivate the user on its next SCIM sync if it still assigns them to SalesLoft: unassign them there too.';
 
 export class SalesloftRest implements RestApi {
-  constructor(readonly client: SalesloftClient) {}
+  readonly ownedRecords: readonly OwnedRecordType[];
+  readonly mailboxes: Mailboxes;
+
+  constructor(readonly client: SalesloftClient) {
+    const records = new SalesloftRecords(client);
+    this.ownedRecords = salesloftRecordTypes(records);
+    this.mailboxes = salesloftMailboxes(records);
+  }
 
   get authKind() {
     return this.client.authKind;
@@ -37,10 +45,9 @@ export class SalesloftRest implements RestApi {
   }
 
   async listAccounts(progress: ListProgress, signal?: AbortSignal): Promise<RestListing> {
-    // Deactivated users are included (the client asks for them under both documented parameters); pending
-    // invitations are a separate resource.
-    // Invitations and role/group names sit beside the users: their failure degrades the listing (warnings:
-    // invitations unknown, ids instead of names), never fails it.
+    // Deactivated users are included (the client asks for them under both documented parameters). Pending
+    // invitations (a separate resource) and role/group names sit beside the users: their failure degrades the
+    // listing (warnings: invitations unknown, ids instead of names), never fails it.
     const [{ users }, invited] = await Promise.all([
       this.client.listAllUsers({}, (n) => progress(`SalesLoft REST: request ${n}`), signal),
       collectWarnings(() => sideLookup(INVITATIONS, () => this.client.listPendingInvitations(signal), undefined, signal)),
@@ -83,6 +90,28 @@ export class SalesloftRest implements RestApi {
       satisfied: (a) => a.active === false,
       apply: async (_before, signal) => ({ requestId: (await this.client.updateUser(target.id, { active: false }, signal)).requestId }),
       expected: (before) => ({ ...before, active: false, status: 'deactivated' }),
+    };
+  }
+
+  /**
+   * `PUT /v2/users/{id}.json` with `active`, `role_id` and `group_id`: reactivation (gives login back) and
+   * role or group changes (change what the user may see and do). Both pass the confirmation gate.
+   */
+  userChange(target: { id: string; email: string | null }, fields: UserUpdate, o: { kind: string; summary: string; action: string; caveats: string[] }): Change<SalesloftAccount> {
+    return {
+      vendor: 'salesloft',
+      kind: o.kind,
+      via: 'rest',
+      target,
+      summary: o.summary,
+      action: o.action,
+      caveats: o.caveats,
+      read: (signal) => this.account(target.id, signal),
+      satisfied: (a) =>
+        (fields.active === undefined || a.active === fields.active) &&
+        (fields.role_id === undefined || a.role_id === fields.role_id) &&
+        (fields.group_id === undefined || a.group_id === fields.group_id),
+      apply: async (_before, signal) => ({ requestId: (await this.client.updateUser(target.id, fields, signal)).requestId }),
     };
   }
 
@@ -134,9 +163,8 @@ export const salesloftAdapter: VendorAdapter<SalesloftConfig, SalesloftRest> = {
     rest: { path: 'rest_deactivate', action: 'deactivate through REST (active: false)', expected: 'deactivated' },
     // The notes do not say what deactivation does to billing.
     seatFreed: () => null,
-    followUps: (_path, transferTo) => [
-      `Reassign the user's cadences and tasks ${transferTo ? `to ${transferTo}` : 'to another owner'} in SalesLoft: deactivation does not reassign them.`,
-    ],
+    // People and accounts are handed over by steps, cadences and tasks are manual steps with their counts.
+    followUps: () => [],
   },
   authorization: {
     // Notes, "Required scopes": read for the user listings, write for deactivation.

@@ -74,7 +74,16 @@ const BUILTIN_ROLES: Role[] = [
   { id: 'User', name: 'User' },
 ];
 
-const FORM = 'application/x-www-form-urlencoded';
+export const FORM = 'application/x-www-form-urlencoded';
+
+/** What `PUT /v2/users/{id}.json` can change. */
+export interface UserUpdate {
+  active?: boolean;
+  /** "Admin", "User", or a custom role id. */
+  role_id?: string;
+  /** A group id of the team. */
+  group_id?: string;
+}
 
 export interface UserFilters {
   /** Space-separated keywords, substring-matched case-insensitively against first name, last name and email (spec `search`). */
@@ -192,7 +201,8 @@ export class SalesloftClient {
     return this.learnedCost.get(`${costPath(path)}|${pageTier(page)}`) ?? pageCost(page);
   }
 
-  private async call<T>(
+  /** One request, metered and weighted by its page's cost; public for this vendor's own modules (records.ts). */
+  async call<T>(
     schema: z.ZodType<T>,
     req: VendorRequest & { page?: number },
   ): Promise<{ body: T; cost: number; requestId: string | undefined }> {
@@ -510,16 +520,21 @@ export class SalesloftClient {
   }
 
   /**
-   * Update a user (spec: PUT /v2/users/{id}, form body). Only `active` is sent by this server. Setting the
-   * same value again is harmless, so the request may be retried after a gateway error.
+   * Update a user (spec: `PUT /v2/users/{id}.json`, form body with `active`, `role_id` ("Admin, User, or a
+   * custom role ID") and `group_id`). Setting the same values again is harmless, so the request may be
+   * retried after a gateway error.
    */
-  async updateUser(id: string, fields: { active: boolean }, signal?: AbortSignal): Promise<{ user: SalesloftUser; requestId: string | undefined }> {
-    const path = `/users/${userIdPath(id)}`;
+  async updateUser(id: string, fields: UserUpdate, signal?: AbortSignal): Promise<{ user: SalesloftUser; requestId: string | undefined }> {
+    const path = `/users/${userIdPath(id)}.json`;
+    const form = new URLSearchParams();
+    if (fields.active !== undefined) form.set('active', String(fields.active));
+    if (fields.role_id !== undefined) form.set('role_id', fields.role_id);
+    if (fields.group_id !== undefined) form.set('group_id', fields.group_id);
     try {
       const { body, requestId } = await this.call(UserDocument, {
         method: 'PUT',
         path,
-        body: new URLSearchParams({ active: String(fields.active) }).toString(),
+        body: form.toString(),
         mediaType: FORM,
         headers: { accept: 'application/json' },
         idempotent: true,
@@ -529,11 +544,6 @@ export class SalesloftClient {
     } catch (err) {
       throw teamScoped404(err, id);
     }
-  }
-
-  /** REST deactivation: `active: false`. */
-  deactivateUser(id: string, signal?: AbortSignal): Promise<{ user: SalesloftUser; requestId: string | undefined }> {
-    return this.updateUser(id, { active: false }, signal);
   }
 
   // ------------------------------------------------------------------------------------------------------

@@ -28,3 +28,37 @@ export function scimDeprovisionChange(
     },
   };
 }
+
+/** What a SCIM DELETE reads: whether the server still serves the user. */
+export interface ScimPresence {
+  present: boolean;
+  user: ScimUser | null;
+}
+
+/**
+ * SCIM DELETE of one user: the only API way Outreach frees a locked user's seat (notes). Irreversible where
+ * the vendor really deletes. A user the server no longer serves is already done; a server that answers the
+ * DELETE but still serves the user did not delete it, and the write path reports that.
+ */
+export function scimDeleteChange(scim: ScimClient, target: { id: string; email: string | null }, o: { summary: string; caveats: string[] }): Change<ScimPresence> {
+  const read = async (signal?: AbortSignal): Promise<ScimPresence> => {
+    try {
+      return { present: true, user: await scim.getUser(target.id, signal) };
+    } catch (err) {
+      if ((err as { code?: string }).code === 'not_found') return { present: false, user: null };
+      throw err;
+    }
+  };
+  return {
+    vendor: scim.vendor,
+    kind: 'scim_delete',
+    via: 'scim',
+    target,
+    summary: o.summary,
+    action: 'delete the user through SCIM (DELETE /Users): frees the licensed seat, irreversible',
+    caveats: o.caveats,
+    read,
+    satisfied: (s) => !s.present,
+    apply: async (_current, signal) => ({ requestId: (await scim.deleteUser(target.id, { signal })).requestId }),
+  };
+}

@@ -508,6 +508,41 @@ export class ScimClient {
     }
   }
 
+  /**
+   * POST /Groups (RFC 7644 §3.3): a group with `displayName` and optional members. Idempotent by name: a
+   * group with that displayName already there is returned with `created: false` (a 409 is read the same way).
+   * Not repeated blindly after a lost answer: the name check finds a group the lost answer created.
+   */
+  async createGroup(displayName: string, members: readonly string[], signal?: AbortSignal): Promise<{ group: ScimGroup; created: boolean; requestId: string | undefined }> {
+    for (const id of members) scimIdPath(id, 'member id');
+    const existing = async () => (await this.listGroups({ displayName, signal })).items.find((g) => (g.displayName ?? '').toLowerCase() === displayName.toLowerCase());
+    const before = await existing();
+    if (before) return { group: before, created: false, requestId: undefined };
+    try {
+      const res = await this.write('POST', '/Groups', { schemas: [SCHEMA.group], displayName, ...(members.length > 0 ? { members: members.map((value) => ({ value })) } : {}) }, undefined, signal);
+      const group = ScimGroup.safeParse(normaliseKeys(res.body));
+      if (!group.success) throw this.invalid(res.status, res.requestId, 'POST /Groups answered without a group');
+      return { group: group.data, created: true, requestId: res.requestId };
+    } catch (err) {
+      if (err instanceof VendorError && err.status === 409) {
+        const found = await existing();
+        if (found) return { group: found, created: false, requestId: err.requestId };
+      }
+      throw err;
+    }
+  }
+
+  /** DELETE /Groups/{id}: a group already gone counts as done (`deleted: false`). */
+  async deleteGroup(id: string, signal?: AbortSignal): Promise<{ deleted: boolean; requestId: string | undefined }> {
+    try {
+      const res = await this.write('DELETE', `/Groups/${scimIdPath(id, 'group_id')}`, undefined, undefined, signal);
+      return { deleted: true, requestId: res.requestId };
+    } catch (err) {
+      if (err instanceof VendorError && err.code === 'not_found') return { deleted: false, requestId: err.requestId };
+      throw err;
+    }
+  }
+
   // ---------------------------------------------------------------- plumbing
 
   private page(opts: { startIndex?: number; count?: number }, caps: ScimCapabilities): Page {

@@ -55,6 +55,8 @@ export const zoominfoAdapter: VendorAdapter<ZoomInfoConfig, ZoomInfoRest> = {
       instructions: MANUAL,
     },
     followUps: () => ['Check in your identity provider that the user is unassigned from the ZoomInfo application itself: removing them from a group may not deprovision them.'],
+    adminNote:
+      "ZoomInfo: do not leave \"Require SSO\" on unless every remaining admin can sign in through SSO, or admins may be locked out (the notes' warning).",
   },
   settings: zoominfoConfig,
   hasCredentials: (s) => s.username !== undefined && s.password !== undefined,

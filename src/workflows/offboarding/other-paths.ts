@@ -1,23 +1,27 @@
-import type { Deps } from '../deps.js';
-import type { VendorAccount, VendorId } from '../domain/account.js';
-import type { ObservedAccount, PlanStep } from '../domain/offboarding.js';
-import { publicErrorText } from '../public-error.js';
-import type { VendorConnection } from '../vendors/connection.js';
-import { scimToAccount } from '../vendors/scim/map.js';
-import { observedHash } from './plan-store.js';
+import type { Deps } from '../../deps.js';
+import type { VendorAccount, VendorId } from '../../domain/account.js';
+import type { ObservedAccount, PlanStep } from '../../domain/offboarding.js';
+import { publicErrorText } from '../../public-error.js';
+import type { VendorConnection } from '../../vendors/connection.js';
+import { scimToAccount } from '../../vendors/scim/map.js';
+import { observedHash } from '../plan-store.js';
 
 /**
  * The "changed since planning" check across every path an account is visible through (issue 14 item 7).
  *
- * A step acts through one path (SCIM deprovisioning, or a REST lock or deactivation), and re-reading only that
- * path misses changes made through the other: in Outreach a REST lock is invisible to SCIM, so a lock made
- * between plan and execute of a SCIM step went unnoticed. So planning also records what the person's email
- * shows through the other configured path (for a SCIM step the vendor's REST accounts; for a REST step the
- * SCIM users, usually none), and execution reads the same again and refuses when anything differs.
+ * A deactivation acts through one path (SCIM deprovisioning, or a REST lock or deactivation), and re-reading
+ * only that path misses changes made through the other: in Outreach a REST lock is invisible to SCIM, so a
+ * lock made between plan and execute of a SCIM step went unnoticed. So planning also records what the person's
+ * email shows through the other configured path (for a SCIM step the vendor's REST accounts; for a REST step
+ * the SCIM users, usually none), and execution reads the same again and refuses when anything differs.
  *
- * Kept apart from offboarding.ts, which only calls recordOtherPaths after planning and otherPathChanges in its
- * check, so that module's plan and step logic stays as it is.
+ * Only deactivation steps record it: they are the ones whose path choice hides the other view, and they are
+ * re-checked only while pending (a resumed run does not trip over what its own finished deactivation changed).
+ * Kept apart from plan.ts and execute.ts, which only call recordOtherPaths and otherPathChanges.
  */
+
+/** What this module reads of a step (a plan's step, or a draft before numbering). */
+type StepLike = Pick<PlanStep, 'vendor' | 'person' | 'account' | 'kind' | 'other_paths'>;
 
 /** What the other path shows for one step: its source and the accounts in the shape the plan hash covers. */
 type Lookup = { source: 'rest' | 'scim'; accounts: ObservedAccount[] };
@@ -31,7 +35,7 @@ function restObserved(vendor: VendorId, a: VendorAccount): ObservedAccount {
  * path configured (or the step observed no account). `restCache` shares one REST lookup per email, and a
  * vendor's batch lookup where it has one (Apollo lists everyone for any lookup).
  */
-async function lookOtherPath(conn: VendorConnection, step: PlanStep, cache: Map<string, Promise<Lookup | undefined>>, signal?: AbortSignal): Promise<Lookup | undefined> {
+async function lookOtherPath(conn: VendorConnection, step: StepLike, cache: Map<string, Promise<Lookup | undefined>>, signal?: AbortSignal): Promise<Lookup | undefined> {
   const email = step.account.email ?? step.person;
   if (step.account.id === '' || !email) return undefined;
   const { adapter, rest, scim } = conn;
@@ -60,35 +64,30 @@ function pick(a: { vendor: VendorId; id: string; email: string | null; status: O
 }
 
 /**
- * After planning: records on each step what the other path shows (`other_paths`). A vendor whose other path
- * cannot be read is treated as a vendor that could not be checked: its steps leave the plan and `unchecked`
- * says why, since a plan that cannot later be checked across paths must not be executed.
+ * After planning: records on each deactivation step what the other path shows (`other_paths`). Returns the
+ * vendors whose other path could not be read, with the reason: the caller treats them as vendors that could
+ * not be checked (their steps leave the plan), since a plan that cannot later be checked across paths must not
+ * be executed.
  */
-export async function recordOtherPaths(
-  connections: readonly VendorConnection[],
-  steps: PlanStep[],
-  unchecked: Map<VendorId, string>,
-  signal?: AbortSignal,
-): Promise<void> {
+export async function recordOtherPaths(connections: readonly VendorConnection[], steps: readonly StepLike[], signal?: AbortSignal): Promise<Map<VendorId, string>> {
   const cache = new Map<string, Promise<Lookup | undefined>>();
-  const failed = new Set<VendorId>();
+  const failed = new Map<VendorId, string>();
   await Promise.all(
     steps.map(async (step) => {
       const conn = connections.find((c) => c.adapter.id === step.vendor);
-      if (!conn || failed.has(step.vendor)) return;
+      if (!conn || step.kind !== 'deactivate' || failed.has(step.vendor)) return;
       try {
         const seen = await lookOtherPath(conn, step, cache, signal);
         if (seen) step.other_paths = seen.accounts;
       } catch (err) {
-        failed.add(step.vendor);
-        unchecked.set(step.vendor, `${conn.adapter.label}: the ${step.account.source === 'scim' ? 'REST' : 'SCIM'} view of its accounts could not be read, so a change made there could not be noticed before executing (${publicErrorText(err)})`);
+        failed.set(
+          step.vendor,
+          `${conn.adapter.label}: the ${step.account.source === 'scim' ? 'REST' : 'SCIM'} view of its accounts could not be read, so a change made there could not be noticed before executing (${publicErrorText(err)})`,
+        );
       }
     }),
   );
-  if (failed.size > 0) {
-    const kept = steps.filter((s) => !failed.has(s.vendor));
-    steps.splice(0, steps.length, ...kept);
-  }
+  return failed;
 }
 
 /** A change the other path shows since planning, described for the refusal. */

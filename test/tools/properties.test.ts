@@ -132,9 +132,11 @@ function mentions(tool: Tool, args: Record<string, unknown>): string[] {
   for (const k of Object.keys(args)) names.add(k);
   const values: string[] = [];
   const walk = (v: unknown) => {
-    if (typeof v === 'string' && v.trim().length >= 3) values.push(v.trim().slice(0, 40));
-    // A short value counts only quoted, so "a" does not match any text that has an a in it.
-    else if (typeof v === 'string' && v.length > 0) values.push(JSON.stringify(v), `"${v}"`);
+    if (typeof v === 'string' && v.length > 0) {
+      // Echoed as is, quoted, or JSON-escaped; a one-character value counts only quoted ("a" is in any text).
+      values.push(JSON.stringify(v), `"${v}"`);
+      if (v.trim().length >= 2) values.push(v.trim().slice(0, 40));
+    }
     else if (typeof v === 'number' && Number.isFinite(v)) values.push(String(v));
     else if (Array.isArray(v)) v.forEach(walk);
     else if (v && typeof v === 'object') Object.values(v).forEach(walk);

@@ -16,9 +16,10 @@ import { accessReview4x10k } from './access-review.js';
 import { coldStartBench } from './cold-start.js';
 import { round3 } from './stats.js';
 import { toolLatency } from './tool-latency.js';
+import { toolsListSize } from './tools-list-size.js';
 import type { Benchmark } from './types.js';
 
-const BENCHMARKS: Benchmark[] = [coldStartBench, listAllUsers10k, toolLatency, salesloftList30k, apolloListWindows, accessReview4x10k];
+const BENCHMARKS: Benchmark[] = [toolsListSize, coldStartBench, listAllUsers10k, toolLatency, salesloftList30k, apolloListWindows, accessReview4x10k];
 
 const MB = 1024 * 1024;
 

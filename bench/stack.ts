@@ -10,6 +10,7 @@ import { loadConfig, parseCliArgs, type Config } from '../src/config.js';
 import { createDeps, restOf, type Deps } from '../src/deps.js';
 import { outreachAdapter } from '../src/vendors/outreach/adapter.js';
 import { silentLogger } from '../src/log.js';
+import { toolsetFlags } from '../test/support/stack.js';
 import { sandboxConfig, startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { createServer } from '../src/server.js';
 
@@ -40,6 +41,8 @@ export interface BenchStackOptions {
   /** Answer confirmation dialogs with accept (default: the client declares no elicitation). */
   approveWrites?: boolean;
   flags?: string[];
+  /** `--toolsets`: `all` by default (the benchmarks call tools outside the default set); null: the default set. */
+  toolsets?: string | null;
   /**
    * Run on this sandbox instead of starting one (several stacks, e.g. with different limiter settings, can
    * then share one simulator and its budget). A sandbox passed in is not closed by close().
@@ -59,7 +62,7 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
   // Only the sandbox sees requests: real credentials in the environment are not read.
   const ownSandbox = opts.sandbox === undefined;
   const sandbox = opts.sandbox ?? (await startSandbox({ userCount: opts.userCount }));
-  let config = sandboxConfig(loadConfig(parseCliArgs(['--sandbox', ...(opts.flags ?? [])]), { ...opts.env, SALES_ACCESS_STATE_DIR: stateDir, LOG_LEVEL: 'silent' }), sandbox);
+  let config = sandboxConfig(loadConfig(parseCliArgs(['--sandbox', ...toolsetFlags(opts.flags, opts.toolsets), ...(opts.flags ?? [])]), { ...opts.env, SALES_ACCESS_STATE_DIR: stateDir, LOG_LEVEL: 'silent' }), sandbox);
   if (opts.configure) config = opts.configure(config, sandbox);
   const deps = await createDeps(config, { log: silentLogger, clock: opts.clock ?? systemClock });
   const server = createServer(deps);

@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { creditBudgetFromEnv } from './credits/ledger.js';
-import { ConfigError, defaultStateDir, isLoopbackHost, list, positiveInt, secret, type Env } from './env.js';
+import { ConfigError, defaultStateDir, isLoopbackHost, list, nonNegativeInt, positiveInt, secret, type Env } from './env.js';
+import { parseToolsets, TOOLSETS_VARIABLE, type ToolsetSelection } from './toolsets.js';
 import { readVendorSection, type VendorSection } from './vendors/connection.js';
 import { BUILTIN_ADAPTERS, type Registry } from './vendors/registry.js';
 
@@ -103,8 +104,10 @@ export interface Config {
   port: number;
   sandbox: boolean;
   readOnly: boolean;
-  /** Allowlist of tool names (validated against the registry at start-up). */
+  /** Tool names (--tools): alone an allowlist, with --toolsets added to them (validated at start-up). */
   tools: string[] | undefined;
+  /** --toolsets or SALES_ACCESS_TOOLSETS: which toolsets are served (default: the admin's set). */
+  toolsets: ToolsetSelection;
   /** --vendors: the adapters this server uses (default every registered one), in registry order. */
   enabledVendors: string[];
   stateDir: string;
@@ -115,6 +118,11 @@ export interface Config {
   /** Limits of the HTTP transport (read whatever the transport, so a typo stops any start-up). */
   httpLimits: HttpLimits;
   logLevel: string;
+  logFormat: LogFormat;
+  /** SALES_ACCESS_REPLICA_ID: names this server in the audit log's `writer` (default `<hostname>:<pid>`). */
+  replicaId: string | undefined;
+  /** How long files under the state directory are kept (pruned at start-up); 0 keeps them. */
+  retention: { evidenceMs: number; resultsMs: number };
   confirm: ConfirmMode;
   approval: ApprovalConfig;
   /** Each enabled adapter's settings and SCIM connection, by vendor id, read by the adapter itself. */
@@ -126,60 +134,140 @@ export interface Config {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** LOG_FORMAT: `json` (default, for log collectors) or `pretty` (pino-pretty, for a human at a terminal). */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/**
+ * What the command line asks for. `serve` speaks MCP on stdout (stdio) or HTTP; the other commands are not
+ * serving and print their report on stdout.
+ */
+export type Command = 'serve' | 'auth' | 'doctor' | 'audit-verify';
 
 export interface ParsedArgs {
-  command: 'serve' | 'auth';
+  command: Command;
   authVendor?: string;
+  /** `audit verify`: the files named (default: the configured audit log). */
+  files?: string[];
   http: boolean;
   host?: string;
   port?: string;
   sandbox: boolean;
   readOnly: boolean;
   tools?: string;
+  toolsets?: string;
   vendors?: string;
+  /** `doctor --json`, `audit verify --json`. */
+  json: boolean;
   help: boolean;
+  version: boolean;
 }
+
+/**
+ * The flags, with node:util parseArgs: the flag set is small and flat, and the built-in parser needs no
+ * dependency; what a library would add (help text, suggestions) is a few lines here.
+ */
+const FLAGS = {
+  http: { type: 'boolean', default: false },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  sandbox: { type: 'boolean', default: false },
+  'read-only': { type: 'boolean', default: false },
+  tools: { type: 'string' },
+  toolsets: { type: 'string' },
+  vendors: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
+} as const;
+
+/** Flags that only shape a serving server (and `doctor`, which checks what that server would use). */
+const SERVE_ONLY = ['http', 'host', 'port', 'read-only', 'tools', 'toolsets'] as const;
+
+const COMMANDS_HINT = 'Commands: (none) to serve MCP, "doctor", "auth <vendor>", "audit verify [file…]". Run `sales-access-mcp --help`.';
 
 export function parseCliArgs(argv: string[]): ParsedArgs {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        http: { type: 'boolean', default: false },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        sandbox: { type: 'boolean', default: false },
-        'read-only': { type: 'boolean', default: false },
-        tools: { type: 'string' },
-        vendors: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: FLAGS });
   } catch (err) {
-    throw new ConfigError(`${(err as Error).message}. Run \`sales-access-mcp --help\` for the flags.`);
-  }
-  const [first, second, ...rest] = parsed.positionals;
-  if (first !== undefined && first !== 'auth') {
-    throw new ConfigError(`Unknown command "${first}". Commands: (none) to serve MCP, "auth <vendor>".`);
-  }
-  if (first === 'auth' && (second === undefined || rest.length > 0)) {
-    throw new ConfigError('Usage: sales-access-mcp auth <vendor>, e.g. `sales-access-mcp auth outreach`.');
+    throw new ConfigError(friendlyFlagError(err));
   }
   const v = parsed.values;
+  const [first, second, ...rest] = parsed.positionals;
+  let command: Command = 'serve';
+  if (first === 'auth') {
+    if (second === undefined || rest.length > 0) throw new ConfigError('Usage: sales-access-mcp auth <vendor>, e.g. `sales-access-mcp auth outreach`.');
+    command = 'auth';
+  } else if (first === 'doctor') {
+    if (second !== undefined) throw new ConfigError(`doctor takes no arguments (got "${second}"). Usage: sales-access-mcp doctor [--json] [--sandbox].`);
+    command = 'doctor';
+  } else if (first === 'audit') {
+    if (second !== 'verify') throw new ConfigError('Usage: sales-access-mcp audit verify [--json] [file…]');
+    command = 'audit-verify';
+  } else if (first !== undefined) {
+    throw new ConfigError(`Unknown command "${first}". ${COMMANDS_HINT}`);
+  }
+  // A flag that the command ignores is a mistake worth saying, not silently dropping.
+  if (v.json && command !== 'doctor' && command !== 'audit-verify') throw new ConfigError('--json applies to `doctor` and `audit verify` only.');
+  if (command === 'auth' || command === 'audit-verify') {
+    const misplaced = [...SERVE_ONLY, 'sandbox'].filter((f) => v[f as keyof typeof v] !== undefined && v[f as keyof typeof v] !== false);
+    if (misplaced.length > 0) throw new ConfigError(`--${misplaced[0]} does not apply to \`${first}${first === 'audit' ? ' verify' : ''}\`.`);
+  }
+  if (command === 'doctor') {
+    const misplaced = (['http', 'host', 'port'] as const).filter((f) => v[f] !== undefined && v[f] !== false);
+    if (misplaced.length > 0) throw new ConfigError(`--${misplaced[0]} does not apply to \`doctor\`, which checks the vendors and exits.`);
+  }
   return {
-    command: first === 'auth' ? 'auth' : 'serve',
-    authVendor: second,
+    command,
+    authVendor: command === 'auth' ? second : undefined,
+    files: command === 'audit-verify' ? rest : undefined,
     http: v.http ?? false,
     host: v.host,
     port: v.port,
     sandbox: v.sandbox ?? false,
     readOnly: v['read-only'] ?? false,
     tools: v.tools,
+    toolsets: v.toolsets,
     vendors: v.vendors,
+    json: v.json ?? false,
     help: v.help ?? false,
+    version: v.version ?? false,
   };
+}
+
+/** parseArgs' messages, said the way a person at a terminal needs them, with the closest known flag. */
+function friendlyFlagError(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  const name = /'(-{1,2}[^' ]+)/.exec(e.message ?? '')?.[1];
+  const help = 'Run `sales-access-mcp --help` for the flags.';
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && name) {
+    const guess = closestFlag(name.replace(/^-+/, ''));
+    return `unknown flag ${name}.${guess ? ` Did you mean --${guess}?` : ''} ${help}`;
+  }
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && name) {
+    return FLAGS[name.replace(/^-+/, '') as keyof typeof FLAGS]?.type === 'string' ? `${name} needs a value, e.g. ${name}=… ${help}` : `${name} takes no value. ${help}`;
+  }
+  return `${e.message ?? String(err)} ${help}`;
+}
+
+function closestFlag(name: string): string | undefined {
+  let best: { flag: string; d: number } | undefined;
+  for (const flag of Object.keys(FLAGS)) {
+    const d = editDistance(name, flag);
+    if (d <= 2 && (!best || d < best.d)) best = { flag, d };
+  }
+  return best?.flag;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 export function loadConfig(args: ParsedArgs, env: Env = process.env, registry: Registry = BUILTIN_ADAPTERS): Config {
@@ -195,6 +283,14 @@ export function loadConfig(args: ParsedArgs, env: Env = process.env, registry: R
   const enabled = registry.filter((a) => wanted.includes(a.id));
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
+  const logFormat = (env.LOG_FORMAT || 'json') as LogFormat;
+  if (!LOG_FORMATS.includes(logFormat)) throw new ConfigError(`LOG_FORMAT must be ${LOG_FORMATS.join(' or ')} (pretty: readable lines for a terminal).`);
+  const toolsets = parseToolsets(args.toolsets, env[TOOLSETS_VARIABLE]);
+  const replicaId = env.SALES_ACCESS_REPLICA_ID?.trim() || undefined;
+  // It is written into every audit line and names the replica in `audit verify`: keep it a plain name.
+  if (replicaId !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(replicaId)) {
+    throw new ConfigError('SALES_ACCESS_REPLICA_ID must be 1 to 64 letters, digits, ".", "_", ":" or "-", e.g. "eu-west-1a".');
+  }
 
   const confirm = (env.SALES_ACCESS_CONFIRM || 'auto') as ConfirmMode;
   if (!CONFIRM_MODES.includes(confirm)) {
@@ -237,6 +333,7 @@ export function loadConfig(args: ParsedArgs, env: Env = process.env, registry: R
     sandbox: args.sandbox,
     readOnly: args.readOnly,
     tools: args.tools === undefined ? undefined : list(args.tools),
+    toolsets,
     enabledVendors: enabled.map((a) => a.id),
     stateDir,
     auditLogPath,
@@ -245,6 +342,12 @@ export function loadConfig(args: ParsedArgs, env: Env = process.env, registry: R
     allowedHosts: list(env.SALES_ACCESS_ALLOWED_HOSTS).map((h) => h.toLowerCase()),
     httpLimits: httpLimits(env),
     logLevel,
+    logFormat,
+    replicaId,
+    retention: {
+      evidenceMs: nonNegativeInt(env, 'SALES_ACCESS_EVIDENCE_RETENTION_DAYS', 90) * 86_400_000,
+      resultsMs: nonNegativeInt(env, 'SALES_ACCESS_RESULT_RETENTION_HOURS', 24) * 3_600_000,
+    },
     confirm,
     approval,
     vendors: Object.fromEntries(enabled.map((a) => [a.id, readVendorSection(a, env)])),

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { AuditLog } from './audit/audit-log.js';
 import { TokenStore } from './auth/token-store.js';
@@ -6,7 +5,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { CreditLedger } from './credits/ledger.js';
 import type { Logger } from './log.js';
-import { ResultStore } from './results.js';
+import { ResultStore, resultsRoot } from './results.js';
 import type { RestApi, VendorAdapter } from './vendors/adapter.js';
 import { connectVendor, type VendorConnection } from './vendors/connection.js';
 import { BUILTIN_ADAPTERS, type Registry } from './vendors/registry.js';
@@ -53,7 +52,8 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     if (section) vendors.push(await connectVendor(adapter, section, connectOpts));
   }
 
-  const audit = new AuditLog(config.auditLogPath, { clock });
+  // The writer names this process in every line: the replica id when set (several servers, one trail).
+  const audit = new AuditLog(config.auditLogPath, { clock, writer: config.replicaId });
   // Opened now so a log readable by others, or an unwritable path, stops start-up rather than the first write.
   await audit.open();
   const labels = new Map(registry.map((a) => [a.id, a.label]));
@@ -63,7 +63,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     log: opts.log,
     clock,
     audit,
-    results: new ResultStore(join(config.stateDir, 'results')),
+    results: new ResultStore(resultsRoot(config.stateDir), config.retention.resultsMs),
     tokens,
     registry,
     vendors,

@@ -25,6 +25,8 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
  * Replaces `file` with `text` atomically and durably: a temp file beside it (mode 0600 from creation, so the
  * content never sits in a wider-mode file), fsync, rename over the target, fsync of the directory. The
  * directory is created (0700) when missing. On failure the temp file is removed and the target is untouched.
+ * Kept rather than write-file-atomic: that library neither creates its temp file exclusively (O_EXCL) nor
+ * fsyncs the directory after the rename, and a lost rotated refresh token cannot be got back.
  */
 export async function writePrivateFile(file: string, text: string): Promise<void> {
   const dir = path.dirname(file);

@@ -5,54 +5,96 @@ import { loadConfig, parseCliArgs, type Config } from './config.js';
 import { closeApprovals } from './confirm/approvals.js';
 import { createDeps } from './deps.js';
 import { ConfigError } from './env.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
+import { pruneStateFiles } from './retention.js';
+import { withSandboxRoster } from './sandbox-roster.js';
 import type { Sandbox } from './sandbox/index.js';
-import { createServer, selectTools } from './server.js';
+import { checkToolNames, createServer, selectTools } from './server.js';
+import { startupWarnings } from './startup-warnings.js';
+import { TOOLSET_DESCRIPTIONS, TOOLSETS } from './toolsets.js';
 import { BUILTIN_ADAPTERS } from './vendors/registry.js';
 import { VERSION } from './version.js';
 
 const HELP = `sales-access-mcp ${VERSION}: an MCP server for access reviews and offboarding in Outreach, SalesLoft, Apollo.io and ZoomInfo
 
 Usage:
-  sales-access-mcp [flags]          serve MCP over stdio (default) or Streamable HTTP
-  sales-access-mcp auth outreach    run the OAuth authorization-code flow and store the tokens
-  sales-access-mcp auth salesloft   the same for SalesLoft
+  sales-access-mcp [flags]                     serve MCP over stdio (default) or Streamable HTTP
+  sales-access-mcp doctor [--json] [--sandbox] check every configured vendor live (read-only); exit 1 on a problem
+  sales-access-mcp auth outreach|salesloft     run the OAuth authorization-code flow and store the tokens
+  sales-access-mcp audit verify [--json] [file…]
+                                               check the audit log's hash chain (exit 0 intact, 1 broken, 2 unreadable)
 
 Flags:
   --http              serve Streamable HTTP at /mcp instead of stdio
   --host HOST         HTTP bind address (default 127.0.0.1; other hosts need SALES_ACCESS_HTTP_TOKEN)
-  --port PORT         HTTP port (default 3333)
+  --port PORT         HTTP port (default 3333; 0 picks a free one)
   --sandbox           wire every vendor to the embedded simulators (no credentials needed)
-  --read-only         register only read-only tools (wins over --tools)
-  --tools a,b         register only these tools
-  --vendors a,b       register only these vendors' tools (outreach, salesloft, apollo, zoominfo)
+  --toolsets a,b      serve these toolsets (also SALES_ACCESS_TOOLSETS); default: workflows and each
+                      configured vendor's user-lifecycle tools; "all" serves every tool
+  --tools a,b         serve only these tools (with --toolsets: these tools as well)
+  --read-only         serve only read-only tools (wins over --toolsets and --tools)
+  --vendors a,b       only these vendors (outreach, salesloft, apollo, zoominfo)
+  --json              doctor and audit verify: print JSON instead of a table
+  -v, --version       print the version
+  -h, --help          print this help
 
-Environment: see README.md ("Configuration"). Logs are JSON on stderr.
-Destructive writes are confirmed per SALES_ACCESS_CONFIRM: auto (default: elicitation, or an approval
-page in the browser for clients without it), elicit, browser or token.
+Toolsets:
+${TOOLSETS.map((t) => `  ${t.padEnd(12)}${TOOLSET_DESCRIPTIONS[t]}`).join('\n')}
+
+Environment: see README.md ("Configuration") and docs/credentials.md. Logs go to stderr, JSON unless
+LOG_FORMAT=pretty. Destructive writes are confirmed per SALES_ACCESS_CONFIRM: auto (default: elicitation, or an
+approval page in the browser for clients without it), elicit, browser or token.
 `;
 
 async function main(): Promise<number> {
+  // Everything the command line says is checked before anything starts: no simulator, no vendor, no file.
   const args = parseCliArgs(process.argv.slice(2));
+  // Not serving: stdout is free for the answer.
+  if (args.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
   if (args.help) {
-    process.stderr.write(HELP);
+    process.stdout.write(HELP);
     return 0;
   }
   let config: Config = loadConfig(args);
-  const log = createLogger(config.logLevel);
+  checkToolNames(config);
 
+  if (args.command === 'audit-verify') {
+    // '--' ends the options, so a file named like a flag is still a file.
+    const argv = [...(args.json ? ['--json'] : []), '--', ...(args.files ?? [])];
+    // Loaded only for their command, like the auth flow and the HTTP server: serving starts without them.
+    const { runAuditVerify } = await import('./audit/verify.js');
+    return runAuditVerify(argv, { stdout: process.stdout, stderr: process.stderr, defaultFile: config.auditLogPath });
+  }
+  const log = createLogger(config.logLevel, config.logFormat);
   if (args.command === 'auth') return runAuth(config, args.authVendor as string);
+  for (const warning of startupWarnings(process.env, config)) log.warn(warning);
 
   let sandbox: Sandbox | undefined;
   if (config.sandbox) {
     // Loaded only here: a production start never loads the simulators.
     const { startSandbox, sandboxConfig } = await import('./sandbox/index.js');
+    const { sampleRosterCsv } = await import('./sandbox/roster.js');
     sandbox = await startSandbox();
-    config = sandboxConfig(config, sandbox);
+    config = await withSandboxRoster(sandboxConfig(config, sandbox), sampleRosterCsv());
     log.info('sandbox simulators started');
   }
+  try {
+    if (args.command === 'doctor') {
+      const { runDoctorCommand } = await import('./doctor.js');
+      return await runDoctorCommand(config, { stdout: process.stdout, log, json: args.json });
+    }
+    return await serve(config, log);
+  } finally {
+    await sandbox?.close();
+  }
+}
+
+async function serve(config: Config, log: Logger): Promise<number> {
   const deps = await createDeps(config, { log });
-  // Validate --tools now, so a typo stops start-up instead of silently hiding a tool.
+  await pruneStateFiles(config, log);
   const tools = selectTools(config, deps.vendors);
   log.info({ tools: tools.length, transport: config.transport, confirm: config.confirm }, 'starting');
 
@@ -79,7 +121,6 @@ async function main(): Promise<number> {
   // The stdio approval page's loopback server, if a write needed it (in HTTP mode the route closed above).
   await closeApprovals(deps);
   await deps.close();
-  await sandbox?.close();
   return 0;
 }
 

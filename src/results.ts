@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pruneOlderThan } from './fs-prune.js';
 
 /** Results larger than an agent's context can take are kept here and served as MCP resources. */
 export const RESULT_URI_PREFIX = 'sales-access://results/';
@@ -8,8 +9,17 @@ export const MAX_RESULT_BYTES = 25_000;
 /** Stored results are working copies for the agent, not records (the audit log is): a day is plenty. */
 export const RESULT_RETENTION_MS = 24 * 60 * 60_000;
 
+/** Where stored results live under the state directory. */
+export function resultsRoot(stateDir: string): string {
+  return join(stateDir, 'results');
+}
+
 export class ResultStore {
-  constructor(private readonly dir: string) {}
+  /** `retentionMs`: results older than this are removed when one is saved (0 keeps them). */
+  constructor(
+    private readonly dir: string,
+    private readonly retentionMs: number = RESULT_RETENTION_MS,
+  ) {}
 
   /** Writes the complete result (mode 0600) and returns its resource URI and file path. */
   async save(toolName: string, value: unknown): Promise<{ uri: string; path: string; bytes: number }> {
@@ -18,26 +28,13 @@ export class ResultStore {
     const path = join(this.dir, `${id}.json`);
     const text = JSON.stringify(value);
     await writeFile(path, text, { mode: 0o600 });
-    await this.prune(Date.now() - RESULT_RETENTION_MS);
+    if (this.retentionMs > 0) await this.prune(Date.now() - this.retentionMs);
     return { uri: `${RESULT_URI_PREFIX}${id}`, path, bytes: Buffer.byteLength(text) };
   }
 
   /** Removes results older than `before`; a file that vanished meanwhile is fine. */
-  async prune(before: number): Promise<number> {
-    let removed = 0;
-    for (const name of await readdir(this.dir)) {
-      if (!name.endsWith('.json')) continue;
-      const file = join(this.dir, name);
-      try {
-        if ((await stat(file)).mtimeMs < before) {
-          await unlink(file);
-          removed += 1;
-        }
-      } catch {
-        // raced with another prune
-      }
-    }
-    return removed;
+  prune(before: number): Promise<number> {
+    return pruneOlderThan(this.dir, before, /\.json$/);
   }
 
   /** Reads a stored result by the id part of its URI; ids are checked so a URI cannot name another file. */

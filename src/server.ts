@@ -12,27 +12,44 @@ import { registerTools } from './tool-runtime.js';
 import { VERSION } from './version.js';
 
 /**
- * Which tools this server exposes. Order of precedence: --read-only wins over everything; then the
- * --tools allowlist (an unknown name is a start-up error listing the known ones); then --vendors and
- * the vendors that have REST credentials (under --sandbox every vendor has).
+ * Which tools this server exposes, in this order:
+ * 1. toolsets: `--toolsets` / SALES_ACCESS_TOOLSETS; by default the admin's set, the workflows plus every
+ *    vendor's user-lifecycle tools (`lifecycle`). `--tools` alone replaces the toolsets (an allowlist);
+ *    with `--toolsets` it adds the named tools, as github-mcp-server combines the two.
+ * 2. `--read-only` wins over both: only tools whose readOnlyHint is true.
+ * 3. vendors: `--vendors`, and only vendors with REST credentials (under --sandbox all have); SCIM tools
+ *    only when a SCIM connection is configured.
+ * An unknown tool name is a start-up error listing the known ones (checkToolNames, before anything starts).
  */
 export function selectTools(config: Config, connections: readonly VendorConnection[], all: AnyTool[] = ALL_TOOLS): AnyTool[] {
-  const known = new Set(all.map((t) => t.name));
-  if (config.tools) {
-    const unknown = config.tools.filter((n) => !known.has(n));
-    if (unknown.length > 0) {
-      throw new ConfigError(`--tools: unknown tool ${unknown.map((n) => `"${n}"`).join(', ')}. Known tools: ${[...known].join(', ')}.`);
-    }
-  }
+  checkToolNames(config, all);
+  const { toolsets } = config;
+  const byToolset = toolsets.explicit || config.tools === undefined;
   const connected = new Set(connections.filter((c) => c.rest).map((c) => c.adapter.id));
   const anyScim = connections.some((c) => c.scim !== undefined);
   return all.filter((t) => {
+    const inToolsets = byToolset && ((toolsets.default && isDefaultTool(t)) || t.toolsets.some((s) => toolsets.named.includes(s)));
+    if (!inToolsets && !config.tools?.includes(t.name)) return false;
     if (config.readOnly && t.annotations.readOnlyHint !== true) return false;
-    if (config.tools && !config.tools.includes(t.name)) return false;
     if (t.vendor !== null && !connected.has(t.vendor)) return false;
     if (t.requires === 'scim' && !anyScim) return false;
     return true;
   });
+}
+
+/** The default set: every workflow tool and each vendor's user-lifecycle tools. */
+export function isDefaultTool(tool: AnyTool): boolean {
+  return tool.toolsets.includes('workflows') || tool.lifecycle === true;
+}
+
+/** Refuses an unknown `--tools` name, listing the known ones; called before any simulator or vendor starts. */
+export function checkToolNames(config: Pick<Config, 'tools'>, all: AnyTool[] = ALL_TOOLS): void {
+  if (!config.tools) return;
+  const known = new Set(all.map((t) => t.name));
+  const unknown = config.tools.filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    throw new ConfigError(`--tools: unknown tool ${unknown.map((n) => `"${n}"`).join(', ')}. Known tools: ${[...known].join(', ')}.`);
+  }
 }
 
 export interface ServerOptions {

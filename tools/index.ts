@@ -1,4 +1,5 @@
 import listConnections from './list-connections.js';
+import checkConnections from './workflows/check-connections.js';
 import outreachCreateUser from './outreach/create-user.js';
 import outreachGetUser from './outreach/get-user.js';
 import outreachListMailboxes from './outreach/list-mailboxes.js';
@@ -51,6 +52,7 @@ import type { AnyTool } from './types.js';
 /** Every tool the server knows, in the order tools/list shows them. */
 export const ALL_TOOLS: AnyTool[] = [
   listConnections,
+  checkConnections,
   findUser,
   accessReview,
   planOffboarding,

@@ -7,11 +7,10 @@ const pathEnum = z.enum(['rest', 'scim', 'ui', 'none']);
 export default defineTool({
   name: 'list_connections',
   vendor: null,
+  toolsets: ['workflows'],
   title: 'List vendor connections and capabilities',
   description:
-    'Shows, for every vendor this server knows (Outreach, SalesLoft, Apollo.io, ZoomInfo): whether the server is connected (REST credentials and auth kind, SCIM connection), ' +
-    'which lifecycle operations are possible through REST, through SCIM, or only in the vendor\'s admin UI, the main caveats (e.g. Outreach locked users keep their seat), ' +
-    'and the current rate-limit budget. Call it first to know which tools can work and what an offboarding can automate. Makes no vendor calls.',
+    'Per vendor: whether REST and SCIM are configured (auth kind, SCIM URL), which lifecycle operations REST, SCIM or only the admin UI can do, the main caveats (e.g. an Outreach lock keeps the seat) and the rate-limit budget. Makes no vendor calls: check_connections tests the credentials live.',
   inputSchema: {},
   outputSchema: {
     sandbox: z.boolean().describe('True when every vendor is wired to the embedded simulators'),

@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import type { Confirmation, ConfirmRequest } from '../src/confirm/gate.js';
 import type { Deps } from '../src/deps.js';
 import type { Actor, ConfirmationDetail } from '../src/audit/audit-log.js';
+import type { Toolset } from '../src/toolsets.js';
 
 /** The four behaviour hints every tool must set explicitly (a test checks each tool). */
 export interface ToolHints {
@@ -30,6 +31,14 @@ export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O exten
   vendor: string | null;
   /** A tool that works through SCIM connections is registered only when at least one is configured. */
   requires?: 'scim';
+  /** The toolsets (`--toolsets`) the tool belongs to; `--toolsets all` reaches every tool. */
+  toolsets: readonly Toolset[];
+  /**
+   * One of its vendor's user-lifecycle tools (read, create, change or take away a seat): served by default,
+   * with the workflows, when the vendor is configured. The rest of a vendor's tools, those that give access
+   * back (unlock, reactivate) included, need its toolset.
+   */
+  lifecycle?: boolean;
   title: string;
   description: string;
   /**

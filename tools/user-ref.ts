@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ToolInputError } from '../src/http/errors.js';
+import { emailArg } from './args.js';
 
 /*
  * How the REST tools of vendors with integer user ids (Outreach, SalesLoft) name one user: exactly one of
@@ -10,7 +11,7 @@ export interface IntegerUserRef {
   /** The input fields `id` and `email`, described with the vendor's name and id example. */
   shape: {
     id: z.ZodOptional<z.ZodString>;
-    email: z.ZodOptional<z.ZodEmail>;
+    email: z.ZodOptional<ReturnType<typeof emailArg>>;
   };
   /** The reference the client resolves, or a ToolInputError unless exactly one of id and email was given. */
   ref(args: { id?: string; email?: string }): { id?: string; email?: string };
@@ -30,11 +31,10 @@ export function integerUserRef(o: {
         .string()
         .regex(new RegExp(`^[1-9]\\d{0,${o.maxDigits - 1}}$`), `${o.vendor} user ids are positive integers, e.g. "${o.exampleId}"`)
         .optional()
-        .describe(`${o.vendor} user id (an integer, as a string), e.g. "${o.exampleId}". Give id or email, not both.`),
-      email: z
-        .email()
+        .describe(`${o.vendor} user id, e.g. "${o.exampleId}"; or give email`),
+      email: emailArg()
         .optional()
-        .describe(`Login email, matched case-insensitively${o.emailScope ?? ''}, e.g. "jane.doe@acme.example". Acts only when exactly one user matches.`),
+        .describe(`Login email (case-insensitive${o.emailScope ?? ''}), e.g. "jane.doe@acme.example"; acts only on a single match`),
     },
     ref(args) {
       if ((args.id === undefined) === (args.email === undefined)) {
@@ -52,7 +52,7 @@ export function confirmTokenShape(target: string) {
       .string()
       .optional()
       .describe(
-        `Only when the server runs with SALES_ACCESS_CONFIRM=token: ${target}, after the user approved this change. Ignored in the other modes (auto, elicit, browser), where the human approves in the client or on the approval page.`,
+        `Only with SALES_ACCESS_CONFIRM=token: ${target}, once the user approved; ignored otherwise`,
       ),
   };
 }

@@ -6,6 +6,7 @@ import type { VendorReviewProfile } from '../domain/review.js';
 import type { Env } from '../env.js';
 import type { RateBudget } from '../http/types.js';
 import type { ConnectOptions } from './connect-options.js';
+import type { ProbeContext, ProbeReport } from './probe.js';
 
 /**
  * The one contract every vendor implements (src/vendors/<vendor>/adapter.ts), and that the workflows, the
@@ -40,6 +41,8 @@ export interface VendorAdapter<S = unknown, R extends RestApi = RestApi> {
   connectRest(settings: S, opts: ConnectOptions): Promise<R>;
   /** For `sales-access-mcp auth <vendor>`: the vendor's OAuth authorization-code flow, where it has one. */
   readonly authorization?: Authorization<S>;
+  /** `doctor` and check_connections: a live, read-only probe of the REST side (vendors/<vendor>/probe.ts). */
+  probe?(rest: R, ctx: ProbeContext): Promise<ProbeReport>;
 }
 
 export interface Authorization<S> {

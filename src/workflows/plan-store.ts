@@ -94,6 +94,8 @@ export class PlanStore {
    * process that is gone (same host, pid not running), or not touched for LOCK_STALE_MS (a crashed holder
    * on another host), is stale and taken over; any other is another server executing the plan. The lock
    * carries a random nonce, so release removes only this holder's lock and a takeover only the stale one.
+   * Kept rather than proper-lockfile (the audit log's): that judges staleness by mtime alone and knows no
+   * holder, so it could neither take over at once from a dead process on this host nor name the holder.
    */
   private async lockFile(planId: string): Promise<() => Promise<void>> {
     const file = join(this.dir, `${planId}.lock`);

@@ -73,7 +73,7 @@ describe.each(CASES)('sales-access-mcp auth $vendor (spawned) against the simula
     // A server with the client id and secret but no refresh token in the environment runs on the stored token.
     const serverEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !k.endsWith('_AUTHORIZE_URL') && !k.endsWith('_REDIRECT_URI')));
     const client = new Client({ name: 'after-auth', version: '1' });
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: [MAIN, '--vendors', vendor], env: serverEnv, stderr: 'ignore' }));
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [MAIN, '--vendors', vendor, '--toolsets', vendor], env: serverEnv, stderr: 'ignore' }));
     const roles = (await client.callTool({ name: readTool, arguments: {} })) as CallToolResult;
     expect(roles.isError).toBeFalsy();
     expect((roles.structuredContent as Record<string, unknown[]>)[listKey].length).toBeGreaterThan(1);

@@ -4,7 +4,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ElicitRequestSchema, type CallToolResult, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { MockAgent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
+import { createLoggerTo } from '../../src/log.js';
 import { lowerHeaders, offlineAgent } from '../support/mock-http.js';
 import { MOCK_BASE_URLS, MOCK_ORIGINS, startMockStack, type MockStack } from '../support/mock-stack.js';
 import { filesUnder, findLeaks, sentinel, type Haystack } from '../support/secrets.js';
@@ -99,6 +99,7 @@ describe('secrets never leave where they live: spawned stdio server on the sandb
 
   it('runs the scenario, then finds no sentinel in stdout, stderr, results, audit, evidence or the state directory', async () => {
     await call('list_connections');
+    await call('check_connections'); // the live probe of every credential
     const page = (await call('outreach_list_users', { locked: false, page_size: 50 })).structuredContent as { users: { id: string; email: string }[] };
     const person = page.users.find((u) => page.users.filter((v) => v.email.toLowerCase() === u.email.toLowerCase()).length === 1)!.email;
     await call('find_user', { email: person });
@@ -253,7 +254,7 @@ describe('secrets never leave where they live: vendor calls carry them (MockAgen
     stack = await startMockStack({
       agent,
       elicit: { action: 'accept', content: { approve: true } },
-      log: createLogger('trace', sink),
+      log: createLoggerTo(sink, 'trace'),
       env: {
         ...MOCK_BASE_URLS,
         ...secrets,
@@ -284,6 +285,7 @@ describe('secrets never leave where they live: vendor calls carry them (MockAgen
 
   it('sends each sentinel to its vendor, runs the scenario (a 401 echoing the key included), and leaks none', async () => {
     await call('list_connections');
+    await call('check_connections');
     await call('outreach_list_users', { page_size: 10 });
     await call('find_user', { email: 'jane@acme.example' });
     const review = await call('access_review', { roster: ['jane@acme.example'] });

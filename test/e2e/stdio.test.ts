@@ -29,12 +29,14 @@ describe('stdio server (spawned, --sandbox)', () => {
     await client?.close();
   });
 
-  it('lists the tools with annotations and output schemas', async () => {
+  it('lists the default set (workflows and user-lifecycle tools) with annotations and output schemas', async () => {
     const { tools } = await client.listTools();
     const names = tools.map((t) => t.name);
-    for (const n of ['list_connections', 'outreach_list_users', 'outreach_get_user', 'outreach_create_user', 'outreach_update_user', 'outreach_lock_user', 'outreach_unlock_user', 'outreach_list_roles', 'outreach_list_profiles']) {
+    for (const n of ['list_connections', 'access_review', 'plan_offboarding', 'execute_offboarding', 'outreach_list_users', 'outreach_get_user', 'outreach_create_user', 'outreach_update_user', 'outreach_lock_user', 'salesloft_deactivate_user', 'apollo_list_users', 'scim_deprovision_user']) {
       expect(names).toContain(n);
     }
+    // Outside the default set: reachable with --toolsets (see test/tools/toolsets.test.ts).
+    for (const n of ['outreach_list_roles', 'outreach_unlock_user', 'apollo_enrich_person', 'zoominfo_search_contacts', 'scim_delete_user']) expect(names).not.toContain(n);
     for (const t of tools) {
       expect(Object.keys(t.annotations ?? {})).toEqual(expect.arrayContaining(['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint']));
       expect(t.outputSchema).toBeDefined();

@@ -11,6 +11,7 @@ import { createDeps, type Deps } from '../../src/deps.js';
 import type { Logger } from '../../src/log.js';
 import { silentLogger } from '../../src/log.js';
 import { createServer } from '../../src/server.js';
+import { toolsetFlags } from './stack.js';
 
 /** Where the vendors live in MockAgent-backed stacks (https, so real credential rules apply). */
 export const MOCK_ORIGINS = {
@@ -47,7 +48,8 @@ export interface MockStack {
  */
 export async function startMockStack(opts: { env: Record<string, string>; agent: MockAgent; flags?: string[]; elicit?: ElicitResult; log?: Logger }): Promise<MockStack> {
   const stateDir = opts.env.SALES_ACCESS_STATE_DIR ?? mkdtempSync(join(tmpdir(), 'sam-mock-'));
-  const config = loadConfig(parseCliArgs(opts.flags ?? []), { SALES_ACCESS_STATE_DIR: stateDir, SALES_ACCESS_CONFIRM: 'elicit', ...opts.env });
+  // Every toolset unless the flags choose (tool tests call tools outside the default set).
+  const config = loadConfig(parseCliArgs([...toolsetFlags(opts.flags), ...(opts.flags ?? [])]), { SALES_ACCESS_STATE_DIR: stateDir, SALES_ACCESS_CONFIRM: 'elicit', ...opts.env });
   const deps = await createDeps(config, { log: opts.log ?? silentLogger, dispatcher: opts.agent, retryBaseDelayMs: 1 });
   const server = createServer(deps);
   const client = new Client({ name: 'mock-client', version: '1.0.0' }, { capabilities: opts.elicit ? { elicitation: { form: {} } } : {} });

@@ -11,6 +11,8 @@ import { closeApprovals } from '../../src/confirm/approvals.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { silentLogger } from '../../src/log.js';
 import { sandboxConfig, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+import { withSandboxRoster } from '../../src/sandbox-roster.js';
+import { sampleRosterCsv } from '../../src/sandbox/roster.js';
 import { createServer } from '../../src/server.js';
 import type { Registry } from '../../src/vendors/registry.js';
 import { waitFor } from './timing.js';
@@ -28,6 +30,11 @@ export interface StackOptions {
    */
   confirm?: ConfirmMode | 'server-default';
   flags?: string[];
+  /**
+   * `--toolsets` for this stack: tool tests call tools of every toolset, so `all` unless `flags` choose tools
+   * themselves (`--tools` or `--toolsets`); `null` serves the default set.
+   */
+  toolsets?: string | null;
   clock?: Clock;
   /** The simulators' clock when it must differ from the server's (e.g. a token the server believes valid). */
   sandboxClock?: Clock;
@@ -59,7 +66,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const sandbox = await startSandbox({ ...opts.sandbox, clock: opts.sandboxClock ?? opts.clock, userCount: opts.userCount });
   const confirm = opts.confirm ?? 'elicit';
   const env = { SALES_ACCESS_STATE_DIR: stateDir, ...(confirm === 'server-default' ? {} : { SALES_ACCESS_CONFIRM: confirm }), ...opts.env };
-  let config = sandboxConfig(loadConfig(parseCliArgs(['--sandbox', ...(opts.flags ?? [])]), env, opts.registry), sandbox);
+  let config = sandboxConfig(loadConfig(parseCliArgs(['--sandbox', ...toolsetFlags(opts.flags, opts.toolsets), ...(opts.flags ?? [])]), env, opts.registry), sandbox);
+  // As --sandbox does: the sample roster as roster.csv in a roster directory (unless the test set its own).
+  config = await withSandboxRoster(config, sampleRosterCsv());
   if (opts.configure) config = opts.configure(config, sandbox);
   const deps = await createDeps(config, { log: silentLogger, clock: opts.clock, retryBaseDelayMs: 2, registry: opts.registry });
   const server = createServer(deps);
@@ -100,6 +109,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await sandbox.close();
     },
   };
+}
+
+/** `--toolsets all` (or the stack's choice), unless the flags already select tools. */
+export function toolsetFlags(flags: readonly string[] = [], toolsets: string | null = 'all'): string[] {
+  if (toolsets === null || flags.some((f) => f === '--tools' || f === '--toolsets' || f.startsWith('--tools=') || f.startsWith('--toolsets='))) return [];
+  return ['--toolsets', toolsets];
 }
 
 /** The configuration without any SCIM connection (REST only). */

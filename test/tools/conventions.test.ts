@@ -3,9 +3,21 @@ import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_TOOLS } from '../../tools/index.js';
+import { DEFAULT_TOOLS_LIST_BUDGET_BYTES, modelVisibleBytes } from '../../bench/tools-list-size.js';
+import { isDefaultTool } from '../../src/server.js';
 import { startStack, type Stack } from '../support/stack.js';
 
+/** tools/list with --toolsets all, whole; and the default set's tool names (their schemas are in the first). */
 const SNAPSHOT = fileURLToPath(new URL('../fixtures/tools-list.json', import.meta.url));
+const DEFAULT_SNAPSHOT = fileURLToPath(new URL('../fixtures/tools-list-default.json', import.meta.url));
+
+function matchSnapshot(file: string, current: string): void {
+  if (process.env.UPDATE_SNAPSHOTS === '1' || !existsSync(file)) {
+    if (process.env.CI) throw new Error('tools/list snapshot missing in CI: run UPDATE_SNAPSHOTS=1 npm test and commit it');
+    writeFileSync(file, current);
+  }
+  expect(current).toBe(readFileSync(file, 'utf8'));
+}
 const HINTS = ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const;
 
 /** Every property of an object schema, recursively, with its path, so a missing .describe() is found anywhere. */
@@ -41,7 +53,7 @@ describe('tool conventions', () => {
   });
 });
 
-describe('tools/list through an MCP client', () => {
+describe('tools/list through an MCP client (--toolsets all)', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack();
@@ -60,11 +72,26 @@ describe('tools/list through an MCP client', () => {
 
   it('matches the committed snapshot (UPDATE_SNAPSHOTS=1 rewrites it)', async () => {
     const { tools } = await stack.client.listTools();
-    const current = JSON.stringify(tools, null, 2) + '\n';
-    if (process.env.UPDATE_SNAPSHOTS === '1' || !existsSync(SNAPSHOT)) {
-      if (process.env.CI) throw new Error('tools/list snapshot missing in CI: run UPDATE_SNAPSHOTS=1 npm test and commit it');
-      writeFileSync(SNAPSHOT, current);
-    }
-    expect(current).toBe(readFileSync(SNAPSHOT, 'utf8'));
+    matchSnapshot(SNAPSHOT, JSON.stringify(tools, null, 2) + '\n');
+  });
+});
+
+describe('the default tools/list through an MCP client (sandbox: every vendor configured)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ toolsets: null });
+  });
+  afterAll(() => stack.close());
+
+  it('is the workflows and the user-lifecycle tools, and matches the committed snapshot', async () => {
+    const { tools } = await stack.client.listTools();
+    const names = tools.map((t) => t.name);
+    expect(names).toEqual(ALL_TOOLS.filter(isDefaultTool).map((t) => t.name));
+    matchSnapshot(DEFAULT_SNAPSHOT, JSON.stringify(names, null, 2) + '\n');
+  });
+
+  it(`costs a model at most ${DEFAULT_TOOLS_LIST_BUDGET_BYTES} bytes (names, descriptions, input schemas)`, async () => {
+    const { tools } = await stack.client.listTools();
+    expect(modelVisibleBytes(tools)).toBeLessThanOrEqual(DEFAULT_TOOLS_LIST_BUDGET_BYTES);
   });
 });

@@ -161,6 +161,9 @@ describe('every tool, driven by generated arguments through the MCP client', () 
 
   beforeAll(async () => {
     stack = await startStack({
+      // Configured as the HTTP transport, where no result may name a server path at all (over stdio the
+      // evidence files and stored results are named on purpose, for the admin on the same machine).
+      flags: ['--http'],
       elicit: DECLINE,
       userCount: 20,
       sandbox: {

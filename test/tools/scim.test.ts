@@ -32,14 +32,27 @@ describe('SCIM tools on the sandbox (elicitation accepted)', () => {
   });
   afterAll(() => stack?.close());
 
-  it('registers the eight SCIM tools', async () => {
+  it('registers the ten SCIM tools', async () => {
     const { tools } = await stack.client.listTools();
     const names = tools.map((t) => t.name).filter((n) => n.startsWith('scim_'));
     expect(names.sort()).toEqual(
-      ['scim_delete_user', 'scim_deprovision_user', 'scim_get_user', 'scim_list_groups', 'scim_list_users', 'scim_provision_user', 'scim_update_group_members', 'scim_update_user'].sort(),
+      [
+        'scim_create_group',
+        'scim_delete_group',
+        'scim_delete_user',
+        'scim_deprovision_user',
+        'scim_get_user',
+        'scim_list_groups',
+        'scim_list_users',
+        'scim_provision_user',
+        'scim_update_group_members',
+        'scim_update_user',
+      ].sort(),
     );
     const del = tools.find((t) => t.name === 'scim_delete_user')!;
     expect(del.annotations).toMatchObject({ destructiveHint: true, idempotentHint: true, readOnlyHint: false });
+    expect(tools.find((t) => t.name === 'scim_delete_group')!.annotations).toMatchObject({ destructiveHint: true });
+    expect(tools.find((t) => t.name === 'scim_create_group')!.annotations).toMatchObject({ destructiveHint: false, readOnlyHint: false });
     expect(del.description).toMatch(/Okta itself never deletes/);
   });
 

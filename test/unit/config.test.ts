@@ -31,6 +31,8 @@ describe('config', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     [{ SALES_ACCESS_HTTP_TOKEN: 'supersecretvalue' }, /at least 32 characters/],
     [{ SALES_ACCESS_ALLOWED_ORIGINS: 'https://ok.example/path' }, /not an origin/],
+    [{ LOG_FORMAT: 'xml' }, /LOG_FORMAT must be json or pretty/],
+    [{ SALES_ACCESS_REPLICA_ID: 'eu west supersecretvalue' }, /SALES_ACCESS_REPLICA_ID must be 1 to 64 letters/],
   ])('%j fails naming the variable and never the secret', (env, message) => {
     let err: unknown;
     try {
@@ -58,6 +60,12 @@ describe('config', () => {
     expect(() => parseCliArgs(['--frobnicate'])).toThrow(ConfigError);
     expect(() => parseCliArgs(['auth'])).toThrow(/auth <vendor>/);
     expect(parseCliArgs(['auth', 'outreach'])).toMatchObject({ command: 'auth', authVendor: 'outreach' });
+    expect(parseCliArgs(['doctor', '--json', '--sandbox'])).toMatchObject({ command: 'doctor', json: true, sandbox: true });
+    expect(parseCliArgs(['audit', 'verify', '--json', 'a.log', 'b.log'])).toMatchObject({ command: 'audit-verify', json: true, files: ['a.log', 'b.log'] });
+    expect(() => parseCliArgs(['audit'])).toThrow(/audit verify/);
+    expect(() => parseCliArgs(['--json'])).toThrow(/--json applies to `doctor` and `audit verify` only/);
+    expect(() => parseCliArgs(['--port'])).toThrow(/--port needs a value/);
+    expect(() => parseCliArgs(['--read-onyl'])).toThrow(/unknown flag --read-onyl. Did you mean --read-only\?/);
   });
 
   it('non-loopback HTTP needs a token; loopback does not', () => {

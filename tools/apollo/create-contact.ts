@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { emailArg } from '../args.js';
 import { ToolInputError } from '../../src/http/errors.js';
 import { toContact } from '../../src/vendors/apollo/map.js';
 import { auditedWrite } from '../audited-write.js';
@@ -14,6 +15,7 @@ const CAVEATS = [
 export default defineTool({
   name: 'apollo_create_contact',
   vendor: 'apollo',
+  toolsets: ['apollo', 'prospecting'],
   title: 'Create an Apollo.io contact (a CRM record, not a seat)',
   description:
     "Creates a CONTACT in your team's Apollo.io account (POST /contacts): a CRM record about a person, NOT a platform user, teammate or seat, so it grants no access to Apollo. " +
@@ -22,7 +24,7 @@ export default defineTool({
   inputSchema: {
     first_name: z.string().min(1).max(100).optional().describe('First name, e.g. "Jane"'),
     last_name: z.string().min(1).max(100).optional().describe('Last name, e.g. "Doe"'),
-    email: z.email().optional().describe('Email, e.g. "jane.doe@example.com"; used to avoid duplicates'),
+    email: emailArg().optional().describe('Email, e.g. "jane.doe@example.com"; used to avoid duplicates'),
     title: z.string().max(200).optional().describe('Job title, e.g. "VP of Sales"'),
     organization_name: z.string().max(200).optional().describe('Employer, e.g. "Example Corp"'),
     website_url: z.url().max(300).optional().describe('Company website, e.g. "https://example.com"'),

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { emailArg } from '../args.js';
 import { assertSynchronousReveal, CREDIT_COST, enrichmentWorstCase, MAX_BULK, personDetails, type PersonQuery } from '../../src/vendors/apollo/client.js';
 import { toEnrichedPerson } from '../../src/vendors/apollo/map.js';
 import type { EnrichedPerson } from '../../src/vendors/apollo/wire.js';
@@ -8,7 +9,7 @@ import { warningsShape } from '../warnings.js';
 
 const personShape = z.object({
   id: z.string().min(1).max(64).optional().describe('Apollo person id, e.g. from apollo_search_people'),
-  email: z.email().optional().describe('Email address of the person'),
+  email: emailArg().optional().describe('Email address of the person'),
   first_name: z.string().min(1).max(100).optional().describe('First name (with last_name and a domain or organization_name)'),
   last_name: z.string().min(1).max(100).optional().describe('Last name'),
   name: z.string().min(1).max(200).optional().describe('Full name, instead of first_name and last_name'),
@@ -22,6 +23,7 @@ const AUDIT_ARGS = ['people', 'reveal_personal_emails'];
 export default defineTool({
   name: 'apollo_enrich_person',
   vendor: 'apollo',
+  toolsets: ['apollo', 'prospecting'],
   title: 'Enrich people with Apollo.io (spends credits)',
   description:
     `Enriches 1 to ${MAX_BULK} people from Apollo.io's database (People Enrichment, or Bulk People Enrichment for several) and returns their work email, title, employer and location. ` +

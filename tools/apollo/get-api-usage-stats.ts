@@ -16,6 +16,7 @@ const windowSchema = (name: string) =>
 export default defineTool({
   name: 'apollo_get_api_usage_stats',
   vendor: 'apollo',
+  toolsets: ['apollo'],
   title: 'Apollo.io API rate limits and usage',
   description:
     "Returns Apollo.io's per-endpoint API rate limits and current usage per minute, hour and day (POST /usage_stats/api_usage_stats), which vary by plan. " +

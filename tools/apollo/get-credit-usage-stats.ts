@@ -7,6 +7,7 @@ import { CREDIT_COUNTER, requireApollo, VENDOR } from './shared.js';
 export default defineTool({
   name: 'apollo_get_credit_usage_stats',
   vendor: 'apollo',
+  toolsets: ['apollo'],
   title: 'Apollo.io credit usage and this server\'s credit budget',
   description:
     "Shows Apollo.io credits: the team's balance per credit type in the current billing cycle (POST /usage_stats/credit_usage_stats, needs a master API key), " +

@@ -5,6 +5,7 @@ import { requireApollo } from './shared.js';
 export default defineTool({
   name: 'apollo_get_token_owner',
   vendor: 'apollo',
+  toolsets: ['apollo'],
   title: 'Who owns the Apollo.io key or token',
   description:
     'Identifies the Apollo.io user who owns the configured credential: with an API key through GET /users/api_profile, with an OAuth bearer token through GET /auth/health ' +

@@ -5,13 +5,11 @@ import { ApolloAccountSchema, requireApollo, SEAT_CAVEATS } from './shared.js';
 export default defineTool({
   name: 'apollo_list_users',
   vendor: 'apollo',
+  toolsets: ['apollo'],
+  lifecycle: true,
   title: 'List Apollo.io teammates (seats)',
   description:
-    'Lists every Apollo.io teammate (seat user) as a canonical account: status active or deactivated (Apollo\'s `deleted` flag), permission profile, admin flag and seat type. ' +
-    'Walks all pages at 100 per page (GET /users/search) with progress per page; large results are cut to fit and the complete list is returned as a resource link. ' +
-    'Needs a MASTER API key: a scoped key gets 403, reported as "create a master key under Settings > Integrations > API with Set as master key". ' +
-    'Read-only: Apollo\'s REST API cannot deactivate a seat; that needs SCIM or the admin UI (Settings > Users and Teams), and deactivating does not free the paid seat. ' +
-    'Flags a team with a single admin (deactivating the sole admin requires Apollo support).',
+    'Lists every Apollo.io teammate (seat user) as a canonical account: active or deactivated, permission profile, admin flag, seat type; large results are cut to fit, with the complete list as a resource link. Needs a MASTER API key (a scoped key gets 403). Apollo\'s REST API cannot deactivate a seat: use SCIM or the admin UI (Settings > Users and Teams); a deactivated seat stays billed. Flags a sole admin.',
   inputSchema: {
     status: z.enum(['active', 'deactivated']).optional().describe('Only teammates with this status; omit for all'),
   },

@@ -6,6 +6,7 @@ import { ContactSchema, requireApollo, searchPages, searchPagingOutputShape, sea
 export default defineTool({
   name: 'apollo_search_contacts',
   vendor: 'apollo',
+  toolsets: ['apollo', 'prospecting'],
   title: "Search the contacts saved in your Apollo.io account",
   description:
     "Searches the contacts saved in your team's Apollo.io account (POST /contacts/search): only contacts explicitly added to the account, not Apollo's wider people database " +

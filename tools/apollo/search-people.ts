@@ -9,6 +9,7 @@ const list = (what: string, example: string) => z.array(z.string().min(1).max(20
 export default defineTool({
   name: 'apollo_search_people',
   vendor: 'apollo',
+  toolsets: ['apollo', 'prospecting'],
   title: 'Search the Apollo.io people database',
   description:
     "Searches Apollo.io's database of people (net-new prospects, not your teammates and not your saved contacts) through People API Search. " +

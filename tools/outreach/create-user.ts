@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { emailArg } from '../args.js';
 import { auditedWrite } from '../audited-write.js';
 import { defineTool } from '../types.js';
 import { AUDIT_ARGS, OutreachAccountSchema, requireOutreach } from './shared.js';
@@ -12,18 +13,18 @@ const CAVEATS = [
 export default defineTool({
   name: 'outreach_create_user',
   vendor: 'outreach',
+  toolsets: ['outreach'],
+  lifecycle: true,
   title: 'Create an Outreach user',
   description:
-    'Creates an Outreach user (a licensed seat) with first name, last name and email, optionally a role and a profile given by name or id (resolved at run time from the org\'s roles and profiles; an unknown name returns the valid ones). ' +
-    'Idempotent: when a user with that email already exists (compared case-insensitively), nothing is created and that user is returned with changed: false. ' +
-    'Outreach sends no invitation email unless the org is configured to. Recorded in the audit log.',
+    'Creates an Outreach user (a licensed seat). Role and profile are resolved by name or id against the org\'s live lists; an unknown name returns the valid ones. Idempotent on email: an existing user is returned with changed: false. Outreach sends no invitation email unless the org is configured to. Audited.',
   inputSchema: {
-    email: z.email().describe('Login email, unique in the org, e.g. "new.rep@acme.example"'),
+    email: emailArg().describe('Login email, unique in the org, e.g. "new.rep@acme.example"'),
     first_name: z.string().min(1).max(100).describe('First name, e.g. "Jane"'),
     last_name: z.string().min(1).max(100).describe('Last name, e.g. "Doe"'),
     title: z.string().max(200).optional().describe('Job title, e.g. "SDR"'),
-    role: z.string().min(1).optional().describe('Role name or id, e.g. "Sales Rep" (see outreach_list_roles)'),
-    profile: z.string().min(1).optional().describe('Profile name or id, e.g. "Sales Rep" (see outreach_list_profiles)'),
+    role: z.string().min(1).optional().describe('Role name or id, e.g. "Sales Rep"'),
+    profile: z.string().min(1).optional().describe('Profile name or id, e.g. "Sales Rep"'),
   },
   outputSchema: {
     ...warningsShape,

@@ -5,10 +5,11 @@ import { warningsShape } from '../warnings.js';
 export default defineTool({
   name: 'outreach_get_user',
   vendor: 'outreach',
+  toolsets: ['outreach'],
+  lifecycle: true,
   title: 'Get an Outreach user',
   description:
-    'Reads one Outreach user by id or by email (matched case-insensitively) and returns the canonical account with locked, active, role, profile and admin flag. ' +
-    'Use it to check a user\'s state before or after a change. When several users share an email up to letter case, the error lists them: call again with the id.',
+    'Reads one Outreach user by id or email and returns the canonical account (locked, active, role, profile, admin flag), e.g. to check a user before or after a change. When several users share an email up to letter case, the error lists them: call again with the id.',
   inputSchema: { ...userRefShape },
   outputSchema: { user: OutreachAccountSchema.describe('The user as Outreach reports it now'), ...warningsShape },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },

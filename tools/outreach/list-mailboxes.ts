@@ -5,6 +5,7 @@ import { requireOutreachRest, userRef, userRefShape } from './shared.js';
 export default defineTool({
   name: 'outreach_list_mailboxes',
   vendor: 'outreach',
+  toolsets: ['outreach'],
   title: "List an Outreach user's mailboxes",
   description:
     "Lists the mailboxes connected to one Outreach user (GET /mailboxes?filter[user][id]=), addressed by id or email. An offboarding unlinks them (plan_offboarding shows it), so scheduled emails stop going out from a leaver's mailbox.",

@@ -5,6 +5,7 @@ import { requireOutreach } from './shared.js';
 export default defineTool({
   name: 'outreach_list_profiles',
   vendor: 'outreach',
+  toolsets: ['outreach'],
   title: 'List Outreach profiles',
   description:
     'Lists the profiles (permission sets, e.g. Admin, Sales Rep) of this Outreach org with their ids. A user\'s profile decides what they can do; an Admin profile makes them an Outreach admin. ' +

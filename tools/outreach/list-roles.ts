@@ -5,6 +5,7 @@ import { requireOutreach } from './shared.js';
 export default defineTool({
   name: 'outreach_list_roles',
   vendor: 'outreach',
+  toolsets: ['outreach'],
   title: 'List Outreach roles',
   description:
     'Lists the roles of this Outreach org (id and name). Roles place users in the org hierarchy; outreach_create_user and outreach_update_user accept a role by name or id. ' +

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { emailArg, dateTimeArg } from '../args.js';
 import { ToolInputError } from '../../src/http/errors.js';
 import { MAX_PAGE_SIZE, type UserFilters } from '../../src/vendors/outreach/client.js';
 import { defineTool } from '../types.js';
@@ -29,20 +30,18 @@ function decodeCursor(raw: string): Cursor {
 export default defineTool({
   name: 'outreach_list_users',
   vendor: 'outreach',
+  toolsets: ['outreach'],
+  lifecycle: true,
   title: 'List Outreach users',
   description:
-    'Lists Outreach users as canonical accounts (status active | locked | deactivated), with role, profile and admin flag. ' +
-    'Use it to see who holds Outreach access, e.g. for an access review or to find locked users who still hold a seat. ' +
-    'Filters: email (exact, case-insensitive on the sandbox), locked, updated_since. Returns one page and a `next_cursor`; ' +
-    'pass `all: true` to walk every page at 1000 per page (progress is reported per page). Large results are cut to fit and ' +
-    'the complete list is returned as a resource link. Caveat: a locked Outreach user still occupies a licensed seat.',
+    'Lists Outreach users as canonical accounts (status active, locked or deactivated; role, profile, admin flag): one page and a next_cursor, or every page with all: true. Large results are cut to fit, with the complete list as a resource link. A locked Outreach user still holds a licensed seat.',
   inputSchema: {
-    email: z.email().optional().describe('Only the user with this login email, e.g. "jane.doe@acme.example"'),
-    locked: z.boolean().optional().describe('true: only locked users; false: only unlocked users'),
-    updated_since: z.iso.datetime({ offset: true }).optional().describe('Only users updated at or after this ISO 8601 time, e.g. "2026-03-01T00:00:00Z"'),
-    page_size: z.number().int().min(1).max(MAX_PAGE_SIZE).default(100).describe('Users per page, 1 to 1000 (default 100); ignored with all: true, which uses 1000'),
-    cursor: z.string().max(2000).optional().describe('The `next_cursor` of a previous call, to get the next page; filters come from the cursor'),
-    all: z.boolean().default(false).describe('true: fetch every page (all matching users) instead of one page'),
+    email: emailArg().optional().describe('Only this login email'),
+    locked: z.boolean().optional().describe('Only locked (true) or unlocked (false) users'),
+    updated_since: dateTimeArg().optional().describe('Only users updated since, e.g. "2026-03-01T00:00:00Z"'),
+    page_size: z.number().int().min(1).max(MAX_PAGE_SIZE).default(100).describe('Users per page'),
+    cursor: z.string().max(2000).optional().describe('next_cursor of the previous call (it carries the filters)'),
+    all: z.boolean().default(false).describe('true: every page (1000 per request) instead of one'),
   },
   outputSchema: {
     ...warningsShape,

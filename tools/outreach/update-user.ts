@@ -8,18 +8,18 @@ import { AUDIT_ARGS, confirmShape, requireOutreach, userRef, userRefShape, write
 export default defineTool({
   name: 'outreach_update_user',
   vendor: 'outreach',
+  toolsets: ['outreach'],
+  lifecycle: true,
   title: 'Update an Outreach user',
   description:
-    'Changes an Outreach user\'s name, title, role or profile (partial update: only the fields given change). The login email cannot be changed through the API (published spec: "Cannot be updated via the API"); change it in Outreach\'s admin UI. Role and profile are given by name or id and resolved against the org\'s live lists; an unknown name returns the valid ones. ' +
-    'Addressed by id or email (acts only when exactly one user matches). When nothing differs, returns changed: false without a write. The human must approve the change, since it overwrites values. ' +
-    'To lock or unlock, use outreach_lock_user / outreach_unlock_user.',
+    'Changes an Outreach user\'s name, title, role or profile (only the fields given). The login email cannot change through the API: change it in Outreach\'s admin UI. Role and profile by name or id; an unknown name returns the valid ones. Nothing differs: changed: false, no write. The human approves, since values are overwritten.',
   inputSchema: {
     ...userRefShape,
     first_name: z.string().min(1).max(100).optional().describe('New first name, e.g. "Jane"'),
     last_name: z.string().min(1).max(100).optional().describe('New last name, e.g. "Doe"'),
     title: z.string().max(200).optional().describe('New job title, e.g. "Account Executive"'),
-    role: z.string().min(1).optional().describe('Role name or id, e.g. "Sales Rep" (see outreach_list_roles)'),
-    profile: z.string().min(1).optional().describe('Profile name or id, e.g. "Sales Rep" (see outreach_list_profiles)'),
+    role: z.string().min(1).optional().describe('Role name or id, e.g. "Sales Rep"'),
+    profile: z.string().min(1).optional().describe('Profile name or id, e.g. "Sales Rep"'),
     ...confirmShape,
   },
   outputSchema: writeOutputShape,

@@ -12,13 +12,11 @@ import { warningsShape } from '../warnings.js';
 export default defineTool({
   name: 'salesloft_deactivate_user',
   vendor: 'salesloft',
+  toolsets: ['salesloft'],
+  lifecycle: true,
   title: 'Deactivate a SalesLoft user',
   description:
-    'Deactivates a SalesLoft user (active: false), which revokes their login. Addressed by id or by email (acts only when exactly one user matches case-insensitively). ' +
-    'Goes through SCIM when a SalesLoft SCIM token is configured (the way an identity provider deprovisions), otherwise through the REST API; the result says which path was used. ' +
-    'Reads the user first: an already-deactivated user is a success with changed: false and nothing is sent. The human must approve the deactivation: the server asks in the client (MCP elicitation) or, for clients that cannot ask, on a local approval page whose link it shows. ' +
-    'Caveats: cadences and tasks owned by the user are NOT reassigned (do that in SalesLoft separately); the user record is kept, not deleted; the token only reaches users of its own team. ' +
-    'Returns before and after state and the audit log operation id.',
+    'Deactivates a SalesLoft user (active: false), revoking login: through SCIM when a SalesLoft SCIM token is configured, else through REST; the result says which. Reads first; an already-deactivated user is changed: false. The human approves (in the client or on a local approval page whose link the call shows). Cadences and tasks are NOT reassigned, and the record is kept. Audited; returns before and after.',
   inputSchema: { ...userRefShape, ...confirmShape },
   outputSchema: {
     ...warningsShape,

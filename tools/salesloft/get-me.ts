@@ -6,6 +6,7 @@ import { warningsShape } from '../warnings.js';
 export default defineTool({
   name: 'salesloft_get_me',
   vendor: 'salesloft',
+  toolsets: ['salesloft'],
   title: 'Get the SalesLoft token owner',
   description:
     'Returns the SalesLoft user the configured API key or OAuth token belongs to, and its team. ' +

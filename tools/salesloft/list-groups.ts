@@ -5,6 +5,7 @@ import { requireSalesloft } from './shared.js';
 export default defineTool({
   name: 'salesloft_list_groups',
   vendor: 'salesloft',
+  toolsets: ['salesloft'],
   title: 'List SalesLoft groups',
   description:
     'Lists the groups of the SalesLoft team. Groups are hierarchical (parent_id references the parent group) and organise users into reporting structures; each group comes with its full path from the top, ' +

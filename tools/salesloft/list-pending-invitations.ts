@@ -5,6 +5,7 @@ import { requireSalesloft } from './shared.js';
 export default defineTool({
   name: 'salesloft_list_pending_invitations',
   vendor: 'salesloft',
+  toolsets: ['salesloft'],
   title: 'List pending SalesLoft invitations',
   description:
     'Lists SalesLoft invitations that have not been accepted yet (pending email accounts): people invited to the team who do not have an active login. ' +

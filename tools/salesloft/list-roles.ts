@@ -5,6 +5,7 @@ import { requireSalesloft } from './shared.js';
 export default defineTool({
   name: 'salesloft_list_roles',
   vendor: 'salesloft',
+  toolsets: ['salesloft'],
   title: 'List SalesLoft roles',
   description:
     'Lists the roles of the SalesLoft team (id and name): the built-in Admin and User and any custom roles. Role ids are needed to filter users by role or to assign a role through SCIM; ' +

@@ -27,6 +27,7 @@ function toMember(m: TeamMember): z.infer<typeof memberSchema> {
 export default defineTool({
   name: 'salesloft_list_team_members',
   vendor: 'salesloft',
+  toolsets: ['salesloft'],
   title: 'List SalesLoft team members',
   description:
     'Lists the members of the SalesLoft team (team_members, a resource separate from users that reflects team-level membership and hierarchy: group, role, manager). ' +

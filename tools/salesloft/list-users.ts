@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { emailArg, dateTimeArg } from '../args.js';
 import { ToolInputError } from '../../src/http/errors.js';
 import { MAX_PER_PAGE, type SalesloftClient, type UserFilters, type UserPageCursor } from '../../src/vendors/salesloft/client.js';
 import type { SalesloftUser } from '../../src/vendors/salesloft/wire.js';
@@ -37,25 +38,23 @@ function decodeCursor(raw: string): Cursor {
 export default defineTool({
   name: 'salesloft_list_users',
   vendor: 'salesloft',
+  toolsets: ['salesloft'],
+  lifecycle: true,
   title: 'List SalesLoft users',
   description:
-    'Lists the users of the SalesLoft team the token belongs to, as canonical accounts (status active | deactivated), with role, group, guid and admin flag. ' +
-    'Built for access reviews: DEACTIVATED USERS ARE INCLUDED by default (SalesLoft hides them unless asked; this tool always asks, in both the documented and the published-spec way), and the result counts them in `deactivated_count`. ' +
-    'Filters: email (exact, case-insensitive), search (keywords in name or email), active (true: only active, false: only deactivated), updated_since. ' +
-    'Returns one page (up to 100, ordered by last update) and a `next_cursor`; pass `all: true` to fetch every user with SalesLoft\'s updated_at cursor (each request costs 1 of the 600-per-minute budget the whole team shares, unlike deep page numbers that cost 3 to 30 each), with progress per request. ' +
-    'Large results are cut to fit and the complete list is returned as a resource link. Caveat: the token only sees its own team; users of other SalesLoft teams never appear.',
+    'Lists the users of the token\'s SalesLoft team as canonical accounts (status active or deactivated; role, group, guid, admin flag). DEACTIVATED USERS ARE INCLUDED (SalesLoft hides them unless asked) and counted. One page and a next_cursor, or every user with all: true (an updated_at cursor walk, cheap in the team\'s shared budget). Large results are cut to fit, with the complete list as a resource link. Users of other SalesLoft teams never appear.',
   inputSchema: {
-    email: z.email().optional().describe('Only the user(s) with this login email, compared case-insensitively, e.g. "jane.doe@acme.example"'),
-    search: z.string().min(1).max(200).optional().describe('Keywords matched (substring, case-insensitive) against first name, last name and email, e.g. "dana lee"'),
+    email: emailArg().optional().describe('Only this login email (case-insensitive)'),
+    search: z.string().min(1).max(200).optional().describe('Keywords in name or email, e.g. "dana lee"'),
     include_deactivated: z
       .boolean()
       .default(true)
-      .describe('Default true (what an audit needs): deactivated users are listed too. false: only active users, e.g. false'),
-    active: z.boolean().optional().describe('true: only active users; false: only deactivated users; omit for both, e.g. false'),
-    updated_since: z.iso.datetime({ offset: true }).optional().describe('Only users updated at or after this ISO 8601 time, e.g. "2026-03-01T00:00:00Z"'),
-    per_page: z.number().int().min(1).max(MAX_PER_PAGE).default(MAX_PER_PAGE).describe('Users per page, 1 to 100 (SalesLoft\'s maximum, the default), e.g. 100; ignored with all: true'),
-    cursor: z.string().max(8000).optional().describe('The `next_cursor` of a previous call, to get the next page; filters come from the cursor, e.g. "eyJ2IjoxLCJ..."'),
-    all: z.boolean().default(false).describe('true: fetch every matching user (cursor walk) instead of one page, e.g. true'),
+      .describe('false: leave deactivated users out (an audit needs them)'),
+    active: z.boolean().optional().describe('Only active (true) or deactivated (false) users'),
+    updated_since: dateTimeArg().optional().describe('Only users updated since, e.g. "2026-03-01T00:00:00Z"'),
+    per_page: z.number().int().min(1).max(MAX_PER_PAGE).default(MAX_PER_PAGE).describe('Users per page'),
+    cursor: z.string().max(8000).optional().describe('next_cursor of the previous call (it carries the filters)'),
+    all: z.boolean().default(false).describe('true: every matching user instead of one page'),
   },
   outputSchema: {
     ...warningsShape,

@@ -5,11 +5,11 @@ import { AUDIT_ARGS, confirmShape, requireSalesloftRest, userRef, userRefShape, 
 export default defineTool({
   name: 'salesloft_reactivate_user',
   vendor: 'salesloft',
+  toolsets: ['salesloft'],
+  // Not in the default set: it gives access back, which the default (review, offboard) never needs.
   title: 'Reactivate a SalesLoft user',
   description:
-    'Gives a deactivated SalesLoft user their login back through the REST API (PUT /v2/users/{id}.json, active: true). Addressed by id or email (acts only when exactly one user matches). ' +
-    'Reads the user first; an already-active user is changed: false and nothing is sent. The human must approve: reactivating the wrong person (someone who has left) gives access back. ' +
-    'If the identity provider still deprovisions the user through SCIM, it may deactivate them again on its next sync.',
+    'Gives a deactivated SalesLoft user their login back (REST, active: true). Reads first; an active user is changed: false. The human approves: reactivating someone who has left gives access back. An identity provider that still deprovisions them through SCIM may deactivate them again.',
   inputSchema: { ...userRefShape, ...confirmShape },
   outputSchema: userWriteOutputShape,
 

@@ -17,7 +17,7 @@ export const { shape: userRefShape, ref: userRef } = integerUserRef({
   emailScope: ', deactivated users included',
 });
 
-export const confirmShape = confirmTokenShape('the target user\'s exact email or id (e.g. "jane.doe@acme.example")');
+export const confirmShape = confirmTokenShape("the target user's exact email or id");
 
 export function requireSalesloftRest(ctx: ToolContext): SalesloftRest {
   const r = restOf(ctx.deps, salesloftAdapter);

@@ -8,14 +8,15 @@ import { AUDIT_ARGS, confirmShape, requireSalesloftRest, userRef, userRefShape, 
 export default defineTool({
   name: 'salesloft_update_user',
   vendor: 'salesloft',
+  toolsets: ['salesloft'],
+  lifecycle: true,
   title: "Change a SalesLoft user's role or group",
   description:
-    "Changes a SalesLoft user's role (Admin, User or a custom role, by id or name) and/or group (by id or name) through the REST API (PUT /v2/users/{id}.json). Names are resolved against the team's live roles and groups; an unknown name lists the valid ones. " +
-    'Reads the user first; when nothing would change, changed: false and nothing is sent. The human must approve: a role decides what the user may see and do (Admin manages users and settings).',
+    "Changes a SalesLoft user's role (Admin, User or a custom role) and/or group, by id or name resolved against the team's live lists (an unknown name lists the valid ones). Reads first; nothing to change: changed: false. The human approves: a role decides what the user may do (Admin manages users and settings).",
   inputSchema: {
     ...userRefShape,
-    role: z.string().min(1).max(100).optional().describe('The new role: "Admin", "User", or a custom role id or name, e.g. "Sales Manager"'),
-    group: z.string().min(1).max(200).optional().describe('The new group, by id or name, e.g. "NA West"'),
+    role: z.string().min(1).max(100).optional().describe('New role: "Admin", "User", or a custom role\'s id or name'),
+    group: z.string().min(1).max(200).optional().describe('New group, by id or name, e.g. "NA West"'),
     ...confirmShape,
   },
   outputSchema: userWriteOutputShape,

@@ -8,6 +8,7 @@ import { AUDIT_ARGS, connectionOutputShape, connectionShape, requireScim, scimAd
 export default defineTool({
   name: 'scim_create_group',
   vendor: null,
+  toolsets: ['scim'],
   requires: 'scim',
   title: 'Create a SCIM group',
   description:

@@ -10,6 +10,7 @@ import { AUDIT_ARGS, confirmShape, connectionOutputShape, connectionShape, requi
 export default defineTool({
   name: 'scim_delete_group',
   vendor: null,
+  toolsets: ['scim'],
   requires: 'scim',
   title: 'Delete a SCIM group',
   description:

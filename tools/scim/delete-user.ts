@@ -8,6 +8,7 @@ import { warningsShape } from '../warnings.js';
 export default defineTool({
   name: 'scim_delete_user',
   vendor: null,
+  toolsets: ['scim'],
   requires: 'scim',
   title: 'Delete a user through SCIM (hard delete)',
   description:

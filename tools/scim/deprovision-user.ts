@@ -8,14 +8,12 @@ import { warningsShape } from '../warnings.js';
 export default defineTool({
   name: 'scim_deprovision_user',
   vendor: null,
+  toolsets: ['scim'],
+  lifecycle: true,
   requires: 'scim',
   title: 'Deprovision a user through SCIM',
   description:
-    'Deactivates a user the way an identity provider offboards them: sets SCIM active=false through a SCIM 2.0 connection (outreach, salesloft, apollo or zoominfo). Addressed by id or userName (acts only when exactly one user matches). ' +
-    'Reads the user first; an already-deactivated user is a success with changed: false and nothing is sent. Sends a PatchOp replace of active; when the server has no PATCH (405/501, or its ServiceProviderConfig says so), ' +
-    'it PUTs the user as just read with only active changed, with If-Match when the server supports ETags (a 412 means the user changed meanwhile: re-read and retry). Re-reads the user to confirm active=false. ' +
-    'The human must approve. What it does to the seat differs per vendor and is returned in seat_note: e.g. for Outreach the notes name only SCIM DELETE or Outreach support as freeing the seat, Apollo.io keeps billing the seat, SalesLoft does not reassign cadences. ' +
-    'This is usually what offboarding needs; scim_delete_user hard-deletes instead.',
+    'Deactivates a user as an identity provider offboards them: SCIM active=false through the vendor\'s SCIM 2.0 connection (PatchOp; a PUT of the user as read where the server has no PATCH), then re-reads to confirm. An already-inactive user is changed: false. The human approves. What it does to the seat differs per vendor and comes back in seat_note (e.g. Apollo.io keeps billing the seat, SalesLoft does not reassign cadences). Usually what offboarding needs; scim_delete_user hard-deletes instead.',
   inputSchema: (vendorIds) => ({ ...connectionShape(vendorIds), ...userRefShape, ...confirmShape }),
   outputSchema: {
     ...warningsShape,

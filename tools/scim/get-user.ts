@@ -6,11 +6,12 @@ import { warningsShape } from '../warnings.js';
 export default defineTool({
   name: 'scim_get_user',
   vendor: null,
+  toolsets: ['scim'],
+  lifecycle: true,
   requires: 'scim',
   title: 'Get a user through SCIM',
   description:
-    'Reads one user of a SCIM 2.0 connection (outreach, salesloft, apollo or zoominfo) by SCIM id or by userName (matched case-insensitively) and returns the canonical account with userName, externalId, active and, for SalesLoft, whether the invitation is still pending. ' +
-    'Use it to check a user before or after provisioning or deprovisioning. When several users share a userName up to letter case, the error lists them: call again with the id.',
+    'Reads one user of a vendor\'s SCIM 2.0 connection by SCIM id or userName and returns the canonical account (userName, externalId, active; for SalesLoft whether the invitation is pending). When several users share a userName up to letter case, the error lists them: call again with the id.',
   inputSchema: (vendorIds) => ({ ...connectionShape(vendorIds), ...userRefShape }),
   outputSchema: {
     ...warningsShape,

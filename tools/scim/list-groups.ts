@@ -7,6 +7,7 @@ import { warningsShape } from '../warnings.js';
 export default defineTool({
   name: 'scim_list_groups',
   vendor: null,
+  toolsets: ['scim'],
   requires: 'scim',
   title: 'List groups through SCIM',
   description:

@@ -6,19 +6,17 @@ import { warningsShape } from '../warnings.js';
 export default defineTool({
   name: 'scim_list_users',
   vendor: null,
+  toolsets: ['scim'],
+  lifecycle: true,
   requires: 'scim',
   title: 'List users through SCIM',
   description:
-    'Lists the users of one SCIM 2.0 connection (outreach, salesloft, apollo or zoominfo) as canonical accounts (status active | deactivated | pending | unknown), ' +
-    'e.g. for an access review, or to audit ZoomInfo seats, which only SCIM can list. Optional exact filters: user_name (case-insensitive), external_id, active; ' +
-    'they are sent as a quoted SCIM filter, never as raw filter text. Returns one page (start_index/count, 1-based) and `next_start_index`; ' +
-    'pass `all: true` to walk every page at the server\'s maximum page size, with progress per page. Large results are cut to fit and the complete list is returned as a resource link. ' +
-    'Caveat: a deactivated user may still hold a billed seat (Apollo.io), and a SalesLoft user provisioned through SCIM stays pending until the invitation is accepted.',
+    'Lists the users of one vendor\'s SCIM 2.0 connection as canonical accounts (active, deactivated, pending or unknown), e.g. to audit ZoomInfo seats, which only SCIM can list. One page, or every page with all: true; large results are cut to fit, with the complete list as a resource link. An Apollo.io deactivated user may still hold a billed seat; a SalesLoft SCIM user stays pending until they accept the invitation.',
   inputSchema: (vendorIds) => ({
     ...connectionShape(vendorIds),
-    user_name: z.string().min(1).max(512).optional().describe('Only the user with this userName (compared case-insensitively by the server), e.g. "jane.doe@acme.example"'),
-    external_id: z.string().min(1).max(512).optional().describe('Only the user with this externalId (the IdP\'s id), e.g. "00u1abcd2EFGH"'),
-    active: z.boolean().optional().describe('true: only active users; false: only deprovisioned users'),
+    user_name: z.string().min(1).max(512).optional().describe('Only this userName (case-insensitive), e.g. "jane.doe@acme.example"'),
+    external_id: z.string().min(1).max(512).optional().describe('Only this externalId (the IdP\'s id), e.g. "00u1abcd2EFGH"'),
+    active: z.boolean().optional().describe('Only active (true) or deprovisioned (false) users'),
     ...pagingShape,
   }),
   outputSchema: {

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { emailArg } from '../args.js';
 import { auditedWrite } from '../audited-write.js';
 import { defineTool } from '../types.js';
 import { AUDIT_ARGS, connectionOutputShape, connectionShape, requireScim, ScimAccountSchema, scimAdapter, toAccount } from './shared.js';
@@ -7,21 +8,21 @@ import { warningsShape } from '../warnings.js';
 export default defineTool({
   name: 'scim_provision_user',
   vendor: null,
+  toolsets: ['scim'],
+  lifecycle: true,
   requires: 'scim',
   title: 'Provision a user through SCIM',
   description:
-    'Creates a user through a SCIM 2.0 connection (outreach, salesloft, apollo or zoominfo) with userName (usually the login email), optional email, given and family name, display name, title and externalId, active. ' +
-    'Idempotent: when a user with that userName already exists (compared case-insensitively), nothing is created and that user is returned with created: false; a 409 uniqueness answer from the server is handled the same way. ' +
-    'SalesLoft is the only way to create SalesLoft users (its REST API cannot), and SalesLoft sends an invitation email: the user stays pending until they accept it. Recorded in the audit log.',
+    'Creates a user through a vendor\'s SCIM 2.0 connection. Idempotent on userName: an existing user (or the server\'s 409) returns that user with created: false. SCIM is the only way to create SalesLoft users, and SalesLoft still emails an invitation: the user stays pending until they accept. The new user takes a seat. Audited.',
   inputSchema: (vendorIds) => ({
     ...connectionShape(vendorIds),
-    user_name: z.string().min(1).max(512).describe('SCIM userName, unique in the tenant, usually the login email, e.g. "new.rep@acme.example"'),
-    email: z.email().optional().describe('Work email, sent as the primary email; default: the userName when it is an email, e.g. "new.rep@acme.example"'),
+    user_name: z.string().min(1).max(512).describe('SCIM userName, usually the login email, e.g. "new.rep@acme.example"'),
+    email: emailArg().optional().describe('Primary email; default the userName when it is one'),
     given_name: z.string().min(1).max(100).optional().describe('First name, e.g. "Jane"'),
     family_name: z.string().min(1).max(100).optional().describe('Last name, e.g. "Doe"'),
-    display_name: z.string().min(1).max(200).optional().describe('Display name; default: given and family name, e.g. "Jane Doe"'),
+    display_name: z.string().min(1).max(200).optional().describe('Display name; default given and family name'),
     title: z.string().max(200).optional().describe('Job title, e.g. "SDR"'),
-    external_id: z.string().min(1).max(512).optional().describe('The identity provider\'s id of the person, e.g. "00u1abcd2EFGH"'),
+    external_id: z.string().min(1).max(512).optional().describe('The IdP\'s id of the person, e.g. "00u1abcd2EFGH"'),
   }),
   outputSchema: {
     ...warningsShape,

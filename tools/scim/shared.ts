@@ -8,6 +8,7 @@ import type { ScimUser } from '../../src/vendors/scim/wire.js';
 import type { AuditContext } from '../../src/audit/audit-log.js';
 import { auditedWrite } from '../audited-write.js';
 import type { ToolContext, VendorIds } from '../types.js';
+import { confirmTokenShape } from '../user-ref.js';
 
 export { ScimAccountSchema, ScimGroupSchema, scimToAccount };
 
@@ -16,7 +17,7 @@ export function connectionShape(vendorIds: VendorIds) {
   return {
     connection: z
       .enum(vendorIds)
-      .describe(`Which SCIM connection to use: ${vendorIds.join(', ')}, e.g. "salesloft" (list_connections shows which are configured)`),
+      .describe('The vendor whose SCIM connection to use, e.g. "salesloft"'),
   };
 }
 
@@ -46,13 +47,13 @@ export const userRefShape = {
     .min(1)
     .max(256)
     .optional()
-    .describe('SCIM user id as the server returns it, e.g. "2819c223-7f76-453a-919d-413861904646". Give id or user_name, not both.'),
+    .describe('SCIM user id, e.g. "2819c223-7f76-453a-919d-413861904646"; or give user_name'),
   user_name: z
     .string()
     .min(1)
     .max(512)
     .optional()
-    .describe('SCIM userName (usually the login email), matched case-insensitively, e.g. "jane.doe@acme.example". Acts only when exactly one user matches.'),
+    .describe('SCIM userName, usually the email (case-insensitive), e.g. "jane.doe@acme.example"; acts only on a single match'),
 };
 
 export function userRef(args: { id?: string; user_name?: string }): { id?: string; userName?: string } {
@@ -62,14 +63,7 @@ export function userRef(args: { id?: string; user_name?: string }): { id?: strin
   return args.id !== undefined ? { id: args.id } : { userName: args.user_name };
 }
 
-export const confirmShape = {
-  confirm: z
-    .string()
-    .optional()
-    .describe(
-      'Only when the server runs with SALES_ACCESS_CONFIRM=token: the target\'s exact id or userName, after the user approved this change, e.g. "jane.doe@acme.example". Ignored in the other modes (auto, elicit, browser), where the human approves in the client or on the approval page.',
-    ),
-};
+export const confirmShape = confirmTokenShape("the target's exact id or userName");
 
 /** Tool arguments a SCIM write records in the audit log (never a secret). */
 export const AUDIT_ARGS = ['connection', 'id', 'user_name', 'email', 'given_name', 'family_name', 'display_name', 'title', 'external_id', 'active', 'group_id', 'add', 'remove'];
@@ -140,9 +134,9 @@ export const userWriteOutputShape = {
 
 /** Paging inputs shared by the list tools. */
 export const pagingShape = {
-  start_index: z.number().int().min(1).default(1).describe('1-based index of the first result (SCIM startIndex), e.g. 101 for the second page of 100; ignored with all: true'),
-  count: z.number().int().min(1).max(1000).default(100).describe('Results per page, 1 to 1000 (default 100); capped by the server\'s filter.maxResults'),
-  all: z.boolean().default(false).describe('true: fetch every page instead of one (progress is reported per page)'),
+  start_index: z.number().int().min(1).default(1).describe('1-based SCIM startIndex, e.g. 101 for the second page of 100'),
+  count: z.number().int().min(1).max(1000).default(100).describe('Results per page (the server may cap it)'),
+  all: z.boolean().default(false).describe('true: every page instead of one'),
 };
 
 /** The start index of the page after one that began at `startIndex` and held `returned` items, or null. */

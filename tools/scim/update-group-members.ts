@@ -22,6 +22,7 @@ const userIds = (what: string) =>
 export default defineTool({
   name: 'scim_update_group_members',
   vendor: null,
+  toolsets: ['scim'],
   requires: 'scim',
   title: 'Add or remove SCIM group members',
   description:

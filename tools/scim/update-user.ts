@@ -8,13 +8,12 @@ import { warningsShape } from '../warnings.js';
 export default defineTool({
   name: 'scim_update_user',
   vendor: null,
+  toolsets: ['scim'],
+  lifecycle: true,
   requires: 'scim',
   title: 'Update a user through SCIM',
   description:
-    'Changes a user\'s given name, family name, display name, title or externalId through a SCIM 2.0 connection (outreach, salesloft, apollo or zoominfo), or reactivates a deprovisioned user with active: true. ' +
-    'Only the values that differ are sent, as a SCIM PatchOp (or as a full PUT of the user when the server has no PATCH); when nothing differs, returns changed: false without a write. ' +
-    'Addressed by id or userName (acts only when exactly one user matches). The human must approve the change, since it overwrites values. The userName and email are not changed here (Apollo.io cannot change an email in place at all). ' +
-    'To deactivate a user, use scim_deprovision_user.',
+    'Changes a SCIM user\'s names, title or externalId, or reactivates a deprovisioned user (active: true), through a vendor\'s SCIM 2.0 connection: only the differing values, as a PatchOp (a PUT where the server has no PATCH); nothing differs: changed: false. The human approves, since values are overwritten. userName and email do not change here (Apollo.io cannot change an email in place).',
   inputSchema: (vendorIds) => ({
     ...connectionShape(vendorIds),
     ...userRefShape,
@@ -22,8 +21,8 @@ export default defineTool({
     family_name: z.string().min(1).max(100).optional().describe('New last name, e.g. "Doe"'),
     display_name: z.string().min(1).max(200).optional().describe('New display name, e.g. "Jane Doe"'),
     title: z.string().max(200).optional().describe('New job title, e.g. "Account Executive"'),
-    external_id: z.string().min(1).max(512).optional().describe('New externalId (the identity provider\'s id), e.g. "00u1abcd2EFGH"'),
-    active: z.literal(true).optional().describe('true reactivates a deprovisioned user (active=false → true); to deactivate use scim_deprovision_user'),
+    external_id: z.string().min(1).max(512).optional().describe('New externalId (the IdP\'s id), e.g. "00u1abcd2EFGH"'),
+    active: z.literal(true).optional().describe('true reactivates a deprovisioned user'),
     ...confirmShape,
   }),
   outputSchema: { ...userWriteOutputShape, ...warningsShape },

@@ -10,18 +10,16 @@ const count = z.number().int();
 export default defineTool({
   name: 'access_review',
   vendor: null,
+  toolsets: ['workflows'],
   title: 'Access review across vendors',
   description:
-    'Runs an access review of every configured vendor against the company roster: lists each vendor completely (all pages, deactivated users included, REST and SCIM in parallel, with progress), normalises emails and statuses, merges REST and SCIM records, ' +
-    'joins on email and reports findings with stable codes: ORPHANED_ACCOUNT (active for someone absent from or terminated in the roster), LOCKED_STILL_BILLED (Outreach), DEACTIVATED_SEAT_NOT_FREED (Apollo), STALE_INVITATION, SOLE_ADMIN, DUPLICATE_IDENTITY and NO_AUTOMATED_OFFBOARDING. ' +
-    'A vendor whose seats cannot be listed (ZoomInfo without SCIM) is NOT_AUDITABLE, never zero accounts; checks a vendor cannot answer are listed as undetermined. Roster: `roster` (emails) or `roster_path` (a CSV under SALES_ACCESS_ROSTER_DIR, stdio only). ' +
-    'The result is a compact summary with the top findings; the complete evidence (CSV, JSON and an HTML report with a chart) is written under the state directory and linked as resources. Read-only; never spends credits.',
+    'Audits every configured vendor against the HR roster: lists all seats (deactivated included; REST and SCIM merged) and reports findings: ORPHANED_ACCOUNT (active for someone absent or terminated), LOCKED_STILL_BILLED (Outreach), DEACTIVATED_SEAT_NOT_FREED (Apollo), STALE_INVITATION, SOLE_ADMIN, DUPLICATE_IDENTITY, NO_AUTOMATED_OFFBOARDING. A vendor whose seats cannot be listed (ZoomInfo without SCIM) is NOT_AUDITABLE, never zero. Returns a summary and the top findings; the complete evidence (CSV, JSON, HTML report) is linked as resources. Never spends credits.',
   inputSchema: (vendorIds) => ({
-    roster: z.array(z.string().max(320)).max(200_000).optional().describe('Emails of current employees, e.g. ["jane.doe@acme.example"]; give this or roster_path'),
-    roster_path: z.string().max(4096).optional().describe('Path of a CSV roster (email column; optional status and termination date) inside SALES_ACCESS_ROSTER_DIR, e.g. "hr/roster-2026-11.csv"; stdio only'),
-    vendors: z.array(z.enum(vendorIds)).optional().describe('Only these vendors, e.g. ["outreach", "apollo"]; default every configured vendor'),
-    exceptions: z.array(z.string().max(320)).max(1000).optional().describe('Emails or patterns whose findings are suppressed (and listed), e.g. ["integration.bot@acme.example", "svc-*@acme.example"]'),
-    stale_invitation_days: z.number().int().min(1).max(3650).default(30).describe('Invitations pending longer than this are stale (default 30)'),
+    roster: z.array(z.string().max(320)).max(200_000).optional().describe('Emails of current employees; or give roster_path'),
+    roster_path: z.string().max(4096).optional().describe('CSV roster (email column; optional status, termination date) in the roster directory, e.g. "roster.csv"; stdio only'),
+    vendors: z.array(z.enum(vendorIds)).optional().describe('Only these vendors; default all configured'),
+    exceptions: z.array(z.string().max(320)).max(1000).optional().describe('Emails or patterns whose findings are suppressed (and listed), e.g. ["svc-*@acme.example"]'),
+    stale_invitation_days: z.number().int().min(1).max(3650).default(30).describe('Invitations pending longer are stale'),
   }),
   outputSchema: {
     review_id: z.string().describe('Id of this review; names its evidence files'),
@@ -65,6 +63,10 @@ export default defineTool({
         csv: z.string().describe('Resource URI of the CSV evidence (one row per account)'),
         json: z.string().describe('Resource URI of the complete JSON result'),
         html: z.string().describe('Resource URI of the self-contained HTML report'),
+        files: z
+          .object({ csv: z.string().describe('CSV file'), json: z.string().describe('JSON file'), html: z.string().describe('HTML file') })
+          .optional()
+          .describe('Over stdio only: where the files are on this machine, to attach them to an audit ticket'),
       })
       .describe('Evidence files, also returned as resource links'),
     truncated: z.boolean().describe('True when findings or accounts were left out to keep the result small'),
@@ -95,7 +97,8 @@ export default defineTool({
       findings_omitted: compact.findings_omitted,
       suppressed_total: compact.suppressed_total,
       warnings: compact.warnings,
-      evidence: { csv: uri(evidence.csv), json: uri(evidence.json), html: uri(evidence.html) },
+      // The local paths mean something only to a client on this machine; an HTTP client never sees server paths.
+      evidence: { csv: uri(evidence.csv), json: uri(evidence.json), html: uri(evidence.html), ...(ctx.deps.config.transport === 'stdio' ? { files: evidence } : {}) },
       truncated: compact.truncated,
     };
   },

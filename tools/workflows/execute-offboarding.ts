@@ -4,6 +4,7 @@ import { STEP_KINDS } from '../../src/domain/offboarding.js';
 import { executeOffboarding } from '../../src/workflows/offboarding/execute.js';
 import type { Plan } from '../../src/domain/offboarding.js';
 import { defineTool, type ToolContext } from '../types.js';
+import { confirmTokenShape } from '../user-ref.js';
 import { warningsShape } from '../warnings.js';
 
 /** Lines of the confirmation prompt beyond which steps are summarised, so the dialog stays readable. */
@@ -43,18 +44,15 @@ function confirmPlan(ctx: ToolContext, plan: Plan, confirmArg: string | undefine
 export default defineTool({
   name: 'execute_offboarding',
   vendor: null,
+  toolsets: ['workflows'],
   title: 'Execute an offboarding plan',
   description:
-    'Carries out a plan from plan_offboarding after a human approves it: the server asks in the client (MCP elicitation) or, for clients that cannot ask, on a local approval page whose link it shows, listing every account, vendor and action (with SALES_ACCESS_CONFIRM=token, `confirm` must equal the plan id). ' +
-    'It re-reads every account first and refuses, changing nothing, if any changed since planning. Per person and vendor the steps run in order (hand records over → unlink mailboxes → deactivate → free the seat); a step runs only when the steps it depends on succeeded, every write is audited with the plan id, and vendors run in parallel within their rate limits. ' +
-    'On a partial failure the result says what is done and what is not; calling it again with the same plan_id (approved again) resumes from the first unfinished step without repeating finished ones. A finished plan returns its stored result without calling any vendor. ' +
-    'HANDS RECORDS OVER, LOCKS, DEACTIVATES AND (with free_seat) DELETES ACCOUNTS.',
+    'Executes a plan from plan_offboarding once a human approves it (in the client, or on a local approval page whose link the call shows). Re-reads every account first and changes nothing if any changed since planning. ' +
+    'Per person and vendor the steps run in order (hand records over, unlink mailboxes, deactivate, free the seat), each only when the ones it depends on succeeded, each audited with the plan id; vendors run in parallel. ' +
+    'After a partial failure, calling again with the same plan_id (approved again) resumes at the first unfinished step; a finished plan returns its stored result. HANDS RECORDS OVER, LOCKS, DEACTIVATES AND (with free_seat) DELETES ACCOUNTS.',
   inputSchema: {
-    plan_id: z.string().min(1).max(64).describe('The plan_id returned by plan_offboarding, e.g. "mJ0c0b8vQ2aKc1x9Zr4u1A"'),
-    confirm: z
-      .string()
-      .optional()
-      .describe('Only when the server runs with SALES_ACCESS_CONFIRM=token: the plan id again, after the user approved the plan. Ignored in the other modes (auto, elicit, browser), where the human approves in the client or on the approval page.'),
+    plan_id: z.string().min(1).max(64).describe('plan_id from plan_offboarding, e.g. "mJ0c0b8vQ2aKc1x9Zr4u1A"'),
+    ...confirmTokenShape('the plan id again'),
   },
   outputSchema: {
     ...warningsShape,

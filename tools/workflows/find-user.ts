@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { emailArg } from '../args.js';
 import { AccountSchema, type Account } from '../../src/domain/account.js';
 import { publicErrorText } from '../../src/public-error.js';
 import type { VendorConnection } from '../../src/vendors/connection.js';
@@ -54,13 +55,12 @@ function lookups(conn: VendorConnection, email: string, signal: AbortSignal): Pr
 export default defineTool({
   name: 'find_user',
   vendor: null,
+  toolsets: ['workflows'],
   title: 'Find a person in every vendor',
   description:
-    'Looks up one email in every configured vendor at once (Outreach, SalesLoft, Apollo.io, ZoomInfo), through REST and, where configured, SCIM, and returns the accounts found as canonical accounts ' +
-    '(status active | locked | deactivated | pending), plus an explicit not-found or error per vendor and API. Use it to answer "does jane still have access anywhere?" before or after an offboarding. ' +
-    "Emails match case-insensitively. Never spends credits: ZoomInfo's REST API has no seat list, so ZoomInfo seats are only visible through its SCIM connection.",
+    'Finds one email in every configured vendor, REST and SCIM in parallel: the accounts found with their status (active, locked, deactivated, pending), and not found or the error per vendor and API. Answers "does jane still have access anywhere?". Never spends credits; ZoomInfo seats are visible only through its SCIM connection.',
   inputSchema: {
-    email: z.email().describe('The person\'s email, e.g. "jane.doe@acme.example"'),
+    email: emailArg().describe('The person\'s email'),
   },
   outputSchema: {
     ...warningsShape,

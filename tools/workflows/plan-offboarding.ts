@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { emailArg } from '../args.js';
 import { ACCOUNT_STATUSES } from '../../src/domain/account.js';
 import { STEP_KINDS, STEP_PATHS } from '../../src/domain/offboarding.js';
 import { MAX_PEOPLE, planOffboarding } from '../../src/workflows/offboarding/plan.js';
@@ -33,17 +34,16 @@ export const StepSchema = z.object({
 export default defineTool({
   name: 'plan_offboarding',
   vendor: null,
+  toolsets: ['workflows'],
   title: 'Plan an offboarding across vendors',
   description:
-    'Plans the offboarding of one person or up to 500 (by email) in every configured vendor, without changing anything. Per person and vendor, in order: hand over what they own to `transfer_to` (counts per record type; bulk API calls where the vendor has them), ' +
-    'unlink their mailboxes, deactivate (Outreach: REST lock or SCIM; SalesLoft: SCIM, else REST; Apollo and ZoomInfo: SCIM, else by hand), and with free_seat free the seat (Outreach: SCIM DELETE, irreversible). ' +
-    'What no API can do is a manual step with the admin-console path. Refuses a plan that would deactivate a vendor\'s last active admin, and warns when one admin would be left. ' +
-    'Returns a plan_id valid for 15 minutes: show the plan to the user, then call execute_offboarding with it. Spends no credits.',
+    'Plans the offboarding of up to 500 people in every configured vendor, changing nothing. Per person and vendor, in order: hand over what they own to `transfer_to` (counts per record type), unlink their mailboxes, deactivate (SCIM where configured; else an Outreach REST lock, a SalesLoft REST deactivation, or by hand for Apollo and ZoomInfo), and with free_seat free the seat (Outreach: SCIM DELETE, irreversible). ' +
+    'What no API can do is a manual step with the admin-console path. Refuses to deactivate a vendor\'s last active admin. Returns a plan_id (15 minutes): show the plan to the user, then call execute_offboarding.',
   inputSchema: (vendorIds) => ({
-    emails: z.array(z.email()).min(1).max(MAX_PEOPLE).describe('Emails of the people leaving, e.g. ["jane.doe@acme.example"] (1 to 500)'),
-    transfer_to: z.email().optional().describe('The colleague who takes over their records (prospects, accounts, sequences, contacts, tasks…), e.g. "manager@acme.example"; must be active in each vendor where records are handed over'),
-    free_seat: z.boolean().default(false).describe('Also free the seat where the vendor frees it only by deleting the user (Outreach: SCIM DELETE after the lock). Irreversible; default false'),
-    vendors: z.array(z.enum(vendorIds)).optional().describe('Only these vendors, e.g. ["outreach", "salesloft"]; default every configured vendor'),
+    emails: z.array(emailArg()).min(1).max(MAX_PEOPLE).describe('Emails of the people leaving'),
+    transfer_to: emailArg().optional().describe('Colleague who takes over their records; must be active in each vendor that hands records over'),
+    free_seat: z.boolean().default(false).describe('Also free seats that only deleting the user frees (Outreach: SCIM DELETE after the lock). Irreversible'),
+    vendors: z.array(z.enum(vendorIds)).optional().describe('Only these vendors; default all configured'),
   }),
   outputSchema: {
     ...warningsShape,

@@ -32,6 +32,7 @@ function toMatchInput(c: z.infer<typeof inputShape>, i: number): Record<string, 
 export default defineTool({
   name: TOOL,
   vendor: 'zoominfo',
+  toolsets: ['zoominfo', 'prospecting'],
   title: 'Enrich companies from ZoomInfo (spends credits)',
   description:
     'Matches up to 25 companies against ZoomInfo (POST /enrich/company) by id, name, website or ticker and returns their ZoomInfo record with its matchStatus. ' +

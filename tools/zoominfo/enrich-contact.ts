@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { emailArg } from '../args.js';
 import { ToolInputError } from '../../src/http/errors.js';
 import { MAX_ENRICH_INPUTS } from '../../src/vendors/zoominfo/client.js';
 import { contactVerdict, toZoomInfoContact } from '../../src/vendors/zoominfo/map.js';
@@ -10,7 +11,7 @@ const TOOL = 'zoominfo_enrich_contact';
 const inputShape = z
   .object({
     person_id: z.string().regex(/^\d{1,19}$/).optional().describe('ZoomInfo person id'),
-    email: z.email().optional().describe('Work email, e.g. "jane.doe@acme.example"'),
+    email: emailArg().optional().describe('Work email, e.g. "jane.doe@acme.example"'),
     phone: z.string().regex(/^[\d\s()+.-]{7,25}$/).optional().describe('Direct or mobile phone'),
     first_name: z.string().min(1).max(100).optional().describe('First name (with last_name and a company)'),
     last_name: z.string().min(1).max(100).optional().describe('Last name (with first_name and a company)'),
@@ -49,6 +50,7 @@ function toMatchInput(c: z.infer<typeof inputShape>, i: number): Record<string, 
 export default defineTool({
   name: TOOL,
   vendor: 'zoominfo',
+  toolsets: ['zoominfo', 'prospecting'],
   title: 'Enrich contacts from ZoomInfo (spends credits)',
   description:
     'Matches up to 25 people against ZoomInfo (POST /enrich/contact) by person id, email, phone, or name plus company, and returns their ZoomInfo record with its matchStatus. ' +

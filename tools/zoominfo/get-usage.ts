@@ -5,6 +5,7 @@ import { NO_SEAT_LIST, requireZoomInfo, VENDOR } from './shared.js';
 export default defineTool({
   name: 'zoominfo_get_usage',
   vendor: 'zoominfo',
+  toolsets: ['zoominfo'],
   title: 'ZoomInfo credit usage and budget',
   description:
     'Reads the ZoomInfo account\'s usage counters (GET /lookup/usage from the Enterprise collection, falling back to /usage from the notes when that path answers 404) and this server\'s monthly credit budget, ' +

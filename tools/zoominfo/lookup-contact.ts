@@ -9,6 +9,7 @@ const TOOL = 'zoominfo_lookup_contact';
 export default defineTool({
   name: TOOL,
   vendor: 'zoominfo',
+  toolsets: ['zoominfo', 'prospecting'],
   title: 'Look up a ZoomInfo contact by id (spends credits unless cached)',
   description:
     'Reads one ZoomInfo contact by person id (GET /lookup/contact/{id}; falls back to /enrich/contact by personId where that path does not exist). ' +

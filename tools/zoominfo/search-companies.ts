@@ -8,6 +8,7 @@ const TOOL = 'zoominfo_search_companies';
 export default defineTool({
   name: TOOL,
   vendor: 'zoominfo',
+  toolsets: ['zoominfo', 'prospecting'],
   title: 'Search ZoomInfo companies (spends credits)',
   description:
     'Searches ZoomInfo\'s company database (POST /search/company) by name, id, website, industry keywords or location. ' +

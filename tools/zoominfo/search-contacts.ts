@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { emailArg } from '../args.js';
 import { toZoomInfoContact } from '../../src/vendors/zoominfo/map.js';
 import { defineTool } from '../types.js';
 import {
@@ -18,6 +19,7 @@ const TOOL = 'zoominfo_search_contacts';
 export default defineTool({
   name: TOOL,
   vendor: 'zoominfo',
+  toolsets: ['zoominfo', 'prospecting'],
   title: 'Search ZoomInfo contacts (spends credits)',
   description:
     'Searches ZoomInfo\'s contact database (POST /search/contact) by company, job title, management level, department, name, email or location. ' +
@@ -34,7 +36,7 @@ export default defineTool({
     department: z.string().min(1).max(100).optional().describe('e.g. "Sales", "Marketing", "Operations"'),
     first_name: z.string().min(1).max(100).optional().describe('First name, exact (case-insensitive), e.g. "Jane"'),
     last_name: z.string().min(1).max(100).optional().describe('Last name, exact (case-insensitive), e.g. "Doe"'),
-    email: z.email().optional().describe('Work email, e.g. "jane.doe@acme.example"'),
+    email: emailArg().optional().describe('Work email, e.g. "jane.doe@acme.example"'),
     state: z.string().min(1).max(100).optional().describe('e.g. "California"'),
     country: z.string().min(1).max(100).optional().describe('e.g. "United States"'),
     ...pagingShape,

@@ -10,6 +10,7 @@ import { createApolloClient } from './connect.js';
 import type { ApolloAccount } from './map.js';
 import { ApolloRecords, apolloMailboxes, apolloRecordTypes } from './records.js';
 import { APOLLO } from './identity.js';
+import { probeApollo } from './probe.js';
 
 /**
  * Apollo.io: REST v1 and SCIM 2.0 (users only). Sources: shared/vendor-docs/apollo-api.txt,
@@ -113,6 +114,7 @@ export const apolloAdapter: VendorAdapter<ApolloConfig, ApolloRest> = {
     ],
   },
   settings: apolloConfig,
+  probe: probeApollo,
   hasCredentials: (s) => s.auth !== undefined,
   async connectRest(settings, opts) {
     return new ApolloRest((await createApolloClient(settings, opts))!);

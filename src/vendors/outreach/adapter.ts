@@ -11,6 +11,7 @@ import { createOutreachClient } from './connect.js';
 import { outreachStatus, type OutreachAccount } from './map.js';
 import { OutreachRecords, outreachMailboxes, outreachRecordTypes } from './records.js';
 import { OUTREACH } from './identity.js';
+import { probeOutreach } from './probe.js';
 
 /**
  * Outreach: REST v2 (JSON:API) and SCIM 2.0. Sources: shared/vendor-docs/outreach-api.txt ("the notes") and
@@ -144,6 +145,7 @@ export const outreachAdapter: VendorAdapter<OutreachConfig, OutreachRest> = {
         : undefined,
   },
   settings: outreachConfig,
+  probe: probeOutreach,
   hasCredentials: (s) => s.auth !== undefined,
   async connectRest(settings, opts) {
     return new OutreachRest((await createOutreachClient(settings, opts))!, opts.clock);

@@ -12,6 +12,7 @@ import { createSalesloftClient } from './connect.js';
 import type { SalesloftAccount } from './map.js';
 import { SalesloftRecords, salesloftMailboxes, salesloftRecordTypes } from './records.js';
 import { SALESLOFT } from './identity.js';
+import { probeSalesloft } from './probe.js';
 
 /**
  * SalesLoft: REST v2 and SCIM 2.0. Sources: shared/vendor-docs/salesloft-api.txt ("the notes"),
@@ -176,6 +177,7 @@ export const salesloftAdapter: VendorAdapter<SalesloftConfig, SalesloftRest> = {
         : undefined,
   },
   settings: salesloftConfig,
+  probe: probeSalesloft,
   hasCredentials: (s) => s.auth !== undefined,
   async connectRest(settings, opts) {
     return new SalesloftRest((await createSalesloftClient(settings, opts))!);

@@ -6,6 +6,7 @@ import { zoominfoConfig, type ZoomInfoConfig } from './config.js';
 import { zoominfoReview } from './review.js';
 import { createZoomInfoClient } from './connect.js';
 import { ZOOMINFO } from './identity.js';
+import { probeZoomInfo } from './probe.js';
 
 /**
  * ZoomInfo: the Enterprise API (JWT login) reads prospect data and spends credits on every record; it has no
@@ -59,6 +60,7 @@ export const zoominfoAdapter: VendorAdapter<ZoomInfoConfig, ZoomInfoRest> = {
       "ZoomInfo: do not leave \"Require SSO\" on unless every remaining admin can sign in through SSO, or admins may be locked out (the notes' warning).",
   },
   settings: zoominfoConfig,
+  probe: probeZoomInfo,
   hasCredentials: (s) => s.username !== undefined && s.password !== undefined,
   async connectRest(settings, opts) {
     return new ZoomInfoRest((await createZoomInfoClient(settings, opts))!);

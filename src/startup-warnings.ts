@@ -1,0 +1,41 @@
+import type { Config } from './config.js';
+import type { Env } from './env.js';
+import { scimEnvNames } from './vendors/connection.js';
+import { BUILTIN_ADAPTERS, type Registry } from './vendors/registry.js';
+
+/**
+ * What start-up says on stderr about a configuration that is valid but probably not what was meant: a variable
+ * set to nothing (a client config with a placeholder left empty), a vendor with some variables but no
+ * credential, a SCIM URL without its token, or no vendor at all. Each warning names the variable and what is
+ * missing, never a value. Broken configurations are ConfigErrors instead (config.ts); these do not stop
+ * start-up, since a server with fewer vendors is still useful.
+ */
+export function startupWarnings(env: Env, config: Pick<Config, 'sandbox' | 'vendors'>, registry: Registry = BUILTIN_ADAPTERS): string[] {
+  const out: string[] = [];
+  const prefixes = ['SALES_ACCESS_', 'LOG_', ...registry.map((a) => `${a.envPrefix}_`)];
+  const empty = Object.keys(env)
+    .filter((k) => prefixes.some((p) => k.startsWith(p)) && (env[k] ?? '').trim() === '')
+    .sort();
+  for (const k of empty) out.push(`${k} is set but empty, so it is ignored: give it a value or remove it.`);
+  if (config.sandbox) return out; // every vendor is wired to its simulator
+
+  let configured = 0;
+  for (const adapter of registry) {
+    const section = config.vendors[adapter.id];
+    if (!section) continue; // left out by --vendors
+    const rest = adapter.hasCredentials(section.settings);
+    const scim = scimEnvNames(adapter);
+    if (rest || section.scim) configured += 1;
+    if (env[scim.url]?.trim() && !section.scim) {
+      out.push(`${scim.url} is set but ${scim.token} is not: ${adapter.label} SCIM is not configured (${adapter.scim.tokenSource}).`);
+    }
+    const set = Object.keys(env).filter((k) => k.startsWith(`${adapter.envPrefix}_`) && (env[k] ?? '').trim() !== '' && k !== scim.url);
+    if (!rest && !section.scim && set.length > 0) {
+      out.push(`${set.sort().join(', ')} ${set.length === 1 ? 'is' : 'are'} set, but ${adapter.label} has no credential: set one of ${adapter.credentialVariables.join(', ')} (docs/credentials.md), or ${scim.token}. Its tools are not served.`);
+    }
+  }
+  if (configured === 0) {
+    out.push('No vendor is configured, so no vendor tool is served and the workflows have nothing to check. Set a vendor\'s credentials (docs/credentials.md, `sales-access-mcp doctor` checks them), or run with --sandbox to try it.');
+  }
+  return out;
+}

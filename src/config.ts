@@ -73,6 +73,31 @@ function callDeadlineSeconds(env: Env): number {
   return s;
 }
 
+/**
+ * What bounds the HTTP transport (issue 14): each session holds a server instance, so live sessions are
+ * capped; bodies are read with a size limit; each client (its bearer token, or its address without one)
+ * gets a request budget.
+ */
+export interface HttpLimits {
+  /** Live MCP sessions at most (SALES_ACCESS_HTTP_MAX_SESSIONS, default 100). */
+  maxSessions: number;
+  /** A session unused this long is closed (SALES_ACCESS_HTTP_SESSION_IDLE_SECONDS, default 1800). */
+  sessionIdleMs: number;
+  /** Largest request body accepted (SALES_ACCESS_HTTP_MAX_BODY_BYTES, default 4 MiB, the SDK's own cap). */
+  maxBodyBytes: number;
+  /** Requests per minute per bearer token, or per remote address without one (SALES_ACCESS_HTTP_RATE_LIMIT_PER_MINUTE, default 600). */
+  ratePerMinute: number;
+}
+
+function httpLimits(env: Env): HttpLimits {
+  return {
+    maxSessions: positiveInt(env, 'SALES_ACCESS_HTTP_MAX_SESSIONS', 100),
+    sessionIdleMs: positiveInt(env, 'SALES_ACCESS_HTTP_SESSION_IDLE_SECONDS', 1800) * 1000,
+    maxBodyBytes: positiveInt(env, 'SALES_ACCESS_HTTP_MAX_BODY_BYTES', 4 * 1024 * 1024),
+    ratePerMinute: positiveInt(env, 'SALES_ACCESS_HTTP_RATE_LIMIT_PER_MINUTE', 600),
+  };
+}
+
 export interface Config {
   transport: 'stdio' | 'http';
   host: string;
@@ -90,6 +115,8 @@ export interface Config {
   httpToken: string | undefined;
   allowedOrigins: string[];
   allowedHosts: string[];
+  /** Limits of the HTTP transport (read whatever the transport, so a typo stops any start-up). */
+  httpLimits: HttpLimits;
   logLevel: string;
   logFormat: LogFormat;
   /** SALES_ACCESS_REPLICA_ID: names this server in the audit log's `writer` (default `<hostname>:<pid>`). */
@@ -318,6 +345,7 @@ export function loadConfig(args: ParsedArgs, env: Env = process.env, registry: R
     httpToken,
     allowedOrigins: origins,
     allowedHosts: list(env.SALES_ACCESS_ALLOWED_HOSTS).map((h) => h.toLowerCase()),
+    httpLimits: httpLimits(env),
     logLevel,
     logFormat,
     replicaId,

@@ -26,30 +26,43 @@ import { createServer } from './server.js';
  * remote admins sets SALES_ACCESS_APPROVAL_BASE_URL to the origin their browsers use (ideally HTTPS).
  */
 
-const SESSION_IDLE_MS = 30 * 60_000;
+/**
+ * At the session cap, a new initialize may evict the least recently used session idle at least this long
+ * (and with no request in flight); a session used within the last minute is never evicted for a newcomer.
+ */
+export const EVICTABLE_AFTER_MS = 60_000;
 
 interface Session {
   transport: StreamableHTTPServerTransport;
   server: McpServer;
   lastSeen: number;
+  /** POSTs in flight (tool calls waiting on a vendor or an approval). A standing GET stream is not work. */
+  busy: number;
 }
 
 export interface HttpServerHandle {
   url: string;
   port: number;
+  /** Live MCP sessions now (for tests and diagnostics). */
+  sessionCount(): number;
   close(): Promise<void>;
 }
 
 export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
   const { config, log } = deps;
+  const limits = config.httpLimits;
+  const now = () => deps.clock.now();
   const sessions = new Map<string, Session>();
+  /** Initializes in progress: they hold a slot before their session id exists. */
+  let opening = 0;
+  const budget = new ClientBudget(limits.ratePerMinute, now);
   const tokenDigest = config.httpToken === undefined ? undefined : sha256(config.httpToken);
   const actor: Actor | undefined = config.httpToken === undefined ? undefined : { kind: 'http_token', fingerprint: credentialFingerprint(config.httpToken) };
   const boundToLoopback = isLoopbackHost(config.host);
 
-  const refuse = (res: ServerResponse, status: number, message: string, extraHeaders: Record<string, string> = {}) => {
+  const refuse = (res: ServerResponse, status: number, message: string, extraHeaders: Record<string, string> = {}, code = -32000) => {
     res.writeHead(status, { 'content-type': 'application/json', ...extraHeaders });
-    res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+    res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
   };
 
   const hostAllowed = (hostHeader: string | undefined): boolean => {
@@ -76,38 +89,120 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
       log.warn({ host: req.headers.host }, 'refused request with an unexpected Host header');
       return refuse(res, 403, boundToLoopback ? 'Forbidden: Host must be a loopback name.' : 'Forbidden: Host is not in SALES_ACCESS_ALLOWED_HOSTS.');
     }
+    let authorized = false;
     if (tokenDigest !== undefined) {
       const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-      if (!m || !timingSafeEqual(sha256(m[1]), tokenDigest)) {
-        return refuse(res, 401, 'Unauthorized: send Authorization: Bearer <SALES_ACCESS_HTTP_TOKEN>.', { 'www-authenticate': 'Bearer' });
+      authorized = m !== null && timingSafeEqual(sha256(m[1]), tokenDigest);
+    }
+    // The budget is per client: the bearer token's fingerprint once it is the right one, else the remote
+    // address, so guessing tokens cannot mint fresh budgets. Refused requests count too.
+    const client = authorized && actor?.kind === 'http_token' ? `token:${actor.fingerprint}` : `addr:${req.socket.remoteAddress ?? 'unknown'}`;
+    const wait = budget.take(client);
+    if (wait > 0) {
+      log.warn({ client: client.startsWith('token:') ? client : 'address' }, 'HTTP request over the per-client rate limit');
+      return refuse(res, 429, `Too many requests: at most ${limits.ratePerMinute} per minute per client (SALES_ACCESS_HTTP_RATE_LIMIT_PER_MINUTE). Retry after ${Math.ceil(wait / 1000)} s.`, {
+        'retry-after': String(Math.ceil(wait / 1000)),
+      });
+    }
+    if (tokenDigest !== undefined && !authorized) {
+      return refuse(res, 401, 'Unauthorized: send Authorization: Bearer <SALES_ACCESS_HTTP_TOKEN>.', { 'www-authenticate': 'Bearer' });
+    }
+
+    // Bodies are read here, with the limit, and handed to the transport parsed (it then reads nothing).
+    let body: unknown;
+    if (req.method === 'POST') {
+      const read = await readJson(req, limits.maxBodyBytes);
+      if (read.kind === 'too_large') {
+        return refuse(res, 413, `Request body over ${limits.maxBodyBytes} bytes (SALES_ACCESS_HTTP_MAX_BODY_BYTES).`);
       }
+      if (read.kind === 'invalid') return refuse(res, 400, 'Body is not valid JSON.', {}, -32700);
+      body = read.value;
     }
 
     const sessionId = req.headers['mcp-session-id'];
     const existing = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
     if (existing) {
-      existing.lastSeen = Date.now();
-      return existing.transport.handleRequest(req, res);
+      existing.lastSeen = now();
+      if (req.method === 'POST') {
+        existing.busy += 1;
+        res.once('close', () => {
+          existing.busy -= 1;
+          existing.lastSeen = now();
+        });
+      }
+      return existing.transport.handleRequest(req, res, body);
     }
     if (sessionId !== undefined) return refuse(res, 404, 'Session not found or expired: initialize a new session.');
     if (req.method !== 'POST') return refuse(res, 400, 'No session: start with a POST initialize request.');
-
-    const body = await readJson(req);
-    if (body === undefined) return refuse(res, 400, 'Body is not valid JSON (at most 1 MB).');
     if (!isInitializeRequest(body)) return refuse(res, 400, 'No session: the first request must be initialize.');
 
+    const full = makeRoom();
+    if (full !== undefined) {
+      log.warn({ sessions: sessions.size, max: limits.maxSessions }, 'HTTP session cap reached; initialize refused');
+      return refuse(res, 503, `Too many live sessions (${limits.maxSessions}, SALES_ACCESS_HTTP_MAX_SESSIONS) and none idle: retry after ${full} s.`, {
+        'retry-after': String(full),
+      });
+    }
+
+    opening += 1;
     const server = createServer(deps, { actor });
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server, lastSeen: Date.now() });
+        sessions.set(id, { transport, server, lastSeen: now(), busy: 0 });
       },
     });
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
     };
-    await server.connect(transport);
-    await transport.handleRequest(req, res, body);
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(req, res, body);
+    } finally {
+      opening -= 1;
+      // An initialize the transport refused never became a session: release its server now.
+      if (transport.sessionId === undefined || !sessions.has(transport.sessionId)) void server.close().catch(() => {});
+    }
+  };
+
+  /** Closes sessions idle past the timeout. */
+  const sweepIdle = () => {
+    const cutoff = now() - limits.sessionIdleMs;
+    for (const [id, s] of sessions) {
+      if (s.busy === 0 && s.lastSeen < cutoff) {
+        sessions.delete(id);
+        void s.transport.close();
+      }
+    }
+  };
+
+  /**
+   * Makes room for one more session: sweeps, then at the cap evicts the least recently used session that is
+   * evictable (no request in flight, idle EVICTABLE_AFTER_MS). Returns undefined when there is room, else the
+   * seconds until a session could be evicted (the Retry-After).
+   */
+  const makeRoom = (): number | undefined => {
+    sweepIdle();
+    if (sessions.size + opening < limits.maxSessions) return undefined;
+    const t = now();
+    let victim: [string, Session] | undefined;
+    let soonest = Infinity;
+    for (const entry of sessions) {
+      const s = entry[1];
+      if (s.busy > 0) continue;
+      if (t - s.lastSeen >= EVICTABLE_AFTER_MS) {
+        if (!victim || s.lastSeen < victim[1].lastSeen) victim = entry;
+      } else {
+        soonest = Math.min(soonest, s.lastSeen + EVICTABLE_AFTER_MS - t);
+      }
+    }
+    if (victim) {
+      sessions.delete(victim[0]);
+      log.info({ idle_ms: t - victim[1].lastSeen }, 'HTTP session cap reached; evicted the least recently used idle session');
+      void victim[1].transport.close();
+      return undefined;
+    }
+    return Math.max(1, Math.ceil((Number.isFinite(soonest) ? soonest : EVICTABLE_AFTER_MS) / 1000));
   };
 
   const http: Server = createNodeServer((req, res) => {
@@ -118,15 +213,11 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
     });
   });
 
-  // Idle sessions are closed so a long-running shared service does not accumulate them.
+  // Idle sessions are closed so a long-running shared service does not accumulate them; spent client
+  // budgets are forgotten, so the budget table stays as small as the set of recent clients.
   const sweep = setInterval(() => {
-    const cutoff = Date.now() - SESSION_IDLE_MS;
-    for (const [id, s] of sessions) {
-      if (s.lastSeen < cutoff) {
-        sessions.delete(id);
-        void s.transport.close();
-      }
-    }
+    sweepIdle();
+    budget.prune();
   }, 60_000);
   sweep.unref();
 
@@ -148,6 +239,7 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
   return {
     url,
     port,
+    sessionCount: () => sessions.size,
     async close() {
       clearInterval(sweep);
       await Promise.all([...sessions.values()].map((s) => s.transport.close()));
@@ -162,17 +254,81 @@ function sha256(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
-async function readJson(req: IncomingMessage, limit = 1024 * 1024): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
+type ReadBody = { kind: 'ok'; value: unknown } | { kind: 'too_large' } | { kind: 'invalid' };
+
+/**
+ * Reads a JSON body of at most `limit` bytes; a larger one (declared or actual) is not buffered. The rest of
+ * an oversized body is read and dropped rather than the socket destroyed, so the client gets the 413.
+ */
+function readJson(req: IncomingMessage, limit: number): Promise<ReadBody> {
+  const declared = Number(req.headers['content-length']);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = Number.isFinite(declared) && declared > limit;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) tooLarge = true;
+      if (!tooLarge) chunks.push(chunk);
+      else chunks.length = 0;
+    });
+    req.once('error', reject);
+    req.once('end', () => {
+      if (tooLarge) return resolve({ kind: 'too_large' });
+      try {
+        resolve({ kind: 'ok', value: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+      } catch {
+        resolve({ kind: 'invalid' });
+      }
+    });
+  });
+}
+
+/**
+ * A token bucket per client: `perMinute` requests, refilled continuously, bursting up to a minute's worth.
+ * `take` answers 0 when the request may go ahead, else the milliseconds until it could.
+ */
+export class ClientBudget {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** Past this many clients, the ones with a full bucket (idle a minute or more) are forgotten first. */
+  private static readonly MAX_CLIENTS = 10_000;
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly now: () => number,
+  ) {}
+
+  take(client: string): number {
+    const t = this.now();
+    const rate = this.perMinute / 60_000;
+    let b = this.buckets.get(client);
+    if (!b) {
+      if (this.buckets.size >= ClientBudget.MAX_CLIENTS) this.prune();
+      b = { tokens: this.perMinute, at: t };
+      this.buckets.set(client, b);
+    }
+    b.tokens = Math.min(this.perMinute, b.tokens + (t - b.at) * rate);
+    b.at = t;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil((1 - b.tokens) / rate);
   }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    return undefined;
+
+  /** Forgets clients whose bucket has refilled: they are indistinguishable from new ones. */
+  prune(): void {
+    const t = this.now();
+    const rate = this.perMinute / 60_000;
+    for (const [k, b] of this.buckets) if (b.tokens + (t - b.at) * rate >= this.perMinute) this.buckets.delete(k);
+    // Still too many (a flood of distinct addresses): drop the oldest entries rather than grow.
+    for (const k of this.buckets.keys()) {
+      if (this.buckets.size < ClientBudget.MAX_CLIENTS) break;
+      this.buckets.delete(k);
+    }
+  }
+
+  size(): number {
+    return this.buckets.size;
   }
 }

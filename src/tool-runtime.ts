@@ -11,7 +11,9 @@ import type { Deps } from './deps.js';
 import { ToolInputError, VendorError } from './http/errors.js';
 import type { JobWork } from './jobs/runner.js';
 import type { JobOutcome, JobRecord } from './jobs/store.js';
+import { publicErrorText } from './public-error.js';
 import { MAX_RESULT_BYTES } from './results.js';
+import { collectWarnings, mergeWarnings } from './side-lookup.js';
 
 /**
  * Binds tool definitions to an McpServer: argument validation is the SDK's (zod), and this adds what every
@@ -169,10 +171,14 @@ async function runTool(call: Call, work: JobWork, deps: Deps, gate: Confirmation
   };
   const page = () => approved?.confirmation.approval;
   try {
-    const structured = (await tool.handler(args as never, ctx)) as Record<string, unknown>;
+    // Side lookups that failed (names, usage counters…) report warnings instead of failing the call.
+    const { value, warnings } = await collectWarnings(() => tool.handler(args as never, ctx));
+    const structured = value as Record<string, unknown>;
+    const warningText = mergeWarnings(tool.outputSchema, structured, warnings);
     // `status` first, then the tool's own fields, then how it was approved (who and how, for the user).
     const approval = approved ? { approval: approvedView(approved.confirmation, approved.summary) } : {};
     const result = await fitResult(tool, { status: 'done' satisfies CallEnvelope['status'], ...structured, ...approval }, deps);
+    if (warningText) result.content.push({ type: 'text', text: warningText });
     for (const link of tool.resourceLinks?.(structured as never) ?? []) result.content.push({ type: 'resource_link', ...link });
     // The human can find the page they approved on in the chat (the URL approves nothing by itself).
     const a = page();
@@ -353,7 +359,8 @@ export function errorResult(err: unknown, deps: Deps, toolName: string): CallToo
   } else {
     // Unexpected: keep the internals in the log, give the agent something it can act on.
     deps.log.error({ tool: toolName, err }, 'tool failed');
-    text = `Internal error in ${toolName}: ${(err as Error)?.message ?? String(err)}. Nothing further was attempted; the server log has details.`;
+    // publicErrorText: no server path (an audit-log failure, an fs error) reaches the client; the log has it.
+    text = `Internal error in ${toolName}: ${publicErrorText(err, deps.config)}. Nothing further was attempted; the server log has details.`;
   }
   return { content: [{ type: 'text', text }], isError: true };
 }

@@ -114,9 +114,18 @@ export interface VerifyResult {
   firstBadLine?: number;
 }
 
-/** A failure to write the audit trail itself. */
+/**
+ * A failure to write the audit trail itself. `message` names the file, for the server log and for start-up
+ * (the admin at the terminal needs it); `publicMessage` is the same without any path, for tool results: a
+ * remote client has no business learning where the server keeps its state.
+ */
 export class AuditWriteError extends Error {
   override readonly name = 'AuditWriteError';
+  readonly publicMessage: string;
+  constructor(message: string, publicMessage: string = message) {
+    super(message);
+    this.publicMessage = publicMessage;
+  }
 }
 
 export interface AuditLogOptions {
@@ -385,8 +394,11 @@ export class AuditLog {
       } catch (err) {
         this.size = -1;
         if (err instanceof AuditWriteError) throw err;
+        const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
         throw new AuditWriteError(
-          `Could not write the audit log ${this.path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was sent to the vendor if this was an intent.`,
+          `Could not write the audit log ${this.path} (${why}); nothing was sent to the vendor if this was an intent.`,
+          // An fs error's own message quotes the path; only its code is public.
+          `Could not write the audit log (${(err as NodeJS.ErrnoException).code ?? 'I/O error'}; the server log names the file); nothing was sent to the vendor if this was an intent.`,
         );
       }
     });
@@ -457,7 +469,10 @@ export class AuditLog {
         const check = () => {
           if (!compromised) return;
           const code = (compromised as NodeJS.ErrnoException).code ?? 'ECOMPROMISED';
-          throw new AuditWriteError(`Lost the lock on the audit log ${this.path} (${code}); nothing was written, try again.`);
+          throw new AuditWriteError(
+            `Lost the lock on the audit log ${this.path} (${code}); nothing was written, try again.`,
+            `Lost the lock on the audit log (${code}); nothing was written, try again.`,
+          );
         };
         return { release, check };
       } catch (err) {
@@ -466,6 +481,7 @@ export class AuditLog {
         if (waited >= this.lockTimeoutMs) {
           throw new AuditWriteError(
             `The audit log ${this.path} stayed locked by another process for ${Math.round(waited / 1000)} s (lock ${this.path}.lock); nothing was written.`,
+            `The audit log stayed locked by another process for ${Math.round(waited / 1000)} s; nothing was written. Try again; the server log names the lock.`,
           );
         }
         await sleep(Math.min(2 ** attempt, LOCK_MAX_BACKOFF_MS) * (0.5 + Math.random()));
@@ -490,7 +506,7 @@ export class AuditLog {
       const h = await fs.open(this.path, 'a+', 0o600);
       try {
         const st = await h.stat();
-        if (!st.isFile()) throw new AuditWriteError(`The audit log ${this.path} is not a regular file`);
+        if (!st.isFile()) throw new AuditWriteError(`The audit log ${this.path} is not a regular file`, 'The audit log is not a regular file (the server log names it)');
         checkMode(st.mode, this.path);
       } catch (err) {
         await h.close().catch(() => {});
@@ -524,6 +540,7 @@ function checkMode(mode: number, file: string): void {
   if (CHECK_MODES && (mode & 0o077) !== 0) {
     throw new AuditWriteError(
       `The audit log ${file} is accessible by group or others (mode ${(mode & 0o777).toString(8)}); run \`chmod 600 ${file}\` and try again`,
+      `The audit log is accessible by group or others (mode ${(mode & 0o777).toString(8)}); an admin must run chmod 600 on it (the server log names the file) before writes can continue`,
     );
   }
 }
@@ -644,8 +661,10 @@ export async function withAudit<T>(
   try {
     await log.outcome(opId, { result: 'ok', before: ctx.before, after: ctx.after, vendor_request_id: ctx.vendor_request_id });
   } catch (err) {
+    const inner = err instanceof AuditWriteError ? err.publicMessage : 'I/O error';
     throw new AuditWriteError(
       `The change was applied (audit op ${opId}) but its outcome could not be recorded in the audit log: ${(err as Error).message}. Do not repeat the change.`,
+      `The change was applied (audit op ${opId}) but its outcome could not be recorded in the audit log: ${inner}. Do not repeat the change.`,
     );
   }
   return value;

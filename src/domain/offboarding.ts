@@ -61,6 +61,12 @@ export interface PlanStep {
   target: { id: string; email: string | null } | null;
   /** The step cannot be undone (deleting a user to free the seat). */
   irreversible: boolean;
+  /**
+   * What the other configured path showed for this email at planning (for a SCIM step the vendor's REST
+   * accounts, for a REST step its SCIM users); execution re-reads it and refuses on any difference. Absent
+   * when the vendor has no other path (and in plans made before this existed).
+   */
+  other_paths?: ObservedAccount[];
 }
 
 export interface StepResult {

@@ -11,9 +11,9 @@ export interface VendorRequest {
   path: string;
   /**
    * Query parameters; undefined values are dropped; keys like `page[size]` are sent as-is (encoded). An
-   * array repeats the key once per value (`contact_ids[]=a&contact_ids[]=b`).
+   * array repeats the key once per value (`contact_ids[]=a&contact_ids[]=b`; OpenAPI form style, explode).
    */
-  query?: Record<string, string | number | boolean | undefined | readonly (string | number)[]>;
+  query?: Record<string, string | number | boolean | undefined | readonly (string | number | boolean)[]>;
   /**
    * The body. A URLSearchParams is sent form-encoded (`application/x-www-form-urlencoded`, e.g. an OAuth
    * token request) while `mediaType` stays the Accept; a string is sent as-is with `mediaType` as its

@@ -177,6 +177,8 @@ export interface RestListing {
   invitations?: Invitation[];
   /** True when the listing tells admins apart (is_admin is meaningful). */
   adminKnown: boolean;
+  /** Side lookups that failed (names, invitations): what the listing lacks and how to fix it. */
+  warnings?: string[];
 }
 
 /**

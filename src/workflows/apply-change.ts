@@ -1,5 +1,6 @@
 import { withAudit, type Actor, type AuditLog, type ConfirmationDetail } from '../audit/audit-log.js';
 import { VendorError } from '../http/errors.js';
+import { publicErrorText } from '../public-error.js';
 import type { Change } from '../vendors/adapter.js';
 
 /**
@@ -89,7 +90,7 @@ export async function commitChange<S>(p: PreparedChange<S>, ctx: CommitContext):
           after = await change.read(ctx.signal);
         } catch (err) {
           // The vendor accepted the write: a failed read-back must not record it as failed.
-          const why = err instanceof VendorError ? err.toPublicText() : (err as Error).message;
+          const why = publicErrorText(err);
           return {
             after: change.expected?.(before),
             unverified: `${change.summary}: the vendor accepted the change, but reading the user back failed (${why}); check it with find_user.`,

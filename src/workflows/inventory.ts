@@ -1,5 +1,6 @@
-import { VendorError } from '../http/errors.js';
 import { withWorkScope } from '../jobs/meter.js';
+import { publicErrorText } from '../public-error.js';
+import { collectWarnings } from '../side-lookup.js';
 import type { ListProgress } from '../vendors/adapter.js';
 import type { VendorConnection } from '../vendors/connection.js';
 import { scimToAccount } from '../vendors/scim/map.js';
@@ -20,6 +21,8 @@ interface SourceListing {
   invitations?: VendorInventory['invitations'];
   /** The source tells admins apart. */
   adminKnown: boolean;
+  /** Side lookups that failed while listing (names, invitations): the listing stands, these say what it lacks. */
+  warnings?: string[];
 }
 
 interface Lister {
@@ -28,7 +31,7 @@ interface Lister {
 }
 
 function describe(err: unknown): string {
-  return err instanceof VendorError ? err.toPublicText() : (err as Error)?.message ?? String(err);
+  return publicErrorText(err);
 }
 
 function listers(conn: VendorConnection, progress: PageProgress, signal?: AbortSignal): Lister[] {
@@ -40,7 +43,7 @@ function listers(conn: VendorConnection, progress: PageProgress, signal?: AbortS
       source: 'rest',
       run: async () => {
         const l = await list(progress, signal);
-        return { source: 'rest', accounts: l.accounts, invitations: l.invitations, adminKnown: l.adminKnown };
+        return { source: 'rest', accounts: l.accounts, invitations: l.invitations, adminKnown: l.adminKnown, warnings: l.warnings };
       },
     });
   }
@@ -50,7 +53,11 @@ function listers(conn: VendorConnection, progress: PageProgress, signal?: AbortS
     out.push({
       source: 'scim',
       run: async () => {
-        const { items } = await scim.listAllUsers({}, (n, of, k) => progress(`${conn.adapter.label} SCIM: page ${n}${of ? ` of ${of}` : ''}`, { pages: n, pagesTotal: of, accounts: k }), signal);
+        // A degraded ServiceProviderConfig read reports a warning: kept with the listing for the evidence.
+        const { value: listed, warnings } = await collectWarnings(() =>
+          scim.listAllUsers({}, (n, of, k) => progress(`${conn.adapter.label} SCIM: page ${n}${of ? ` of ${of}` : ''}`, { pages: n, pagesTotal: of, accounts: k }), signal),
+        );
+        const { items } = listed;
         const accounts: ReviewAccount[] = items.map((u) => {
           const a = scimToAccount(vendor, u);
           return {
@@ -69,7 +76,7 @@ function listers(conn: VendorConnection, progress: PageProgress, signal?: AbortS
             invited_at: a.invitation_pending ? a.created_at : null,
           };
         });
-        return { source: 'scim', adminKnown: false, accounts };
+        return { source: 'scim', adminKnown: false, accounts, warnings };
       },
     });
   }
@@ -96,6 +103,8 @@ export async function collectInventory(conn: VendorConnection, progress: PagePro
   const settled = await Promise.allSettled(running.map((l) => withWorkScope(`${vendor} ${l.source}`, l.run)));
   const ok = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const errors = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${running[i].source.toUpperCase()} listing failed: ${describe(s.reason)}`] : []));
+  // A degraded side lookup is a non-fatal listing problem like the others: the review's warnings show it.
+  errors.push(...ok.flatMap((l) => l.warnings ?? []));
   if (ok.length === 0) {
     // A vendor that could not be listed is never reported as zero accounts.
     return { ...base, auditable: false, not_auditable_reason: `Listing failed: ${errors.join('; ')}`, sources: [], accounts: [], invitations: null, admin_known: false, errors };

@@ -272,6 +272,11 @@ function isInside(dir: string, file: string): boolean {
 /**
  * Resolves `path` (absolute, or relative to the roster directory) and checks that the file it names, after
  * following every symlink, lies inside the roster directory (itself resolved). Returns the real path.
+ *
+ * Every way of not naming a file inside the directory gets the same answer: a missing file, a file outside,
+ * a symlink out, the directory itself. Telling "does not exist" from "resolves outside" would let a caller
+ * probe which files exist anywhere on the server. A path that is outside the directory even before symlinks
+ * are followed is refused without touching the file system at all.
  * Errors name the path given and the variable, never the file's content or a symlink's target.
  */
 export async function resolveRosterPath(path: string, rosterDir: string | undefined | null): Promise<string> {
@@ -285,16 +290,19 @@ export async function resolveRosterPath(path: string, rosterDir: string | undefi
   } catch {
     throw new RosterError(`${ROSTER_DIR_VARIABLE} does not name an existing directory`);
   }
-  const candidate = isAbsolute(path) ? path : resolve(dir, path);
+  const notInside = () =>
+    new RosterError(
+      `roster file ${JSON.stringify(path)} is not a file inside ${ROSTER_DIR_VARIABLE}: give the path of an existing file in that directory (relative paths are read from it; symlinks are followed and must stay inside it)`,
+    );
+  const candidate = isAbsolute(path) ? resolve(path) : resolve(dir, path);
+  if (!isInside(dir, candidate) && !isInside(resolve(rosterDir), candidate)) throw notInside();
   let real: string;
   try {
     real = await realpath(candidate);
   } catch {
-    throw new RosterError(`roster file ${JSON.stringify(path)} does not exist (relative paths are read from ${ROSTER_DIR_VARIABLE})`);
+    throw notInside();
   }
-  if (!isInside(dir, real)) {
-    throw new RosterError(`roster file ${JSON.stringify(path)} resolves outside ${ROSTER_DIR_VARIABLE}: only files inside that directory (after following symlinks) are read`);
-  }
+  if (!isInside(dir, real)) throw notInside();
   return real;
 }
 

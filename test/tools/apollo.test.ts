@@ -197,7 +197,7 @@ describe('Apollo tools on the sandbox (master key, budget 20 credits)', () => {
     expect(textOf(over)).toMatch(/SALES_ACCESS_CREDIT_BUDGET/);
     const phone = await stack.call('apollo_enrich_person', { people: [{ id: ten[0].id }], reveal_phone_number: true, confirm_credit_spend: true });
     expect(phone.isError).toBe(true);
-    expect(textOf(phone)).toMatch(/Phone reveals are refused.*webhook/);
+    expect(textOf(phone)).toMatch(/phone reveals are refused.*webhook/);
     const nameOnly = await stack.call('apollo_enrich_person', { people: [{ name: 'Jane Doe' }], confirm_credit_spend: true });
     expect(nameOnly.isError).toBe(true);
     expect(textOf(nameOnly)).toMatch(/Person 1: give an Apollo person `id`/);

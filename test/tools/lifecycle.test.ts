@@ -54,7 +54,7 @@ describe('lifecycle tools on the sandbox', () => {
   it('Apollo has no SCIM groups: both group tools refuse and send nothing', async () => {
     const r = await stack.call('scim_create_group', { connection: 'apollo', display_name: 'Nope' });
     expect(r.isError).toBe(true);
-    expect(textOf(r)).toMatch(/Apollo.io has no groups through SCIM/);
+    expect(textOf(r)).toMatch(/`connection`: Apollo.io has no groups through SCIM/);
   });
 });
 

@@ -343,7 +343,7 @@ describe('ApolloClient: rate limits', () => {
     const { pool, client, seen, record } = await setup({ clock });
     let n = 0;
     pool
-      .intercept({ path: '/api/v1/mixed_people/api_search', method: 'POST' })
+      .intercept({ path: (p) => p.startsWith('/api/v1/mixed_people/api_search?'), method: 'POST' })
       .reply((opts) => {
         record(opts as never);
         n += 1;
@@ -388,14 +388,14 @@ describe('ApolloClient: rate limits', () => {
     const { pool, client } = await setup({ clock });
     let bulkCalls = 0;
     pool
-      .intercept({ path: '/api/v1/people/bulk_match', method: 'POST' })
+      .intercept({ path: (p) => p.startsWith('/api/v1/people/bulk_match?'), method: 'POST' })
       .reply(() => {
         bulkCalls += 1;
         // No usage headers: the limiter keeps its defaults.
         return { statusCode: 200, data: JSON.stringify({ matches: [null], credits_consumed: 0, missing_records: 1 }), responseOptions: { headers: JSON_HEADERS } };
       })
       .persist();
-    pool.intercept({ path: '/api/v1/people/match', method: 'POST' }).reply(200, JSON.stringify({ person: null }), { headers: JSON_HEADERS });
+    pool.intercept({ path: (p) => p.startsWith('/api/v1/people/match?'), method: 'POST' }).reply(200, JSON.stringify({ person: null }), { headers: JSON_HEADERS });
     await client.enrichPerson({ email: 'a@example.com' });
     const pending = Array.from({ length: 6 }, () => client.bulkEnrich([{ email: 'b@example.com' }]));
     await until(() => bulkCalls === 5, 'five bulk calls');
@@ -467,35 +467,45 @@ describe('ApolloClient: search ceiling and enrichment', () => {
     expect(searchPageInfo('contacts', 120, 2, 100, 20)).toMatchObject({ nextPage: null, ceilingReached: false, notice: null });
   });
 
-  it('sends search filters in the JSON body with page and per_page, capping per_page at 100', async () => {
+  it('sends search filters as query parameters (arrays as name[]) with page and per_page and no body, capping per_page at 100', async () => {
     const { pool, client, seen, record } = await setup();
-    pool.intercept({ path: '/api/v1/mixed_people/api_search', method: 'POST' }).reply((opts) => {
+    pool.intercept({ path: (p) => p.startsWith('/api/v1/mixed_people/api_search?'), method: 'POST' }).reply((opts) => {
       record(opts as never);
       return { statusCode: 200, data: JSON.stringify({ total_entries: 60_000, people: [{ id: 'p1', first_name: 'A', last_name_obfuscated: 'Ab***t', has_direct_phone: 'Yes' }] }), responseOptions: { headers: JSON_HEADERS } };
     });
     const r = await client.searchPeople({ person_titles: ['vp of sales'], organization_domains: ['apollo.io'], q_keywords: ' ' }, { page: 3, perPage: 500 });
-    expect(JSON.parse(seen[0].body)).toEqual({ person_titles: ['vp of sales'], q_organization_domains_list: ['apollo.io'], page: 3, per_page: 100 });
+    // The published spec defines these as query parameters of the POST (the notes' example used a JSON body).
+    const q = new URL(`${ORIGIN}${seen[0].path}`).searchParams;
+    expect([...q.entries()]).toEqual([
+      ['person_titles[]', 'vp of sales'],
+      ['q_organization_domains_list[]', 'apollo.io'],
+      ['page', '3'],
+      ['per_page', '100'],
+    ]);
+    expect(seen[0].body).toBe('');
     expect(r).toMatchObject({ page: 3, perPage: 100, ceilingReached: true, nextPage: 4 });
   });
 
   it('refuses phone reveals and waterfall enrichment, and unidentifiable people, before any request', async () => {
     const { client } = await setup();
     await expect(client.enrichPerson({ email: 'a@example.com' }, { revealPhoneNumber: true })).rejects.toThrow(/webhook/);
-    await expect(client.bulkEnrich([{ email: 'a@example.com' }], { runWaterfallEmail: true })).rejects.toThrow(/Waterfall enrichment is refused/);
+    await expect(client.bulkEnrich([{ email: 'a@example.com' }], { runWaterfallEmail: true })).rejects.toThrow(/waterfall enrichment is refused/);
     await expect(client.enrichPerson({ name: 'Jane Doe' })).rejects.toThrow(/give an Apollo person `id`, an `email`/);
     await expect(client.bulkEnrich(Array.from({ length: 11 }, () => ({ email: 'a@example.com' })))).rejects.toThrow(/1 to 10 people/);
   });
 
   it('estimates a single match (1, +1 with personal emails) and measures bulk credits_consumed', async () => {
     const { pool, client, seen, record } = await setup();
-    pool.intercept({ path: '/api/v1/people/match', method: 'POST' }).reply((opts) => {
+    pool.intercept({ path: (p) => p.startsWith('/api/v1/people/match?'), method: 'POST' }).reply((opts) => {
       record(opts as never);
       return { statusCode: 200, data: JSON.stringify({ person: { id: 'p1', email: 'a@x.example', personal_emails: ['a@mail.example'] } }), responseOptions: { headers: JSON_HEADERS } };
     });
-    pool.intercept({ path: '/api/v1/people/bulk_match', method: 'POST' }).reply(200, JSON.stringify({ matches: [{ id: 'p1' }, null], credits_consumed: 1, missing_records: 1 }), { headers: JSON_HEADERS });
+    pool.intercept({ path: (p) => p.startsWith('/api/v1/people/bulk_match?'), method: 'POST' }).reply(200, JSON.stringify({ matches: [{ id: 'p1' }, null], credits_consumed: 1, missing_records: 1 }), { headers: JSON_HEADERS });
     const one = await client.enrichPerson({ email: 'a@x.example' }, { revealPersonalEmails: true });
     expect(one.estimatedCredits).toBe(2);
-    expect(JSON.parse(seen[0].body)).toEqual({ email: 'a@x.example', reveal_personal_emails: true });
+    // Spec: People Enrichment takes every parameter in the query, and no body.
+    expect(Object.fromEntries(new URL(`${ORIGIN}${seen[0].path}`).searchParams)).toEqual({ email: 'a@x.example', reveal_personal_emails: 'true' });
+    expect(seen[0].body).toBe('');
     const bulk = await client.bulkEnrich([{ id: 'p1' }, { email: 'nobody@x.example' }]);
     expect(bulk).toMatchObject({ creditsConsumed: 1, estimatedCredits: 1, missing: 1 });
   });

@@ -178,17 +178,29 @@ describe('resolveRosterPath', () => {
     for (const p of ['escape.csv', join(dir, 'escape.csv'), '../outside.csv', outside, dir]) {
       const err = await rejectionOf(resolveRosterPath(p, dir));
       expect(err).toBeInstanceOf(RosterError);
-      expect(err.message).toMatch(/outside SALES_ACCESS_ROSTER_DIR/);
+      expect(err.message).toMatch(/is not a file inside SALES_ACCESS_ROSTER_DIR/);
       expect(err.message).not.toContain(SECRET);
       if (p === 'escape.csv') expect(err.message).not.toContain('outside.csv');
     }
+  });
+
+  it('answers alike for a missing file and an existing one outside the directory, so no caller can probe what exists', async () => {
+    const answer = async (p: string) => (await rejectionOf(resolveRosterPath(p, dir))).message.replace(JSON.stringify(p), '<path>');
+    const existingOutside = await answer(outside);
+    expect(await answer(join(base, 'no-such-file.csv'))).toBe(existingOutside);
+    expect(await answer('../no-such-file.csv')).toBe(await answer('../outside.csv'));
+    expect(await answer('/etc/hostname')).toBe(await answer('/etc/no-such-file'));
+    // Through a symlink inside the directory that leads out: the same again.
+    symlinkSync(base, join(dir, 'up'));
+    expect(await answer('up/outside.csv')).toBe(await answer('up/no-such-file.csv'));
+    expect(await answer('missing.csv')).toBe(existingOutside);
   });
 
   it('needs SALES_ACCESS_ROSTER_DIR, an existing directory and an existing file', async () => {
     expect((await rejectionOf(resolveRosterPath('hr.csv', undefined))).message).toMatch(/SALES_ACCESS_ROSTER_DIR/);
     expect((await rejectionOf(resolveRosterPath('hr.csv', ''))).message).toMatch(/SALES_ACCESS_ROSTER_DIR/);
     expect((await rejectionOf(resolveRosterPath('hr.csv', join(base, 'nope')))).message).toMatch(/SALES_ACCESS_ROSTER_DIR does not name an existing directory/);
-    expect((await rejectionOf(resolveRosterPath('missing.csv', dir))).message).toMatch(/does not exist/);
+    expect((await rejectionOf(resolveRosterPath('missing.csv', dir))).message).toMatch(/is not a file inside SALES_ACCESS_ROSTER_DIR/);
     expect((await rejectionOf(resolveRosterPath('a\0b', dir))).message).toMatch(/non-empty file path/);
   });
 

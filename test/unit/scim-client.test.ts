@@ -341,7 +341,7 @@ describe('get, find and resolve', () => {
     const c = client();
     await expect(c.resolveUser({})).rejects.toThrow(/exactly one/);
     await expect(c.resolveUser({ id: '1', userName: 'x' })).rejects.toThrow(/exactly one/);
-    await expect(c.resolveUser({ userName: 'nobody@acme.example' })).rejects.toThrow(/No SalesLoft SCIM user has the userName/);
+    await expect(c.resolveUser({ userName: 'nobody@acme.example' })).rejects.toThrow(/no SalesLoft SCIM user has the userName/);
   });
 
   it('getUser keeps the ETag header as meta.version', async () => {

@@ -5,6 +5,7 @@ import { toEnrichedPerson } from '../../src/vendors/apollo/map.js';
 import type { EnrichedPerson } from '../../src/vendors/apollo/wire.js';
 import { defineTool } from '../types.js';
 import { confirmCreditShape, CreditsSchema, EnrichedPersonSchema, requireApollo, spendCredits } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 const personShape = z.object({
   id: z.string().min(1).max(64).optional().describe('Apollo person id, e.g. from apollo_search_people'),
@@ -38,6 +39,7 @@ export default defineTool({
     ...confirmCreditShape,
   },
   outputSchema: {
+    ...warningsShape,
     results: z
       .array(
         z.object({

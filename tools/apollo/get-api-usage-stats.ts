@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { defineTool } from '../types.js';
 import { requireApollo } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 const windowSchema = (name: string) =>
   z
@@ -25,6 +26,7 @@ export default defineTool({
     endpoint: z.string().max(100).optional().describe('Only endpoints whose name contains this text, e.g. "users" or "people/match"'),
   },
   outputSchema: {
+    ...warningsShape,
     endpoints: z
       .array(
         z.object({

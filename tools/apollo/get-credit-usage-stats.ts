@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { VendorError } from '../../src/http/errors.js';
 import { defineTool } from '../types.js';
-import { requireApollo, VENDOR } from './shared.js';
+import { sideLookupWarning } from '../../src/side-lookup.js';
+import { CREDIT_COUNTER, requireApollo, VENDOR } from './shared.js';
 
 export default defineTool({
   name: 'apollo_get_credit_usage_stats',
@@ -40,7 +41,7 @@ export default defineTool({
         credits_remaining: z.number().nullable().describe('Lead credits remaining for the user'),
       })
       .nullable()
-      .describe('The credential owner (GET /users/api_profile?include_credit_usage=true)'),
+      .describe('The credential owner (GET /users/api_profile?include_credit_usage=true); null when it could not be read (see notes)'),
     budget: z
       .object({
         month: z.string().describe('Budget month, YYYY-MM (UTC)'),
@@ -73,11 +74,22 @@ export default defineTool({
         cycle_end: stats.current_credit_cycle?.end_date ?? null,
       };
     } catch (err) {
-      if (!(err instanceof VendorError) || err.code !== 'forbidden') throw err;
-      notes.push(`Team credit usage not shown: ${err.message}`);
+      // Each half stands without the other: a 403 (not a master key), a 404 or a 5xx leaves the rest shown.
+      if (!(err instanceof VendorError) || ctx.signal.aborted) throw err;
+      notes.push(
+        err.code === 'forbidden'
+          ? `Team credit usage not shown: ${err.message}`
+          : sideLookupWarning({ vendor: 'Apollo.io', what: 'team credit usage (POST /usage_stats/credit_usage_stats)', without: '`team` is null; the key owner and the budget are shown' }, err),
+      );
     }
-    const profile = await client.apiProfile({ includeCreditUsage: true, signal: ctx.signal });
-    const used = profile.num_lead_credits_used ?? null;
+    let profile: Awaited<ReturnType<typeof client.apiProfile>> | null = null;
+    try {
+      profile = await client.apiProfile({ includeCreditUsage: true, signal: ctx.signal });
+    } catch (err) {
+      if (!(err instanceof VendorError) || ctx.signal.aborted) throw err;
+      notes.push(sideLookupWarning({ ...CREDIT_COUNTER, without: '`key_owner` is null and the ledger was not reconciled (reconciliation: not_done)' }, err));
+    }
+    const used = profile?.num_lead_credits_used ?? null;
     const ledger = ctx.deps.credits;
     let reconciliation = 'not_done';
     let adjustment = 0;
@@ -88,12 +100,12 @@ export default defineTool({
       adjustment = r.adjustment;
       status = r;
     } else {
-      notes.push("Apollo did not report the key owner's lead-credit usage, so the ledger was not reconciled.");
+      if (profile) notes.push("Apollo did not report the key owner's lead-credit usage, so the ledger was not reconciled.");
       status = await ledger.status(VENDOR);
     }
     return {
       team,
-      key_owner: {
+      key_owner: profile && {
         id: profile.id,
         email: profile.email ?? null,
         lead_credits_used: used,

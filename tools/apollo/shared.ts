@@ -4,6 +4,7 @@ import { restOf } from '../../src/deps.js';
 import { apolloAdapter } from '../../src/vendors/apollo/adapter.js';
 import { ToolInputError, VendorError } from '../../src/http/errors.js';
 import type { ApolloClient, SearchPageInfo } from '../../src/vendors/apollo/client.js';
+import { sideLookupWarning, warn, type SideLookup } from '../../src/side-lookup.js';
 import { auditedWrite } from '../audited-write.js';
 import type { ToolContext } from '../types.js';
 
@@ -19,6 +20,14 @@ export const SEAT_CAVEATS = [
   'Deactivating a teammate does NOT free the paid seat or reduce billing: reduce the seat count in Settings > Plan Overview (annual plans do not allow it mid-contract).',
   "After deactivating, unlink the user's mailbox (or their scheduled emails are marked 'Not sent') and reassign their contacts, accounts, sequences, deals and tasks one by one.",
 ];
+
+/** The key owner's credit counter, read beside a credit-spending call to reconcile the ledger. */
+export const CREDIT_COUNTER: SideLookup = {
+  vendor: 'Apollo.io',
+  what: "key owner's credit counter (GET /users/api_profile?include_credit_usage=true)",
+  without: "this server's credit ledger was not reconciled with Apollo's counter: credits spent elsewhere with this key are not counted against SALES_ACCESS_CREDIT_BUDGET",
+  fix: { forbidden: 'Give the key (or OAuth token, scope read_user_profile) access to Get Current User Profile.' },
+};
 
 export function requireApollo(ctx: ToolContext): ApolloClient {
   const c = restOf(ctx.deps, apolloAdapter)?.client;
@@ -167,6 +176,7 @@ export async function spendCredits<T>(
     // The guard still holds without it: the ledger is the budget; the counter only catches spend elsewhere.
     if (ctx.signal.aborted) throw err;
     ctx.deps.log.warn({ vendor: VENDOR, err: err instanceof VendorError ? err.code : String(err) }, 'apollo credit counter unavailable; ledger not reconciled');
+    if (err instanceof VendorError) warn(sideLookupWarning(CREDIT_COUNTER, err));
   }
   const reservation: CreditReservation = await ledger.reserve(VENDOR, plan.worstCase, { tool: plan.tool, detail: plan.detail });
   let credits: CreditsOut | undefined;

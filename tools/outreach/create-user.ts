@@ -3,6 +3,7 @@ import { emailArg } from '../args.js';
 import { auditedWrite } from '../audited-write.js';
 import { defineTool } from '../types.js';
 import { AUDIT_ARGS, OutreachAccountSchema, requireOutreach } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 const CAVEATS = [
   'Outreach sends no invitation email on create unless the org is configured to; tell the new user how to log in.',
@@ -26,6 +27,7 @@ export default defineTool({
     profile: z.string().min(1).optional().describe('Profile name or id, e.g. "Sales Rep"'),
   },
   outputSchema: {
+    ...warningsShape,
     changed: z.boolean().describe('False when a user with this email already existed (nothing was created)'),
     user: OutreachAccountSchema.describe('The created (or already existing) user'),
     audit_op_id: z.string().nullable().describe('Audit log operation id; null when nothing was written'),

@@ -4,6 +4,7 @@ import { ToolInputError } from '../../src/http/errors.js';
 import { MAX_PAGE_SIZE, type UserFilters } from '../../src/vendors/outreach/client.js';
 import { defineTool } from '../types.js';
 import { OutreachAccountSchema, requireOutreach } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 interface Cursor {
   v: 1;
@@ -43,6 +44,7 @@ export default defineTool({
     all: z.boolean().default(false).describe('true: every page (1000 per request) instead of one'),
   },
   outputSchema: {
+    ...warningsShape,
     users: z.array(OutreachAccountSchema).describe('The users of this page (or all of them with all: true), possibly cut to fit'),
     total: z.number().int().nullable().describe('Users matching the filters, as Outreach counts them'),
     returned: z.number().int().describe('Number of users in `users`'),

@@ -7,6 +7,7 @@ import { OutreachAccountSchema } from '../../src/vendors/outreach/map.js';
 import { runChange } from '../change-tool.js';
 import type { ToolContext } from '../types.js';
 import { confirmTokenShape, integerUserRef } from '../user-ref.js';
+import { warningsShape } from '../warnings.js';
 
 export { OutreachAccountSchema };
 
@@ -29,6 +30,7 @@ export function requireOutreach(ctx: ToolContext): OutreachClient {
 export const AUDIT_ARGS = ['id', 'email', 'first_name', 'last_name', 'title', 'role', 'profile'];
 
 export const writeOutputShape = {
+  ...warningsShape,
   changed: z.boolean().describe('False when the account was already in the requested state (nothing was sent)'),
   before: OutreachAccountSchema.nullable().describe('The account as read before the write (null for a create)'),
   after: OutreachAccountSchema.describe('The account as Outreach reports it after the write'),

@@ -7,6 +7,7 @@ import { scimDeprovisionChange } from '../../src/vendors/scim/changes.js';
 import { runChange } from '../change-tool.js';
 import { defineTool } from '../types.js';
 import { AUDIT_ARGS, SalesloftAccountSchema, confirmShape, requireSalesloftRest, userRef, userRefShape } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 export default defineTool({
   name: 'salesloft_deactivate_user',
@@ -18,6 +19,7 @@ export default defineTool({
     'Deactivates a SalesLoft user (active: false), revoking login: through SCIM when a SalesLoft SCIM token is configured, else through REST; the result says which. Reads first; an already-deactivated user is changed: false. Cadences and tasks are NOT reassigned, and the record is kept.',
   inputSchema: { ...userRefShape, ...confirmShape },
   outputSchema: {
+    ...warningsShape,
     changed: z.boolean().describe('False when the user was already deactivated (nothing was sent), e.g. true'),
     path: z.enum(['scim', 'rest']).describe('How the deactivation was (or would have been) sent: scim (SCIM PATCH active=false) or rest (REST active: false), e.g. "rest"'),
     scim_method: z.string().nullable().describe('The SCIM operation used when path is scim, e.g. "patch"; null otherwise'),

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { defineTool } from '../types.js';
 import { SalesloftAccountSchema, requireSalesloft } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 export default defineTool({
   name: 'salesloft_get_me',
@@ -12,6 +13,7 @@ export default defineTool({
     'Use it to see whose permissions this server acts with (a personal API key carries all of its owner\'s permissions) and which team it can see: SalesLoft tokens are team-scoped, so only that team\'s users are visible or changeable.',
   inputSchema: {},
   outputSchema: {
+    ...warningsShape,
     user: SalesloftAccountSchema.describe('The token\'s owner, e.g. {"id": "30211", "email": "ops.admin@acme.example", "is_admin": true, ...}'),
     team_id: z.string().nullable().describe('The team every call of this server is scoped to, e.g. "4711"; null when SalesLoft does not say'),
   },

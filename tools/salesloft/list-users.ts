@@ -5,6 +5,7 @@ import { MAX_PER_PAGE, type SalesloftClient, type UserFilters, type UserPageCurs
 import type { SalesloftUser } from '../../src/vendors/salesloft/wire.js';
 import { defineTool, type ToolContext } from '../types.js';
 import { SalesloftAccountSchema, costShape, requireSalesloft } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 interface Cursor {
   v: 1;
@@ -56,6 +57,7 @@ export default defineTool({
     all: z.boolean().default(false).describe('true: every matching user instead of one page'),
   },
   outputSchema: {
+    ...warningsShape,
     users: z.array(SalesloftAccountSchema).describe('The users of this page (or all of them with all: true), possibly cut to fit; each has `status` active or deactivated'),
     total: z.number().int().nullable().describe('Users matching the filters as SalesLoft counts them, e.g. 254; null when not known (later pages)'),
     returned: z.number().int().describe('Number of users in `users`, e.g. 100'),

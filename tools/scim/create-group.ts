@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError, VendorError } from '../../src/http/errors.js';
 import { scimGroupSummary } from '../../src/vendors/scim/map.js';
 import { auditedWrite } from '../audited-write.js';
 import { defineTool } from '../types.js';
@@ -16,7 +16,7 @@ export default defineTool({
     'Idempotent by name: when a group with that display name exists, it is returned with created: false and nothing is sent. Recorded in the audit log.',
   inputSchema: (vendorIds) => ({
     ...connectionShape(vendorIds),
-    display_name: z.string().min(1).max(256).describe('The group\'s name, unique in the tenant, e.g. "Sales EMEA"'),
+    display_name: z.string().trim().min(1, { error: '`display_name` must not be blank' }).max(256).describe('The group\'s name, unique in the tenant, e.g. "Sales EMEA"'),
     members: z.array(z.string().min(1).max(256)).max(100).default([]).describe('SCIM user ids to put in it (at most 100), e.g. ["2819c223-7f76-453a-919d-413861904646"]'),
   }),
   outputSchema: {
@@ -29,15 +29,22 @@ export default defineTool({
   async handler(args, ctx) {
     const adapter = scimAdapter(ctx, args.connection);
     if (!adapter.capabilities.operations.list_groups.includes('scim')) {
-      throw new ToolInputError(`${adapter.label} has no groups through SCIM (its notes: users only); nothing was created.`);
+      throw new ToolInputError(`\`connection\`: ${adapter.label} has no groups through SCIM (its notes: users only); nothing was created.`);
     }
     const client = requireScim(ctx, args.connection);
     let created = false;
+    // A 400 is about what was sent (an unknown member id, a name the tenant refuses): say which arguments.
+    const refused = (err: unknown) =>
+      err instanceof VendorError && err.code === 'bad_request'
+        ? new VendorError({ vendor: err.vendor, code: err.code, status: err.status, requestId: err.requestId, detail: err.detail, message: `The group was refused as given (\`display_name\`, \`members\`): ${err.message}` })
+        : err;
     const { value, opId } = await auditedWrite(
       ctx,
       { tool: 'scim_create_group', vendor: args.connection, target: { id: null, email: null }, args: { ...args, group: args.display_name }, allow: [...AUDIT_ARGS, 'group', 'members'], confirmation: 'none', before: null },
       async (audit) => {
-        const r = await client.createGroup(args.display_name, args.members, ctx.signal);
+        const r = await client.createGroup(args.display_name, args.members, ctx.signal).catch((err: unknown) => {
+          throw refused(err);
+        });
         created = r.created;
         audit.vendor_request_id = r.requestId;
         audit.after = scimGroupSummary(r.group, true);

@@ -31,7 +31,7 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
     const adapter = scimAdapter(ctx, args.connection);
-    if (!adapter.capabilities.operations.list_groups.includes('scim')) throw new ToolInputError(`${adapter.label} has no groups through SCIM; nothing was deleted.`);
+    if (!adapter.capabilities.operations.list_groups.includes('scim')) throw new ToolInputError(`\`connection\`: ${adapter.label} has no groups through SCIM; nothing was deleted.`);
     const client = requireScim(ctx, args.connection);
     const read = async (signal?: AbortSignal): Promise<ScimGroup | null> => {
       try {

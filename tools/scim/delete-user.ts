@@ -3,6 +3,7 @@ import { VendorError } from '../../src/http/errors.js';
 import type { ScimUser } from '../../src/vendors/scim/wire.js';
 import { defineTool, tokenConfirmArg } from '../types.js';
 import { confirmedUserWrite, connectionOutputShape, connectionShape, describeUser, requireScim, ScimAccountSchema, scimAdapter, toAccount, userRef, userRefShape } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 export default defineTool({
   name: 'scim_delete_user',
@@ -27,6 +28,7 @@ export default defineTool({
     ),
   }),
   outputSchema: {
+    ...warningsShape,
     ...connectionOutputShape,
     deleted: z.boolean().describe('True when the user is gone: the DELETE succeeded and a re-read finds no such user'),
     before: ScimAccountSchema.nullable().describe('The user as read before the delete; null when no such user exists'),

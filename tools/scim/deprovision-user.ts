@@ -3,6 +3,7 @@ import { scimDeprovisionChange } from '../../src/vendors/scim/changes.js';
 import { runChange } from '../change-tool.js';
 import { defineTool } from '../types.js';
 import { AUDIT_ARGS, confirmShape, connectionShape, describeUser, requireScim, scimAdapter, tokenMatches, toAccount, userRef, userRefShape, userWriteOutputShape } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 export default defineTool({
   name: 'scim_deprovision_user',
@@ -15,6 +16,7 @@ export default defineTool({
     'Deactivates a user as an identity provider offboards them: SCIM active=false through the vendor\'s SCIM 2.0 connection, then re-reads to confirm. An already-inactive user is changed: false. What it does to the seat differs per vendor and comes back in seat_note. Usually what offboarding needs; scim_delete_user hard-deletes instead.',
   inputSchema: (vendorIds) => ({ ...connectionShape(vendorIds), ...userRefShape, ...confirmShape }),
   outputSchema: {
+    ...warningsShape,
     ...userWriteOutputShape,
     seat_note: z.string().describe('What deprovisioning does to the seat and owned records in this vendor, e.g. "Apollo.io: deactivating does NOT reduce the billed seat count…"'),
     caveats: z.array(z.string()).describe('Further vendor caveats the admin should know'),

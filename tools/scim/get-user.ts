@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { defineTool } from '../types.js';
 import { connectionOutputShape, connectionShape, requireScim, ScimAccountSchema, toAccount, userRef, userRefShape } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 export default defineTool({
   name: 'scim_get_user',
@@ -13,6 +14,7 @@ export default defineTool({
     'Reads one user of a vendor\'s SCIM 2.0 connection by SCIM id or userName and returns the canonical account (userName, externalId, active; for SalesLoft whether the invitation is pending). When several users share a userName up to letter case, the error lists them: call again with the id.',
   inputSchema: (vendorIds) => ({ ...connectionShape(vendorIds), ...userRefShape }),
   outputSchema: {
+    ...warningsShape,
     ...connectionOutputShape,
     user: ScimAccountSchema.describe('The user as the SCIM server reports it now'),
   },

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { scimGroupSummary } from '../../src/vendors/scim/map.js';
 import { defineTool } from '../types.js';
 import { connectionOutputShape, connectionShape, nextStartIndex, pagingShape, requireScim, scimAdapter, ScimGroupSchema } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 export default defineTool({
   name: 'scim_list_groups',
@@ -21,6 +22,7 @@ export default defineTool({
     ...pagingShape,
   }),
   outputSchema: {
+    ...warningsShape,
     ...connectionOutputShape,
     groups: z.array(ScimGroupSchema).describe('The groups of this page (or all of them with all: true), possibly cut to fit'),
     total: z.number().int().nullable().describe('Groups matching the filter, as the server counts them (totalResults)'),

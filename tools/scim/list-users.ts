@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { defineTool } from '../types.js';
 import { connectionOutputShape, connectionShape, nextStartIndex, pagingShape, requireScim, ScimAccountSchema, scimAdapter, toAccount } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 export default defineTool({
   name: 'scim_list_users',
@@ -19,6 +20,7 @@ export default defineTool({
     ...pagingShape,
   }),
   outputSchema: {
+    ...warningsShape,
     ...connectionOutputShape,
     users: z.array(ScimAccountSchema).describe('The users of this page (or all of them with all: true), possibly cut to fit'),
     total: z.number().int().nullable().describe('Users matching the filters, as the server counts them (totalResults)'),

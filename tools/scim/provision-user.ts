@@ -3,6 +3,7 @@ import { emailArg } from '../args.js';
 import { auditedWrite } from '../audited-write.js';
 import { defineTool } from '../types.js';
 import { AUDIT_ARGS, connectionOutputShape, connectionShape, requireScim, ScimAccountSchema, scimAdapter, toAccount } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 export default defineTool({
   name: 'scim_provision_user',
@@ -24,6 +25,7 @@ export default defineTool({
     external_id: z.string().min(1).max(512).optional().describe('The IdP\'s id of the person, e.g. "00u1abcd2EFGH"'),
   }),
   outputSchema: {
+    ...warningsShape,
     ...connectionOutputShape,
     created: z.boolean().describe('False when a user with this userName already existed (nothing was created)'),
     user: ScimAccountSchema.describe('The created (or already existing) user'),

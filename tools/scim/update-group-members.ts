@@ -5,6 +5,7 @@ import type { ScimGroup } from '../../src/vendors/scim/wire.js';
 import { auditedWrite } from '../audited-write.js';
 import { defineTool } from '../types.js';
 import { AUDIT_ARGS, confirmShape, connectionOutputShape, connectionShape, requireScim, scimAdapter, ScimGroupSchema } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 const memberIds = (g: ScimGroup) => new Set((g.members ?? []).map((m) => m.value).filter((v): v is string => typeof v === 'string'));
 
@@ -37,6 +38,7 @@ export default defineTool({
     ...confirmShape,
   }),
   outputSchema: {
+    ...warningsShape,
     ...connectionOutputShape,
     changed: z.boolean().describe('False when every user was already in the requested state (nothing was sent)'),
     group: ScimGroupSchema.describe('The group as re-read after the change (member ids left out; member_count is current)'),

@@ -3,6 +3,7 @@ import { ToolInputError } from '../../src/http/errors.js';
 import { changeOps, type UserChanges } from '../../src/vendors/scim/client.js';
 import { defineTool } from '../types.js';
 import { confirmedUserWrite, confirmShape, connectionShape, describeUser, requireScim, scimAdapter, toAccount, userRef, userRefShape, userWriteOutputShape } from './shared.js';
+import { warningsShape } from '../warnings.js';
 
 export default defineTool({
   name: 'scim_update_user',
@@ -24,7 +25,7 @@ export default defineTool({
     active: z.literal(true).optional().describe('true reactivates a deprovisioned user'),
     ...confirmShape,
   }),
-  outputSchema: userWriteOutputShape,
+  outputSchema: { ...userWriteOutputShape, ...warningsShape },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
     const client = requireScim(ctx, args.connection);

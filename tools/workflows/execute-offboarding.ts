@@ -5,6 +5,7 @@ import { executeOffboarding } from '../../src/workflows/offboarding/execute.js';
 import type { Plan } from '../../src/domain/offboarding.js';
 import { defineTool, type ToolContext } from '../types.js';
 import { confirmTokenShape } from '../user-ref.js';
+import { warningsShape } from '../warnings.js';
 
 /** Lines of the confirmation prompt beyond which steps are summarised, so the dialog stays readable. */
 const PROMPT_STEPS = 40;
@@ -54,6 +55,7 @@ export default defineTool({
     ...confirmTokenShape('the plan id again'),
   },
   outputSchema: {
+    ...warningsShape,
     plan_id: z.string().describe('The plan executed'),
     replayed: z.boolean().describe('True when the plan had already run and this is its stored result (no vendor was called)'),
     executed_at: z.string().describe('When the plan ran'),

@@ -1,10 +1,11 @@
 import * as z from 'zod';
 import { emailArg } from '../args.js';
 import { AccountSchema, type Account } from '../../src/domain/account.js';
-import { VendorError } from '../../src/http/errors.js';
+import { publicErrorText } from '../../src/public-error.js';
 import type { VendorConnection } from '../../src/vendors/connection.js';
 import { scimToAccount } from '../../src/vendors/scim/map.js';
 import { defineTool } from '../types.js';
+import { warningsShape } from '../warnings.js';
 
 const LookupSchema = z.object({
   vendor: z.string().describe('Vendor asked, e.g. "outreach"'),
@@ -20,7 +21,7 @@ function canonical(a: Account): Account {
 }
 
 function failed(vendor: string, source: 'rest' | 'scim', err: unknown): Lookup {
-  return { vendor, source, state: 'error', accounts: [], message: err instanceof VendorError ? err.toPublicText() : (err as Error).message };
+  return { vendor, source, state: 'error', accounts: [], message: publicErrorText(err) };
 }
 
 function found(vendor: string, source: 'rest' | 'scim', accounts: Account[]): Lookup {
@@ -62,6 +63,7 @@ export default defineTool({
     email: emailArg().describe('The person\'s email'),
   },
   outputSchema: {
+    ...warningsShape,
     email: z.string().describe('The email looked up, lower-cased'),
     found_in: z.array(z.string()).describe('Vendors where at least one account was found'),
     lookups: z.array(LookupSchema).describe('One entry per vendor and API asked'),

@@ -4,6 +4,7 @@ import { ACCOUNT_STATUSES } from '../../src/domain/account.js';
 import { STEP_KINDS, STEP_PATHS } from '../../src/domain/offboarding.js';
 import { MAX_PEOPLE, planOffboarding } from '../../src/workflows/offboarding/plan.js';
 import { defineTool } from '../types.js';
+import { warningsShape } from '../warnings.js';
 
 export const StepSchema = z.object({
   step_id: z.string().describe('Step id within the plan, e.g. "s3"'),
@@ -45,6 +46,7 @@ export default defineTool({
     vendors: z.array(z.enum(vendorIds)).optional().describe('Only these vendors; default all configured'),
   }),
   outputSchema: {
+    ...warningsShape,
     plan_id: z.string().describe('Pass to execute_offboarding; single use'),
     expires_at: z.string().describe('ISO time after which the plan cannot be executed'),
     people: z.array(z.string()).describe('People in the plan (lower-cased)'),

@@ -13,8 +13,10 @@ import {
 } from '../../src/vendors/zoominfo/client.js';
 import type { MatchVerdict } from '../../src/vendors/zoominfo/map.js';
 import type { EnrichResult, VendorRecord } from '../../src/vendors/zoominfo/wire.js';
+import { sideLookupWarning, warn, type SideLookup } from '../../src/side-lookup.js';
 import { auditedWrite } from '../audited-write.js';
 import type { ToolContext } from '../types.js';
+import { warningsShape } from '../warnings.js';
 
 export { ZoomInfoCompanySchema, ZoomInfoContactSchema } from '../../src/vendors/zoominfo/map.js';
 
@@ -124,11 +126,23 @@ export interface SpendTally {
   add(kind: RecordKind, records: readonly Record<string, unknown>[]): void;
 }
 
+/** ZoomInfo's usage counter, read before and after a credit-spending call to measure what it cost. */
+const USAGE_COUNTER: SideLookup = {
+  vendor: 'ZoomInfo',
+  what: 'usage counter (GET /lookup/usage, /usage)',
+  without: 'the credits this call spent are estimated from the records returned (credits.basis: estimated), and the budget was not reconciled with ZoomInfo',
+  fix: {
+    not_found: 'This ZoomInfo account has no usage endpoint (it comes with the Enterprise API contract); the estimate uses ZOOMINFO_CREDITS_PER_RECORD and ZOOMINFO_CREDITS_PER_CONTACT_REVEAL, so keep them at your contract prices.',
+    forbidden: "Ask ZoomInfo to give the API user access to the usage endpoint; until then the estimate uses your contract's prices.",
+  },
+};
+
 async function usageQuiet(ctx: ToolContext, client: ZoomInfoClient): Promise<UsageReport | null> {
   try {
     return await client.usage(ctx.signal);
   } catch (err) {
     ctx.deps.log.debug({ vendor: VENDOR, code: err instanceof VendorError ? err.code : 'error' }, 'zoominfo usage unavailable; credit spend will be estimated');
+    if (err instanceof VendorError) warn(sideLookupWarning(USAGE_COUNTER, err));
     return null;
   }
 }
@@ -236,6 +250,7 @@ export async function spendCredits<T>(
 
 /** What every credit-spending tool reports about the spend, in each result. */
 export const spendOutputShape = {
+  ...warningsShape,
   credits: CreditsSchema,
   audit_op_id: z.string().describe('Audit log operation id of this spending call'),
   caveats: z.array(z.string()).describe('What to know about this result'),

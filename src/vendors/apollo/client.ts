@@ -5,6 +5,7 @@ import type { HttpCore } from '../../http/core.js';
 import { defaultErrorDetail } from '../../http/core.js';
 import { ToolInputError, VendorError } from '../../http/errors.js';
 import { parseVendorBody } from '../../http/parse.js';
+import { warn } from '../../side-lookup.js';
 import type { RateLimitPolicy, VendorRequest } from '../../http/types.js';
 import { BULK_BUCKETS, bucketOfUsageKey, learnFromUsageStats, type WindowUsage } from './limits.js';
 import { toApolloAccount, type ApolloAccount } from './map.js';
@@ -307,17 +308,22 @@ export class ApolloClient {
         day: v.day ?? null,
       };
     });
-    learnFromUsageStats(
-      entries
-        .filter((e): e is ApiUsageEntry & { bucket: string } => e.bucket !== null)
-        .map((e) => ({ bucket: e.bucket, minute: e.minute ?? undefined, hour: e.hour ?? undefined, day: e.day ?? undefined })),
-      {
-        identity: this.opts.identity,
-        clock: this.opts.clock,
-        scale: this.opts.scale,
-        policyFor: (b) => (BULK_BUCKETS.has(b) ? this.opts.bulkPolicy : this.opts.policy),
-      },
-    );
+    // Learning the limits is a side effect beside the statistics asked for: if it fails, the statistics stand.
+    try {
+      learnFromUsageStats(
+        entries
+          .filter((e): e is ApiUsageEntry & { bucket: string } => e.bucket !== null)
+          .map((e) => ({ bucket: e.bucket, minute: e.minute ?? undefined, hour: e.hour ?? undefined, day: e.day ?? undefined })),
+        {
+          identity: this.opts.identity,
+          clock: this.opts.clock,
+          scale: this.opts.scale,
+          policyFor: (b) => (BULK_BUCKETS.has(b) ? this.opts.bulkPolicy : this.opts.policy),
+        },
+      );
+    } catch {
+      warn('Apollo.io rate limits could not be learned from these statistics (a value this server cannot use), so later calls are paced by the defaults until their own responses teach the limits. Nothing to do.');
+    }
     return entries.sort((a, b) => a.endpoint.localeCompare(b.endpoint));
   }
 
@@ -371,8 +377,14 @@ export class ApolloClient {
   /**
    * People API Search: one page of prospects from Apollo's database. Watch out for: "Does not return email
    * addresses or phone numbers. Does not consume credits. … Display limit is 50,000 records (100 per page,
-   * up to 500 pages)": a page past the ceiling is refused before any request. Filters go in the JSON body
-   * (the notes' form; the spec lists them as query parameters, which would put names and keywords in URLs).
+   * up to 500 pages)": a page past the ceiling is refused before any request.
+   *
+   * Parameters go where the published spec puts them: every filter, `page` and `per_page` are query
+   * parameters (arrays as `person_titles[]=…`, repeated), and the POST has no body. The notes' example sends a
+   * JSON body instead; the spec wins, and the body form is not kept as well: sending both would be a body the
+   * spec does not define, and a fallback could not tell when to apply (an API ignoring the query would answer
+   * 200, unfiltered). Keywords in the URL stay out of this server's logs and errors, which name the path and
+   * the query's keys, never its values.
    */
   async searchPeople(
     filters: PeopleFilters,
@@ -381,11 +393,11 @@ export class ApolloClient {
     const perPage = clampPerPage(opts.perPage);
     checkCeiling(opts.page, 'people');
     const { organization_domains, ...rest } = filters;
-    const body = dropEmpty({ ...rest, q_organization_domains_list: organization_domains, page: opts.page, per_page: perPage });
+    const query = specQuery({ ...rest, q_organization_domains_list: organization_domains, page: opts.page, per_page: perPage });
     const res = await this.call(PeopleSearchResponse, {
       method: 'POST',
       path: '/mixed_people/api_search',
-      body,
+      query,
       idempotent: true,
       bucket: 'mixed_people/api_search',
       signal: opts.signal,
@@ -446,6 +458,10 @@ export class ApolloClient {
    * not returned by default; use reveal_personal_emails and reveal_phone_number parameters explicitly."
    * Phone reveals and waterfall enrichment need a webhook and arrive asynchronously: refused before any
    * request. Apollo reports no credit count for a single match, so the cost is estimated from the answer.
+   *
+   * The spec defines every parameter (the person's details and the reveal flags) as a query parameter and no
+   * body; the notes' example sends a JSON body. The spec wins; the body form is not kept as a fallback, since
+   * a second attempt of a credit-spending call is exactly what must never happen by accident.
    */
   async enrichPerson(
     query: PersonQuery,
@@ -457,7 +473,7 @@ export class ApolloClient {
     const { body, requestId } = await this.call(MatchResponse, {
       method: 'POST',
       path: '/people/match',
-      body: { ...details, reveal_personal_emails: reveal.revealPersonalEmails === true },
+      query: { ...details, reveal_personal_emails: reveal.revealPersonalEmails === true },
       bucket: 'people/match',
       signal,
     });
@@ -467,7 +483,8 @@ export class ApolloClient {
 
   /**
    * Bulk People Enrichment (up to 10 people; a tenth of the single-record rate limit). Apollo reports
-   * `credits_consumed`, so the cost is measured.
+   * `credits_consumed`, so the cost is measured. Spec: `details` is the (required) JSON body; the reveal
+   * flags are query parameters.
    */
   async bulkEnrich(
     queries: PersonQuery[],
@@ -482,7 +499,8 @@ export class ApolloClient {
     const { body, requestId } = await this.call(BulkMatchResponse, {
       method: 'POST',
       path: '/people/bulk_match',
-      body: { details, reveal_personal_emails: reveal.revealPersonalEmails === true },
+      query: { reveal_personal_emails: reveal.revealPersonalEmails === true },
+      body: { details },
       bucket: 'people/bulk_match',
       signal,
     });
@@ -519,12 +537,12 @@ function estimateCredits(person: EnrichedPerson | null | undefined, reveal: Reve
 export function assertSynchronousReveal(reveal: RevealOptions): void {
   if (reveal.revealPhoneNumber) {
     throw new ToolInputError(
-      `Phone reveals are refused: Apollo delivers phone numbers asynchronously to a webhook (it requires webhook_url), which this server cannot receive, and each mobile number costs ${CREDIT_COST.mobilePhone} more credits. Nothing was sent. Reveal phones in the Apollo app instead.`,
+      `\`reveal_phone_number\`: phone reveals are refused: Apollo delivers phone numbers asynchronously to a webhook (it requires webhook_url), which this server cannot receive, and each mobile number costs ${CREDIT_COST.mobilePhone} more credits. Nothing was sent. Reveal phones in the Apollo app instead.`,
     );
   }
   if (reveal.runWaterfallEmail || reveal.runWaterfallPhone) {
     throw new ToolInputError(
-      'Waterfall enrichment is refused: Apollo delivers its results asynchronously to a webhook, which this server cannot receive, and third-party vendors may charge per lookup. Nothing was sent.',
+      '`run_waterfall`: waterfall enrichment is refused: Apollo delivers its results asynchronously to a webhook, which this server cannot receive, and third-party vendors may charge per lookup. Nothing was sent.',
     );
   }
 }
@@ -576,6 +594,19 @@ export function searchPageInfo(kind: 'people' | 'contacts', total: number | null
   const nextPage = more && returned > 0 && page < (reachablePages ?? MAX_PAGES) ? page + 1 : null;
   const ceilingReached = total !== null ? total > maxRecords : more && page >= MAX_PAGES;
   return { page, perPage, totalEntries: total, reachablePages, nextPage, ceilingReached, notice: ceilingReached ? ceilingNotice(kind, total, perPage) : null };
+}
+
+/**
+ * Query parameters in the spec's form: absent filters dropped (dropEmpty), and an array under `name[]` (the
+ * spec's parameter names carry the brackets), sent once per item.
+ */
+function specQuery(o: Record<string, unknown>): Record<string, string | number | boolean | string[]> {
+  const out: Record<string, string | number | boolean | string[]> = {};
+  for (const [k, v] of Object.entries(dropEmpty(o))) {
+    if (Array.isArray(v)) out[`${k}[]`] = v.map((x) => String(x).trim()).filter((x) => x !== '');
+    else out[k] = v as string | number | boolean;
+  }
+  return out;
 }
 
 /** Drops undefined, empty strings and empty arrays, so absent filters are not sent as "match nothing". */

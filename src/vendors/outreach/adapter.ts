@@ -1,5 +1,6 @@
 import type { VendorAccount } from '../../domain/account.js';
 import type { RateBudget } from '../../http/types.js';
+import { collectWarnings } from '../../side-lookup.js';
 import type { Clock } from '../../clock.js';
 import type { Change, ListProgress, Mailboxes, OwnedRecordType, RestApi, RestListing, VendorAdapter } from '../adapter.js';
 import { outreachCapabilities } from './capabilities.js';
@@ -48,8 +49,9 @@ export class OutreachRest implements RestApi {
 
   async listAccounts(progress: ListProgress, signal?: AbortSignal): Promise<RestListing> {
     const { users } = await this.client.listAllUsers({}, (n, of, k) => progress(`Outreach REST: page ${n}${of ? ` of ${of}` : ''}`, { pages: n, pagesTotal: of, accounts: k }), signal);
-    const accounts = await this.client.toAccounts(users, signal);
-    return { accounts: accounts.map(asVendorAccount), adminKnown: true };
+    // Admins are recognised by role and profile names: without them the review must not claim to know.
+    const { value: accounts, warnings } = await collectWarnings(() => this.client.toAccounts(users, signal));
+    return { accounts: accounts.map(asVendorAccount), adminKnown: warnings.length === 0, warnings };
   }
 
   async findByEmail(email: string, signal?: AbortSignal): Promise<VendorAccount[]> {

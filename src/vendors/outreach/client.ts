@@ -4,6 +4,7 @@ import { parseVendorBody } from '../../http/parse.js';
 import type { HttpCore } from '../../http/core.js';
 import type { VendorRequest } from '../../http/types.js';
 import type { AuthKind } from '../../auth/types.js';
+import { sideLookup, type SideLookup } from '../../side-lookup.js';
 import { toOutreachAccount, type NameLookup, type OutreachAccount } from './map.js';
 import { NamedListDocument, UserDocument, UserListDocument, type NamedResource, type UserResource } from './wire.js';
 
@@ -39,6 +40,20 @@ export interface UserAttributesInput {
   title?: string;
   locked?: boolean;
 }
+
+/** The side lookups of nameLookup, for their warnings (the scopes are the OAuth app's, adapter.ts). */
+const ROLE_NAMES: SideLookup = {
+  vendor: 'Outreach',
+  what: 'role names (GET /roles)',
+  without: 'accounts show role ids instead of names, and admins recognised by their role name are not flagged',
+  fix: { forbidden: 'Add the scope roles.read to the Outreach OAuth app and authorize again (`sales-access-mcp auth outreach`), or use a token that has it.' },
+};
+const PROFILE_NAMES: SideLookup = {
+  vendor: 'Outreach',
+  what: 'profile names (GET /profiles)',
+  without: 'accounts show profile ids instead of names, and admins recognised by their profile name are not flagged',
+  fix: { forbidden: 'Add the scope profiles.read to the Outreach OAuth app and authorize again (`sales-access-mcp auth outreach`), or use a token that has it.' },
+};
 
 export class OutreachClient {
   private names: { at: number; value: NameLookup } | undefined;
@@ -177,15 +192,25 @@ export class OutreachClient {
     }
   }
 
-  /** Role and profile id → name, cached briefly, so accounts show names rather than opaque ids. */
+  /**
+   * Role and profile id → name, cached briefly, so accounts show names rather than opaque ids. The names sit
+   * beside the users asked for: a list that fails (a token without roles.read, a 5xx) leaves the ids in place
+   * and reports a warning (side-lookup.ts) instead of failing the listing; such a partial answer is not cached.
+   */
   async nameLookup(signal?: AbortSignal): Promise<NameLookup> {
     if (this.names && this.now() - this.names.at < NAME_CACHE_MS) return this.names.value;
-    const [roles, profiles] = await Promise.all([this.listRoles(signal), this.listProfiles(signal)]);
+    let complete = true;
+    const named = async (spec: SideLookup, list: () => Promise<NamedResource[]>) => {
+      const got = await sideLookup(spec, list, undefined, signal);
+      if (got === undefined) complete = false;
+      return got ?? [];
+    };
+    const [roles, profiles] = await Promise.all([named(ROLE_NAMES, () => this.listRoles(signal)), named(PROFILE_NAMES, () => this.listProfiles(signal))]);
     const value: NameLookup = {
       roles: new Map(roles.map((r) => [r.id, r.attributes.name ?? r.id])),
       profiles: new Map(profiles.map((p) => [p.id, p.attributes.name ?? p.id])),
     };
-    this.names = { at: this.now(), value };
+    if (complete) this.names = { at: this.now(), value };
     return value;
   }
 

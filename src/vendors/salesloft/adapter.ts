@@ -1,10 +1,11 @@
 import type { VendorAccount } from '../../domain/account.js';
 import type { RateBudget } from '../../http/types.js';
+import { collectWarnings, sideLookup } from '../../side-lookup.js';
 import type { Change, ListProgress, Mailboxes, OwnedRecordType, RestApi, RestListing, VendorAdapter } from '../adapter.js';
 import { salesloftCapabilities } from './capabilities.js';
 import type { ScimClient } from '../scim/client.js';
 import type { ScimUser } from '../scim/wire.js';
-import type { SalesloftClient, UserUpdate } from './client.js';
+import { INVITATIONS, ROLE_NAMES, type SalesloftClient, type UserUpdate } from './client.js';
 import { salesloftConfig, type SalesloftConfig } from './config.js';
 import { salesloftReview } from './review.js';
 import { createSalesloftClient } from './connect.js';
@@ -45,17 +46,21 @@ export class SalesloftRest implements RestApi {
   }
 
   async listAccounts(progress: ListProgress, signal?: AbortSignal): Promise<RestListing> {
-    // Deactivated users are included (the client asks for them under both documented parameters); pending
-    // invitations are a separate resource.
-    const [{ users }, invitations] = await Promise.all([
+    // Deactivated users are included (the client asks for them under both documented parameters). Pending
+    // invitations (a separate resource) and role/group names sit beside the users: their failure degrades the
+    // listing (warnings: invitations unknown, ids instead of names), never fails it.
+    const [{ users }, invited] = await Promise.all([
       this.client.listAllUsers({}, (n, of, _message, k) => progress(`SalesLoft REST: request ${n}`, { pages: n, pagesTotal: of, accounts: k }), signal),
-      this.client.listPendingInvitations(signal),
+      collectWarnings(() => sideLookup(INVITATIONS, () => this.client.listPendingInvitations(signal), undefined, signal)),
     ]);
-    const accounts = await this.client.toAccounts(users, signal);
+    const named = await collectWarnings(() => this.client.toAccounts(users, signal));
+    // A custom admin role is recognised by its name only.
+    const rolesMissing = named.warnings.some((w) => w.startsWith(`${ROLE_NAMES.vendor} ${ROLE_NAMES.what}`));
     return {
-      accounts: accounts.map(asVendorAccount),
-      adminKnown: true,
-      invitations: invitations.map((i) => ({ id: i.id === undefined || i.id === null ? null : String(i.id), email: i.email ?? '', invited_at: i.created_at ?? null })),
+      accounts: named.value.map(asVendorAccount),
+      adminKnown: !rolesMissing,
+      invitations: invited.value?.map((i) => ({ id: i.id === undefined || i.id === null ? null : String(i.id), email: i.email ?? '', invited_at: i.created_at ?? null })),
+      warnings: [...invited.warnings, ...named.warnings],
     };
   }
 

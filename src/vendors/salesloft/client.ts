@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type * as z from 'zod';
 import type { AuthKind } from '../../auth/types.js';
+import { sideLookup, type SideLookup } from '../../side-lookup.js';
 import type { HttpCore } from '../../http/core.js';
 import { ToolInputError, VendorError } from '../../http/errors.js';
 import { parseVendorBody } from '../../http/parse.js';
@@ -147,6 +148,29 @@ export interface AllUsersResult extends WalkStats {
 export type ProgressFn = (done: number, total: number | undefined, message: string, records?: number) => Promise<void>;
 
 const meters = new AsyncLocalStorage<WalkStats>();
+
+/** The side lookups of nameLookup and of the listing's invitations, for their warnings. */
+export const ROLE_NAMES: SideLookup = {
+  vendor: 'SalesLoft',
+  what: 'role names (GET /v2/roles, /v2/custom_roles)',
+  without: 'accounts show role ids instead of names, and admins of a custom admin role are not recognised',
+  fix: { forbidden: 'Use a SalesLoft API key or OAuth token of an admin (scope `read`).' },
+};
+const GROUP_NAMES: SideLookup = {
+  vendor: 'SalesLoft',
+  what: 'group names (GET /v2/groups)',
+  without: 'accounts show group ids instead of names',
+  fix: { forbidden: 'Use a SalesLoft API key or OAuth token of an admin (scope `read`).', not_found: 'Groups are not offered to this team; the ids stay as they are.' },
+};
+export const INVITATIONS: SideLookup = {
+  vendor: 'SalesLoft',
+  what: 'pending invitations (GET /v2/pending_email_accounts)',
+  without: 'stale invitations are not checked (STALE_INVITATION undetermined)',
+  fix: {
+    not_found: 'This API has no pending invitations (the published spec has none): check them in Settings > Users.',
+    forbidden: 'Use a SalesLoft API key or OAuth token of an admin (scope `read`).',
+  },
+};
 
 export class SalesloftClient {
   private names: { at: number; value: NameLookup } | undefined;
@@ -619,15 +643,27 @@ export class SalesloftClient {
   // ------------------------------------------------------------------------------------------------------
   // Accounts
 
-  /** Role id → name and group id → name, cached briefly. */
+  /**
+   * Role id → name and group id → name, cached briefly. The names sit beside the users asked for: a list that
+   * fails (a token without access to groups, a 5xx) leaves the ids in place and reports a warning
+   * (side-lookup.ts) instead of failing the call; such a partial answer is not cached.
+   */
   async nameLookup(signal?: AbortSignal): Promise<NameLookup> {
     if (this.names && this.now() - this.names.at < NAME_CACHE_MS) return this.names.value;
-    const [{ roles }, groups] = await Promise.all([this.listRoles(signal), this.listGroups(signal)]);
+    let complete = true;
+    const degraded = <T>(v: T | undefined, empty: T): T => {
+      if (v === undefined) complete = false;
+      return v ?? empty;
+    };
+    const [roles, groups] = await Promise.all([
+      sideLookup(ROLE_NAMES, async () => (await this.listRoles(signal)).roles, undefined, signal).then((v) => degraded(v, [] as Role[])),
+      sideLookup(GROUP_NAMES, () => this.listGroups(signal), undefined, signal).then((v) => degraded(v, [] as Group[])),
+    ]);
     const value: NameLookup = {
       roles: new Map(roles.map((r) => [r.id, r.name ?? r.id])),
       groups: new Map(groups.map((g) => [g.id, g.name ?? g.id])),
     };
-    this.names = { at: this.now(), value };
+    if (complete) this.names = { at: this.now(), value };
     return value;
   }
 

@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import type { HttpCore } from '../../http/core.js';
 import { ToolInputError, VendorError } from '../../http/errors.js';
 import type { HttpMethod, VendorRequest, VendorResponse } from '../../http/types.js';
+import { sideLookupWarning, warn } from '../../side-lookup.js';
 import { groupFilter, memberPath, quoteFilterValue, userFilter, type UserFilter } from './filter.js';
 import { scimToAccount } from './map.js';
 import {
@@ -101,6 +102,11 @@ export interface UserWrite {
 type Page = { startIndex: number; count: number };
 type CallResult<T> = { body: T | undefined; status: number; headers: Record<string, string>; requestId: string | undefined };
 
+/** What a server without a readable ServiceProviderConfig is taken to support. */
+function defaultCapabilities(readAt: string): ScimCapabilities {
+  return { patch: true, etag: false, filter: true, maxResults: DEFAULT_MAX_RESULTS, source: 'default', readAt };
+}
+
 export class ScimClient {
   readonly name: string;
   private readonly now: () => number;
@@ -136,8 +142,10 @@ export class ScimClient {
 
   /**
    * GET /ServiceProviderConfig once per client (concurrent callers share the request). A server without it
-   * (404, 405, 501, 400 or an unreadable body) gets conservative defaults; a credential or network failure
-   * propagates and is not cached, so the next call tries again.
+   * (404, 405, 501, 400 or an unreadable body) gets conservative defaults. A failure that may pass (403, 429,
+   * 5xx, no answer) is not cached, so the next call tries again; meanwhile this call goes on with the same
+   * defaults and a warning (side-lookup.ts), since the config only tunes how the users asked for are read.
+   * A refused credential (401) propagates: the call itself would fail the same way.
    */
   serviceProviderConfig(): Promise<ScimCapabilities> {
     if (!this.caps) {
@@ -147,7 +155,21 @@ export class ScimClient {
         if (this.caps === p) this.caps = undefined;
       });
     }
-    return this.caps;
+    return this.caps.catch((err: unknown) => {
+      if (!(err instanceof VendorError) || !['forbidden', 'rate_limited', 'unavailable', 'network'].includes(err.code)) throw err;
+      warn(
+        sideLookupWarning(
+          {
+            vendor: this.name,
+            what: 'capabilities (GET /ServiceProviderConfig)',
+            without: 'this call assumed the defaults (PATCH and filters supported, no ETags, 100 results per page)',
+            fix: { forbidden: 'Let the SCIM token read /ServiceProviderConfig (RFC 7644 §4 allows it without authentication).' },
+          },
+          err,
+        ),
+      );
+      return defaultCapabilities(new Date(this.now()).toISOString());
+    });
   }
 
   private async readCapabilities(): Promise<ScimCapabilities> {
@@ -166,7 +188,7 @@ export class ScimClient {
       };
     } catch (err) {
       if (err instanceof VendorError && (err.code === 'not_found' || err.code === 'invalid_response' || err.status === 400 || err.status === 405 || err.status === 501)) {
-        return { patch: true, etag: false, filter: true, maxResults: DEFAULT_MAX_RESULTS, source: 'default', readAt };
+        return defaultCapabilities(readAt);
       }
       throw err;
     }
@@ -256,7 +278,7 @@ export class ScimClient {
     const matches = await this.findByUserName(userName, signal);
     if (matches.length === 1) return this.getUser(matches[0].id, signal);
     if (matches.length === 0) {
-      throw new ToolInputError(`No ${this.name} user has the userName ${JSON.stringify(userName)} (compared case-insensitively). Check the spelling, or list users with scim_list_users.`);
+      throw new ToolInputError(`\`user_name\`: no ${this.name} user has the userName ${JSON.stringify(userName)} (compared case-insensitively). Check the spelling, or list users with scim_list_users.`);
     }
     throw new ToolInputError(
       `${matches.length} ${this.name} users match the userName ${JSON.stringify(userName)} case-insensitively; nothing was changed. Call again with the \`id\` of the one you mean.`,
@@ -405,7 +427,9 @@ export class ScimClient {
     if (filter !== undefined && !caps.filter) {
       throw new ToolInputError(`${this.name} says it does not support filtering (ServiceProviderConfig filter.supported is false); list groups without display_name.`);
     }
-    return this.listPage(GroupList, '/Groups', { filter, excludedAttributes: opts.members ? undefined : 'members' }, this.page(opts, caps), opts.signal, true);
+    return this.listPage(GroupList, '/Groups', { filter, excludedAttributes: opts.members ? undefined : 'members' }, this.page(opts, caps), opts.signal, true).catch((err: unknown) => {
+      throw this.groupsUnsupported(err);
+    });
   }
 
   async listAllGroups(
@@ -419,9 +443,37 @@ export class ScimClient {
   }
 
   async getGroup(id: string, signal?: AbortSignal): Promise<ScimGroup> {
-    const res = await this.call(ScimGroup, { method: 'GET', path: `/Groups/${scimIdPath(id, 'group_id')}`, signal });
+    const res = await this.call(ScimGroup, { method: 'GET', path: `/Groups/${scimIdPath(id, 'group_id')}`, signal }).catch((err: unknown) => {
+      throw this.groupsUnsupported(err, id);
+    });
     if (res.body === undefined) throw this.invalid(res.status, res.requestId, `GET /Groups/{id} answered ${res.status} without a group`);
     return withVersion(res.body, res.headers.etag);
+  }
+
+  /**
+   * A 501 from /Groups means the server has no groups at all (Apollo: "supports users but not user groups"),
+   * not a passing outage: said so, naming the argument to change, instead of "unavailable; retry later".
+   */
+  private groupsUnsupported(err: unknown, id?: string): unknown {
+    if (id !== undefined && err instanceof VendorError && err.code === 'not_found') {
+      return new VendorError({
+        vendor: err.vendor,
+        code: 'not_found',
+        status: err.status,
+        requestId: err.requestId,
+        detail: err.detail,
+        message: `\`group_id\`: ${this.name} has no group with id ${JSON.stringify(id)}. List the groups with scim_list_groups.`,
+      });
+    }
+    if (!(err instanceof VendorError) || err.status !== 501) return err;
+    return new VendorError({
+      vendor: err.vendor,
+      code: 'bad_request',
+      status: 501,
+      requestId: err.requestId,
+      detail: err.detail,
+      message: `${this.name} does not offer SCIM groups (it answers 501 Not Implemented to /Groups): pick another \`connection\`, or manage this vendor's teams in its admin console. Retrying will not help.`,
+    });
   }
 
   /**

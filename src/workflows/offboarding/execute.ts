@@ -11,6 +11,8 @@ import type { ScimUser } from '../../vendors/scim/wire.js';
 import { commitChange, prepareChange, type CommitContext } from '../apply-change.js';
 import { observedHash, type PlanStore } from '../plan-store.js';
 import { reobserve, type PlannedAccount } from './accounts.js';
+import { otherPathChanges } from './other-paths.js';
+import { publicErrorText } from '../../public-error.js';
 import { uniqueAccounts } from './plan.js';
 
 /**
@@ -115,11 +117,17 @@ async function refuseIfChanged(deps: Deps, store: PlanStore, plan: Plan): Promis
     const n = now[i];
     return n === null || n.status !== a.status || (n.email ?? '').toLowerCase() !== (a.email ?? '').toLowerCase() || n.is_admin !== a.is_admin;
   });
-  if (changed.length === 0) return;
+  // ...and through the path a pending deactivation does not act through (a REST lock under a SCIM step).
+  const elsewhere = await otherPathChanges(deps, pending);
+  if (changed.length === 0 && elsewhere.length === 0) return;
   plan.state = 'refused';
   await store.save(plan);
-  const list = changed.slice(0, 10).map((a) => `${a.vendor} ${a.email ?? a.id}: ${a.status} → ${now[accounts.indexOf(a)]?.status ?? 'gone'}`);
-  throw new ToolInputError(`Nothing was changed: ${changed.length} account(s) changed since the plan was made (${list.join('; ')}). Make a new plan with plan_offboarding and review it again.`);
+  const list = [
+    ...changed.map((a) => `${a.vendor} ${a.email ?? a.id}: ${a.status} → ${now[accounts.indexOf(a)]?.status ?? 'gone'}`),
+    ...elsewhere.map((e) => e.description),
+  ].slice(0, 10);
+  const count = changed.length + elsewhere.filter((e) => !changed.includes(e.step.account)).length;
+  throw new ToolInputError(`Nothing was changed: ${count} account(s) changed since the plan was made (${list.join('; ')}). Make a new plan with plan_offboarding and review it again.`);
 }
 
 function connectionFor(deps: Deps, vendor: VendorId): VendorConnection {
@@ -219,7 +227,7 @@ class PlanRun {
 
   private failure(err: unknown): Pick<StepResult, 'outcome' | 'error' | 'seat_freed'> {
     const ambiguous = (err as { ambiguous?: boolean }).ambiguous === true;
-    return { outcome: ambiguous ? 'ambiguous' : 'failed', seat_freed: null, error: err instanceof VendorError ? err.toPublicText() : (err as Error).message };
+    return { outcome: ambiguous ? 'ambiguous' : 'failed', seat_freed: null, error: publicErrorText(err, this.deps.config) };
   }
 
   /** One write through the shared path, audited with the plan and step ids. */

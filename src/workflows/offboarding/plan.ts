@@ -7,6 +7,8 @@ import type { VendorConnection } from '../../vendors/connection.js';
 import type { ScimUser } from '../../vendors/scim/wire.js';
 import { observedHash, PLAN_TTL_MS, type PlanStore } from '../plan-store.js';
 import { findPerson, observed, scimObserved, type PersonInVendor, type PlannedAccount } from './accounts.js';
+import { recordOtherPaths } from './other-paths.js';
+import { publicErrorText } from '../../public-error.js';
 
 /**
  * Planning an offboarding (read only). Per person and vendor, in order: hand over what the person owns
@@ -74,11 +76,17 @@ export async function planOffboarding(deps: Deps, store: PlanStore, input: PlanI
         refusals.push(...planner.refusals);
       } catch (err) {
         if (err instanceof ToolInputError) throw err;
-        unchecked.set(conn.adapter.id, err instanceof VendorError ? err.toPublicText() : (err as Error).message);
+        unchecked.set(conn.adapter.id, publicErrorText(err, deps.config));
       }
     }),
   );
   if (refusals.length > 0) throw new ToolInputError(`No plan was made. ${refusals.join(' ')}`);
+
+  // Every path each account is visible through, so execution notices a change made through the other one.
+  for (const [vendor, reason] of await recordOtherPaths(connections, chains.flatMap((c) => c.steps), signal)) {
+    unchecked.set(vendor, reason);
+    chains.splice(0, chains.length, ...chains.filter((c) => c.vendor !== vendor));
+  }
 
   const steps = numberSteps(chains);
   const now = deps.clock.now();

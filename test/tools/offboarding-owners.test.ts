@@ -54,7 +54,7 @@ describe('plan_offboarding with transfer_to and execute_offboarding hand everyth
         accounts: mine(sb.outreach.accounts()),
         sequences: mine(sb.outreach.sequences()),
         opportunities: mine(sb.outreach.opportunities()),
-        tasks: mine(sb.outreach.tasks().filter((t) => t.state === 'incomplete')),
+        tasks: mine(sb.outreach.tasks().filter((t) => t.state !== 'complete')),
         mailboxes: sb.outreach.mailboxes().filter((m) => m.userId === outreachId).length,
       },
       salesloft: {
@@ -174,12 +174,9 @@ describe('the Apollo client against the literal shape of the sequence answer', (
   });
   afterAll(() => stack?.close());
 
-  // Reported: ApolloRecords.setOwner reads the new owner of a sequence only from `emailer_campaign.user_id` /
-  // `.object_owner_id`; the spec says the PUT's answer carries `user_id` and `object_owner_id` without saying
-  // where, and its 200 example's `emailer_campaign` has only id, name and active. Answered at the top level
-  // only, the write succeeds but the client reads no owner (and the offboarding step would fail). Passes once
-  // the client also reads the top level.
-  it.fails('reads the owner from the top level of PUT /sequences/{id} as well', async () => {
+  // The spec says the PUT's answer carries `user_id` and `object_owner_id` without saying where, and its 200
+  // example's `emailer_campaign` has only id, name and active: the client reads both places.
+  it('reads the owner from the top level of PUT /sequences/{id} as well', async () => {
     const rest = stack.deps.vendors.find((c) => c.adapter.id === 'apollo')!.rest as ApolloRest;
     const records = new ApolloRecords(rest.client);
     const seq = stack.sandbox.apollo.sequences()[0]!;
@@ -187,5 +184,19 @@ describe('the Apollo client against the literal shape of the sequence answer', (
     const r = await records.setOwner('sequences', { id: seq.id }, to.id);
     expect(stack.sandbox.apollo.sequences()[0]!.user_id).toBe(to.id);
     expect(r.owner).toBe(to.id);
+  });
+
+  it('a task whose search row lacks priority or creator is read first, so the PATCH resets neither', async () => {
+    const rest = stack.deps.vendors.find((c) => c.adapter.id === 'apollo')!.rest as ApolloRest;
+    const records = new ApolloRecords(rest.client);
+    const task = stack.sandbox.apollo.tasks().find((t) => t.status === 'scheduled' && t.priority !== 'medium')!;
+    const before = { priority: task.priority, creator_id: task.creator_id };
+    const to = stack.sandbox.apollo.users().find((t) => !t.deleted && t.id !== task.user_id && t.role === 'User')!;
+    const r = await records.setOwner('tasks', { id: task.id }, to.id);
+    expect(r.owner).toBe(to.id);
+    const after = stack.sandbox.apollo.tasks().find((t) => t.id === task.id)!;
+    expect({ priority: after.priority, creator_id: after.creator_id }).toEqual(before);
+    const sent = stack.sandbox.apollo.requests.filter((q) => q.path.endsWith(`/tasks/${task.id}`));
+    expect(sent.map((q) => q.method)).toEqual(['GET', 'PATCH']);
   });
 });

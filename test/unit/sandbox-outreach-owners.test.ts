@@ -53,7 +53,7 @@ describe('Outreach: what users own (seed)', () => {
     const unnamed = a.accounts.filter((x) => !x.named).length;
     expect(unnamed).toBeGreaterThan(0);
     expect(unnamed).toBeLessThan(a.accounts.length / 4);
-    expect(new Set(a.tasks.map((t) => t.state))).toEqual(new Set(['incomplete', 'complete']));
+    expect(new Set(a.tasks.map((t) => t.state))).toEqual(new Set(['pending', 'incomplete', 'complete']));
     // Locked users (leavers among them) own records too; service accounts own nothing.
     const lockedIds = new Set(org.users.filter((u) => u.locked).map((u) => u.id));
     expect(a.prospects.some((p) => lockedIds.has(p.ownerId!))).toBe(true);

@@ -12,7 +12,7 @@ import {
   updateDeal,
   updateOwners,
   updateSequence,
-  updateTask,
+  showTask, updateTask,
 } from './handlers/records.js';
 
 /** The endpoints under /api/v1, by Apollo's name: an answered request is counted in the endpoint's windows. */
@@ -37,6 +37,7 @@ export const ROUTES: readonly ApolloEndpoint[] = [
   { name: 'api/v1/contacts/update_owners', method: 'POST', path: '/contacts/update_owners', scope: 'contact_owners_update', handler: updateOwners('contacts') },
   { name: 'api/v1/accounts/update_owners', method: 'POST', path: '/accounts/update_owners', scope: 'account_owners_update', handler: updateOwners('accounts') },
   { name: 'api/v1/sequences/update', method: 'PUT', path: '/sequences/:id', scope: 'emailer_campaigns_update', handler: updateSequence },
+  { name: 'api/v1/tasks/show', method: 'GET', path: '/tasks/:id', scope: 'tasks_list', handler: showTask },
   { name: 'api/v1/tasks/update', method: 'PATCH', path: '/tasks/:id', scope: 'tasks_create', handler: updateTask },
   { name: 'deals/api/v1/opportunities/update', method: 'PATCH', path: '/opportunities/:id', scope: 'opportunity_update', handler: updateDeal },
   { name: 'api/v1/email_accounts/index', method: 'GET', path: '/email_accounts', scope: 'email_accounts_list', handler: listEmailAccounts },
@@ -57,6 +58,7 @@ export const DEFAULT_SCOPED_KEY_ENDPOINTS = [
   'api/v1/contacts/update_owners',
   'api/v1/accounts/update_owners',
   'api/v1/sequences/update',
+  'api/v1/tasks/show',
   'api/v1/tasks/update',
   'deals/api/v1/opportunities/update',
   'api/v1/email_accounts/index',

@@ -48,8 +48,8 @@ export interface SimOpportunity extends OwnedRecordBase {
 
 export interface SimTask extends OwnedRecordBase {
   action: 'action_item' | 'call' | 'email' | 'in_person';
-  /** The spec: "'pending', 'incomplete', or 'complete'"; the seed uses the last two. */
-  state: 'incomplete' | 'complete';
+  /** The spec: "'pending', 'incomplete', or 'complete'"; about a fifth of the open tasks are pending. */
+  state: 'pending' | 'incomplete' | 'complete';
   dueAt: string;
   completedAt: string | null;
 }
@@ -139,7 +139,7 @@ function task(d: RecordStream<SimTask>, ownerId: number, incompleteRate: number)
     id: d.id(),
     ownerId,
     action: rng.pick(ACTIONS),
-    state: incomplete ? 'incomplete' : 'complete',
+    state: incomplete ? (rng.chance(0.2) ? 'pending' : 'incomplete') : 'complete',
     dueAt: iso(due),
     completedAt: incomplete ? null : t.updatedAt,
     ...t,

@@ -104,26 +104,38 @@ export class ApolloRecords {
     return { requestId, owners: new Map(rows.map((r) => [r.id, r.owner_id ?? null])) };
   }
 
+  /** `GET /tasks/{id}`: the task's current priority and creator, which a PATCH must send back. */
+  async taskKeeps(id: string, signal?: AbortSignal): Promise<{ priority: string | null; creator_id: string | null }> {
+    const schema = z.looseObject({ task: z.looseObject({ priority: z.string().nullish(), creator_id: z.string().nullish() }).nullish() });
+    const { body } = await this.client.call(schema, { method: 'GET', path: `/tasks/${encodeURIComponent(id)}`, idempotent: true, bucket: 'tasks/show', signal });
+    return { priority: body.task?.priority ?? null, creator_id: body.task?.creator_id ?? null };
+  }
+
   /** The one-record owner changes: sequences (`user_id`), tasks (`user_id` + current priority and creator), deals (`owner_id`). */
   async setOwner(kind: 'sequences' | 'tasks' | 'deals', record: OwnedRecord, ownerId: string, signal?: AbortSignal): Promise<{ requestId: string | undefined; owner: string | null }> {
     const id = encodeURIComponent(record.id);
-    const req =
-      kind === 'sequences'
-        ? { method: 'PUT' as const, path: `/sequences/${id}`, body: { user_id: ownerId }, bucket: 'sequences/update', key: 'emailer_campaign', field: 'user_id' as const }
-        : kind === 'tasks'
-          ? {
-              method: 'PATCH' as const,
-              path: `/tasks/${id}`,
-              body: { user_id: ownerId, priority: record.extra?.priority ?? undefined, creator_id: record.extra?.creator_id ?? undefined },
-              bucket: 'tasks/update',
-              key: 'task',
-              field: 'user_id' as const,
-            }
-          : { method: 'PATCH' as const, path: `/opportunities/${id}`, body: { owner_id: ownerId }, bucket: 'opportunities/update', key: 'opportunity', field: 'owner_id' as const };
-    const schema = z.looseObject({ [req.key]: z.looseObject({ user_id: z.string().nullish(), owner_id: z.string().nullish(), object_owner_id: z.string().nullish() }).nullish() });
+    let req: { method: 'PUT' | 'PATCH'; path: string; body: Record<string, unknown>; bucket: string; key: string; field: 'user_id' | 'owner_id' };
+    if (kind === 'sequences') {
+      req = { method: 'PUT', path: `/sequences/${id}`, body: { user_id: ownerId }, bucket: 'sequences/update', key: 'emailer_campaign', field: 'user_id' };
+    } else if (kind === 'tasks') {
+      // The spec: a PATCH without priority or creator_id resets them. A search row that lacks either is
+      // completed by reading the task, so the hand-over changes the owner and nothing else.
+      let keep = { priority: record.extra?.priority ?? null, creator_id: record.extra?.creator_id ?? null };
+      if (keep.priority === null || keep.creator_id === null) keep = await this.taskKeeps(record.id, signal);
+      req = { method: 'PATCH', path: `/tasks/${id}`, body: { user_id: ownerId, priority: keep.priority ?? undefined, creator_id: keep.creator_id ?? undefined }, bucket: 'tasks/update', key: 'task', field: 'user_id' };
+    } else {
+      req = { method: 'PATCH', path: `/opportunities/${id}`, body: { owner_id: ownerId }, bucket: 'opportunities/update', key: 'opportunity', field: 'owner_id' };
+    }
+    const Owner = z.looseObject({ user_id: z.string().nullish(), owner_id: z.string().nullish(), object_owner_id: z.string().nullish() });
+    const schema = Owner.extend({ [req.key]: Owner.nullish() });
     const { body, requestId } = await this.client.call(schema, { method: req.method, path: req.path, body: req.body, idempotent: true, bucket: req.bucket, signal });
-    const r = body[req.key] as { user_id?: string | null; owner_id?: string | null; object_owner_id?: string | null } | null | undefined;
-    return { requestId, owner: r?.[req.field] ?? r?.object_owner_id ?? null };
+    const nested = body[req.key] as z.infer<typeof Owner> | null | undefined;
+    // The spec says a sequence's answer carries `user_id` and its alias `object_owner_id` without saying
+    // where; its example's emailer_campaign has only id, name and active. Read the record's object first,
+    // then the top level.
+    const top = body as z.infer<typeof Owner>;
+    const owner = nested?.[req.field] ?? nested?.object_owner_id ?? top[req.field] ?? top.object_owner_id ?? null;
+    return { requestId, owner };
   }
 
   async mailboxes(userId: string, signal?: AbortSignal): Promise<{ id: string; email: string | null }[]> {

@@ -11,7 +11,7 @@ import { createOutreachClient } from './connect.js';
 import { outreachStatus, type OutreachAccount } from './map.js';
 import { OutreachRecords, outreachMailboxes, outreachRecordTypes } from './records.js';
 import { OUTREACH } from './identity.js';
-import { probeOutreach } from './probe.js';
+import { OUTREACH_NEEDED_SCOPES, probeOutreach } from './probe.js';
 
 /**
  * Outreach: REST v2 (JSON:API) and SCIM 2.0. Sources: shared/vendor-docs/outreach-api.txt ("the notes") and
@@ -29,12 +29,13 @@ const UNLOCK_CAVEATS = ['Unlocking restores login immediately; the user gets bac
 export class OutreachRest implements RestApi {
   readonly ownedRecords: readonly OwnedRecordType[];
   readonly mailboxes: Mailboxes;
+  readonly records: OutreachRecords;
 
   constructor(
     readonly client: OutreachClient,
     clock: Clock,
   ) {
-    const records = new OutreachRecords(client.core, clock);
+    const records = (this.records = new OutreachRecords(client.core, clock));
     this.ownedRecords = outreachRecordTypes(records);
     this.mailboxes = outreachMailboxes(records);
   }
@@ -137,7 +138,7 @@ export const outreachAdapter: VendorAdapter<OutreachConfig, OutreachRest> = {
     },
   },
   authorization: {
-    scopes: ['users.read', 'users.write', 'roles.read', 'profiles.read'],
+    scopes: [...new Set(Object.values(OUTREACH_NEEDED_SCOPES).flat())],
     needs: 'OUTREACH_CLIENT_ID and OUTREACH_CLIENT_SECRET (of your Outreach OAuth app)',
     app: (s) =>
       s.auth?.kind === 'oauth_refresh'

@@ -1,14 +1,16 @@
 import { scopeRead, scopeReport, type ProbeContext, type ProbeReport } from '../probe.js';
 import type { OutreachRest } from './adapter.js';
+import { RECORD_KINDS, RECORD_SCOPES } from './records.js';
 
 /**
  * The scopes each toolset's Outreach tools need (notes, "Required scopes"): the workflows read users and lock
- * them; the Outreach tools also create and update users, resolving roles and profiles by name. users.delete is
- * not needed: nothing here deletes (there is no REST delete).
+ * them, and an offboarding hands records over and unlinks mailboxes (RECORD_SCOPES); the Outreach tools also
+ * create and update users, resolving roles and profiles by name. users.delete is not needed: nothing here
+ * deletes a user through REST (there is no REST delete).
  */
 export const OUTREACH_NEEDED_SCOPES: Record<string, readonly string[]> = {
-  workflows: ['users.read', 'users.write'],
-  outreach: ['users.read', 'users.write', 'roles.read', 'profiles.read'],
+  workflows: ['users.read', 'users.write', ...RECORD_SCOPES],
+  outreach: ['users.read', 'users.write', 'roles.read', 'profiles.read', 'mailboxes.read'],
 };
 
 /**
@@ -29,6 +31,8 @@ export async function probeOutreach(rest: OutreachRest, ctx: ProbeContext): Prom
   );
   reads.set('roles.read', await scopeRead(() => client.listRoles(ctx.signal)));
   reads.set('profiles.read', await scopeRead(() => client.listProfiles(ctx.signal)));
+  // One record of each collection an offboarding hands over, and one mailbox: each read shows its scope.
+  for (const kind of [...RECORD_KINDS, 'mailboxes' as const]) reads.set(`${kind}.read`, await scopeRead(() => rest.records.probe(kind, ctx.signal)));
   const { scopes, checks } = scopeReport(
     OUTREACH_NEEDED_SCOPES,
     reads,

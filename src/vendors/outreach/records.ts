@@ -18,7 +18,7 @@ import { OUTREACH } from './identity.js';
  *   then the batch is read back until it is finished;
  * - sequences and opportunities: `PATCH /{type}/{id}` with the `owner` relationship, one record per request
  *   (the spec has no batch action for them);
- * - tasks (incomplete ones): `POST /tasks/{id}/actions/reassignOwner?actionParams[ownerId]=`, one per request;
+ * - tasks (open ones: pending and incomplete): `POST /tasks/{id}/actions/reassignOwner?actionParams[ownerId]=`, one per request;
  * - mailboxes: listed with `filter[user][id]`, unlinked with `DELETE /mailboxes/{id}` (204).
  * The spec declares no query parameters for collections: the filter and paging syntax is the notes' and the
  * relationship descriptions' ("filter[owner][id]=X"), so every returned record's owner is checked here too.
@@ -44,7 +44,35 @@ const Batch = z.object({
   }),
 });
 
-type Kind = 'prospects' | 'accounts' | 'sequences' | 'opportunities' | 'tasks';
+export const RECORD_KINDS = ['prospects', 'accounts', 'sequences', 'opportunities', 'tasks'] as const;
+type Kind = (typeof RECORD_KINDS)[number];
+
+/**
+ * The OAuth scopes an offboarding needs here. The spec names no scopes and the notes list only users.*,
+ * roles.read and profiles.read: these follow the notes' `<collection>.<action>` pattern per collection
+ * (inferred, like the simulator's), plus the batches the bulk hand-over runs as and the mailbox delete.
+ */
+export const RECORD_SCOPES = [
+  ...RECORD_KINDS.flatMap((k) => [`${k}.read`, `${k}.write`]),
+  'mailboxes.read',
+  'mailboxes.delete',
+  'batches.read',
+  'batches.write',
+] as const;
+
+type Slice = Record<string, string | boolean>;
+/**
+ * The parts of a collection that hold what a person owns and can hand over, each listed with its own filter:
+ * accounts, since the spec says "only named accounts will show up on the collection index" (`filter[named]=
+ * false` lists the others); tasks, whose open states are 'pending' and 'incomplete' (a complete task stays).
+ */
+const SLICES: Record<Kind, Slice[]> = {
+  prospects: [{}],
+  accounts: [{}, { 'filter[named]': false }],
+  sequences: [{}],
+  opportunities: [{}],
+  tasks: [{ 'filter[state]': 'incomplete' }, { 'filter[state]': 'pending' }],
+};
 
 /** JSON:API resource type of each collection. */
 const RESOURCE: Record<Kind | 'mailboxes', string> = {
@@ -67,63 +95,62 @@ export class OutreachRecords {
     return { body: parseVendorBody(this.core, schema, res, req), requestId: res.requestId };
   }
 
-  /**
-   * One page of what `ownerId` owns. Tasks: only incomplete ones can be reassigned. Accounts: the spec says
-   * "only named accounts will show up on the collection index", so `named` selects the other half.
-   */
-  async page(kind: Kind, ownerId: string, size: number, o: { named?: boolean; signal?: AbortSignal } = {}): Promise<{ ids: string[]; total: number | undefined }> {
+  /** One page of what `ownerId` owns in one slice of the collection (see SLICES). */
+  async page(kind: Kind, ownerId: string, size: number, o: { slice?: Slice; offset?: number; signal?: AbortSignal } = {}): Promise<{ ids: string[]; total: number | undefined; listed: number }> {
     const { body } = await this.call(OwnedList, {
       method: 'GET',
       path: `/${kind}`,
-      query: {
-        'filter[owner][id]': ownerId,
-        'filter[state]': kind === 'tasks' ? 'incomplete' : undefined,
-        'filter[named]': o.named === false ? false : undefined,
-        'page[size]': Math.min(MAX_PAGE_SIZE, Math.max(1, size)),
-        'page[offset]': 0,
-      },
+      query: { 'filter[owner][id]': ownerId, ...o.slice, 'page[size]': Math.min(MAX_PAGE_SIZE, Math.max(1, size)), 'page[offset]': o.offset ?? 0 },
       signal: o.signal,
     });
     // The filter narrows; the owner relationship decides (an unsupported filter may be ignored, notes).
     const ids = body.data.filter((r) => r.relationships?.owner?.data?.id === ownerId).map((r) => r.id);
-    return { ids, total: body.meta?.count };
+    return { ids, total: body.meta?.count, listed: body.data.length };
   }
 
-  /** How many `ownerId` owns: the count Outreach reports, else a walk of the owner filter. */
+  /** One record of a collection, whoever owns it: a read that shows the token may list it (doctor). */
+  async probe(kind: Kind | 'mailboxes', signal?: AbortSignal): Promise<void> {
+    await this.call(OwnedList, { method: 'GET', path: `/${kind}`, query: { 'page[size]': 1 }, signal });
+  }
+
+  /** How many `ownerId` owns: the count Outreach reports per slice, else a walk of the owner filter. */
   async count(kind: Kind, ownerId: string, signal?: AbortSignal): Promise<number> {
-    const halves = kind === 'accounts' ? [true, false] : [true];
     let n = 0;
-    for (const named of halves) {
-      const first = await this.page(kind, ownerId, 1, { named, signal });
+    for (const slice of SLICES[kind]) {
+      const first = await this.page(kind, ownerId, 1, { slice, signal });
       if (first.total !== undefined) {
         n += first.total;
         continue;
       }
       for (let offset = 0; ; offset += MAX_PAGE_SIZE) {
-        const { body } = await this.call(OwnedList, {
-          method: 'GET',
-          path: `/${kind}`,
-          query: { 'filter[owner][id]': ownerId, 'filter[named]': named ? undefined : false, 'page[size]': MAX_PAGE_SIZE, 'page[offset]': offset },
-          signal,
-        });
-        n += body.data.filter((r) => r.relationships?.owner?.data?.id === ownerId).length;
-        if (body.data.length < MAX_PAGE_SIZE) break;
+        const page = await this.page(kind, ownerId, MAX_PAGE_SIZE, { slice, offset, signal });
+        n += page.ids.length;
+        if (page.listed < MAX_PAGE_SIZE) break;
       }
     }
     return n;
   }
 
+  /** Up to `size` records `ownerId` still owns: the first slice that has any. */
+  async next(kind: Kind, ownerId: string, size: number, signal?: AbortSignal): Promise<string[]> {
+    for (const slice of SLICES[kind]) {
+      const { ids } = await this.page(kind, ownerId, size, { slice, signal });
+      if (ids.length > 0) return ids;
+    }
+    return [];
+  }
+
   /**
    * A batch action handing `ids` to `ownerId`, with the confirmation stop skipped, then read back until the
-   * batch is finished. The spec's request schema puts `type` beside `data`; JSON:API puts it inside: both
-   * are sent, so the body fits either reading.
+   * batch is finished. The body is the spec's request schema: `type` beside `data` (not inside it, as plain
+   * JSON:API would have it; the spec wins).
    */
   async assignOwner(kind: 'prospects' | 'accounts', ids: readonly string[], ownerId: string, signal?: AbortSignal): Promise<{ requestId: string | undefined }> {
     const { body, requestId } = await this.call(Batch, {
       method: 'POST',
       path: `/batches/actions/${kind}AssignOwner`,
       query: { 'actionParams[skipConfirmation]': true },
-      body: { data: { type: 'batch', attributes: { ids: ids.map(Number), ownerId: Number(ownerId) } }, type: 'batch' },
+      body: { data: { attributes: { ids: ids.map(Number), ownerId: Number(ownerId) } }, type: 'batch' },
       signal,
     });
     let batch = body.data;
@@ -202,7 +229,6 @@ function finished(state: string | null | undefined): boolean {
 // ---------------------------------------------------------------------------------------------------------
 // The adapter's record types and mailboxes, built on OutreachRecords.
 
-
 /** A bulk type (prospects, accounts): one batch action per up to BATCH_SIZE records. */
 function bulkType(records: OutreachRecords, kind: 'prospects' | 'accounts'): OwnedRecordType {
   return {
@@ -211,11 +237,7 @@ function bulkType(records: OutreachRecords, kind: 'prospects' | 'accounts'): Own
     transfer: {
       batchSize: BATCH_SIZE,
       pageSize: BATCH_SIZE,
-      next: async (owner, signal) => {
-        const named = await records.page(kind, owner.id, BATCH_SIZE, { signal });
-        if (named.ids.length > 0 || kind !== 'accounts') return named.ids.map((id) => ({ id }));
-        return (await records.page(kind, owner.id, BATCH_SIZE, { named: false, signal })).ids.map((id) => ({ id }));
-      },
+      next: async (owner, signal) => (await records.next(kind, owner.id, BATCH_SIZE, signal)).map((id) => ({ id })),
       change: (batch, owner, to) => ownerChange(OUTREACH, kind, batch, owner, to, async (signal) => ({ ...(await records.assignOwner(kind, batch.map((r) => r.id), to.id, signal)), owner: to.id })),
     },
   };
@@ -230,12 +252,11 @@ function singleType(records: OutreachRecords, kind: 'sequences' | 'opportunities
     transfer: {
       batchSize: 1,
       pageSize: 100,
-      next: async (owner, signal) => (await records.page(kind, owner.id, 100, { signal })).ids.map((id) => ({ id })),
+      next: async (owner, signal) => (await records.next(kind, owner.id, 100, signal)).map((id) => ({ id })),
       change: (batch, owner, to) => ownerChange(OUTREACH, kind, batch, owner, to, (signal) => write(batch[0]!.id, to.id, signal)),
     },
   };
 }
-
 
 export function outreachRecordTypes(records: OutreachRecords): OwnedRecordType[] {
   return [bulkType(records, 'prospects'), bulkType(records, 'accounts'), singleType(records, 'sequences'), singleType(records, 'opportunities'), singleType(records, 'tasks')];

@@ -79,23 +79,42 @@ export class SalesloftRecords {
     return rows(body);
   }
 
-  async count(kind: Listed, owner: { id: string; guid: string | null }, signal?: AbortSignal): Promise<number> {
+  /** How many the owner has; `lowerBound` when SalesLoft gave no paging count and the first page was full. */
+  async count(kind: Listed, owner: { id: string; guid: string | null }, signal?: AbortSignal): Promise<{ count: number; lowerBound: boolean }> {
     if (kind === 'cadences' && !owner.guid) {
       throw new VendorError({ vendor: SALESLOFT.id, code: 'invalid_response', message: `SalesLoft did not report the guid of user ${owner.id}, which its cadences are filtered by; check their cadences in the SalesLoft UI.` });
     }
     const first = await this.page(kind, owner, 1, signal);
-    if (first.total !== undefined) return first.total;
-    // No paging counts: the owner filter is walked (people, accounts and tasks by page number).
+    if (first.total !== undefined) return { count: first.total, lowerBound: false };
+    // No paging counts: one full page tells "at least" (deeper pages cost up to 30 each, rate-limits.md).
     const all = await this.page(kind, owner, MAX_PER_PAGE, signal);
-    return all.rows.length;
+    return { count: all.rows.length, lowerBound: all.rows.length >= MAX_PER_PAGE };
+  }
+
+  /** `GET /v2/accounts/{id}.json`: the name and domain an account PUT must send back. */
+  async accountKeeps(id: string, signal?: AbortSignal): Promise<{ name: string | null; domain: string | null }> {
+    const { body } = await this.client.call(OneBody, { method: 'GET', path: `/accounts/${userIdPath(id)}.json`, signal });
+    const a = one(body);
+    return { name: a.name ?? null, domain: a.domain ?? null };
   }
 
   /** `PUT /v2/{people|accounts}/{id}.json` with the new owner; accounts re-send their name and domain. */
   async setOwner(kind: 'people' | 'accounts', record: OwnedRecord, ownerId: string, signal?: AbortSignal): Promise<{ requestId: string | undefined; owner: string | null }> {
     const form = new URLSearchParams();
     if (kind === 'accounts') {
-      form.set('name', String(record.extra?.name ?? ''));
-      form.set('domain', String(record.extra?.domain ?? ''));
+      // The spec requires both: a listing row that lacks one is completed by reading the account; an
+      // account that has none cannot be written through the API at all (an empty domain is refused).
+      let keep = { name: (record.extra?.name as string | null | undefined) ?? null, domain: (record.extra?.domain as string | null | undefined) ?? null };
+      if (!keep.name || !keep.domain) keep = await this.accountKeeps(record.id, signal);
+      if (!keep.name || !keep.domain) {
+        throw new VendorError({
+          vendor: SALESLOFT.id,
+          code: 'bad_request',
+          message: `SalesLoft account ${record.id} has no ${keep.name ? 'domain' : 'name'}, which SalesLoft's account update requires: give it one, or change its owner, in SalesLoft (Accounts > the account > Owner), then run the offboarding again.`,
+        });
+      }
+      form.set('name', keep.name);
+      form.set('domain', keep.domain);
     }
     form.set('owner_id', ownerId);
     const { body, requestId } = await this.client.call(OneBody, {
@@ -128,7 +147,7 @@ function guidOf(owner: VendorAccount): string | null {
 function transferable(records: SalesloftRecords, kind: 'people' | 'accounts'): OwnedRecordType {
   return {
     type: kind,
-    count: async (owner, ctx) => ({ count: await records.count(kind, { id: owner.id, guid: guidOf(owner) }, ctx.signal), lowerBound: false }),
+    count: (owner, ctx) => records.count(kind, { id: owner.id, guid: guidOf(owner) }, ctx.signal),
     transfer: {
       batchSize: 1,
       pageSize: MAX_PER_PAGE,
@@ -145,11 +164,10 @@ function transferable(records: SalesloftRecords, kind: 'people' | 'accounts'): O
 function manual(records: SalesloftRecords, kind: 'cadences' | 'tasks', how: string): OwnedRecordType {
   return {
     type: kind,
-    count: async (owner, ctx) => ({ count: await records.count(kind, { id: owner.id, guid: guidOf(owner) }, ctx.signal), lowerBound: false }),
+    count: (owner, ctx) => records.count(kind, { id: owner.id, guid: guidOf(owner) }, ctx.signal),
     transfer: { manual: how },
   };
 }
-
 
 export function salesloftRecordTypes(records: SalesloftRecords): OwnedRecordType[] {
   return [

@@ -243,6 +243,13 @@ export function updateSequence(c: ApolloCall) {
   return { ...sequenceAnswer(s), emailer_campaign: nested, emailer_steps: [], emailer_touches: [] };
 }
 
+/** GET /tasks/{id}: one task as the search shows it (priority and creator_id included). */
+export function showTask(c: ApolloCall) {
+  const t = c.env.store.records.tasks.get(c.params.id!);
+  if (!t) fail(404, { error: 'Record not found.' });
+  return { task: taskAnswer(t) };
+}
+
 const PRIORITIES = new Set(['high', 'medium', 'low']);
 const AFTER_SCHEDULED = new Set(['note', 'priority', 'priority_cd', 'contact_id']);
 

@@ -175,7 +175,7 @@ describe('secrets never leave where they live: vendor calls carry them (MockAgen
       .reply((o) => {
         record(o);
         const paging = (n: number) => ({ paging: { per_page: 100, current_page: 1, next_page: null, prev_page: null, total_pages: 1, total_count: n } });
-        if (o.path.startsWith('/v2/users?')) {
+        if (o.path.startsWith('/v2/users.json?')) {
           const q = new URL(`${MOCK_ORIGINS.salesloft}${o.path}`).searchParams;
           const all = [{ id: 11, email: 'sam@acme.example', active: true, updated_at: '2026-01-01T00:00:01.000000Z', role: { id: 'Admin', name: 'Admin' } }];
           const after = q.get('updated_at[gt]');

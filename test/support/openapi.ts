@@ -72,8 +72,27 @@ export interface CheckResult {
   problems: string[];
 }
 
+export interface CheckOptions {
+  /**
+   * Query parameters a spec leaves undeclared on purpose, accepted without a problem. Outreach's spec declares
+   * no query parameters on its JSON:API collections: filtering, paging and sorting are the JSON:API families
+   * (`filter[…]`, `page[…]`, `sort`, `include`, `fields[…]`) that its media type defines.
+   */
+  undeclaredQuery?: RegExp;
+}
+
+/** The JSON:API query families (for CheckOptions.undeclaredQuery). */
+export const JSON_API_QUERY = /^(filter|page|fields)\[[^\]]+\](\[[^\]]+\])*$|^(sort|include)$/;
+
+/**
+ * SalesLoft's notes' (and cursor-poller guide's) dialect, sent beside the spec's own parameters where the two
+ * disagree (src/vendors/salesloft/client.ts explains each): `include_deactivated` beside `visible_only=false`,
+ * `sort` beside `sort_by`, and the `updated_at[…]` range the cursor walk needs.
+ */
+export const SALESLOFT_NOTES_QUERY = /^(include_deactivated|sort|updated_at\[(gt|gte|lt|lte)\])$/;
+
 /** Checks one request; `problems` is empty when it is where and how the spec says. */
-export function checkRequest(spec: OpenApiSpec, req: SentRequest): CheckResult {
+export function checkRequest(spec: OpenApiSpec, req: SentRequest, opts: CheckOptions = {}): CheckResult {
   const url = new URL(req.path, 'http://request.invalid');
   let path = decodeURIComponent(url.pathname);
   if (spec.basePath && path.startsWith(spec.basePath)) path = path.slice(spec.basePath.length) || '/';
@@ -91,21 +110,44 @@ export function checkRequest(spec: OpenApiSpec, req: SentRequest): CheckResult {
   const sent = new Map<string, string[]>();
   for (const [k, v] of url.searchParams) sent.set(k, [...(sent.get(k) ?? []), v]);
   for (const [k, values] of sent) {
+    const deep = /^([^[\]]+)\[([^\]]+)\]$/.exec(k);
+    const group = deep ? declared.get(deep[1]!) : undefined;
+    if (deep && group?.style === 'deepObject') {
+      // `actionParams[ownerId]`: one property of a deepObject parameter.
+      const shape = objectShape(spec.doc, group.schema ?? {});
+      const prop = shape.properties[deep[2]!];
+      if (!prop && !shape.open) problems.push(`${name}: query parameter \`${k}\`: \`${deep[2]}\` is not a property of \`${deep[1]}\``);
+      for (const v of values) {
+        const bad = prop ? scalarProblem(resolve(spec.doc, prop), v) : undefined;
+        if (bad) problems.push(`${name}: query parameter \`${k}\`=${JSON.stringify(v)} ${bad}`);
+      }
+      continue;
+    }
     const p = declared.get(k);
     if (!p) {
+      if (opts.undeclaredQuery?.test(k)) continue;
       problems.push(`${name}: query parameter \`${k}\` is not declared by the spec${bodyHas(spec.doc, op, k) ? ' (the spec puts it in the JSON body)' : ''}`);
       continue;
     }
     const schema = resolve(spec.doc, p.schema ?? {});
     const itemSchema = schema.type === 'array' ? resolve(spec.doc, schema.items ?? {}) : schema;
     if (schema.type !== 'array' && values.length > 1) problems.push(`${name}: query parameter \`${k}\` is sent ${values.length} times but is not an array`);
-    for (const v of values) {
+    if (schema.type === 'array' && p.explode === false && values.length > 1) problems.push(`${name}: query parameter \`${k}\` is an array sent comma-separated (explode: false), not repeated`);
+    // An array with explode: false travels as one comma-separated value.
+    const items = schema.type === 'array' && p.explode === false ? values.flatMap((v) => v.split(',')) : values;
+    for (const v of items) {
       const bad = scalarProblem(itemSchema, v);
       if (bad) problems.push(`${name}: query parameter \`${k}\`=${JSON.stringify(v)} ${bad}`);
     }
   }
   for (const p of params) {
-    if (p.in === 'query' && p.required && !sent.has(p.name)) problems.push(`${name}: required query parameter \`${p.name}\` is missing`);
+    if (p.in === 'query' && p.style === 'deepObject' && p.required) {
+      const sentProps = new Set([...sent.keys()].filter((k) => k.startsWith(`${p.name}[`)).map((k) => k.slice(p.name.length + 1, -1)));
+      for (const r of objectShape(spec.doc, p.schema ?? {}).required) if (!sentProps.has(r)) problems.push(`${name}: required query parameter \`${p.name}[${r}]\` is missing`);
+    }
+  }
+  for (const p of params) {
+    if (p.in === 'query' && p.required && p.style !== 'deepObject' && !sent.has(p.name)) problems.push(`${name}: required query parameter \`${p.name}\` is missing`);
     if (p.in === 'header' && p.required && req.headers && !(p.name.toLowerCase() in lower(req.headers))) problems.push(`${name}: required header \`${p.name}\` is missing`);
   }
 
@@ -127,7 +169,25 @@ export function checkRequest(spec: OpenApiSpec, req: SentRequest): CheckResult {
     problems.push(`${name}: body sent as ${contentType || '(no content-type)'}, the spec accepts ${media.join(', ') || 'nothing'}`);
     return { operation: name, problems };
   }
-  if (/json/.test(match)) {
+  if (match === 'application/x-www-form-urlencoded') {
+    // A form: every field a string; the schema's required fields there, undeclared ones named.
+    const form: Record<string, string | string[]> = {};
+    for (const [k, v] of new URLSearchParams(body)) form[k] = k in form ? [...[form[k]!].flat(), v] : v;
+    const shape = objectShape(spec.doc, rb.content[match].schema ?? {});
+    for (const r of shape.required) if (!(r in form) || form[r] === '') problems.push(`${name}: body: required field \`${r}\` is ${r in form ? 'empty' : 'missing'}`);
+    for (const [k, v] of Object.entries(form)) {
+      const prop = shape.properties[k];
+      if (!prop) {
+        if (!shape.open) problems.push(`${name}: body: field \`${k}\` is not declared by the spec`);
+        continue;
+      }
+      const ps = resolve(spec.doc, prop);
+      for (const one of [v].flat()) {
+        const bad = scalarProblem(ps.type === 'array' ? resolve(spec.doc, ps.items ?? {}) : ps, one);
+        if (bad) problems.push(`${name}: body: field \`${k}\`=${JSON.stringify(one)} ${bad}`);
+      }
+    }
+  } else if (/json/.test(match)) {
     let value: unknown;
     try {
       value = JSON.parse(body);
@@ -150,11 +210,11 @@ function findOperation(doc: Json, path: string, method: string): { template: str
     if (tsegs.length !== segs.length) continue;
     let params = 0;
     const ok = tsegs.every((t, i) => {
-      if (/^\{[^}]+\}$/.test(t)) {
-        params += 1;
-        return segs[i].length > 0;
-      }
-      return t === segs[i];
+      if (!t.includes('{')) return t === segs[i];
+      // `{id}` or `{id}.json`: each template a non-empty run of characters, the literal parts as they are.
+      params += 1;
+      const re = new RegExp(`^${t.split(/\{[^}]+\}/).map((lit) => lit.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`);
+      return re.test(segs[i]!);
     });
     if (ok) candidates.push({ template, pathItem: item, op, params });
   }
@@ -256,4 +316,11 @@ function describeParams(params: Json[]): string {
   const where = new Map<string, string[]>();
   for (const p of params) where.set(p.in, [...(where.get(p.in) ?? []), p.name]);
   return [...where].map(([k, names]) => `${k}: ${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''}`).join('; ') || 'none';
+}
+
+/** A simulator's request-log entry as checkRequest reads it. */
+export function asSent(r: { method: string; path: string; query?: [string, string][]; contentType?: string; body?: string }): SentRequest {
+  // Some simulators log the path with its query string, others the query apart.
+  const q = r.query?.length && !r.path.includes('?') ? `?${new URLSearchParams(r.query).toString()}` : '';
+  return { method: r.method, path: `${r.path}${q}`, headers: r.contentType ? { 'content-type': r.contentType } : {}, body: r.body };
 }

@@ -113,7 +113,7 @@ const paging = (n: number) => ({ paging: { per_page: 100, current_page: 1, next_
 function mockSalesloft(opts: { groups: number; invitations: number }) {
   const pool = agent.get(MOCK_ORIGINS.salesloft);
   pool
-    .intercept({ path: (p) => p.startsWith('/v2/users?'), method: 'GET' })
+    .intercept({ path: (p) => p.startsWith('/v2/users.json?'), method: 'GET' })
     .reply((o) => {
       const q = new URL(`${MOCK_ORIGINS.salesloft}${o.path}`).searchParams;
       // The cursor walk asks for users past the last one it saw.
@@ -122,7 +122,7 @@ function mockSalesloft(opts: { groups: number; invitations: number }) {
       return { statusCode: 200, data: JSON.stringify({ data: list, metadata: paging(list.length) }), responseOptions: JSON_HEADERS };
     })
     .persist();
-  pool.intercept({ path: (p) => p.startsWith('/v2/roles'), method: 'GET' }).reply(200, JSON.stringify({ data: [{ id: '7', name: 'Manager' }, { id: 'Admin', name: 'Admin' }], metadata: paging(2) }), JSON_HEADERS).persist();
+  pool.intercept({ path: (p) => p.startsWith('/v2/custom_roles.json'), method: 'GET' }).reply(200, JSON.stringify({ data: [{ id: '7', name: 'Manager' }], metadata: paging(1) }), JSON_HEADERS).persist();
   pool
     .intercept({ path: (p) => p.startsWith('/v2/groups'), method: 'GET' })
     .reply(opts.groups, JSON.stringify(opts.groups === 200 ? { data: [{ id: '3', name: 'NA West' }], metadata: paging(1) } : { error: 'x' }), JSON_HEADERS)

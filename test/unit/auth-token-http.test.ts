@@ -155,7 +155,7 @@ describe('token requests go through the HTTP core', () => {
     tokenReplies([ok({ access_token: 'at-sl', refresh_token: 'rt-sl-2', expires_in: 7200, token_type: 'bearer' })], accounts);
     agent
       .get(api)
-      .intercept({ path: '/v2/me', method: 'GET', headers: { authorization: 'Bearer at-sl' } })
+      .intercept({ path: '/v2/me.json', method: 'GET', headers: { authorization: 'Bearer at-sl' } })
       .reply(200, JSON.stringify({ data: { id: 1, name: 'Jane', email: 'jane@acme.example', team_id: 9, active: true } }), { headers: JSON_HEADERS });
     const cfg = {
       ...salesloftConfig({ SALESLOFT_CLIENT_ID: 'sl-client', SALESLOFT_CLIENT_SECRET: CLIENT_SECRET, SALESLOFT_REFRESH_TOKEN: SEED }),
@@ -168,7 +168,7 @@ describe('token requests go through the HTTP core', () => {
     } finally {
       await client.core.close();
     }
-    expect(rec.sent.map((s) => `${s.origin}${s.path}`)).toEqual([`${accounts}${TOKEN_PATH}`, `${api}/v2/me`]);
+    expect(rec.sent.map((s) => `${s.origin}${s.path}`)).toEqual([`${accounts}${TOKEN_PATH}`, `${api}/v2/me.json`]);
     expect((await store.read('salesloft'))?.refresh_token).toBe('rt-sl-2');
   });
 

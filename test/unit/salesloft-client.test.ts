@@ -94,7 +94,7 @@ describe('SalesloftClient (MockAgent)', () => {
     const queries: URLSearchParams[] = [];
     agent
       .get(ORIGIN)
-      .intercept({ path: (p) => p.startsWith('/v2/users?'), method: 'GET' })
+      .intercept({ path: (p) => p.startsWith('/v2/users.json?'), method: 'GET' })
       .reply((req) => {
         const q = new URL(`${ORIGIN}${req.path}`).searchParams;
         queries.push(q);
@@ -147,7 +147,7 @@ describe('SalesloftClient (MockAgent)', () => {
     });
 
     it('Get User: a 404 says the user may belong to another team (tokens are team-scoped)', async () => {
-      agent.get(ORIGIN).intercept({ path: '/v2/users/424242', method: 'GET' }).reply(404, JSON.stringify({ error: 'Not Found' }), { headers: JSON_HEADERS });
+      agent.get(ORIGIN).intercept({ path: '/v2/users/424242.json', method: 'GET' }).reply(404, JSON.stringify({ error: 'Not Found' }), { headers: JSON_HEADERS });
       const err = await client.getUser('424242').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(VendorError);
       expect((err as VendorError).code).toBe('not_found');
@@ -157,7 +157,7 @@ describe('SalesloftClient (MockAgent)', () => {
     it('Get Current User: resolves the token owner and its team', async () => {
       agent
         .get(ORIGIN)
-        .intercept({ path: '/v2/me', method: 'GET' })
+        .intercept({ path: '/v2/me.json', method: 'GET' })
         .reply(200, JSON.stringify({ data: { id: 12345, name: 'Jane Doe', email: 'jane@example.com', team_id: 99, active: true, role: { id: 'Admin' } } }), { headers: JSON_HEADERS });
       const me = await client.getMe();
       const [a] = await client.toAccounts([{ ...me, role: { id: 'Admin', name: 'Admin' } }]);
@@ -176,22 +176,22 @@ describe('SalesloftClient (MockAgent)', () => {
     it('List Groups: parent_id references the parent group', async () => {
       agent
         .get(ORIGIN)
-        .intercept({ path: (p) => p.startsWith('/v2/groups?'), method: 'GET' })
+        .intercept({ path: (p) => p.startsWith('/v2/groups.json'), method: 'GET' })
         .reply(200, JSON.stringify({ data: [{ id: 10, name: 'West Coast Team', parent_id: null }, { id: 11, name: 'Seattle', parent_id: 10 }] }), { headers: JSON_HEADERS });
       const groups = await client.listGroups();
       expect(groups.map((g) => [g.id, g.parent_id])).toEqual([['10', null], ['11', '10']]);
     });
 
-    it('List Roles: /roles (notes); without it, /custom_roles plus the built-in Admin and User (spec)', async () => {
+    it('List Roles: /custom_roles.json plus the built-in Admin and User (spec); without it, /roles (notes)', async () => {
       const pool = agent.get(ORIGIN);
-      pool.intercept({ path: (p) => p.startsWith('/v2/roles?'), method: 'GET' }).reply(200, JSON.stringify({ data: [{ id: 1, name: 'User' }, { id: 2, name: 'Admin' }] }), { headers: JSON_HEADERS });
-      expect((await client.listRoles()).roles.map((r) => r.name)).toEqual(['User', 'Admin']);
-
-      pool.intercept({ path: (p) => p.startsWith('/v2/roles?'), method: 'GET' }).reply(404, JSON.stringify({ error: 'Not Found' }), { headers: JSON_HEADERS });
-      pool.intercept({ path: (p) => p.startsWith('/v2/custom_roles?'), method: 'GET' }).reply(200, JSON.stringify({ data: [{ id: '17', name: 'Sales Manager' }] }), { headers: JSON_HEADERS });
+      pool.intercept({ path: (p) => p.startsWith('/v2/custom_roles.json?'), method: 'GET' }).reply(200, JSON.stringify({ data: [{ id: '17', name: 'Sales Manager' }] }), { headers: JSON_HEADERS });
       const r = await client.listRoles();
       expect(r.source).toBe('custom_roles');
       expect(r.roles.map((x) => x.id)).toEqual(['Admin', 'User', '17']);
+
+      pool.intercept({ path: (p) => p.startsWith('/v2/custom_roles.json?'), method: 'GET' }).reply(404, JSON.stringify({ error: 'Not Found' }), { headers: JSON_HEADERS });
+      pool.intercept({ path: (p) => p.startsWith('/v2/roles?'), method: 'GET' }).reply(200, JSON.stringify({ data: [{ id: 1, name: 'User' }, { id: 2, name: 'Admin' }] }), { headers: JSON_HEADERS });
+      expect((await client.listRoles()).roles.map((r) => r.name)).toEqual(['User', 'Admin']);
     });
 
     it('List Pending Invitations: /pending_email_accounts; a missing endpoint is explained', async () => {
@@ -340,7 +340,7 @@ describe('SalesloftClient (MockAgent)', () => {
       let calls = 0;
       agent
         .get(ORIGIN)
-        .intercept({ path: '/v2/users/5', method: 'GET' })
+        .intercept({ path: '/v2/users/5.json', method: 'GET' })
         .reply(() => {
           calls++;
           return calls === 1
@@ -360,7 +360,7 @@ describe('SalesloftClient (MockAgent)', () => {
       const served = { calls: 0 };
       agent
         .get(ORIGIN)
-        .intercept({ path: '/v2/users/5', method: 'GET' })
+        .intercept({ path: '/v2/users/5.json', method: 'GET' })
         .reply(() => {
           served.calls++;
           return served.calls === 1
@@ -432,11 +432,11 @@ describe('SalesloftClient (MockAgent)', () => {
     it('looks role and group names up only when the users carry bare ids (spec shape)', async () => {
       const pool = agent.get(ORIGIN);
       let lookups = 0;
-      pool.intercept({ path: (p) => p.startsWith('/v2/roles?'), method: 'GET' }).reply(() => {
+      pool.intercept({ path: (p) => p.startsWith('/v2/custom_roles.json?'), method: 'GET' }).reply(() => {
         lookups++;
-        return { statusCode: 200, data: JSON.stringify({ data: [{ id: 'Admin', name: 'Admin' }, { id: '17', name: 'Sales Manager' }] }), responseOptions: { headers: JSON_HEADERS } };
+        return { statusCode: 200, data: JSON.stringify({ data: [{ id: '17', name: 'Sales Manager' }] }), responseOptions: { headers: JSON_HEADERS } };
       });
-      pool.intercept({ path: (p) => p.startsWith('/v2/groups?'), method: 'GET' }).reply(200, JSON.stringify({ data: [{ id: 3, name: 'EMEA', parent_id: null }] }), { headers: JSON_HEADERS });
+      pool.intercept({ path: (p) => p.startsWith('/v2/groups.json'), method: 'GET' }).reply(200, JSON.stringify({ data: [{ id: 3, name: 'EMEA', parent_id: null }] }), { headers: JSON_HEADERS });
       const withNames = SalesloftUser.parse({ id: 1, active: true, role: { id: 'Admin', name: 'Admin' }, group: { id: 3, name: 'EMEA' } });
       expect((await client.toAccounts([withNames]))[0]).toMatchObject({ role: 'Admin', group: 'EMEA', is_admin: true });
       expect(lookups).toBe(0);

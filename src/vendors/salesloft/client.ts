@@ -43,15 +43,18 @@ import {
  *   `metadata.sorting`, when present, must say updated_at ASC). A page that is not falls back to the
  *   page-number walk, with a warning; the listing is then complete but deep pages cost 3 to 30 each.
  * - per_page: "in the range [1, 100]" (spec), "Max page size: 100" (notes). Requests never ask for more.
- * - Paths: the spec writes `/v2/users.json`, the notes `/v2/users`; the notes' form is used.
+ * - Paths: the spec writes `/v2/users.json`, the notes `/v2/users`; the spec's form is used wherever the spec
+ *   has the resource (users, me, groups, team); resources only the notes name keep the notes' path.
  * - Update: the spec documents `PUT /v2/users/{id}.json` with a form body (active, group_id, role_id,
  *   work_country); the notes mention PATCH for "user-adjacent resources". This client sends the spec's PUT
  *   with `application/x-www-form-urlencoded` `active=false`.
- * - Roles: the notes' `/v2/roles` lists every role; the spec only has `/v2/custom_roles` (roles other than the
- *   built-in Admin and User). `/roles` is tried first; a 404 falls back to custom roles plus the built-ins.
+ * - Roles: the notes' `/v2/roles` lists every role; the spec only has `/v2/custom_roles.json` (roles other
+ *   than the built-in Admin and User). The spec's is asked first, with the built-ins added; a 404 falls back
+ *   to the notes' `/roles`.
  * - Invitations: the notes' `/v2/pending_email_accounts` ("List Pending Invitations"); the spec has no
- *   invitations resource (its `/v2/pending_emails` are outgoing emails, a different thing).
- * - team_members: notes only.
+ *   invitations resource (its `/v2/pending_emails` are outgoing emails, a different thing). The spec is silent
+ *   rather than contrary here, so the notes' endpoint is read, as a side lookup: a 404 degrades the listing.
+ * - team_members: notes only (not used by the workflows).
  *
  * Cursor walk (listAllUsers): sort by updated_at ascending, 100 per page, always `page=1` (cost 1), the next
  * request asking `updated_at[gt]=<last item's updated_at, as returned, with microseconds>`. Ties: users
@@ -152,7 +155,7 @@ const meters = new AsyncLocalStorage<WalkStats>();
 /** The side lookups of nameLookup and of the listing's invitations, for their warnings. */
 export const ROLE_NAMES: SideLookup = {
   vendor: 'SalesLoft',
-  what: 'role names (GET /v2/roles, /v2/custom_roles)',
+  what: 'role names (GET /v2/custom_roles.json, /v2/roles)',
   without: 'accounts show role ids instead of names, and admins of a custom admin role are not recognised',
   fix: { forbidden: 'Use a SalesLoft API key or OAuth token of an admin (scope `read`).' },
 };
@@ -268,7 +271,7 @@ export class SalesloftClient {
       query.sort_by = 'id';
       query.sort_direction = 'ASC';
     }
-    const { body, cost, requestId } = await this.call(UserListDocument, { method: 'GET', path: '/users', query, page, signal: opts.signal });
+    const { body, cost, requestId } = await this.call(UserListDocument, { method: 'GET', path: '/users.json', query, page, signal: opts.signal });
     return {
       users: body.data,
       paging: pagingInfo(body.metadata?.paging),
@@ -459,7 +462,7 @@ export class SalesloftClient {
    * the error says so rather than just "not found".
    */
   async getUser(id: string, signal?: AbortSignal): Promise<SalesloftUser> {
-    const path = `/users/${userIdPath(id)}`;
+    const path = `/users/${userIdPath(id)}.json`;
     try {
       const { body } = await this.call(UserDocument, { method: 'GET', path, signal });
       return body.data;
@@ -470,7 +473,7 @@ export class SalesloftClient {
 
   /** Get Current User: the owner of the token (notes: resolves the identity behind an OAuth token or API key). */
   async getMe(signal?: AbortSignal): Promise<SalesloftUser> {
-    const { body } = await this.call(UserDocument, { method: 'GET', path: '/me', signal });
+    const { body } = await this.call(UserDocument, { method: 'GET', path: '/me.json', signal });
     return body.data;
   }
 
@@ -569,24 +572,28 @@ export class SalesloftClient {
     return { members: r.items, total: r.total, requests: r.requests, cost: r.cost };
   }
 
-  /** List Groups: every group, with parent_id (hierarchical). */
+  /**
+   * List Groups: every group, with parent_id (hierarchical). The spec's `/groups.json` takes no paging
+   * parameters (only ids and sort): one request answers them all.
+   */
   async listGroups(signal?: AbortSignal): Promise<Group[]> {
-    return (await this.walkPages('/groups', GroupListDocument, {}, undefined, 'groups', signal)).items;
+    const { body } = await this.call(GroupListDocument, { method: 'GET', path: '/groups.json', page: 1, signal });
+    return body.data;
   }
 
   /**
-   * Every role: the notes' `/roles`; when that is 404, the spec's `/custom_roles` plus the built-in Admin
-   * and User (the spec: role ids are "Admin, User, or a custom role ID").
+   * Every role: the spec's `/custom_roles.json` plus the built-in Admin and User (the spec: role ids are
+   * "Admin, User, or a custom role ID"); when that is 404, the notes' `/roles` (which lists all of them).
    */
   async listRoles(signal?: AbortSignal): Promise<{ roles: Role[]; source: 'roles' | 'custom_roles' }> {
     try {
-      return { roles: (await this.walkPages('/roles', RoleListDocument, {}, undefined, 'roles', signal)).items, source: 'roles' };
+      const custom = (await this.walkPages('/custom_roles.json', RoleListDocument, {}, undefined, 'custom roles', signal)).items;
+      const ids = new Set(custom.map((r) => r.id));
+      return { roles: [...BUILTIN_ROLES.filter((r) => !ids.has(r.id)), ...custom], source: 'custom_roles' };
     } catch (err) {
       if (!(err instanceof VendorError) || err.code !== 'not_found') throw err;
     }
-    const custom = (await this.walkPages('/custom_roles', RoleListDocument, {}, undefined, 'custom roles', signal)).items;
-    const ids = new Set(custom.map((r) => r.id));
-    return { roles: [...BUILTIN_ROLES.filter((r) => !ids.has(r.id)), ...custom], source: 'custom_roles' };
+    return { roles: (await this.walkPages('/roles', RoleListDocument, {}, undefined, 'roles', signal)).items, source: 'roles' };
   }
 
   /** List Pending Invitations (`/pending_email_accounts`, notes). */

@@ -57,13 +57,13 @@ export class SalesloftRecords {
   private filter(kind: Listed, owner: { id: string; guid: string | null }): Record<string, string> {
     switch (kind) {
       case 'people':
-        return { 'owner_id[]': owner.id };
+        return { owner_id: owner.id };
       case 'accounts':
-        return { 'owner_id[]': owner.id };
+        return { owner_id: owner.id };
       case 'cadences':
-        return { 'owned_by_guid[]': owner.guid ?? '' };
+        return { owned_by_guid: owner.guid ?? '' };
       case 'tasks':
-        return { 'user_id[]': owner.id, 'current_state[]': 'scheduled' };
+        return { user_id: owner.id, current_state: 'scheduled' };
     }
   }
 

@@ -74,6 +74,8 @@ export interface StepResult {
   vendor: VendorId;
   person: string;
   kind: StepKind;
+  /** transfer: the record type; unlink_mailbox: "mailbox"; else null (as in the plan). */
+  record_type: string | null;
   account_id: string;
   email: string | null;
   path: StepPath;
@@ -88,8 +90,10 @@ export interface StepResult {
   status_after: AccountStatus | null;
   /** transfer: records handed over by this step, over every run. */
   records_moved: number | null;
-  /** Audit operation ids of the writes this step made (a transfer makes one per batch). */
+  /** Audit operation ids of the first writes this step made (a transfer makes one per batch), at most 10. */
   audit_op_ids: string[];
+  /** Writes this step made in all, over every run (each one audit intent and outcome, with the step id). */
+  audit_ops: number;
   error: string | null;
 }
 

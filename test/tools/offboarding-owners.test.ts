@@ -5,7 +5,7 @@ import { buildSalesloftOrg } from '../../src/sandbox/salesloft/index.js';
 import type { ApolloRest } from '../../src/vendors/apollo/adapter.js';
 import { ApolloRecords } from '../../src/vendors/apollo/records.js';
 import { asSent, checkRequest, JSON_API_QUERY, loadOpenApi, SALESLOFT_NOTES_QUERY } from '../support/openapi.js';
-import { ACCEPT, startStack, structured, type Stack } from '../support/stack.js';
+import { ACCEPT, callUntilDone, startStack, structured, type Stack } from '../support/stack.js';
 
 /*
  * A leaver who owns records in Outreach, SalesLoft and Apollo, handed over to a colleague through the MCP tools
@@ -160,6 +160,61 @@ describe('plan_offboarding with transfer_to and execute_offboarding hand everyth
     expect(taskPatches.length).toBeGreaterThan(0);
     for (const t of taskPatches) expect(Object.keys(JSON.parse(t.body!)).sort()).toEqual(['creator_id', 'priority', 'user_id']);
   });
+});
+
+describe('a failure in the middle of a hand-over, and the run that resumes it', () => {
+  let stack: Stack;
+  let leaver: string;
+  let colleague: string;
+  const CONTACTS = 250; // three update_owners batches of 100
+  beforeAll(async () => {
+    [, , leaver, colleague] = ordinaryEverywhere() as [string, string, string, string];
+    // Apollo's windows at 1/100 of their length: its one-record writes (sequences, tasks, deals) would take
+    // minutes at the real per-minute limits.
+    stack = await startStack({ elicit: ACCEPT, sandbox: { bigBook: { email: leaver, count: CONTACTS }, apollo: { limits: { windowScale: 0.01 } } } });
+  });
+  afterAll(() => stack?.close());
+
+  it('a 5xx on the second batch stops what depends on it; the re-run finishes without repeating a finished write', async () => {
+    const apollo = stack.sandbox.apollo;
+    const leaverId = apollo.users().find((t) => t.email === leaver)!.id;
+    const owned = () => apollo.contacts().filter((c) => c.owner_id === leaverId).length;
+    expect(owned()).toBeGreaterThanOrEqual(CONTACTS);
+    const plan = structured(await stack.call('plan_offboarding', { emails: [leaver], transfer_to: colleague, vendors: ['apollo'] }));
+    // The second contacts batch fails on every attempt the HTTP core makes (1 + 4 retries).
+    apollo.failNext(5, 503, { path: /\/contacts\/update_owners/, skip: 1 });
+    const first = structured((await callUntilDone((a) => stack.call('execute_offboarding', a), { plan_id: plan.plan_id })).at(-1)!);
+    expect(first.summary.failed, JSON.stringify(first.steps.filter((x: any) => x.outcome !== 'done'))).toBe(1);
+    const contacts = first.steps.find((s: any) => s.record_type === 'contacts');
+    expect(contacts).toMatchObject({ outcome: 'failed', records_moved: 100 });
+    // The deactivation depends on every hand-over: it did not run.
+    expect(first.steps.find((s: any) => s.kind === 'deactivate')?.outcome).toBe('blocked');
+    expect(apollo.users().find((t) => t.id === leaverId)!.deleted).not.toBe(true);
+
+    const second = structured((await callUntilDone((a) => stack.call('execute_offboarding', a), { plan_id: plan.plan_id })).at(-1)!);
+    expect(second.summary).toMatchObject({ failed: 0, ambiguous: 0, blocked: 0 });
+    expect(owned()).toBe(0);
+    // Every contact went over in exactly one accepted write: no batch was sent again.
+    const accepted = apollo.requests.filter((r) => r.path.includes('/contacts/update_owners') && r.status === 200);
+    const ids = accepted.flatMap((r) => r.query!.filter(([k]) => k === 'contact_ids[]').map(([, v]) => v));
+    expect(ids.length).toBe(new Set(ids).size);
+    expect(new Set(ids).size).toBeGreaterThanOrEqual(CONTACTS);
+    // The audit shows each write once: no record in two successful outcomes, and steps done in the first run
+    // (other record types) have no outcome in the second.
+    const outcomes = stack.auditLines().filter((l: any) => l.type === 'outcome' && l.plan_id === plan.plan_id && l.result === 'ok');
+    const moved = outcomes.flatMap((l: any) => (l.before?.ids as string[] | undefined) ?? []);
+    expect(moved.length).toBe(new Set(moved).size);
+    const writes = (run: any, id: string) => run.steps.find((s: any) => s.step_id === id).audit_ops as number;
+    for (const step of first.steps.filter((s: any) => s.outcome === 'done')) expect(writes(second, step.step_id), step.record_type).toBe(writes(first, step.step_id));
+    // One outcome line per accepted write, plus the one batch that failed.
+    const outcomeLines = stack.auditLines().filter((l: any) => l.type === 'outcome' && l.plan_id === plan.plan_id);
+    expect(outcomeLines.filter((l: any) => l.result === 'ok').length).toBe(second.steps.reduce((n: number, s: any) => n + s.audit_ops, 0));
+    expect(outcomeLines.filter((l: any) => l.result !== 'ok')).toHaveLength(1);
+
+    // A plan made now finds nothing left for the API to do in Apollo: no transfer, the deactivation done.
+    const again = structured(await stack.call('plan_offboarding', { emails: [leaver], transfer_to: colleague, vendors: ['apollo'] }));
+    expect(again.steps.filter((s: any) => s.kind === 'transfer' && s.path === 'rest')).toEqual([]);
+  }, 120_000);
 });
 
 describe('freeing an Outreach seat through the tools', () => {

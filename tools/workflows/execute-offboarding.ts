@@ -77,6 +77,7 @@ export default defineTool({
           vendor: z.string().describe('Vendor'),
           person: z.string().describe('Person offboarded'),
           kind: z.enum(STEP_KINDS).describe('transfer, unlink_mailbox, deactivate or free_seat'),
+          record_type: z.string().nullable().describe('transfer: the record type, e.g. "prospects"; unlink_mailbox: "mailbox"'),
           account_id: z.string().describe('Vendor account id'),
           email: z.string().nullable().describe('Account email'),
           path: z.string().describe('rest_lock, rest_deactivate, scim_deprovision, rest, scim_delete, manual or none'),
@@ -85,7 +86,8 @@ export default defineTool({
           seat_freed: z.boolean().nullable().describe('Whether the seat is freed (false: still billed; null: unknown)'),
           status_after: z.enum(ACCOUNT_STATUSES).nullable().describe('Account status after the step, when known'),
           records_moved: z.number().int().nullable().describe('transfer: records handed over, over every run'),
-          audit_op_ids: z.array(z.string()).describe('Audit log operation ids of the step\'s writes (one per transfer batch)'),
+          audit_op_ids: z.array(z.string()).describe('Audit log operation ids of the step\'s first writes (one per transfer batch), at most 10'),
+          audit_ops: z.number().int().describe('Writes the step made in all; the audit log has each, with the plan and step ids'),
           error: z.string().nullable().describe('What went wrong, for failed, ambiguous or blocked steps'),
         }),
       )

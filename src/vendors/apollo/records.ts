@@ -174,8 +174,10 @@ function recordType(records: ApolloRecords, kind: Kind): OwnedRecordType {
   const bulk = kind === 'contacts' || kind === 'accounts';
   const pageSize = bulk ? UPDATE_OWNERS_BATCH : MAX_PER_PAGE;
   // A hand-over continues its walk where the previous round stopped: re-walking from page 1 every round
-  // would cost the whole collection per batch. A new run (a resume) starts over, which re-checks everything.
-  const cursors = new Map<string, number | null>();
+  // would cost the whole collection per batch. Only a pass that started at page 1 and found nothing proves
+  // nothing is left, so a walk that reaches the end after finding records starts one more pass from page 1
+  // (records handed over are no longer the leaver's, so each pass finds fewer; a failed run's cursor is harmless).
+  const cursors = new Map<string, { page: number; found: boolean }>();
   return {
     type: kind,
     count: async (owner, ctx) => {
@@ -186,16 +188,22 @@ function recordType(records: ApolloRecords, kind: Kind): OwnedRecordType {
       batchSize: bulk ? UPDATE_OWNERS_BATCH : 1,
       pageSize,
       next: async (owner, signal) => {
-        const from = cursors.has(owner.id) ? cursors.get(owner.id)! : 1;
-        if (from === null) {
-          cursors.delete(owner.id);
-          return [];
-        }
         const pick = (r: Row) => movable(kind)(r) && records.ownerOf(kind, r) === owner.id;
-        const { rows, nextPage } = await records.walk(kind, pick, { fromPage: from, want: pageSize, signal });
-        cursors.set(owner.id, rows.length > 0 ? (nextPage ?? null) : null);
-        if (rows.length === 0) cursors.delete(owner.id);
-        return rows.map((r) => ({ id: r.id, extra: kind === 'tasks' ? { priority: r.priority ?? null, creator_id: r.creator_id ?? null } : undefined }));
+        // `found`: this pass has found records already (so it cannot prove that none are left).
+        let c = cursors.get(owner.id) ?? { page: 1, found: false };
+        for (;;) {
+          const { rows, nextPage } = await records.walk(kind, pick, { fromPage: c.page, want: pageSize, signal });
+          if (rows.length > 0) {
+            cursors.set(owner.id, nextPage === null ? { page: 1, found: false } : { page: nextPage, found: true });
+            return rows.map((r) => ({ id: r.id, extra: kind === 'tasks' ? { priority: r.priority ?? null, creator_id: r.creator_id ?? null } : undefined }));
+          }
+          // The end of the collection: a whole pass from page 1 that found nothing is the proof.
+          if (c.page === 1 && !c.found) {
+            cursors.delete(owner.id);
+            return [];
+          }
+          c = { page: 1, found: false };
+        }
       },
       change: (batch, owner, to) =>
         ownerChange(APOLLO, kind, batch, owner, to, async (signal) => {

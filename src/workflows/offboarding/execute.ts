@@ -30,6 +30,8 @@ import { uniqueAccounts } from './plan.js';
 const CHAIN_CONCURRENCY = 4;
 /** A partial plan may be resumed for this long after it was made (a first run needs an unexpired plan). */
 const RESUME_MS = 24 * 3_600_000;
+/** Audit operation ids a step's result lists (audit_ops counts them all). */
+const LISTED_AUDIT_OPS = 10;
 /** Rounds of one transfer step without progress before it stops: the vendor accepts writes that change nothing. */
 const MAX_IDLE_ROUNDS = 2;
 
@@ -187,8 +189,8 @@ class PlanRun {
     }
   }
 
-  private base(step: PlanStep): Omit<StepResult, 'outcome' | 'changed' | 'seat_freed' | 'status_after' | 'error' | 'records_moved' | 'audit_op_ids'> {
-    return { step_id: step.step_id, vendor: step.vendor, person: step.person, kind: step.kind, account_id: step.account.id, email: step.account.email, path: step.path };
+  private base(step: PlanStep): Omit<StepResult, 'outcome' | 'changed' | 'seat_freed' | 'status_after' | 'error' | 'records_moved' | 'audit_op_ids' | 'audit_ops'> {
+    return { step_id: step.step_id, vendor: step.vendor, person: step.person, kind: step.kind, record_type: step.record_type, account_id: step.account.id, email: step.account.email, path: step.path };
   }
 
   private blocked(step: PlanStep, unmet: string[]): StepResult {
@@ -200,19 +202,20 @@ class PlanRun {
       status_after: null,
       records_moved: null,
       audit_op_ids: [],
+      audit_ops: 0,
       error: `Not run: it depends on ${unmet.join(', ')}, which did not succeed.`,
     };
   }
 
   private async step(step: PlanStep, before: StepResult | undefined): Promise<StepResult> {
-    const carried = { records_moved: before?.records_moved ?? (step.kind === 'transfer' ? 0 : null), audit_op_ids: [...(before?.audit_op_ids ?? [])] };
+    const carried = { records_moved: before?.records_moved ?? (step.kind === 'transfer' ? 0 : null), audit_op_ids: [...(before?.audit_op_ids ?? [])], audit_ops: before?.audit_ops ?? 0 };
     if (step.path === 'manual') return { ...this.base(step), ...carried, outcome: 'manual', changed: false, seat_freed: step.seat_freed, status_after: step.account.status, error: null };
     if (step.path === 'none') return { ...this.base(step), ...carried, outcome: 'unchanged', changed: false, seat_freed: step.seat_freed, status_after: step.account.status, error: null };
     const out = { ...this.base(step), ...carried, seat_freed: step.seat_freed };
     try {
       const conn = connectionFor(this.deps, step.vendor);
       if (step.kind === 'transfer') return await this.transfer(conn, step, out);
-      const done = await this.commit(this.changeFor(conn, step), step, out.audit_op_ids);
+      const done = await this.commit(this.changeFor(conn, step), step, out);
       return {
         ...out,
         outcome: done.changed ? 'done' : 'unchanged',
@@ -231,7 +234,7 @@ class PlanRun {
   }
 
   /** One write through the shared path, audited with the plan and step ids. */
-  private async commit<S>(change: Change<S>, step: PlanStep, opIds: string[], known?: S): Promise<{ changed: boolean; status: AccountStatus; unverified?: string; warnings: string[] }> {
+  private async commit<S>(change: Change<S>, step: PlanStep, ops: Pick<StepResult, 'audit_op_ids' | 'audit_ops'>, known?: S): Promise<{ changed: boolean; status: AccountStatus; unverified?: string; warnings: string[] }> {
     const prepared = await prepareChange(change, this.rc.signal, known);
     const cc: CommitContext = {
       audit: this.deps.audit,
@@ -245,7 +248,12 @@ class PlanRun {
       signal: this.rc.signal,
     };
     const done = await commitChange(prepared, cc);
-    if (done.opId) opIds.push(done.opId);
+    if (done.opId) {
+      // A hand-over of thousands of records one at a time writes thousands of audit lines: the result lists
+      // the first ones and counts them all (the audit log has every one, under the plan and step ids).
+      ops.audit_ops += 1;
+      if (ops.audit_op_ids.length < LISTED_AUDIT_OPS) ops.audit_op_ids.push(done.opId);
+    }
     return { changed: done.changed, status: statusOf(step, done.after), unverified: done.unverified, warnings: done.warnings };
   }
 
@@ -281,7 +289,7 @@ class PlanRun {
       for (let i = 0; i < records.length; i += t.batchSize) {
         const batch = records.slice(i, i + t.batchSize);
         // The listing just read them as the leaver's: that is the state the write starts from.
-        const done = await this.commit(t.change(batch, owner, to), step, out.audit_op_ids, { ids: batch.map((r) => r.id), owner: owner.id });
+        const done = await this.commit(t.change(batch, owner, to), step, out, { ids: batch.map((r) => r.id), owner: owner.id });
         if (done.changed) out.records_moved = (out.records_moved ?? 0) + batch.length;
         await this.progress(this.done, this.plan.steps.length, `${step.vendor} ${step.person}: ${out.records_moved} ${step.record_type} handed over`);
       }

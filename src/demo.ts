@@ -109,6 +109,8 @@ interface Facts {
   lockOpId?: string;
   /** A departed employee the review found with active accounts, offboarded in the last steps. */
   leaver?: string;
+  /** The colleague who receives the leaver's records: active (one seat) in every vendor that hands them over. */
+  colleague?: string;
   planId?: string;
 }
 
@@ -126,19 +128,37 @@ interface Review {
   evidence: { csv: string; json: string; html: string };
 }
 
+interface PlanStepOut {
+  step_id: string;
+  vendor: string;
+  email: string | null;
+  current_status: string;
+  kind: string;
+  action: string;
+  path: string;
+  seat_freed: boolean | null;
+  record_type: string | null;
+  count: number | null;
+  count_is_lower_bound: boolean;
+  transfer_to: string | null;
+  depends_on: string[];
+  irreversible: boolean;
+  manual_instructions: string | null;
+}
+
 interface PlanOut {
   plan_id: string;
   expires_at: string;
-  summary: { steps: number; automated: number; manual: number; already_done: number; seats_still_billed: number };
-  steps: { step_id: string; vendor: string; email: string | null; current_status: string; action: string; path: string; seat_freed: boolean | null; follow_ups: string[] }[];
+  summary: { steps: number; automated: number; manual: number; already_done: number; records_to_transfer: number; seats_still_billed: number };
+  steps: PlanStepOut[];
+  warnings: string[];
 }
 
 interface ExecOut {
   replayed: boolean;
   confirmation: string;
   summary: Record<string, number>;
-  steps: { step_id: string; vendor: string; email: string | null; outcome: string; status_after: string | null; seat_freed: boolean | null }[];
-  follow_ups: string[];
+  steps: { step_id: string; vendor: string; kind: string; record_type: string | null; outcome: string; status_after: string | null; seat_freed: boolean | null; records_moved: number | null }[];
 }
 
 interface FindOut {
@@ -204,6 +224,32 @@ function textOf(r: CallToolResult): string {
 
 function statusLine(a: OutreachAccount): string {
   return `status ${a.status}, locked ${String(a.locked)}, active ${String(a.active)}`;
+}
+
+/** A plan step in a few words: what it hands over (and how many), or what it does. */
+function stepWhat(s: PlanStepOut): string {
+  if (s.kind === 'transfer') return `hand over ${s.count === null ? '' : `${n(s.count)}${s.count_is_lower_bound ? '+' : ''} `}${s.record_type}`;
+  if (s.kind === 'unlink_mailbox') return 'unlink mailbox';
+  if (s.kind === 'free_seat') return `free the seat${s.irreversible ? ' (irreversible)' : ''}`;
+  return `deactivate (now ${s.current_status})`;
+}
+
+/**
+ * A colleague to receive the leaver's records, as an admin would pick one: someone with exactly one active
+ * seat in each vendor whose records the API hands over (Outreach, SalesLoft, Apollo). Found with find_user
+ * among the active Outreach users, in id order.
+ */
+async function colleagueFor(demo: Demo, leaver: string): Promise<string> {
+  const candidates = (demo.facts.allUsers ?? []).filter((u) => u.status === 'active' && u.email && u.email.toLowerCase() !== leaver && !u.is_admin);
+  for (const u of candidates.slice(0, 40)) {
+    const r = await demo.ok<FindOut>('find_user', { email: u.email! });
+    const single = (vendor: string) => {
+      const rest = r.lookups.filter((l) => l.vendor === vendor && l.source === 'rest');
+      return rest.length === 1 && rest[0]!.accounts.length === 1 && rest[0]!.accounts[0]!.status === 'active';
+    };
+    if (['outreach', 'salesloft', 'apollo'].every(single)) return u.email!.toLowerCase();
+  }
+  throw new DemoError('no colleague active in Outreach, SalesLoft and Apollo was found among the first 40 active Outreach users');
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -415,20 +461,33 @@ const STEPS: Step[] = [
         ['vendor', 'api', 'result', 'accounts'],
         ...r.lookups.map((l) => [l.vendor, l.source, l.state, l.accounts.map((a) => a.status).join(', ') || '-']),
       ]);
+      // Who takes the records over (find_user on colleagues, as an admin would check them).
+      demo.facts.colleague = await colleagueFor(demo, demo.facts.leaver!);
+      out.kv('records to', `${demo.facts.colleague}: one active seat each in Outreach, SalesLoft and Apollo`);
     },
   },
   {
-    title: 'Plan the offboarding',
-    call: (f) => callLabel('plan_offboarding', { emails: [f.leaver ?? '?'], transfer_to: 'sales.manager@acme.example' }),
+    title: 'Plan the offboarding: hand over, unlink, deactivate, free the seat',
+    call: (f) => callLabel('plan_offboarding', { emails: [f.leaver ?? '?'], transfer_to: f.colleague ?? '?', free_seat: true }),
     async run(demo) {
-      const p = await demo.ok<PlanOut>('plan_offboarding', { emails: [demo.facts.leaver!], transfer_to: 'sales.manager@acme.example' });
+      const p = await demo.ok<PlanOut>('plan_offboarding', { emails: [demo.facts.leaver!], transfer_to: demo.facts.colleague!, free_seat: true });
       demo.facts.planId = p.plan_id;
       out.kv('plan', `${p.plan_id} (single use, valid until ${p.expires_at.slice(11, 19)} UTC)`);
-      out.kv('steps', `${p.summary.steps}: ${p.summary.automated} automated, ${p.summary.manual} manual, ${p.summary.already_done} already done; seat still billed after ${p.summary.seats_still_billed}`);
+      out.kv(
+        'steps',
+        `${p.summary.steps}: ${p.summary.automated} automated (${n(p.summary.records_to_transfer)} records to hand over), ${p.summary.manual} manual, ${p.summary.already_done} already done`,
+      );
       out.line();
-      out.table([['step', 'vendor', 'now', 'action', 'seat freed'], ...p.steps.map((s) => [s.step_id, s.vendor, s.current_status, s.action, s.seat_freed === null ? 'not said' : String(s.seat_freed)])]);
+      out.table([
+        ['step', 'vendor', 'what', 'path', 'after'],
+        ...p.steps.map((s) => [s.step_id, s.vendor, stepWhat(s), s.path, s.depends_on.length ? s.depends_on.join('+') : '-']),
+      ]);
+      const manual = p.steps.filter((s) => s.path === 'manual');
+      assert(p.steps.some((s) => s.kind === 'transfer' && s.path === 'rest'), 'the plan hands no records over');
+      assert(p.steps.some((s) => s.kind === 'free_seat' && s.path !== 'manual'), 'the plan frees no seat');
       out.line();
-      out.bullets('follow-ups', [...new Set(p.steps.flatMap((s) => s.follow_ups))]);
+      out.bullets('by hand', manual.map((s) => `${s.vendor}: ${s.manual_instructions ?? s.action}`));
+      if (p.warnings.length > 0) out.bullets('warnings', p.warnings);
     },
   },
   {
@@ -438,9 +497,15 @@ const STEPS: Step[] = [
       const asked = demo.elicitations.length;
       const e = await demo.ok<ExecOut>('execute_offboarding', { plan_id: demo.facts.planId! });
       assert(demo.elicitations.length === asked + 1, 'execution did not ask the human');
-      assert(e.summary.failed === 0 && e.summary.ambiguous === 0, `execution failed: ${JSON.stringify(e.summary)}`);
+      assert(e.summary.failed === 0 && e.summary.ambiguous === 0 && e.summary.blocked === 0, `execution failed: ${JSON.stringify(e.summary)}`);
       out.kv('confirmed by', e.confirmation);
-      out.table([['step', 'vendor', 'outcome', 'status after', 'seat freed'], ...e.steps.map((s) => [s.step_id, s.vendor, s.outcome, s.status_after ?? '-', s.seat_freed === null ? 'not said' : String(s.seat_freed)])]);
+      out.table([
+        ['step', 'vendor', 'what', 'outcome', 'moved', 'seat freed'],
+        ...e.steps.map((s) => [s.step_id, s.vendor, s.kind === 'transfer' ? `transfer ${s.record_type}` : s.kind, s.outcome, s.records_moved === null ? '-' : n(s.records_moved), s.seat_freed === null ? '-' : String(s.seat_freed)]),
+      ]);
+      const freed = e.steps.filter((s) => s.kind === 'free_seat' && s.seat_freed === true);
+      assert(freed.length > 0, 'no seat was freed');
+      out.kv('seats freed', freed.map((s) => s.vendor).join(', '));
     },
   },
   {
@@ -455,6 +520,11 @@ const STEPS: Step[] = [
       const again = await demo.ok<ExecOut>('execute_offboarding', { plan_id: demo.facts.planId! });
       assert(again.replayed && demo.elicitations.length === asked, 'a used plan ran again');
       out.kv('second run', 'replayed: the stored result came back; no vendor was called and no dialog shown');
+      // A new plan for the same person: nothing is left for an API to do, only what was by hand anyway.
+      const next = await demo.ok<PlanOut>('plan_offboarding', { emails: [demo.facts.leaver!], transfer_to: demo.facts.colleague!, free_seat: true });
+      const left = next.steps.filter((s) => s.path !== 'manual' && s.path !== 'none');
+      assert(left.length === 0, `a new plan still has work for the APIs: ${left.map((s) => `${s.vendor} ${stepWhat(s)}`).join('; ')}`);
+      out.kv('new plan', `nothing left for the APIs (${next.summary.manual} manual step(s) remain, as planned)`);
     },
   },
   {

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApolloTeam } from '../../src/sandbox/apollo/index.js';
-import { buildOutreachOrg } from '../../src/sandbox/outreach/index.js';
-import { buildSalesloftOrg } from '../../src/sandbox/salesloft/index.js';
 import type { ApolloRest } from '../../src/vendors/apollo/adapter.js';
 import { ApolloRecords } from '../../src/vendors/apollo/records.js';
 import { asSent, checkRequest, JSON_API_QUERY, loadOpenApi, SALESLOFT_NOTES_QUERY } from '../support/openapi.js';
+import { ordinaryEverywhere } from '../support/people.js';
 import { ACCEPT, callUntilDone, startStack, structured, type Stack } from '../support/stack.js';
 
 /*
@@ -13,22 +11,6 @@ import { ACCEPT, callUntilDone, startStack, structured, type Stack } from '../su
  * /records.ts) against the simulators: afterwards the leaver owns nothing the APIs can move, and every request
  * the clients sent is one the simulators (the published specs) accept.
  */
-
-/** People seated and active in Outreach (one unlocked seat), SalesLoft and Apollo, none of them an admin. */
-function ordinaryEverywhere(): string[] {
-  const outreach = buildOutreachOrg(300, 42);
-  const adminProfiles = new Set(outreach.profiles.filter((p) => p.isAdmin).map((p) => p.id));
-  const seats = new Map<string, typeof outreach.users>();
-  for (const u of outreach.users) seats.set(u.email.toLowerCase(), [...(seats.get(u.email.toLowerCase()) ?? []), u]);
-  const sl = buildSalesloftOrg(undefined, 42);
-  const apollo = buildApolloTeam(300, 42);
-  return [...seats]
-    .filter(([, us]) => us.length === 1 && us[0]!.seedKind === 'person' && us[0]!.active && !us[0]!.locked && !adminProfiles.has(us[0]!.profileId ?? ''))
-    .map(([e]) => e)
-    .filter((e) => sl.users.some((u) => u.team_id === sl.teamId && u.email === e && u.active && u.role_id !== 'Admin'))
-    .filter((e) => apollo.teammates.some((t) => t.email === e && !t.deleted && t.role === 'User'))
-    .sort();
-}
 
 const BOOK = 60;
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { escapeHtml } from '../workflows/report.js';
-import type { ConfirmTarget } from './gate.js';
+import { escapeHtml } from '../html.js';
+import type { ConfirmTarget } from './types.js';
 
 /**
  * The HTML of the approval page and of the pages that answer a decision. Self-contained (one hashed

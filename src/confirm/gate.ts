@@ -1,11 +1,11 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { UrlElicitationRequiredError } from '@modelcontextprotocol/sdk/types.js';
 import type { ConfirmMode } from '../config.js';
-import type { VendorId as Vendor } from '../domain/account.js';
 import { ToolInputError } from '../http/errors.js';
 import type { Logger } from '../log.js';
 import { utc, type Requester } from './approval-page.js';
 import type { ApprovalBroker } from './approvals.js';
+import type { ConfirmTarget } from './types.js';
 
 /**
  * The single gate every destructive write passes, in the mode SALES_ACCESS_CONFIRM chooses:
@@ -23,13 +23,8 @@ import type { ApprovalBroker } from './approvals.js';
  * the same change), and approving needs a browser on the page (see approvals.ts).
  */
 
-export interface ConfirmTarget {
-  vendor: Vendor;
-  id: string;
-  email: string | null;
-  /** What will happen, e.g. "lock (locked: true)". */
-  action: string;
-}
+// The account a confirmation names: in types.ts, which the approval page shares without importing the gate.
+export type { ConfirmTarget } from './types.js';
 
 export interface ConfirmRequest {
   tool: string;

@@ -1,3 +1,4 @@
+import { escapeHtml } from '../html.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, unlink } from 'node:fs/promises';
@@ -43,15 +44,7 @@ const HTML_SUPPRESSED_ROWS = 200;
 const FLUSH_CHARS = 1 << 16;
 
 // ---------------------------------------------------------------------------------------------------------
-// Escaping
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes & < > " ' so any value is safe in text and in quoted attributes. null/undefined → ''. */
-export function escapeHtml(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  return String(value).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string);
-}
+// Escaping (HTML: src/html.ts)
 
 /**
  * How the evidence CSV is written (RFC 4180, CRLF). `escape_formulas` prefixes `'` to a cell a spreadsheet

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { AccountStatus } from '../../src/domain/account.js';
 import type { SandboxVendor as Vendor } from '../../src/sandbox/index.js';
 import { reviewAccess } from '../../src/workflows/review/engine.js';
-import { CSV_COLUMNS, csvCell, escapeHtml, renderHtmlReport, writeEvidence } from '../../src/workflows/report.js';
+import { escapeHtml } from '../../src/html.js';
+import { CSV_COLUMNS, csvCell, renderHtmlReport, writeEvidence } from '../../src/workflows/report.js';
 import type { ReviewAccount, VendorInventory } from '../../src/domain/review.js';
 
 const NOW = new Date('2026-11-02T09:00:00Z');

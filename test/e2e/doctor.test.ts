@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { RECORD_SCOPES } from '../../src/vendors/outreach/records.js';
 import { assertBuilt, cleanEnv, spawnServer, tempStateDir } from '../support/spawn.js';
 
 /** `sales-access-mcp doctor`, spawned as an admin runs it. */
@@ -45,11 +46,12 @@ describe('sales-access-mcp doctor', () => {
     let outreachToken: string;
     beforeAll(async () => {
       sandbox = await startSandbox();
-      // An Outreach token granted only users.read and users.write: the roles and profiles reads are refused.
+      // An Outreach token granted what the workflows need (users and the records an offboarding hands over), but
+      // not roles.read or profiles.read: the reads only the Outreach tools make are refused.
       const res = await request(sandbox.outreach.tokenUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: sandbox.outreach.clientId, client_secret: sandbox.outreach.clientSecret, scope: 'users.read users.write' }).toString(),
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: sandbox.outreach.clientId, client_secret: sandbox.outreach.clientSecret, scope: ['users.read', 'users.write', ...RECORD_SCOPES].join(' ') }).toString(),
       });
       outreachToken = ((await res.body.json()) as { access_token: string }).access_token;
     });

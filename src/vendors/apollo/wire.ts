@@ -43,17 +43,17 @@ export const Pagination = z
 
 export const UsersPage = z.object({ users: z.array(Teammate), pagination: Pagination.nullish() }).passthrough();
 
-const WindowUsage = z.object({ limit: z.coerce.number(), consumed: z.coerce.number(), left_over: z.coerce.number() }).passthrough();
+/** One counter of Apollo's usage reports: a rate window's requests or a credit type's credits. */
+const Counter = z.object({ limit: z.coerce.number(), consumed: z.coerce.number(), left_over: z.coerce.number() }).passthrough();
 /** View API Usage Stats: keys are JSON arrays as strings, `["api/v1/contacts", "search"]`. */
 export const ApiUsageStats = z.record(
   z.string(),
-  z.object({ minute: WindowUsage.optional(), hour: WindowUsage.optional(), day: WindowUsage.optional() }).passthrough(),
+  z.object({ minute: Counter.optional(), hour: Counter.optional(), day: Counter.optional() }).passthrough(),
 );
 
-const CreditCounter = z.object({ limit: z.coerce.number(), consumed: z.coerce.number(), left_over: z.coerce.number() }).passthrough();
 export const CreditUsageStats = z
   .object({
-    credit_usage_stats: z.record(z.string(), CreditCounter),
+    credit_usage_stats: z.record(z.string(), Counter),
     current_credit_cycle: z.object({ start_date: str, end_date: str }).passthrough().nullish(),
   })
   .passthrough();

@@ -1,0 +1,164 @@
+import { existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RESOURCE_MIME_TYPE } from '@modelcontextprotocol/ext-apps/app-bridge';
+import type { CallToolResult, ClientCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.js';
+import { APPROVAL_META_KEY } from '../../src/confirm/in-chat.js';
+import { sampleRosterCsv } from '../../src/sandbox/roster.js';
+import { CHROMIUM_ARGS, mountView, type MountedView } from '../support/app-host.js';
+import { callUntilDone, startStack, structured, textOf, type Stack } from '../support/stack.js';
+
+/**
+ * The in-chat views (MCP Apps) served through the SDK's host side of the extension (AppBridge) in headless
+ * Chromium, against the real server on the sandbox: the access review view shows a real review's findings and
+ * filters them; the offboarding view's Approve applies the plan once, Reject changes nothing, and a second
+ * decision or a replayed nonce is refused. A vendor user named like an HTML tag stays text in both. Takes
+ * screenshots into a temp directory, or with UPDATE_SCREENSHOTS=1 over docs/*-view-{light,dark}.png (in the
+ * README). Where /usr/bin/chromium is missing the browser tests are reported as skipped, with the reason.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const SKIP = HAVE_CHROMIUM ? '' : ` (skipped: ${CHROMIUM} is missing; install Debian's chromium package)`;
+const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/', import.meta.url)) : mkdtempSync(join(tmpdir(), 'apps-shots-'));
+const XSS = '<img src=x onerror=alert(1)>';
+const APPS: ClientCapabilities = { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: [RESOURCE_MIME_TYPE] } } };
+const DEADLINE = { SALES_ACCESS_CALL_DEADLINE_SECONDS: '5' };
+
+const call = (stack: Stack, name: string, args: Record<string, unknown>) => stack.call(name, args, { timeout: 30_000 });
+const finish = async (stack: Stack, name: string, args: Record<string, unknown>) => (await callUntilDone((a) => call(stack, name, a), args)).at(-1)!;
+
+async function viewHtml(stack: Stack, uri: string): Promise<string> {
+  const r = await stack.client.readResource({ uri });
+  const c = r.contents[0] as { mimeType?: string; text?: string; _meta?: { ui?: { csp?: Record<string, unknown> } } };
+  expect(c.mimeType).toBe(RESOURCE_MIME_TYPE);
+  // No network origin declared: the host's CSP allows none.
+  for (const v of Object.values(c._meta?.ui?.csp ?? {})) expect(v).toEqual([]);
+  return c.text!;
+}
+
+/** A terminated person (sample roster) with an active, unlocked Outreach seat: an orphaned account to offboard. */
+function leaver(stack: Stack): { id: number; email: string } {
+  const terminated = new Set(
+    sampleRosterCsv()
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','))
+      .filter((c) => c[3] === 'terminated')
+      .map((c) => c[0].toLowerCase()),
+  );
+  const users = stack.sandbox.outreach.users();
+  const u = users.find((x) => terminated.has(x.email.toLowerCase()) && !x.locked && x.active !== false && users.filter((y) => y.email.toLowerCase() === x.email.toLowerCase()).length === 1);
+  if (!u) throw new Error('no terminated person with an active Outreach seat in the sandbox');
+  return { id: u.id, email: u.email.toLowerCase() };
+}
+
+async function shot(v: MountedView, name: string): Promise<void> {
+  const path = join(SHOTS, name);
+  mkdirSync(SHOTS, { recursive: true });
+  await v.page.screenshot({ path, fullPage: false });
+  expect(statSync(path).size).toBeGreaterThan(10_000);
+}
+
+/** The view's own text never ran as markup: no <img> from vendor data, no alert, and the name shown as typed. */
+async function expectInert(v: MountedView, selector: string): Promise<void> {
+  expect(await v.frame.locator('img').count()).toBe(0);
+  const texts = await v.frame.locator(selector).allInnerTexts();
+  expect(texts.some((t) => t.includes(XSS))).toBe(true);
+}
+
+describe('in-chat views (MCP Apps) through the SDK host side in headless Chromium', () => {
+  let browser: Browser | undefined;
+  let stack: Stack | undefined;
+  const views: MountedView[] = [];
+
+  beforeAll(async () => {
+    if (HAVE_CHROMIUM) browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(async () => {
+    for (const v of views.splice(0)) {
+      expect(v.problems).toEqual([]);
+      expect(v.requests).toEqual([]);
+      await v.close();
+    }
+    await stack?.close();
+    stack = undefined;
+  });
+
+  async function mount(html: string, tool: { name: string; args: Record<string, unknown>; result: CallToolResult }, theme: 'light' | 'dark' = 'light') {
+    const v = await mountView(browser!, stack!.client, html, tool, { theme });
+    views.push(v);
+    return v;
+  }
+
+  it('are offered only to a client that declares the extension; app-only tools are hidden from the model', async () => {
+    stack = await startStack({ confirm: 'server-default', capabilities: APPS, toolsets: null });
+    const { tools } = await stack.client.listTools();
+    const byName = new Map(tools.map((t) => [t.name, t]));
+    for (const name of ['access_review', 'plan_offboarding', 'execute_offboarding']) expect((byName.get(name)?._meta?.ui as { resourceUri?: string })?.resourceUri, name).toMatch(/^ui:\/\//);
+    const appOnly = tools.filter((t: Tool) => (t._meta?.ui as { visibility?: string[] } | undefined)?.visibility?.join() === 'app').map((t) => t.name);
+    expect(appOnly.sort()).toEqual(['access_review_findings', 'offboarding_decide', 'offboarding_plan']);
+    const { resources } = await stack.client.listResources();
+    expect(resources.filter((r) => r.uri.startsWith('ui://')).map((r) => r.mimeType)).toEqual([RESOURCE_MIME_TYPE, RESOURCE_MIME_TYPE]);
+
+    const plain = await stack.connect('plain-client');
+    const plainTools = (await plain.listTools()).tools;
+    expect(plainTools.map((t) => t.name)).toEqual(tools.filter((t) => !appOnly.includes(t.name)).map((t) => t.name));
+    for (const t of plainTools) expect(t._meta?.ui, t.name).toBeUndefined();
+    expect((await plain.listResources()).resources.filter((r) => r.uri.startsWith('ui://'))).toEqual([]);
+    const refused = (await plain.callTool({ name: 'offboarding_decide', arguments: { approval_id: 'a'.repeat(22), nonce: 'x', decision: 'approve' } })) as CallToolResult;
+    expect(refused.isError).toBe(true);
+  });
+
+  it.skipIf(!HAVE_CHROMIUM)(`the access review view shows a real review's findings and filters them${SKIP}`, { timeout: 120_000 }, async () => {
+    stack = await startStack({ confirm: 'server-default', capabilities: APPS, toolsets: null, sandboxClock: systemClock, env: DEADLINE });
+    const target = leaver(stack);
+    stack.sandbox.outreach.linkUsers().update(String(target.id), { givenName: XSS, familyName: '' });
+    const args = { roster_path: 'roster.csv' };
+    const result = await finish(stack, 'access_review', args);
+    const review = structured(result);
+    expect(review.status).toBe('done');
+    const html = await viewHtml(stack, 'ui://sales-access-mcp/access-review.html');
+
+    for (const theme of ['light', 'dark'] as const) {
+      const v = await mount(html, { name: 'access_review', args, result }, theme);
+      const rows = v.frame.locator('table.findings tr.finding');
+      // The page from the app-only tool (its pager shows the total) replaces the top findings.
+      await v.frame.locator('.pager button').first().waitFor();
+      const total = Number(await v.frame.locator('.pager [data-total]').getAttribute('data-total'));
+      expect(total).toBeGreaterThanOrEqual(review.summary.findings_total);
+      expect(await rows.count()).toBe(Math.min(25, total));
+      const emails = (await v.frame.locator('table.findings td.email').allInnerTexts()).map((e) => e.toLowerCase());
+      const top = review.top_findings[0];
+      if (top.accounts[0]?.email) expect(emails).toContain(String(top.accounts[0].email).toLowerCase());
+      // The chart of the HTML report, one bar group per vendor reviewed.
+      expect(await v.frame.locator('svg.seats-chart g.bar-group').count()).toBe(Object.keys(review.summary.by_vendor).length);
+      expect(await v.frame.locator('html').getAttribute('data-theme')).toBe(theme);
+      await shot(v, `review-view-${theme}.png`);
+      if (theme === 'dark') continue;
+
+      // Filters: vendor, then finding code and roster status; every row shown matches, the total follows.
+      await v.frame.locator('select[data-filter="vendor"]').selectOption('outreach');
+      await v.frame.locator('table.findings tr.finding[data-vendor="outreach"]').first().waitFor();
+      await expect.poll(async () => (await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-vendor')))).every((x) => x === 'outreach')).toBe(true);
+      await v.frame.locator('select[data-filter="code"]').selectOption('ORPHANED_ACCOUNT');
+      await v.frame.locator('select[data-filter="roster"]').selectOption('terminated');
+      await expect.poll(async () => (await rows.evaluateAll((rs) => rs.map((r) => `${r.getAttribute('data-code')}/${r.getAttribute('data-roster')}`))).every((x) => x === 'ORPHANED_ACCOUNT/terminated')).toBe(true);
+      const filtered = Number(await v.frame.locator('.pager [data-total]').getAttribute('data-total'));
+      expect(filtered).toBeGreaterThan(0);
+      expect(filtered).toBeLessThan(total);
+      // The leaver's seat, named like an HTML tag, is a row whose name is that text.
+      await v.frame.locator('select[data-filter="severity"]').selectOption('high');
+      await expect.poll(async () => (await v.frame.locator('table.findings td.name').allInnerTexts()).includes(XSS)).toBe(true);
+      await expectInert(v, 'table.findings td.name');
+    }
+  });
+});

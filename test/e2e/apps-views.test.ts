@@ -10,6 +10,7 @@ import { systemClock } from '../../src/clock.js';
 import { APPROVAL_META_KEY } from '../../src/confirm/in-chat.js';
 import { sampleRosterCsv } from '../../src/sandbox/roster.js';
 import { CHROMIUM_ARGS, mountView, type MountedView } from '../support/app-host.js';
+import { ordinaryEverywhere } from '../support/people.js';
 import { callUntilDone, startStack, structured, textOf, type Stack } from '../support/stack.js';
 
 /**
@@ -160,5 +161,120 @@ describe('in-chat views (MCP Apps) through the SDK host side in headless Chromiu
       await expect.poll(async () => (await v.frame.locator('table.findings td.name').allInnerTexts()).includes(XSS)).toBe(true);
       await expectInert(v, 'table.findings td.name');
     }
+  });
+
+  /** A leaver (named like an HTML tag in Outreach) who owns a few records everywhere, and a colleague to take them. */
+  async function offboardingStack(): Promise<{ leaver: string; colleague: string }> {
+    const [leaver, colleague] = ordinaryEverywhere() as [string, string];
+    stack = await startStack({ confirm: 'server-default', capabilities: APPS, toolsets: null, sandboxClock: systemClock, env: DEADLINE, sandbox: { bigBook: { email: leaver, count: 3 } } });
+    const id = stack.sandbox.outreach.users().find((u) => u.email === leaver)!.id;
+    stack.sandbox.outreach.linkUsers().update(String(id), { givenName: XSS, familyName: '' });
+    return { leaver, colleague };
+  }
+
+  const planLines = (planId: string) => stack!.auditLines().filter((l) => l.plan_id === planId);
+
+  it.skipIf(!HAVE_CHROMIUM)(`the offboarding view's Approve applies the plan exactly once; a second click or a replayed nonce is refused${SKIP}`, { timeout: 180_000 }, async () => {
+    const { leaver, colleague } = await offboardingStack();
+    const planArgs = { emails: [leaver], transfer_to: colleague };
+    const planResult = await finish(stack!, 'plan_offboarding', planArgs);
+    const plan = structured(planResult);
+    const acting = (plan.steps as { step_id: string; kind: string; path: string }[]).filter((s) => s.path !== 'none' && s.path !== 'manual');
+    expect(acting.some((s) => s.kind === 'transfer')).toBe(true);
+    expect(acting.some((s) => s.kind === 'deactivate')).toBe(true);
+    const html = await viewHtml(stack!, 'ui://sales-access-mcp/offboarding.html');
+
+    // plan_offboarding's view: per person and vendor, what goes to whom, the seat effect, the manual steps; no buttons.
+    const pv = await mount(html, { name: 'plan_offboarding', args: planArgs, result: planResult });
+    await pv.frame.locator(`.person[data-person="${leaver}"]`).waitFor();
+    const planText = await pv.frame.locator('main').innerText();
+    expect(planText).toContain(`to ${colleague}`);
+    expect(planText).toMatch(/seat (freed|still billed)/);
+    for (const v of new Set(acting.map((s: any) => s.vendor))) expect(planText).toContain(v);
+    expect(await pv.frame.locator('button.approve').count()).toBe(0);
+    await expectInert(pv, '.account-name');
+
+    // execute_offboarding: nothing changes; the result carries the nonce for the view only.
+    const ask = await call(stack!, 'execute_offboarding', { plan_id: plan.plan_id });
+    const env = structured(ask);
+    expect(env).toMatchObject({ status: 'approval_required', approval: { method: 'app', url: null, status: 'required' } });
+    const nonce = (ask._meta?.[APPROVAL_META_KEY] as { id: string; nonce: string }).nonce;
+    expect(nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(JSON.stringify(ask.content)).not.toContain(nonce);
+    expect(JSON.stringify(ask.structuredContent)).not.toContain(nonce);
+    expect(textOf(ask)).not.toContain(nonce);
+    expect(planLines(plan.plan_id)).toEqual([]);
+
+    for (const theme of ['dark', 'light'] as const) {
+      const v = await mount(html, { name: 'execute_offboarding', args: { plan_id: plan.plan_id }, result: ask }, theme);
+      await v.frame.locator('button.approve:enabled').waitFor();
+      expect(await v.frame.locator('html').getAttribute('data-theme')).toBe(theme);
+      await expectInert(v, '.account-name');
+      await shot(v, `offboarding-view-${theme}.png`);
+    }
+    await shot(pv, 'offboarding-plan-view-light.png');
+    const view = views.at(-1)!;
+    await view.frame.locator('button.approve').click();
+    await expect.poll(() => view.frame.locator('.decision .status').innerText(), { timeout: 120_000 }).toMatch(/^Done: /);
+    expect(await view.frame.locator('button.approve').isDisabled()).toBe(true);
+    expect(view.modelContext.join('\n')).toMatch(/approved the offboarding/);
+
+    // One write per step (a hand-over: one per batch), each confirmed through the in-chat app, with the host's name.
+    const lines = planLines(plan.plan_id);
+    const intents = lines.filter((l) => l.type === 'intent');
+    expect(intents.length).toBeGreaterThanOrEqual(acting.length);
+    expect(lines.filter((l) => l.type === 'outcome').length).toBe(intents.length);
+    for (const l of lines) expect(l).toMatchObject({ tool: 'execute_offboarding', confirmation: 'app', confirmation_detail: { host: 'test-client 1.0.0' } });
+    expect(new Set(intents.map((l) => l.op_id)).size).toBe(intents.length);
+
+    // The model asks again: the stored result, no vendor call, no audit line.
+    const again = structured(await finish(stack!, 'execute_offboarding', { plan_id: plan.plan_id }));
+    expect(again).toMatchObject({ status: 'done', replayed: true, confirmation: 'app' });
+    const perStep = new Map((again.steps as { step_id: string; kind: string; audit_ops: number; outcome: string }[]).map((s) => [s.step_id, s]));
+    for (const s of acting) {
+      expect(perStep.get(s.step_id)?.outcome, s.step_id).toBe('done');
+      if (s.kind !== 'transfer') expect(perStep.get(s.step_id)?.audit_ops, s.step_id).toBe(1);
+    }
+    expect(intents.length).toBe([...perStep.values()].reduce((n, s) => n + s.audit_ops, 0));
+
+    // A replayed nonce (the same decision sent again) and a second click in a re-rendered view are refused.
+    const replay = (await stack!.client.callTool({ name: 'offboarding_decide', arguments: { approval_id: env.approval.id, nonce, decision: 'approve' } })) as CallToolResult;
+    expect(replay.isError).toBe(true);
+    expect(textOf(replay)).toMatch(/already approved/);
+    const rerendered = await mount(html, { name: 'execute_offboarding', args: { plan_id: plan.plan_id }, result: ask });
+    await rerendered.frame.locator('button.approve:enabled').click();
+    await expect.poll(() => rerendered.frame.locator('.decision .status').innerText()).toMatch(/already approved/);
+    expect(planLines(plan.plan_id).length).toBe(lines.length);
+  });
+
+  it.skipIf(!HAVE_CHROMIUM)(`Reject in the offboarding view changes nothing${SKIP}`, { timeout: 120_000 }, async () => {
+    const { leaver, colleague } = await offboardingStack();
+    const plan = structured(await finish(stack!, 'plan_offboarding', { emails: [leaver], transfer_to: colleague }));
+    const ask = await call(stack!, 'execute_offboarding', { plan_id: plan.plan_id });
+    const approvalId = structured(ask).approval.id as string;
+    const nonce = (ask._meta?.[APPROVAL_META_KEY] as { nonce: string }).nonce;
+    const requests = () => stack!.sandbox.outreach.requests.length + stack!.sandbox.salesloft.requests.length + stack!.sandbox.apollo.requests.length;
+
+    // A nonce that is not this request's decides nothing.
+    const forged = (await stack!.client.callTool({ name: 'offboarding_decide', arguments: { approval_id: approvalId, nonce: `${nonce.slice(0, -2)}AA`, decision: 'approve' } })) as CallToolResult;
+    expect(forged.isError).toBe(true);
+    expect(textOf(forged)).toMatch(/token does not belong/);
+
+    const html = await viewHtml(stack!, 'ui://sales-access-mcp/offboarding.html');
+    const v = await mount(html, { name: 'execute_offboarding', args: { plan_id: plan.plan_id }, result: ask });
+    const before = requests();
+    await v.frame.locator('button.reject:enabled').click();
+    await expect.poll(() => v.frame.locator('.decision .status').innerText()).toMatch(/^Rejected: nothing was changed/);
+    expect(v.modelContext.join('\n')).toMatch(/rejected the offboarding/);
+    expect(requests()).toBe(before);
+    expect(planLines(plan.plan_id)).toEqual([]);
+
+    // The model's next call takes the rejection: declined, nothing written; the nonce cannot approve afterwards.
+    const next = structured(await call(stack!, 'execute_offboarding', { plan_id: plan.plan_id }));
+    expect(next).toMatchObject({ status: 'declined', approval: { method: 'app', status: 'declined' } });
+    const late = (await stack!.client.callTool({ name: 'offboarding_decide', arguments: { approval_id: approvalId, nonce, decision: 'approve' } })) as CallToolResult;
+    expect(late.isError).toBe(true);
+    expect(requests()).toBe(before);
+    expect(planLines(plan.plan_id)).toEqual([]);
   });
 });

@@ -212,7 +212,6 @@ describe('in-chat views (MCP Apps) through the SDK host side in headless Chromiu
       await expectInert(v, '.account-name');
       await shot(v, `offboarding-view-${theme}.png`);
     }
-    await shot(pv, 'offboarding-plan-view-light.png');
     const view = views.at(-1)!;
     await view.frame.locator('button.approve').click();
     await expect.poll(() => view.frame.locator('.decision .status').innerText(), { timeout: 120_000 }).toMatch(/^Done: /);

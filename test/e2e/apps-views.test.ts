@@ -146,6 +146,15 @@ describe('in-chat views (MCP Apps) through the SDK host side in headless Chromiu
       await shot(v, `review-view-${theme}.png`);
       if (theme === 'dark') continue;
 
+      // The host switches to dark: the view follows without a reload.
+      v.bridge.setHostContext({ theme: 'dark' });
+      await expect.poll(() => v.frame.locator('html').getAttribute('data-theme')).toBe('dark');
+      v.bridge.setHostContext({ theme: 'light' });
+      await expect.poll(() => v.frame.locator('html').getAttribute('data-theme')).toBe('light');
+      // The evidence files open through the host (ui/download-file of the resource links).
+      await v.frame.locator('button[data-evidence="html"]').click();
+      await expect.poll(() => v.downloads).toEqual([review.evidence.html]);
+
       // Filters: vendor, then finding code and roster status; every row shown matches, the total follows.
       await v.frame.locator('select[data-filter="vendor"]').selectOption('outreach');
       await v.frame.locator('table.findings tr.finding[data-vendor="outreach"]').first().waitFor();

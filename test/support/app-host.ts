@@ -39,6 +39,8 @@ export interface MountedView {
   requests: string[];
   /** What the view told the model through ui/update-model-context. */
   modelContext: string[];
+  /** The resources the view asked the host to save (ui/download-file), by URI. */
+  downloads: string[];
   close(): Promise<void>;
 }
 
@@ -80,7 +82,11 @@ export async function mountView(browser: Browser, client: Client, html: string, 
     for (const c of p.content ?? []) if (c.type === 'text') modelContext.push(c.text);
     return {};
   };
-  bridge.ondownloadfile = async () => ({});
+  const downloads: string[] = [];
+  bridge.ondownloadfile = async (p) => {
+    for (const c of p.contents) downloads.push(c.type === 'resource_link' ? c.uri : c.resource.uri);
+    return {};
+  };
   const initialized = new Promise<void>((resolve) => {
     bridge.oninitialized = () => resolve();
   });
@@ -97,6 +103,7 @@ export async function mountView(browser: Browser, client: Client, html: string, 
     problems,
     requests,
     modelContext,
+    downloads,
     async close() {
       await context.close();
     },

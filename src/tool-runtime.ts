@@ -3,9 +3,9 @@ import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { ErrorCode, McpError, UrlElicitationRequiredError, type CallToolResult, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { callDescription, callInputShape, callOutputSchema, type AnyTool, type ApprovalResultView, type CallEnvelope, type ToolContext, type VendorIds } from '../tools/types.js';
+import { clientRendersApps } from './apps/capability.js';
 import type { Actor } from './audit/audit-log.js';
 import { utc, type Requester } from './confirm/approval-page.js';
-import { clientRendersApps } from './apps/capability.js';
 import { approvalsFor } from './confirm/approvals.js';
 import { APPROVAL_META_KEY, inChatApprovalsFor } from './confirm/in-chat.js';
 import { ApprovalOutcome, ConfirmationGate, type Confirmation } from './confirm/gate.js';

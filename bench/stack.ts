@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RESOURCE_MIME_TYPE } from '@modelcontextprotocol/ext-apps/server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { EXTENSION_ID, RESOURCE_MIME_TYPE } from '../src/apps/capability.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import { loadConfig, parseCliArgs, type Config } from '../src/config.js';
 import { createDeps, restOf, type Deps } from '../src/deps.js';
@@ -73,7 +73,7 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
   const client = new Client({ name: 'sales-access-bench', version: '1.0.0' }, {
     capabilities: {
       ...(opts.approveWrites ? { elicitation: { form: {} } } : {}),
-      ...(opts.apps ? { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: [RESOURCE_MIME_TYPE] } } } : {}),
+      ...(opts.apps ? { extensions: { [EXTENSION_ID]: { mimeTypes: [RESOURCE_MIME_TYPE] } } } : {}),
     },
   });
   if (opts.approveWrites) client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { approve: true } }));

@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { McpServer, RegisteredResource, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { RESOURCE_MIME_TYPE, registerAppResource, registerAppTool } from '@modelcontextprotocol/ext-apps/server';
 import { APP_TOOLS } from '../../tools/apps/index.js';
 import type { AnyAppTool } from '../../tools/apps/types.js';
 import type { Deps } from '../deps.js';
 import { errorResult } from '../tool-runtime.js';
-import { clientRendersApps } from './capability.js';
+import { clientRendersApps, RESOURCE_MIME_TYPE, toolUiMeta } from './capability.js';
 
 /**
  * The in-chat views (MCP Apps, the `io.modelcontextprotocol/ui` extension): two `ui://` resources built by
@@ -60,7 +59,7 @@ export function registerApps(server: McpServer, deps: Deps, linked: Map<string, 
   for (const name of needed) {
     const v = VIEWS[name];
     hidden.push(
-      registerAppResource(server, v.title, v.uri, { description: v.description, mimeType: RESOURCE_MIME_TYPE, _meta: VIEW_RESOURCE_META }, async () => ({
+      server.registerResource(v.title, v.uri, { description: v.description, mimeType: RESOURCE_MIME_TYPE, _meta: VIEW_RESOURCE_META }, async () => ({
         contents: [{ uri: v.uri, mimeType: RESOURCE_MIME_TYPE, text: await viewHtml(v.file), _meta: VIEW_RESOURCE_META }],
       })),
     );
@@ -79,14 +78,13 @@ export function registerApps(server: McpServer, deps: Deps, linked: Map<string, 
     for (const h of hidden) h.enabled = true;
     for (const [name, tool] of linked) {
       const view = VIEW_OF_TOOL[name];
-      if (view) tool._meta = { ...tool._meta, ui: { resourceUri: VIEWS[view].uri }, 'ui/resourceUri': VIEWS[view].uri };
+      if (view) tool._meta = { ...tool._meta, ...toolUiMeta(VIEWS[view].uri) };
     }
   };
 }
 
 function registerAppOnly(server: McpServer, deps: Deps, tool: AnyAppTool, sessionOf: (sessionId: string | undefined) => string): RegisteredTool {
-  return registerAppTool(
-    server,
+  return server.registerTool(
     tool.name,
     {
       title: tool.title,
@@ -94,7 +92,7 @@ function registerAppOnly(server: McpServer, deps: Deps, tool: AnyAppTool, sessio
       inputSchema: tool.inputSchema,
       outputSchema: tool.outputSchema,
       annotations: { title: tool.title, ...tool.annotations },
-      _meta: { ui: { resourceUri: VIEWS[tool.view].uri, visibility: ['app'] } },
+      _meta: toolUiMeta(VIEWS[tool.view].uri, ['app']),
     },
     (async (args: Record<string, unknown>, extra: { sessionId?: string }): Promise<CallToolResult> => {
       const client = server.server.getClientVersion();

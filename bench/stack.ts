@@ -5,6 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { EXTENSION_ID, RESOURCE_MIME_TYPE } from '../src/apps/capability.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import { loadConfig, parseCliArgs, type Config } from '../src/config.js';
 import { createDeps, restOf, type Deps } from '../src/deps.js';
@@ -41,6 +42,8 @@ export interface BenchStackOptions {
   clock?: Clock;
   /** Answer confirmation dialogs with accept (default: the client declares no elicitation). */
   approveWrites?: boolean;
+  /** The client declares the MCP Apps extension (in-chat views and their app-only tools are then listed). */
+  apps?: boolean;
   flags?: string[];
   /** `--toolsets`: `all` by default (the benchmarks call tools outside the default set); null: the default set. */
   toolsets?: string | null;
@@ -67,7 +70,12 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
   if (opts.configure) config = opts.configure(config, sandbox);
   const deps = await createDeps(config, { log: silentLogger, clock: opts.clock ?? systemClock });
   const server = createServer(deps);
-  const client = new Client({ name: 'sales-access-bench', version: '1.0.0' }, { capabilities: opts.approveWrites ? { elicitation: { form: {} } } : {} });
+  const client = new Client({ name: 'sales-access-bench', version: '1.0.0' }, {
+    capabilities: {
+      ...(opts.approveWrites ? { elicitation: { form: {} } } : {}),
+      ...(opts.apps ? { extensions: { [EXTENSION_ID]: { mimeTypes: [RESOURCE_MIME_TYPE] } } } : {}),
+    },
+  });
   if (opts.approveWrites) client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { approve: true } }));
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);

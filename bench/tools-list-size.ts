@@ -6,20 +6,28 @@ import type { Benchmark } from './types.js';
  * What a model reads of tools/list before it does anything: every tool's name, description and input schema
  * (the JSON a client puts into the model's context; titles, annotations and output schemas are left out, as
  * most clients do). Measured through a real MCP client on the sandbox, where every vendor is configured: the
- * largest a default set gets.
+ * largest a default set gets. Tools an MCP Apps host keeps from the model (`_meta.ui.visibility: ["app"]`,
+ * called only by the in-chat views) do not count; `apps` measures the default set for a client that declares
+ * the extension, where they are listed.
  */
 export const DEFAULT_TOOLS_LIST_BUDGET_BYTES = 24 * 1024;
 
+/** A tool only the in-chat views call: the host keeps it from the model. */
+export function appOnly(tool: Tool): boolean {
+  const visibility = (tool._meta?.ui as { visibility?: unknown } | undefined)?.visibility;
+  return Array.isArray(visibility) && visibility.length > 0 && !visibility.includes('model');
+}
+
 export function modelVisibleBytes(tools: readonly Tool[]): number {
-  return tools.reduce((sum, t) => sum + Buffer.byteLength(JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema })), 0);
+  return tools.filter((t) => !appOnly(t)).reduce((sum, t) => sum + Buffer.byteLength(JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema })), 0);
 }
 
 /** tools/list as a client sees it with these flags (`toolsets` null: the default set). */
-export async function measureToolsList(flags: string[], toolsets: string | null): Promise<{ tools: number; model_visible_bytes: number }> {
-  const stack = await startBenchStack({ flags, toolsets });
+export async function measureToolsList(flags: string[], toolsets: string | null, apps = false): Promise<{ tools: number; app_only_tools: number; model_visible_bytes: number }> {
+  const stack = await startBenchStack({ flags, toolsets, apps });
   try {
     const { tools } = await stack.client.listTools();
-    return { tools: tools.length, model_visible_bytes: modelVisibleBytes(tools) };
+    return { tools: tools.length, app_only_tools: tools.filter(appOnly).length, model_visible_bytes: modelVisibleBytes(tools) };
   } finally {
     await stack.close();
   }
@@ -34,6 +42,7 @@ export const toolsListSize: Benchmark = {
       default: await measureToolsList([], null),
       read_only: await measureToolsList(['--read-only'], null),
       all: await measureToolsList([], 'all'),
+      apps_client_default: await measureToolsList([], null, true),
     };
   },
 };

@@ -8,6 +8,7 @@ import type { Deps } from './deps.js';
 import type { VendorConnection } from './vendors/connection.js';
 import { registerPrompts } from './prompts.js';
 import { registerResources } from './resources.js';
+import { registerApps } from './apps/register.js';
 import { registerTools } from './tool-runtime.js';
 import { VERSION } from './version.js';
 
@@ -70,7 +71,9 @@ export function createServer(deps: Deps, opts: ServerOptions = {}): McpServer {
         'Status "approval_required" or "pending": nothing has changed yet; show the user `message` (the approval link) and call again with the same arguments once they decided. Status "declined": the user rejected it; do not retry unasked.',
     },
   );
-  registerTools(server, selectTools(deps.config, deps.vendors), deps, opts.actor);
+  const { registered, sessionOf } = registerTools(server, selectTools(deps.config, deps.vendors), deps, opts.actor);
+  // The in-chat views and their app-only tools: enabled only for a client that declares MCP Apps.
+  registerApps(server, deps, registered, sessionOf);
 
   registerResources(server, deps);
   registerPrompts(server);

@@ -1,11 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { ErrorCode, McpError, UrlElicitationRequiredError, type CallToolResult, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { callDescription, callInputShape, callOutputSchema, type AnyTool, type ApprovalResultView, type CallEnvelope, type ToolContext, type VendorIds } from '../tools/types.js';
+import { clientRendersApps } from './apps/capability.js';
 import type { Actor } from './audit/audit-log.js';
 import { utc, type Requester } from './confirm/approval-page.js';
 import { approvalsFor } from './confirm/approvals.js';
+import { APPROVAL_META_KEY, inChatApprovalsFor } from './confirm/in-chat.js';
 import { ApprovalOutcome, ConfirmationGate, type Confirmation } from './confirm/gate.js';
 import type { Deps } from './deps.js';
 import { ToolInputError, VendorError } from './http/errors.js';
@@ -30,18 +32,28 @@ import { collectWarnings, mergeWarnings } from './side-lookup.js';
  *   outputSchema is its own with the protocol fields added and its fields optional, while `done` results are
  *   still checked against the tool's complete schema (callOutputSchema).
  */
-export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, baseActor: Actor | undefined): void {
+export interface RegisteredTools {
+  /** The registered tools by name (the MCP Apps views link some of them, see apps/register.ts). */
+  registered: Map<string, RegisteredTool>;
+  /** The session a call belongs to: its MCP session id, or this connection. */
+  sessionOf(sessionId: string | undefined): string;
+}
+
+export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, baseActor: Actor | undefined): RegisteredTools {
   const vendorIds = deps.registry.map((a) => a.id) as unknown as VendorIds;
   const gate = new ConfirmationGate(
     deps.config.confirm,
     server.server,
     () => deps.clock.now(),
     deps.config.approval.pageAvailable ? { broker: () => approvalsFor(deps), log: deps.log } : undefined,
+    { store: () => inChatApprovalsFor(deps), available: () => clientRendersApps(server.server) },
   );
   // The session of a call without an MCP session id: this connection (stdio: the process has one).
   const connection = `connection:${randomBytes(12).toString('base64url')}`;
+  const sessionOf = (sessionId: string | undefined) => (sessionId ? `session:${sessionId}` : connection);
+  const registered = new Map<string, RegisteredTool>();
   for (const tool of tools) {
-    server.registerTool(
+    const reg = server.registerTool(
       tool.name,
       {
         title: tool.title,
@@ -57,7 +69,7 @@ export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, b
           tool,
           args,
           approvalId,
-          owner: extra.sessionId ? `session:${extra.sessionId}` : connection,
+          owner: sessionOf(extra.sessionId),
           actor: baseActor ?? { kind: 'mcp_client', name: client?.name ?? 'unknown', version: client?.version ?? 'unknown' },
           requester: {
             client: `${client?.name ?? 'unknown client'} ${client?.version ?? ''}`.trim(),
@@ -95,10 +107,12 @@ export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, b
         // Delivered: a later call with the same arguments starts afresh. A job nobody was told about is forgotten.
         if (jobId === undefined && !seen.announced) await deps.jobs.store.delete(seen.id);
         else await deps.jobs.store.update(seen.id, { delivered: true });
-        return answer(seen.outcome!);
+        return withViewNonce(answer(seen.outcome!), call.owner, deps);
       },
     );
+    registered.set(tool.name, reg);
   }
+  return { registered, sessionOf };
 }
 
 interface Call {
@@ -166,7 +180,9 @@ async function runTool(call: Call, work: JobWork, deps: Deps, gate: Confirmation
     },
     confirmationDetail: () => {
       const a = approved?.confirmation.approval;
-      return a ? { decided_at: a.decided_at, user_agent: a.user_agent } : undefined;
+      if (a) return { decided_at: a.decided_at, user_agent: a.user_agent };
+      const v = approved?.confirmation.inChat;
+      return v ? { decided_at: v.decided_at, host: v.host } : undefined;
     },
   };
   const page = () => approved?.confirmation.approval;
@@ -199,6 +215,19 @@ async function runTool(call: Call, work: JobWork, deps: Deps, gate: Confirmation
   }
 }
 
+/**
+ * An in-chat approval request's nonce goes to the view only: in the result's `_meta`, which the host hands to
+ * the view and keeps from the model (as it keeps app-only tools), never in the text or structuredContent the
+ * model reads. It is added here, when the answer is delivered, so that it is never stored with the job.
+ */
+function withViewNonce(result: CallToolResult, owner: string, deps: Deps): CallToolResult {
+  const sc = result.structuredContent as CallEnvelope | undefined;
+  const a = sc?.approval;
+  if (!a || a.method !== 'app' || a.id === null || (sc.status !== 'approval_required' && sc.status !== 'pending')) return result;
+  const nonce = inChatApprovalsFor(deps).nonceFor(a.id, owner);
+  return nonce === undefined ? result : { ...result, _meta: { ...result._meta, [APPROVAL_META_KEY]: { id: a.id, nonce } } };
+}
+
 /** What a finished job answers to the call that picks it up. */
 function answer(outcome: JobOutcome): CallToolResult {
   if (outcome.kind === 'result') return outcome.result;
@@ -226,13 +255,14 @@ function approvedView(c: Confirmation, summary: string): ApprovalResultView {
 function approvalResult(tool: AnyTool, o: ApprovalOutcome, deps: Deps): CallToolResult {
   const a = o.approval;
   const again = tool.name === 'execute_offboarding' ? 'with the same plan_id' : 'with the same arguments';
+  const inChat = o.method === 'app';
   const structured: CallEnvelope = {
     status: o.status,
     message: o.message,
     approval: {
       id: a.id,
       status: o.status === 'approval_required' ? 'required' : o.status,
-      method: 'browser',
+      method: o.method,
       url: a.url,
       summary: a.summary,
       expires_at: a.expires_at,
@@ -246,7 +276,9 @@ function approvalResult(tool: AnyTool, o: ApprovalOutcome, deps: Deps): CallTool
             tool: tool.name,
             add_arguments: { approval_id: a.id },
             retry_after_seconds: 10,
-            instruction: `Show the user the message with the link; when they say they decided, call ${tool.name} again ${again}, adding approval_id "${a.id}". Only the user can approve, on the page; do not open or submit it yourself.`,
+            instruction: inChat
+              ? `The user decides in the view shown with this result (Approve carries it out from there). If they say they decided and the view did not show the outcome, call ${tool.name} again ${again}, adding approval_id "${a.id}". Only the user can approve.`
+              : `Show the user the message with the link; when they say they decided, call ${tool.name} again ${again}, adding approval_id "${a.id}". Only the user can approve, on the page; do not open or submit it yourself.`,
           },
         }),
   };

@@ -30,7 +30,7 @@ export async function auditedWrite<T>(ctx: ToolContext, w: WriteIntent, fn: (aud
       allow: w.allow,
       actor: ctx.actor,
       confirmation: w.confirmation,
-      confirmation_detail: w.confirmation === 'browser' ? ctx.confirmationDetail() : undefined,
+      confirmation_detail: w.confirmation === 'browser' || w.confirmation === 'app' ? ctx.confirmationDetail() : undefined,
       before: w.before,
       plan_id: w.planId,
     },

@@ -29,7 +29,7 @@ export interface ToolContext {
    * (approval_required, pending, declined). Neither is to be caught by a tool.
    */
   confirm(request: ConfirmRequest): Promise<Confirmation>;
-  /** When this call was approved on the browser approval page: the decision time and the browser's User-Agent. */
+  /** When this call was approved on the approval page or in the in-chat view: the decision time, and the browser's User-Agent or the host. */
   confirmationDetail(): ConfirmationDetail | undefined;
   actor: Actor;
   /** The MCP session (HTTP) or connection (stdio process) of the call: jobs and approvals belong to it. */
@@ -109,7 +109,7 @@ const APPROVAL_ID_RE = /^[A-Za-z0-9_-]{22}$/;
 const approvalShape = {
   id: z.string().nullable().describe('Approval request id (the end of its URL)'),
   status: z.enum(['required', 'pending', 'approved', 'declined']).describe('Where the approval stands'),
-  method: z.enum(['browser', 'elicit', 'token']).describe('browser: approval page; elicit: client dialog; token: confirm argument'),
+  method: z.enum(['browser', 'elicit', 'token', 'app']).describe('browser: approval page; elicit: client dialog; token: confirm argument; app: in-chat view'),
   url: z.string().nullable().describe('The approval page, for the user to open'),
   summary: z.string().describe('The change'),
   expires_at: z.string().nullable().describe('Link expiry (ISO 8601)'),

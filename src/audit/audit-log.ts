@@ -25,14 +25,17 @@ export type ConfirmationMethod = 'elicit' | 'token' | 'none' | (string & {});
 
 /**
  * How a human decided, when the confirmation method records more than its name. For `browser`: when the
- * approval page's Approve was clicked and the approving browser's User-Agent (as that browser sent it).
- * Optional: lines written before this field existed stay valid.
+ * approval page's Approve was clicked and the approving browser's User-Agent (as that browser sent it). For
+ * `app` (the in-chat view of an MCP Apps host): when Approve was clicked and the host's name and version
+ * (its MCP clientInfo). Optional: lines written before this field existed stay valid.
  */
 export interface ConfirmationDetail {
   /** ISO 8601 time of the decision. */
   decided_at: string;
-  /** User-Agent of the browser that approved, cut to 256 characters; null when it sent none. */
-  user_agent: string | null;
+  /** `browser`: User-Agent of the browser that approved, cut to 256 characters; null when it sent none. */
+  user_agent?: string | null;
+  /** `app`: the MCP host that showed the view and relayed the click, e.g. "Claude 1.2.3". */
+  host?: string;
 }
 
 export interface AuditTarget {

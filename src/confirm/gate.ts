@@ -5,6 +5,7 @@ import { ToolInputError } from '../http/errors.js';
 import type { Logger } from '../log.js';
 import { utc, type Requester } from './approval-page.js';
 import type { ApprovalBroker } from './approvals.js';
+import type { InChatApprovals } from './in-chat.js';
 import type { ConfirmTarget } from './types.js';
 
 /**
@@ -18,6 +19,10 @@ import type { ConfirmTarget } from './types.js';
  *   once, or the call answers `declined`;
  * - `token`: an operator's opt-in for clients that cannot elicit but show their own per-call approval:
  *   the `confirm` argument must name the target exactly.
+ * In `auto`, a change that has an in-chat view (an offboarding plan) is decided in that view when the client
+ * declares the MCP Apps extension: the call answers `approval_required` at once (the view shows the plan with
+ * Approve and Reject), the click reaches the app-only decision tool with the request's nonce (in-chat.ts), and
+ * the next call for the same change takes the decision once, as with the page. Any other mode turns it off.
  * In every mode but `token`, nothing the model can put in the arguments counts: the approval page's URL is
  * never accepted as an argument, `approval_id` only names a request (it must belong to the same session and
  * the same change), and approving needs a browser on the page (see approvals.ts).
@@ -37,16 +42,23 @@ export interface ConfirmRequest {
   tokenMatches: string[];
   /** The `confirm` argument as the model passed it. */
   confirmArg: string | undefined;
+  /**
+   * The change has an in-chat view (MCP Apps) that can decide it, showing `subject` (e.g. the plan id) beside
+   * its buttons. Without it, the change is approved the other ways only.
+   */
+  inChat?: { subject: Record<string, string> };
 }
 
 export interface Confirmation {
-  method: 'elicit' | 'token' | 'browser';
+  method: 'elicit' | 'token' | 'browser' | 'app';
   /** ISO 8601 time of the human's decision (for token: when the argument was checked). */
   at: string;
   /** Who approved and how, in words, for the result. */
   by: string;
   /** Browser approvals: the request, when it was decided and the approving browser's User-Agent. */
   approval?: { id: string; url: string; decided_at: string; user_agent: string | null };
+  /** In-chat approvals: the request, when it was decided and the host that relayed the click. */
+  inChat?: { id: string; decided_at: string; host: string };
 }
 
 /** What the gate needs of the tool call it confirms. */
@@ -62,6 +74,13 @@ export interface ConfirmOptions {
   binding: string;
   /** The call's `approval_id` argument: it names the request the call means, and approves nothing. */
   approvalId?: string;
+}
+
+export interface InChatOptions {
+  /** The process's in-chat approval requests. */
+  store: () => InChatApprovals;
+  /** Whether this session's client declares the MCP Apps extension (checked per call: known after initialize). */
+  available: () => boolean;
 }
 
 export interface PageApprovalOptions {
@@ -80,7 +99,8 @@ export type ApprovalStatus = 'approval_required' | 'pending' | 'declined';
 /** An approval request as a result shows it: never its CSRF token or cookie. */
 export interface ApprovalView {
   id: string;
-  url: string;
+  /** The approval page; null for an in-chat approval (the view is in the conversation). */
+  url: string | null;
   summary: string;
   expires_at: string;
   decided_at: string | null;
@@ -97,6 +117,8 @@ export class ApprovalOutcome extends Error {
     readonly approval: ApprovalView,
     /** One sentence for the agent to show the human. */
     message: string,
+    /** Where the human decides: the approval page, or the in-chat view. */
+    readonly method: 'browser' | 'app' = 'browser',
   ) {
     super(message);
   }
@@ -111,6 +133,7 @@ export class ConfirmationGate {
     private readonly server: Server,
     private readonly now: () => number = Date.now,
     private readonly page?: PageApprovalOptions,
+    private readonly inChat?: InChatOptions,
   ) {}
 
   async confirm(req: ConfirmRequest, opts: ConfirmOptions): Promise<Confirmation> {
@@ -122,6 +145,7 @@ export class ConfirmationGate {
       case 'browser':
         return this.byPage(req, opts);
       case 'auto':
+        if (req.inChat && this.inChat?.available()) return this.byApp(req, opts);
         // Without an approval page (HTTP beyond loopback) auto means elicitation only.
         return this.canElicit() || !this.page ? this.byElicitation(req, opts) : this.byPage(req, opts);
     }
@@ -244,6 +268,49 @@ export class ConfirmationGate {
       ? `Approval needed: open ${url} in your browser and click Approve or Reject for "${req.summary}" (the link expires at ${expires}); nothing has been changed yet.`
       : `Still waiting for your decision: open ${url} and click Approve or Reject for "${req.summary}" (the link expires at ${expires}); nothing has been changed yet.`;
     throw new ApprovalOutcome(opened.created ? 'approval_required' : 'pending', view, message);
+  }
+
+  /**
+   * The in-chat view, without waiting: open (or re-use) the request for this change in this session and answer
+   * `approval_required` or `pending` at once (the runtime adds the nonce to the result's `_meta` for the view);
+   * the first call after the human clicked takes the decision (once).
+   */
+  private byApp(req: ConfirmRequest, opts: ConfirmOptions): Confirmation {
+    const store = this.inChat!.store();
+    const key = approvalKey(req, opts);
+    if (opts.approvalId !== undefined) {
+      const info = store.info(opts.approvalId);
+      if (!info || info.owner !== opts.session) {
+        throw new ConfirmationRefused(
+          `Nothing was changed: approval_id "${opts.approvalId}" is not an approval request of this conversation (a request belongs to the session that asked, and is forgotten 10 minutes after it expires). Call ${req.tool} without approval_id to ask the user for approval.`,
+        );
+      }
+      if (info.key !== key) {
+        throw new ConfirmationRefused(`Nothing was changed: approval_id "${opts.approvalId}" was asked for another change ("${info.summary}"), not for these arguments.`);
+      }
+    }
+    const opened = store.open(key, opts.session, { tool: req.tool, summary: req.summary, subject: req.inChat!.subject });
+    const { id } = opened;
+    const decision = store.info(id)?.decision;
+    const view: ApprovalView = { id, url: null, summary: req.summary, expires_at: new Date(opened.expiresAt).toISOString(), decided_at: null };
+    if (decision) {
+      if (!store.take(id)) throw new ConfirmationRefused(`Nothing was changed by this call: the decision on "${req.summary}" was already used by another call.`);
+      const at = new Date(decision.decidedAt).toISOString();
+      if (!decision.approved) {
+        throw new ApprovalOutcome('declined', { ...view, decided_at: at }, `You rejected "${req.summary}" in the conversation at ${utc(decision.decidedAt)}; nothing was changed.`, 'app');
+      }
+      return {
+        method: 'app',
+        at,
+        by: `the user, with Approve in the in-chat view of ${decision.host} at ${utc(decision.decidedAt)} (MCP Apps)`,
+        inChat: { id, decided_at: at, host: decision.host },
+      };
+    }
+    const expires = utc(opened.expiresAt);
+    const message = opened.created
+      ? `Approval needed: the plan is shown in the conversation with Approve and Reject buttons for "${req.summary}" (until ${expires}); nothing has been changed yet. Clicking Approve carries it out.`
+      : `Still waiting for the user's decision in the conversation's view on "${req.summary}" (until ${expires}); nothing has been changed yet.`;
+    throw new ApprovalOutcome(opened.created ? 'approval_required' : 'pending', view, message, 'app');
   }
 
   /** URL-mode elicitation: tells the client when the human has decided, so it can retry the call. */

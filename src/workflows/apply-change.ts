@@ -74,7 +74,7 @@ export async function commitChange<S>(p: PreparedChange<S>, ctx: CommitContext):
       allow: [...(ctx.allow ?? []), 'change', 'via'],
       actor: ctx.actor,
       confirmation: ctx.confirmation,
-      confirmation_detail: ctx.confirmation === 'browser' ? ctx.confirmationDetail : undefined,
+      confirmation_detail: ctx.confirmation === 'browser' || ctx.confirmation === 'app' ? ctx.confirmationDetail : undefined,
       before,
       plan_id: ctx.planId,
     },

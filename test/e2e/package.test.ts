@@ -12,7 +12,7 @@ describe('the npm package', () => {
     assertBuilt();
     const { stdout } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
     const files = (JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['dist/sales-access-mcp.mjs', 'README.md', 'docs/credentials.md', 'mcp.json', 'package.json']));
+    expect(files).toEqual(expect.arrayContaining(['dist/sales-access-mcp.mjs', 'dist/views/access-review.html', 'dist/views/offboarding.html', 'README.md', 'docs/credentials.md', 'mcp.json', 'package.json']));
     // The bundle is the server: the compiled modules it was made from are not shipped twice.
     expect(files.filter((f) => f.startsWith('dist/src/') || f.startsWith('dist/tools/'))).toEqual([]);
     expect(files.filter((f) => /(^|\/)(test|bench)\//.test(f) || /\.test\.js/.test(f))).toEqual([]);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_TOOLS } from '../../tools/index.js';
-import { DEFAULT_TOOLS_LIST_BUDGET_BYTES, modelVisibleBytes } from '../../bench/tools-list-size.js';
+import { appOnly, DEFAULT_TOOLS_LIST_BUDGET_BYTES, modelVisibleBytes } from '../../bench/tools-list-size.js';
 import { isDefaultTool } from '../../src/server.js';
 import { callEnvelopeShape, callInputShape } from '../../tools/types.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -105,6 +105,26 @@ describe('the default tools/list through an MCP client (sandbox: every vendor co
 
   it(`costs a model at most ${DEFAULT_TOOLS_LIST_BUDGET_BYTES} bytes (names, descriptions, input schemas)`, async () => {
     const { tools } = await stack.client.listTools();
+    expect(modelVisibleBytes(tools)).toBeLessThanOrEqual(DEFAULT_TOOLS_LIST_BUDGET_BYTES);
+  });
+});
+
+describe('tools/list for a client that declares MCP Apps (io.modelcontextprotocol/ui)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ toolsets: null, capabilities: { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } } } });
+  });
+  afterAll(() => stack.close());
+
+  it('adds only app-only tools, which the model never sees, so the model-visible bytes are the same', async () => {
+    const { tools } = await stack.client.listTools();
+    const plain = await stack.connect('plain-client');
+    const plainTools = (await plain.listTools()).tools;
+    const added = tools.filter((t) => !plainTools.some((p) => p.name === t.name));
+    expect(added.length).toBeGreaterThan(0);
+    for (const t of added) expect(appOnly(t), t.name).toBe(true);
+    for (const t of plainTools) expect(appOnly(t), t.name).toBe(false);
+    expect(modelVisibleBytes(tools)).toBe(modelVisibleBytes(plainTools));
     expect(modelVisibleBytes(tools)).toBeLessThanOrEqual(DEFAULT_TOOLS_LIST_BUDGET_BYTES);
   });
 });

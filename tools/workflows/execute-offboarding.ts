@@ -37,6 +37,7 @@ function confirmPlan(ctx: ToolContext, plan: Plan, confirmArg: string | undefine
       notes,
       tokenMatches: [plan.plan_id],
       confirmArg,
+      inChat: { subject: { plan_id: plan.plan_id } },
     })
     .then((c) => c.method);
 }

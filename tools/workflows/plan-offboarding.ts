@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { emailArg } from '../args.js';
 import { ACCOUNT_STATUSES } from '../../src/domain/account.js';
 import { STEP_KINDS, STEP_PATHS } from '../../src/domain/offboarding.js';
+import type { Plan } from '../../src/domain/offboarding.js';
 import { MAX_PEOPLE, planOffboarding } from '../../src/workflows/offboarding/plan.js';
 import { defineTool } from '../types.js';
 import { warningsShape } from '../warnings.js';
@@ -12,6 +13,7 @@ export const StepSchema = z.object({
   person: z.string().describe('The person being offboarded (lower-cased email)'),
   account_id: z.string().describe('Vendor id of the account ("" when the vendor cannot be looked at)'),
   email: z.string().nullable().describe('Account email as the vendor stores it'),
+  name: z.string().nullable().describe('Account holder\'s name as the vendor stores it'),
   current_status: z.enum(ACCOUNT_STATUSES).describe('Status observed now'),
   is_admin: z.boolean().nullable().describe('Whether the account is an admin (null when the API does not say)'),
   kind: z.enum(STEP_KINDS).describe('transfer (hand records over), unlink_mailbox, deactivate or free_seat, in that order per person and vendor'),
@@ -74,49 +76,55 @@ export default defineTool({
     const enabled = deps.vendors.map((c) => c.adapter.id);
     const vendors = (args.vendors ?? enabled).filter((v) => enabled.includes(v));
     const plan = await planOffboarding(deps, deps.plans, { emails: args.emails, transferTo: args.transfer_to ?? null, vendors, freeSeat: args.free_seat }, ctx.progress, ctx.signal);
-    const steps = plan.steps.map((s) => ({
-      step_id: s.step_id,
-      vendor: s.vendor,
-      person: s.person,
-      account_id: s.account.id,
-      email: s.account.email,
-      current_status: s.account.status,
-      is_admin: s.account.is_admin,
-      kind: s.kind,
-      action: s.action,
-      path: s.path,
-      expected_result: s.expected_result,
-      seat_freed: s.seat_freed,
-      record_type: s.record_type,
-      count: s.count,
-      count_is_lower_bound: s.count_is_lower_bound,
-      transfer_to: s.transfer_to,
-      depends_on: s.depends_on,
-      irreversible: s.irreversible,
-      follow_ups: s.follow_ups,
-      manual_instructions: s.manual_instructions,
-    }));
-    const automated = steps.filter((s) => s.path !== 'manual' && s.path !== 'none');
-    return {
-      plan_id: plan.plan_id,
-      expires_at: plan.expires_at,
-      people: plan.people,
-      summary: {
-        steps: steps.length,
-        automated: automated.length,
-        manual: steps.filter((s) => s.path === 'manual').length,
-        already_done: steps.filter((s) => s.path === 'none').length,
-        seats_still_billed: steps.filter((s) => s.seat_freed === false).length,
-        records_to_transfer: automated.filter((s) => s.kind === 'transfer').reduce((n, s) => n + (s.count ?? 0), 0),
-      },
-      steps,
-      not_found: plan.not_found,
-      unchecked: plan.unchecked,
-      admins: steps.filter((s) => s.kind === 'deactivate' && s.is_admin === true && s.path !== 'none').map((s) => s.step_id),
-      warnings: plan.warnings,
-      returned: steps.length,
-      truncated: false,
-      full_result_uri: null,
-    };
+    return planOutput(plan);
   },
 });
+
+/** The plan as plan_offboarding returns it (and the in-chat plan view shows it). */
+export function planOutput(plan: Plan) {
+  const steps = plan.steps.map((s) => ({
+    step_id: s.step_id,
+    vendor: s.vendor,
+    person: s.person,
+    account_id: s.account.id,
+    email: s.account.email,
+    name: s.account.name,
+    current_status: s.account.status,
+    is_admin: s.account.is_admin,
+    kind: s.kind,
+    action: s.action,
+    path: s.path,
+    expected_result: s.expected_result,
+    seat_freed: s.seat_freed,
+    record_type: s.record_type,
+    count: s.count,
+    count_is_lower_bound: s.count_is_lower_bound,
+    transfer_to: s.transfer_to,
+    depends_on: s.depends_on,
+    irreversible: s.irreversible,
+    follow_ups: s.follow_ups,
+    manual_instructions: s.manual_instructions,
+  }));
+  const automated = steps.filter((s) => s.path !== 'manual' && s.path !== 'none');
+  return {
+    plan_id: plan.plan_id,
+    expires_at: plan.expires_at,
+    people: plan.people,
+    summary: {
+      steps: steps.length,
+      automated: automated.length,
+      manual: steps.filter((s) => s.path === 'manual').length,
+      already_done: steps.filter((s) => s.path === 'none').length,
+      seats_still_billed: steps.filter((s) => s.seat_freed === false).length,
+      records_to_transfer: automated.filter((s) => s.kind === 'transfer').reduce((n, s) => n + (s.count ?? 0), 0),
+    },
+    steps,
+    not_found: plan.not_found,
+    unchecked: plan.unchecked,
+    admins: steps.filter((s) => s.kind === 'deactivate' && s.is_admin === true && s.path !== 'none').map((s) => s.step_id),
+    warnings: plan.warnings,
+    returned: steps.length,
+    truncated: false,
+    full_result_uri: null,
+  };
+}

@@ -276,7 +276,7 @@ export interface RequestRecord {
   method: string;
   /** Path with query string, as sent. */
   path: string;
-  /** 0 when the connection was dropped by failNext. */
+  /** 0 when failNext dropped or held the connection (the status of a proxy's page when it sent one). */
   status: number;
   /** The query's parameters in order, decoded, repeats kept (`contact_ids[]` twice is two pairs). */
   query?: [string, string][];
@@ -525,7 +525,7 @@ export interface FaultOptions {
    * `status` given to failNext is ignored, the vendor's own is kept. 'drop': the connection is reset before
    * any byte of the answer (a write whose response is lost); 'stall-body': the headers and half the body are
    * sent, then nothing until the client's body timeout; 'malformed-json': a JSON content type with the body
-   * cut short.
+   * cut short. The request log records the vendor's own status: the request was served.
    */
   afterServe?: AfterServeFault;
   /**

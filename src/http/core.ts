@@ -284,7 +284,7 @@ export class HttpCore {
         requestId,
         ambiguous: applied,
         message: applied
-          ? `${this.name} accepted the request (${status}) but its answer is not valid JSON: it has most likely been processed, so the change may already be made (or the credits spent); check the current state before retrying, and report it if it persists.`
+          ? `${this.name} accepted the request (${status}) but its answer is not valid JSON: it has most likely been processed, so the change may already be made; check the current state before retrying, and report it if it persists.`
           : `${this.name} answered ${status} with a body that is not valid JSON; retry later, and report it if it persists.`,
         detail: `${describeTarget(target)} -> ${status}: unparseable ${headers['content-type'] ?? 'body'} (${text.length} bytes)`,
       });

@@ -402,6 +402,7 @@ function sendHtmlErrorPage(res: ServerResponse, status: number, headers: Record<
 /**
  * Holds back what the handler answers (status, headers, body) instead of sending it, so an afterServe fault
  * can send it spoiled. Works on the one response object: writeHead, write and end are replaced until spoil().
+ * Hand-written: fault-injection libraries (e.g. toxiproxy) sit outside the process; this must see the vendor's answer.
  */
 function captureAnswer(res: ServerResponse): { spoil(how: AfterServeFault): Promise<void> } {
   const original = { writeHead: res.writeHead, write: res.write, end: res.end };

@@ -16,7 +16,8 @@ import { ACCEPT, callUntilDone, startStack, structured, textOf, type Stack } fro
  * write, driven through the real tools over an SDK client. Every cell must end recovered (the right result)
  * or as an isError result saying what to do next; no write may take effect twice; every write that reached
  * the vendor has an audit intent and outcome, the outcome `ambiguous` when the vendor may have applied it.
- * EXPECTED below is the matrix itself: the test fails when a cell's outcome differs, and prints the table.
+ * EXPECTED below is the matrix itself: the test fails when a cell's outcome differs. The run prints the table
+ * (Markdown, with each cell's message): `npx vitest run test/tools/fault-matrix.test.ts`.
  */
 
 const HOUR = 3_600_000;
@@ -39,6 +40,7 @@ interface SimLike {
  * so a 429 storm with real Retry-After windows passes in milliseconds, and the simulators (on the same clock,
  * plus `ahead`) see the window roll over. `ahead` moves the simulators' clock alone: a token the server
  * still believes valid is expired there.
+ * Not vi.useFakeTimers: undici's headers/body timeouts and the loopback sockets must keep real time.
  */
 class WarpClock implements Clock {
   private warped = 0;

@@ -435,6 +435,11 @@ function captureAnswer(res: ServerResponse): { spoil(how: AfterServeFault): Prom
         res.socket?.destroy();
         return;
       }
+      if (how === 'late') {
+        // Applied, and the answer would come after the client stopped waiting for it.
+        await untilClosed(res);
+        return;
+      }
       const headers: Record<string, string | number | string[]> = {};
       for (const [k, v] of Object.entries({ ...res.getHeaders(), ...headerArg })) if (v !== undefined) headers[k.toLowerCase()] = v as string | number | string[];
       const body = Buffer.concat(chunks);
@@ -524,7 +529,8 @@ export interface FaultOptions {
   /**
    * The vendor serves the request (a write is applied, a page counted) and only its answer goes wrong; the
    * `status` given to failNext is ignored, the vendor's own is kept. 'drop': the connection is reset before
-   * any byte of the answer (a write whose response is lost); 'stall-body': the headers and half the body are
+   * any byte of the answer (a write whose response is lost); 'late': the answer is held until the client gives
+   * up (a vendor slower than the client's headers timeout, which applied the write meanwhile); 'stall-body': the headers and half the body are
    * sent, then nothing until the client's body timeout; 'malformed-json': a JSON content type with the body
    * cut short. The request log records the vendor's own status: the request was served.
    */
@@ -536,7 +542,7 @@ export interface FaultOptions {
   skip?: number;
 }
 
-export type AfterServeFault = 'drop' | 'stall-body' | 'malformed-json';
+export type AfterServeFault = 'drop' | 'late' | 'stall-body' | 'malformed-json';
 
 export interface Fault<O extends FaultOptions> {
   status: number;

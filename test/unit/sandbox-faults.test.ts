@@ -76,6 +76,17 @@ describe('simulator fault kinds (shared by every simulator)', () => {
     expect(sim.requests.slice(from).map((r) => [r.method, r.status])).toEqual([['PATCH', 200]]);
   });
 
+  it("afterServe 'late': the write is applied and its answer held past the client's headers timeout", async () => {
+    const [user] = unlocked();
+    sim.failNext(1, 200, { afterServe: 'late', method: 'PATCH' });
+    const err = await lock(user!.id).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(errorCode(err)).toBe('UND_ERR_HEADERS_TIMEOUT');
+    expect(sim.users().find((u) => u.id === user!.id)!.locked).toBe(true);
+  });
+
   it("afterServe 'stall-body': the vendor's status and headers, half the body, then nothing (body timeout)", async () => {
     sim.failNext(1, 200, { afterServe: 'stall-body', method: 'GET' });
     const res = await send('GET', '/users?page[size]=5');

@@ -563,9 +563,14 @@ export class FaultQueue<O extends FaultOptions> {
     if (count > 0) this.rules.push({ remaining: count, skip: Math.max(0, opts.skip ?? 0), status, opts });
   }
 
-  /** Forgets every queued fault (a test's storm longer than the client's patience must not reach the next test). */
-  clear(): void {
+  /**
+   * Forgets every queued fault (a test's storm longer than the client's patience must not reach the next test);
+   * returns how many had not been served.
+   */
+  clear(): number {
+    const left = this.rules.reduce((n, r) => n + r.remaining, 0);
     this.rules.length = 0;
+    return left;
   }
 
   /**

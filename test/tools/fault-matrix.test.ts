@@ -31,7 +31,7 @@ type Outcome = 'recovered' | 'error' | 'ambiguous' | 'n/a';
 
 interface SimLike {
   failNext(count: number, status: number, opts?: FaultOptions & { retryAfterSec?: number }): void;
-  clearFaults(): void;
+  clearFaults(): number;
   readonly requests: readonly { method: string; path: string; status: number }[];
 }
 
@@ -266,8 +266,13 @@ interface FaultCase {
   id: string;
   label: string;
   sides: Side[];
-  /** Queues the fault on requests matching `path`/`method`; `skip` lets the first page through. */
-  inject(sim: SimLike, where: { path: RegExp; method: string; skip: number }, v: VendorCase, clock: WarpClock): void;
+  /** Queues the fault on requests matching `path`/`method` (`skip` lets the first page through); returns how many. */
+  inject(sim: SimLike, where: { path: RegExp; method: string; skip: number }, v: VendorCase, clock: WarpClock): number;
+}
+
+function queue(sim: SimLike, count: number, status: number, opts: FaultOptions & { retryAfterSec?: number }): number {
+  sim.failNext(count, status, opts);
+  return count;
 }
 
 const FAULTS: FaultCase[] = [
@@ -275,13 +280,13 @@ const FAULTS: FaultCase[] = [
     id: '5xx',
     label: '5xx burst (3 × 503)',
     sides: ['read', 'write'],
-    inject: (sim, w) => sim.failNext(3, 503, w),
+    inject: (sim, w) => queue(sim, 3, 503, w),
   },
   {
     id: 'reset',
     label: 'connection reset',
     sides: ['read', 'write'],
-    inject: (sim, w) => sim.failNext(1, 0, { ...w, dropConnection: true }),
+    inject: (sim, w) => queue(sim, 1, 0, { ...w, dropConnection: true }),
   },
   {
     // Served (a write applied) and answered after the client's headers timeout. An edge that holds the
@@ -289,31 +294,31 @@ const FAULTS: FaultCase[] = [
     id: 'headers-timeout',
     label: 'answer slower than the headers timeout (served)',
     sides: ['read', 'write'],
-    inject: (sim, w) => sim.failNext(1, 200, { ...w, afterServe: 'late' }),
+    inject: (sim, w) => queue(sim, 1, 200, { ...w, afterServe: 'late' }),
   },
   {
     id: 'body-stall',
     label: 'body stalls half-way (served)',
     sides: ['read', 'write'],
-    inject: (sim, w) => sim.failNext(1, 200, { ...w, afterServe: 'stall-body' }),
+    inject: (sim, w) => queue(sim, 1, 200, { ...w, afterServe: 'stall-body' }),
   },
   {
     id: 'malformed-json',
     label: 'malformed JSON, JSON content type (served)',
     sides: ['read', 'write'],
-    inject: (sim, w) => sim.failNext(1, 200, { ...w, afterServe: 'malformed-json' }),
+    inject: (sim, w) => queue(sim, 1, 200, { ...w, afterServe: 'malformed-json' }),
   },
   {
     id: 'html-502',
     label: 'HTML 502 page from a proxy',
     sides: ['read', 'write'],
-    inject: (sim, w) => sim.failNext(1, 502, { ...w, html: true }),
+    inject: (sim, w) => queue(sim, 1, 502, { ...w, html: true }),
   },
   {
     id: 'response-lost',
     label: 'applied, response lost (reset)',
     sides: ['read', 'write'],
-    inject: (sim, w) => sim.failNext(1, 200, { ...w, afterServe: 'drop' }),
+    inject: (sim, w) => queue(sim, 1, 200, { ...w, afterServe: 'drop' }),
   },
   {
     id: 'token-expiry',
@@ -324,19 +329,20 @@ const FAULTS: FaultCase[] = [
       // served; the server's does not, so it sends the token it believes valid and meets a 401.
       const from = sim.requests.length;
       clock.jumpAhead(2 * HOUR, () => sim.requests.slice(from).some((r) => w.path.test(r.path) && served(r.status)));
+      return 0;
     },
   },
   {
     id: '429-storm',
     label: '429 storm: 3 × 429 (Retry-After 20 s where the vendor sends one)',
     sides: ['read', 'write'],
-    inject: (sim, w, v) => sim.failNext(3, 429, { ...w, ...(v.retryAfter ? { retryAfterSec: 20 } : {}) }),
+    inject: (sim, w, v) => queue(sim, 3, 429, { ...w, ...(v.retryAfter ? { retryAfterSec: 20 } : {}) }),
   },
   {
     id: '429-past-deadline',
     label: '429 storm past the retry budget (50 × 429, Retry-After 60 s where sent)',
     sides: ['read', 'write'],
-    inject: (sim, w, v) => sim.failNext(50, 429, { ...w, ...(v.retryAfter ? { retryAfterSec: 60 } : {}) }),
+    inject: (sim, w, v) => queue(sim, 50, 429, { ...w, ...(v.retryAfter ? { retryAfterSec: 60 } : {}) }),
   },
 ];
 
@@ -495,10 +501,13 @@ for (const v of VENDORS) {
           const sim = v.sim(stack.sandbox);
           const from = sim.requests.length;
           const auditFrom = stack.auditLines().length;
-          f.inject(sim, { path: v.read.pages, method: v.read.method, skip: 1 }, v, clock);
+          const queued = f.inject(sim, { path: v.read.pages, method: v.read.method, skip: 1 }, v, clock);
           const r = await call(stack, v.read.tool, v.read.args);
           const pages = sim.requests.slice(from).filter((q) => v.read.pages.test(q.path));
           expect(pages.length, 'the fault met a later page, not the first').toBeGreaterThan(1);
+          const met = queued - sim.clearFaults();
+          if (f.id === 'token-expiry') expect(pages.filter((q) => q.status === 401), 'the expired token met a 401').toHaveLength(1);
+          else expect(met, 'the fault was met').toBeGreaterThan(0);
           // A read that spends credits (ZoomInfo) is audited like a write: every intent has its outcome, and
           // one whose answer was lost after the vendor served it is marked ambiguous (credits may be spent).
           const lines = stack.auditLines().slice(auditFrom);
@@ -519,11 +528,9 @@ for (const v of VENDORS) {
           } else {
             outcome = 'recovered';
             expect(await v.read.ids(stack, r)).toEqual(baseline);
-            const repeats = pages.length - new Set(pages.map((q) => q.path + (('body' in q && q.body) || ''))).size;
-            if (repeats > 0) note = `${repeats} page(s) repeated`;
+            note = f.id === 'token-expiry' ? '401 on page 2, credential renewed, page asked again' : `fault met ×${met}, page asked again`;
             if (f.id === 'token-expiry' && v.expiry) note = `${v.expiry}; ${note}`;
           }
-          sim.clearFaults();
           record(v, f, 'read', outcome, note);
           expect(unhandled).toEqual([]);
         }, 30_000);
@@ -534,8 +541,9 @@ for (const v of VENDORS) {
           const target = v.write.target(stack, writes++);
           const from = sim.requests.length;
           const auditFrom = stack.auditLines().length;
-          f.inject(sim, { path: v.write.path, method: v.write.method, skip: 0 }, v, clock);
+          const queued = f.inject(sim, { path: v.write.path, method: v.write.method, skip: 0 }, v, clock);
           const r = await call(stack, v.write.tool, target.args);
+          expect(queued - sim.clearFaults(), 'the fault was met').toBeGreaterThan(0);
           const sent = sim.requests.slice(from).filter(target.isWrite);
           const lines = stack.auditLines().slice(auditFrom);
           const intents = lines.filter((l) => l.type === 'intent' && l.tool === v.write.tool);
@@ -559,9 +567,9 @@ for (const v of VENDORS) {
           } else {
             outcome = 'recovered';
             expect(target.done()).toBe(true);
+            expect(sent.length, 'the fault was met and the write sent again').toBeGreaterThan(1);
             expect(outcomes.map((o) => o.result)).toEqual(['ok']);
           }
-          sim.clearFaults();
 
           // What the error told the agent to do: check, then call again. The second call must finish the job
           // without doing it twice (ZoomInfo's second call would be a second billed enrichment: not repeated).

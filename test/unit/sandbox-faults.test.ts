@@ -111,10 +111,10 @@ describe('simulator fault kinds (shared by every simulator)', () => {
     expect(sim.users().find((u) => u.id === user!.id)!.locked).toBe(true);
   });
 
-  it('clearFaults drops what is still queued', async () => {
+  it('clearFaults drops what is still queued and says how much that was', async () => {
     sim.failNext(5, 503, { path: /\/users/ });
     expect((await send('GET', '/users')).statusCode).toBe(503);
-    sim.clearFaults();
+    expect(sim.clearFaults()).toBe(4);
     expect((await send('GET', '/users')).statusCode).toBe(200);
   });
 });

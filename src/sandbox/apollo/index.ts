@@ -138,8 +138,8 @@ export interface ApolloSim {
   usage(endpoint: string): WindowLimits;
   /** The next `count` requests (matching opts.path) get `status` (no usage headers, not counted) or a dropped connection. */
   failNext(count: number, status: number, opts?: ApolloFailNextOptions): void;
-  /** Drops every fault failNext queued that has not been served yet. */
-  clearFaults(): void;
+  /** Drops every fault failNext queued that has not been served yet; returns how many there were. */
+  clearFaults(): number;
   /** Every request answered so far, in order; tests may clear it with `requests.length = 0`. */
   readonly requests: ApolloRequestLogEntry[];
   users(): readonly SimTeammate[];
@@ -311,7 +311,7 @@ export async function startApolloSimulator(opts: ApolloSimOptions = {}): Promise
       faults.add(n, status, o);
     },
     clearFaults() {
-      faults.clear();
+      return faults.clear();
     },
     requests: env.requests,
     users: () => store.teammates.copies(),

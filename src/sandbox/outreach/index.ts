@@ -133,8 +133,8 @@ export interface OutreachSim {
   setRateLimit(limit: number, windowMs: number): void;
   /** The next `count` requests (matching opts.path, if given) get `status` or a dropped connection. */
   failNext(count: number, status: number, opts?: FailNextOptions): void;
-  /** Drops every fault failNext queued that has not been served yet. */
-  clearFaults(): void;
+  /** Drops every fault failNext queued that has not been served yet; returns how many there were. */
+  clearFaults(): number;
   /** Every request answered so far, in order. Tests may clear it with `requests.length = 0`. */
   readonly requests: SimRequestLogEntry[];
   /** A snapshot (copies) of the users, sorted by id. */
@@ -278,7 +278,7 @@ export async function startOutreachSimulator(opts: OutreachSimOptions = {}): Pro
       faults.add(count, status, o);
     },
     clearFaults() {
-      faults.clear();
+      return faults.clear();
     },
     requests: env.requests,
     users: () => store.users.copies(),

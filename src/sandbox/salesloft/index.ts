@@ -156,8 +156,8 @@ export interface SalesloftSim {
   setRateLimit(cost: number, windowMs: number): void;
   /** The next `count` requests (matching opts.path, if given) get `status` (or a dropped connection), uncharged. */
   failNext(count: number, status: number, opts?: FailNextOptions): void;
-  /** Drops every fault failNext queued that has not been served yet. */
-  clearFaults(): void;
+  /** Drops every fault failNext queued that has not been served yet; returns how many there were. */
+  clearFaults(): number;
   /** Changes a user as the SalesLoft UI would (updated_at moves to now). */
   setUserActive(id: number, active: boolean): void;
   /**
@@ -298,7 +298,7 @@ export async function startSalesloftSimulator(opts: SalesloftSimOptions = {}): P
       faults.add(count, status, o);
     },
     clearFaults() {
-      faults.clear();
+      return faults.clear();
     },
     setUserActive(id: number, active: boolean) {
       const u = store.users.get(id);

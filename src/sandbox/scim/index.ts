@@ -124,8 +124,8 @@ export interface ScimSim {
   readonly requests: ScimRequestLogEntry[];
   /** The next `count` requests (matching opts.path, if given) get `status` or a dropped connection. */
   failNext(count: number, status: number, opts?: ScimFailNextOptions): void;
-  /** Drops every fault failNext queued that has not been served yet. */
-  clearFaults(): void;
+  /** Drops every fault failNext queued that has not been served yet; returns how many there were. */
+  clearFaults(): number;
   /** SalesLoft: the invited user accepted (pending -> accepted). Throws for other vendors or unknown ids. */
   acceptInvitation(id: string): ScimSimUser;
   close(): Promise<void>;
@@ -225,7 +225,7 @@ export async function startScimSimulator(opts: ScimSimOptions): Promise<ScimSim>
       faults.add(count, status, o);
     },
     clearFaults() {
-      faults.clear();
+      return faults.clear();
     },
     acceptInvitation: (id: string) => env.store.acceptInvitation(id),
     close: () => {

@@ -94,8 +94,8 @@ export interface ZoomInfoSim {
   setCredits(remaining: number): void;
   /** The next `count` requests (matching opts.path) get `status` (no headers) or a dropped connection. */
   failNext(count: number, status: number, opts?: ZiFailNextOptions): void;
-  /** Drops every fault failNext queued that has not been served yet. */
-  clearFaults(): void;
+  /** Drops every fault failNext queued that has not been served yet; returns how many there were. */
+  clearFaults(): number;
   /** Requests to this exact path (e.g. '/lookup/usage') answer 404 from now on. */
   disableRoute(path: string): void;
   enableRoute(path: string): void;
@@ -183,7 +183,7 @@ export async function startZoomInfoSimulator(opts: ZoomInfoSimOptions = {}): Pro
       faults.add(count, status, o);
     },
     clearFaults() {
-      faults.clear();
+      return faults.clear();
     },
     disableRoute: (p: string) => void env.disabled.add(p),
     enableRoute: (p: string) => void env.disabled.delete(p),

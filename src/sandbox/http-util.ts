@@ -529,10 +529,11 @@ export interface FaultOptions {
   /**
    * The vendor serves the request (a write is applied, a page counted) and only its answer goes wrong; the
    * `status` given to failNext is ignored, the vendor's own is kept. 'drop': the connection is reset before
-   * any byte of the answer (a write whose response is lost); 'late': the answer is held until the client gives
-   * up (a vendor slower than the client's headers timeout, which applied the write meanwhile); 'stall-body': the headers and half the body are
-   * sent, then nothing until the client's body timeout; 'malformed-json': a JSON content type with the body
-   * cut short. The request log records the vendor's own status: the request was served.
+   * any byte of the answer (a write whose response is lost); 'late': the answer is held until the client
+   * gives up (a vendor slower than the client's headers timeout, which applied the write meanwhile);
+   * 'stall-body': the headers and half the body are sent, then nothing until the client's body timeout;
+   * 'malformed-json': a JSON content type with the body cut short. The request log records the vendor's own
+   * status: the request was served.
    */
   afterServe?: AfterServeFault;
   /**

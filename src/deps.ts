@@ -41,6 +41,8 @@ export interface DepsOptions {
   dispatcher?: Dispatcher;
   /** Base delay of retry backoff; tests set a few ms. */
   retryBaseDelayMs?: number;
+  /** Connect, headers and body timeouts of vendor requests; tests set short ones to meet a stalled answer. */
+  timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number };
   /** The adapters to use; default the built-in ones. A test adds a fake vendor here. */
   registry?: Registry;
 }
@@ -49,7 +51,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   const clock = opts.clock ?? systemClock;
   const tokens = new TokenStore(config.stateDir);
   const registry = opts.registry ?? BUILTIN_ADAPTERS;
-  const connectOpts = { tokens, clock, log: opts.log, dispatcher: opts.dispatcher, retryBaseDelayMs: opts.retryBaseDelayMs };
+  const connectOpts = { tokens, clock, log: opts.log, dispatcher: opts.dispatcher, retryBaseDelayMs: opts.retryBaseDelayMs, timeouts: opts.timeouts };
   const vendors: VendorConnection[] = [];
   for (const adapter of registry) {
     const section = config.vendors[adapter.id];

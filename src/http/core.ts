@@ -274,12 +274,18 @@ export class HttpCore {
     try {
       body = parseBody(status, headers, text);
     } catch {
+      // A 2xx to a write says the vendor processed it: the change has most likely been made, even though the
+      // answer cannot be read, so the write must be reported (and audited) as possibly applied.
+      const applied = target.method !== 'GET';
       throw new VendorError({
         vendor: this.vendor,
         code: 'invalid_response',
         status,
         requestId,
-        message: `${this.name} answered ${status} with a body that is not valid JSON; retry later, and report it if it persists.`,
+        ambiguous: applied,
+        message: applied
+          ? `${this.name} accepted the request (${status}) but its answer is not valid JSON: it has most likely been processed, so the change may already be made; check the current state before retrying, and report it if it persists.`
+          : `${this.name} answered ${status} with a body that is not valid JSON; retry later, and report it if it persists.`,
         detail: `${describeTarget(target)} -> ${status}: unparseable ${headers['content-type'] ?? 'body'} (${text.length} bytes)`,
       });
     }

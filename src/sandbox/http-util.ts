@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../clock.js';
 import { deriveSeed, mulberry32 } from './prng.js';
@@ -276,7 +276,7 @@ export interface RequestRecord {
   method: string;
   /** Path with query string, as sent. */
   path: string;
-  /** 0 when the connection was dropped by failNext. */
+  /** 0 when failNext dropped or held the connection (the status of a proxy's page when it sent one). */
   status: number;
   /** The query's parameters in order, decoded, repeats kept (`contact_ids[]` twice is two pairs). */
   query?: [string, string][];
@@ -324,8 +324,11 @@ export function recorded(x: Exchange, status: number): RequestRecord {
 export interface SimulatorHooks<C extends Exchange, O extends FaultOptions> {
   /** The request's context, made first for every request. */
   begin(req: IncomingMessage, res: ServerResponse): C;
-  /** Records a request whose connection failNext dropped (status 0 in the request log). */
-  dropped(c: C): void;
+  /**
+   * Records a request the simulator proper never answered: its connection was dropped or held (status 0 in
+   * the request log), or a proxy's page answered it (`status`).
+   */
+  dropped(c: C, status?: number): void;
   /** Answers a fault failNext queued: an edge or load balancer answering, so nothing is counted or charged. */
   fault(c: C, fault: Fault<O>): unknown;
   /** The simulator proper. */
@@ -350,10 +353,23 @@ export function simulatorHandler<C extends Exchange, O extends FaultOptions>(
     // Read the body now, so the request log has it whatever answers (a 401, a fault, a 404 before any
     // handler reads it); a handler's own read gets this one, 413 included, when it asks.
     await readBody(req).catch(() => undefined);
-    if (fault) {
+    if (fault?.opts.holdHeaders) {
+      // The edge holds the request and never answers; the client's headers timeout has to end it.
+      hooks.dropped(c);
+      await untilClosed(res);
+      return;
+    }
+    if (fault?.opts.html) {
+      hooks.dropped(c, fault.status);
+      sendHtmlErrorPage(res, fault.status, retryAfterOf(fault));
+      return;
+    }
+    if (fault && !fault.opts.afterServe) {
       await hooks.fault(c, fault);
       return;
     }
+    // An afterServe fault: the vendor handles the request (a write is applied) and only its answer goes wrong.
+    const answer = fault?.opts.afterServe ? captureAnswer(res) : undefined;
     try {
       await hooks.serve(c);
     } catch (err) {
@@ -363,6 +379,85 @@ export function simulatorHandler<C extends Exchange, O extends FaultOptions>(
       }
       await hooks.error(c, err);
     }
+    if (answer && fault?.opts.afterServe) await answer.spoil(fault.opts.afterServe);
+  };
+}
+
+/** Resolves when the response's connection closes (the client gave up, or the server is closing). */
+function untilClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed || res.socket?.destroyed !== false) return resolve();
+    res.once('close', () => resolve());
+  });
+}
+
+/** What a proxy or load balancer in front of the vendor answers: its own HTML page, not the vendor's format. */
+function sendHtmlErrorPage(res: ServerResponse, status: number, headers: Record<string, string | number>): void {
+  const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
+  const page = `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+  res.writeHead(status, { ...headers, 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(page) });
+  res.end(page);
+}
+
+/**
+ * Holds back what the handler answers (status, headers, body) instead of sending it, so an afterServe fault
+ * can send it spoiled. Works on the one response object: writeHead, write and end are replaced until spoil().
+ * Hand-written: fault-injection libraries (e.g. toxiproxy) sit outside the process; this must see the vendor's answer.
+ */
+function captureAnswer(res: ServerResponse): { spoil(how: AfterServeFault): Promise<void> } {
+  const original = { writeHead: res.writeHead, write: res.write, end: res.end };
+  let status = 200;
+  let headerArg: Record<string, string | number | string[]> = {};
+  const chunks: Buffer[] = [];
+  const take = (chunk: unknown) => {
+    if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  };
+  res.writeHead = ((code: number, ...rest: unknown[]) => {
+    status = code;
+    const h = rest.find((r) => r && typeof r === 'object');
+    if (h) headerArg = h as Record<string, string | number | string[]>;
+    return res;
+  }) as typeof res.writeHead;
+  res.write = ((chunk: unknown) => {
+    take(chunk);
+    return true;
+  }) as typeof res.write;
+  res.end = ((chunk?: unknown) => {
+    take(chunk);
+    return res;
+  }) as typeof res.end;
+  return {
+    async spoil(how) {
+      Object.assign(res, original);
+      if (how === 'drop') {
+        // Applied, and the answer never leaves: the client sees a reset and cannot know what happened.
+        res.socket?.destroy();
+        return;
+      }
+      if (how === 'late') {
+        // Applied, and the answer would come after the client stopped waiting for it.
+        await untilClosed(res);
+        return;
+      }
+      const headers: Record<string, string | number | string[]> = {};
+      for (const [k, v] of Object.entries({ ...res.getHeaders(), ...headerArg })) if (v !== undefined) headers[k.toLowerCase()] = v as string | number | string[];
+      const body = Buffer.concat(chunks);
+      const half = body.subarray(0, Math.floor(body.length / 2));
+      if (how === 'malformed-json') {
+        // The vendor's status with a JSON content type, and a body cut short: what a truncating proxy sends.
+        headers['content-type'] = typeof headers['content-type'] === 'string' && /json/i.test(headers['content-type']) ? headers['content-type'] : 'application/json';
+        headers['content-length'] = half.length + 1;
+        res.writeHead(status, headers);
+        res.end(Buffer.concat([half, Buffer.from('<')]));
+        return;
+      }
+      // stall-body: the headers and the first half of the body, then nothing until the client gives up.
+      headers['content-length'] = body.length;
+      res.writeHead(status, headers);
+      res.write(half);
+      await untilClosed(res);
+    },
   };
 }
 
@@ -427,12 +522,28 @@ export interface FaultOptions {
   method?: string;
   /** Destroy the socket instead of answering (the client sees a connection reset). */
   dropConnection?: boolean;
+  /** The edge holds the request and never answers (the client's headers timeout ends it); nothing is served. */
+  holdHeaders?: boolean;
+  /** A proxy in front of the vendor answers `status` with its own HTML error page; nothing is served. */
+  html?: boolean;
+  /**
+   * The vendor serves the request (a write is applied, a page counted) and only its answer goes wrong; the
+   * `status` given to failNext is ignored, the vendor's own is kept. 'drop': the connection is reset before
+   * any byte of the answer (a write whose response is lost); 'late': the answer is held until the client
+   * gives up (a vendor slower than the client's headers timeout, which applied the write meanwhile);
+   * 'stall-body': the headers and half the body are sent, then nothing until the client's body timeout;
+   * 'malformed-json': a JSON content type with the body cut short. The request log records the vendor's own
+   * status: the request was served.
+   */
+  afterServe?: AfterServeFault;
   /**
    * Let this many matching requests through before the fault starts (e.g. `skip: 1` with a batch-action path:
    * a 5xx on the second batch). Default 0.
    */
   skip?: number;
 }
+
+export type AfterServeFault = 'drop' | 'late' | 'stall-body' | 'malformed-json';
 
 export interface Fault<O extends FaultOptions> {
   status: number;
@@ -451,6 +562,16 @@ export class FaultQueue<O extends FaultOptions> {
   /** The next `count` requests (matching opts.path, if given; after opts.skip of them) get `status` or a dropped connection. */
   add(count: number, status: number, opts: O): void {
     if (count > 0) this.rules.push({ remaining: count, skip: Math.max(0, opts.skip ?? 0), status, opts });
+  }
+
+  /**
+   * Forgets every queued fault (a test's storm longer than the client's patience must not reach the next test);
+   * returns how many had not been served.
+   */
+  clear(): number {
+    const left = this.rules.reduce((n, r) => n + r.remaining, 0);
+    this.rules.length = 0;
+    return left;
   }
 
   /**

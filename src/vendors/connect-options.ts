@@ -12,4 +12,6 @@ export interface ConnectOptions {
   dispatcher?: Dispatcher;
   /** Base delay of retry backoff; tests set a few ms. */
   retryBaseDelayMs?: number;
+  /** Connect, headers and body timeouts of the vendor requests (default DEFAULT_TIMEOUTS); tests set short ones. */
+  timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number };
 }

@@ -48,6 +48,8 @@ export interface StackOptions {
   sandbox?: Omit<SandboxOptions, 'clock' | 'userCount'>;
   /** The server's logger (default silent); a test reads what the server logged through it. */
   log?: Logger;
+  /** Vendor request timeouts (connect, headers, body), e.g. short ones to meet a stalled answer quickly. */
+  timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number };
   /** Client capabilities to declare instead of those `elicit` implies (e.g. URL-mode elicitation only). */
   capabilities?: ClientCapabilities;
 }
@@ -79,7 +81,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   // As --sandbox does: the sample roster as roster.csv in a roster directory (unless the test set its own).
   config = await withSandboxRoster(config, sampleRosterCsv());
   if (opts.configure) config = opts.configure(config, sandbox);
-  const deps = await createDeps(config, { log: opts.log ?? silentLogger, clock: opts.clock, retryBaseDelayMs: 2, registry: opts.registry });
+  const deps = await createDeps(config, { log: opts.log ?? silentLogger, clock: opts.clock, retryBaseDelayMs: 2, registry: opts.registry, timeouts: opts.timeouts });
   const server = createServer(deps);
   const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: opts.capabilities ?? (opts.elicit ? { elicitation: { form: {} } } : {}) });
   const elicitations: string[] = [];

@@ -165,6 +165,14 @@ describe('HttpCore requests', () => {
     script('/api/v2/users/2', 'GET', [{ status: 200, body: '{"data": [' }]);
     const err = await failure(makeCore().request({ method: 'GET', path: '/users/2' }));
     expect(err.code).toBe('invalid_response');
+    expect(err.ambiguous).toBe(false);
+  });
+
+  it('a 2xx to a write whose body is not valid JSON is ambiguous: the vendor processed it', async () => {
+    script('/api/v2/users/3', 'PATCH', [{ status: 200, body: '{"data": {"id": "3", "attr' }]);
+    const err = await failure(makeCore().request({ method: 'PATCH', path: '/users/3', body: { data: { id: '3' } }, idempotent: true }));
+    expect(err).toMatchObject({ code: 'invalid_response', status: 200, ambiguous: true });
+    expect(err.message).toMatch(/most likely been processed, so the change may already be made.*check the current state before retrying/);
   });
 });
 

@@ -148,6 +148,22 @@ async function usageQuiet(ctx: ToolContext, client: ZoomInfoClient): Promise<Usa
 }
 
 /**
+ * A failed call's error with what it cost: "check the current state" says little about a search, while the
+ * credits booked for it (measured, or the worst case when the outcome is unknown) and the fact that calling
+ * again spends again are what the agent must weigh before retrying.
+ */
+function withSpend(err: unknown, credits: CreditReport): unknown {
+  if (!(err instanceof VendorError)) return err;
+  const { vendor, code, status, retryAfterMs, requestId, detail, ambiguous } = err;
+  const booked =
+    credits.spent === 0
+      ? 'No ZoomInfo credits were booked for it'
+      : `${credits.spent} ZoomInfo credit${credits.spent === 1 ? ' was' : 's were'} booked for it (${credits.basis === 'measured' ? "measured on ZoomInfo's usage counter" : credits.basis})`;
+  const message = `${err.message} ${booked}; ${credits.budget_remaining} of ${credits.budget} remain this month, and calling again spends credits again.`;
+  return new VendorError({ vendor, code, status, retryAfterMs, requestId, detail, ambiguous, message });
+}
+
+/**
  * Runs one credit-spending call behind the guard:
  * 1. `confirm_credit_spend: true` is required; without it the refusal states the worst case and budget.
  * 2. ZoomInfo's usage counter is read (spends nothing) and the ledger reconciled with it.
@@ -233,7 +249,7 @@ export async function spendCredits<T>(
         } catch (err) {
           await settle(err);
           audit.after = { records: tally.records, credits_spent: credits!.spent, credits_basis: credits!.basis };
-          throw err;
+          throw withSpend(err, credits!);
         }
         await settle(undefined);
         audit.after = { records: tally.records, credits_spent: credits!.spent, credits_basis: credits!.basis };

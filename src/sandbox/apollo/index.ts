@@ -138,6 +138,8 @@ export interface ApolloSim {
   usage(endpoint: string): WindowLimits;
   /** The next `count` requests (matching opts.path) get `status` (no usage headers, not counted) or a dropped connection. */
   failNext(count: number, status: number, opts?: ApolloFailNextOptions): void;
+  /** Drops every fault failNext queued that has not been served yet; returns how many there were. */
+  clearFaults(): number;
   /** Every request answered so far, in order; tests may clear it with `requests.length = 0`. */
   readonly requests: ApolloRequestLogEntry[];
   users(): readonly SimTeammate[];
@@ -273,7 +275,7 @@ export async function startApolloSimulator(opts: ApolloSimOptions = {}): Promise
       const params = match?.route ? match.params : {};
       return { ...x, params, env, body: {}, endpoint: match?.route, credential: 'none', keyInQueryOrBody: false, credits: 0, rel, known: match !== undefined, counted: false };
     },
-    dropped: (c) => log(c, 0),
+    dropped: (c, status = 0) => log(c, status),
     fault: async (c, f) => {
       await readBody(c.req).catch(() => undefined);
       // An edge/load balancer answering: not counted, no usage headers.
@@ -307,6 +309,9 @@ export async function startApolloSimulator(opts: ApolloSimOptions = {}): Promise
     usage: (name: string) => env.limits.usage(name),
     failNext(n: number, status: number, o: ApolloFailNextOptions = {}) {
       faults.add(n, status, o);
+    },
+    clearFaults() {
+      return faults.clear();
     },
     requests: env.requests,
     users: () => store.teammates.copies(),

@@ -133,6 +133,8 @@ export interface OutreachSim {
   setRateLimit(limit: number, windowMs: number): void;
   /** The next `count` requests (matching opts.path, if given) get `status` or a dropped connection. */
   failNext(count: number, status: number, opts?: FailNextOptions): void;
+  /** Drops every fault failNext queued that has not been served yet; returns how many there were. */
+  clearFaults(): number;
   /** Every request answered so far, in order. Tests may clear it with `requests.length = 0`. */
   readonly requests: SimRequestLogEntry[];
   /** A snapshot (copies) of the users, sorted by id. */
@@ -243,7 +245,7 @@ export async function startOutreachSimulator(opts: OutreachSimOptions = {}): Pro
 
   const handle = simulatorHandler<OutreachCall, FailNextOptions>(faults, {
     begin: (req, res) => ({ ...exchange(req, res), env, rateHeaders: {} }),
-    dropped: (c) => env.requests.push(recorded(c, 0)),
+    dropped: (c, status = 0) => env.requests.push(recorded(c, status)),
     // Injected faults stand for an edge/load balancer answering: not counted, no rate-limit headers.
     fault: (c, f) =>
       isApi(c)
@@ -274,6 +276,9 @@ export async function startOutreachSimulator(opts: OutreachSimOptions = {}): Pro
     },
     failNext(count: number, status: number, o: FailNextOptions = {}) {
       faults.add(count, status, o);
+    },
+    clearFaults() {
+      return faults.clear();
     },
     requests: env.requests,
     users: () => store.users.copies(),

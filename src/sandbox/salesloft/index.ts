@@ -156,6 +156,8 @@ export interface SalesloftSim {
   setRateLimit(cost: number, windowMs: number): void;
   /** The next `count` requests (matching opts.path, if given) get `status` (or a dropped connection), uncharged. */
   failNext(count: number, status: number, opts?: FailNextOptions): void;
+  /** Drops every fault failNext queued that has not been served yet; returns how many there were. */
+  clearFaults(): number;
   /** Changes a user as the SalesLoft UI would (updated_at moves to now). */
   setUserActive(id: number, active: boolean): void;
   /**
@@ -244,7 +246,7 @@ export async function startSalesloftSimulator(opts: SalesloftSimOptions = {}): P
 
   const handle = simulatorHandler<SalesloftCall, FailNextOptions>(faults, {
     begin: (req, res) => ({ ...exchange(req, res), env, cost: 0 }),
-    dropped: (c) => env.requests.push({ ...recorded(c, 0), cost: 0 }),
+    dropped: (c, status = 0) => env.requests.push({ ...recorded(c, status), cost: 0 }),
     // Injected faults stand for an edge/load balancer answering: not charged, no rate-limit headers.
     fault: (c, f) => reply(c, f.status, { error: 'injected fault' }),
     serve,
@@ -294,6 +296,9 @@ export async function startSalesloftSimulator(opts: SalesloftSimOptions = {}): P
     },
     failNext(count: number, status: number, o: FailNextOptions = {}) {
       faults.add(count, status, o);
+    },
+    clearFaults() {
+      return faults.clear();
     },
     setUserActive(id: number, active: boolean) {
       const u = store.users.get(id);

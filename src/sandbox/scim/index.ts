@@ -124,6 +124,8 @@ export interface ScimSim {
   readonly requests: ScimRequestLogEntry[];
   /** The next `count` requests (matching opts.path, if given) get `status` or a dropped connection. */
   failNext(count: number, status: number, opts?: ScimFailNextOptions): void;
+  /** Drops every fault failNext queued that has not been served yet; returns how many there were. */
+  clearFaults(): number;
   /** SalesLoft: the invited user accepted (pending -> accepted). Throws for other vendors or unknown ids. */
   acceptInvitation(id: string): ScimSimUser;
   close(): Promise<void>;
@@ -194,7 +196,7 @@ export async function startScimSimulator(opts: ScimSimOptions): Promise<ScimSim>
 
   const handle = simulatorHandler<ScimCall, ScimFailNextOptions>(faults, {
     begin: (req, res) => ({ ...exchange(req, res), method: (req.method ?? 'GET').toUpperCase(), env }),
-    dropped: (c) => env.requests.push(recorded(c, 0)),
+    dropped: (c, status = 0) => env.requests.push(recorded(c, status)),
     fault: (c, f) => {
       c.req.resume();
       reply(c, f.status, errorBody(f.status, 'injected fault'), retryAfterOf(f));
@@ -221,6 +223,9 @@ export async function startScimSimulator(opts: ScimSimOptions): Promise<ScimSim>
     requests: env.requests,
     failNext(count: number, status: number, o: ScimFailNextOptions = {}) {
       faults.add(count, status, o);
+    },
+    clearFaults() {
+      return faults.clear();
     },
     acceptInvitation: (id: string) => env.store.acceptInvitation(id),
     close: () => {

@@ -94,6 +94,8 @@ export interface ZoomInfoSim {
   setCredits(remaining: number): void;
   /** The next `count` requests (matching opts.path) get `status` (no headers) or a dropped connection. */
   failNext(count: number, status: number, opts?: ZiFailNextOptions): void;
+  /** Drops every fault failNext queued that has not been served yet; returns how many there were. */
+  clearFaults(): number;
   /** Requests to this exact path (e.g. '/lookup/usage') answer 404 from now on. */
   disableRoute(path: string): void;
   enableRoute(path: string): void;
@@ -155,7 +157,7 @@ export async function startZoomInfoSimulator(opts: ZoomInfoSimOptions = {}): Pro
 
   const handle = simulatorHandler<ZiCall, ZiFailNextOptions>(faults, {
     begin: (req, res) => ({ ...exchange(req, res), env }),
-    dropped: (c) => env.requests.push({ ...logged(c, 0), credits: 0 }),
+    dropped: (c, status = 0) => env.requests.push({ ...logged(c, status), credits: 0 }),
     fault: (c, f) => reply(c, f.status, { responseCode: f.status, message: 'injected fault' }),
     serve,
     error: (c, err) => {
@@ -179,6 +181,9 @@ export async function startZoomInfoSimulator(opts: ZoomInfoSimOptions = {}): Pro
     },
     failNext(count: number, status: number, o: ZiFailNextOptions = {}) {
       faults.add(count, status, o);
+    },
+    clearFaults() {
+      return faults.clear();
     },
     disableRoute: (p: string) => void env.disabled.add(p),
     enableRoute: (p: string) => void env.disabled.delete(p),

@@ -33,6 +33,7 @@ export async function createApolloClient(cfg: ApolloConfig, opts: ConnectOptions
     baseUrl: cfg.baseUrl,
     auth,
     retry: opts.retryBaseDelayMs === undefined ? undefined : { baseDelayMs: opts.retryBaseDelayMs },
+    timeouts: opts.timeouts,
     dispatcher: opts.dispatcher,
     clock: opts.clock,
     log: opts.log,

@@ -24,6 +24,7 @@ export async function createOutreachClient(cfg: OutreachConfig, opts: ConnectOpt
     // Notes, "Rate limits": 10,000 requests per hour per OAuth application per org, reported in X-RateLimit-*.
     limits: { windows: [{ name: 'hour', intervalMs: 3_600_000, limit: cfg.rateLimitPerHour }], maxConcurrent: 4, headers: xRateLimitHeaders('hour') },
     retry: opts.retryBaseDelayMs === undefined ? undefined : { baseDelayMs: opts.retryBaseDelayMs },
+    timeouts: opts.timeouts,
     dispatcher: opts.dispatcher,
     clock: opts.clock,
     log: opts.log,

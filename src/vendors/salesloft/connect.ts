@@ -39,6 +39,7 @@ export async function createSalesloftClient(cfg: SalesloftConfig, opts: ConnectO
     auth,
     limits: salesloftRateLimitPolicy(cfg),
     retry: opts.retryBaseDelayMs === undefined ? undefined : { baseDelayMs: opts.retryBaseDelayMs },
+    timeouts: opts.timeouts,
     dispatcher: opts.dispatcher,
     clock: opts.clock,
     log: opts.log,

@@ -73,6 +73,7 @@ export function createScimClient(owner: ScimOwner, cfg: ScimConnectionConfig, op
       headers: xRateLimitHeaders('minute'),
     },
     retry: opts.retryBaseDelayMs === undefined ? undefined : { baseDelayMs: opts.retryBaseDelayMs },
+    timeouts: opts.timeouts,
     dispatcher: opts.dispatcher,
     clock: opts.clock,
     log: opts.log,

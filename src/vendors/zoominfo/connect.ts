@@ -47,6 +47,7 @@ export async function createZoomInfoClient(cfg: ZoomInfoConfig, opts: ConnectOpt
     auth,
     limits,
     retry,
+    timeouts: opts.timeouts,
     dispatcher: opts.dispatcher,
     clock: opts.clock,
     log: opts.log,

@@ -3,7 +3,7 @@ import { systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { CreditLedger } from './credits/ledger.js';
 import { ConfigError } from './env.js';
-import { VendorError } from './http/errors.js';
+import { VendorError } from './errors.js';
 import { TOOLSETS, type ToolsetSelection } from './toolsets.js';
 import type { VendorAdapter } from './vendors/adapter.js';
 import { connectVendor, type VendorConnection } from './vendors/connection.js';

@@ -1,7 +1,7 @@
 import { homedir, tmpdir } from 'node:os';
 import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { VendorError } from './http/errors.js';
+import { VendorError } from './errors.js';
 
 /**
  * The text of an error as a tool result may show it. A result can travel to a remote HTTP client, which has no

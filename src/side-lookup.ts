@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { VendorError, type VendorErrorCode } from './http/errors.js';
+import { VendorError, type VendorErrorCode } from './errors.js';
 
 /**
  * Degrade, don't fail (issue 14 item 2). Role and profile names, group names, invitations, usage counters,

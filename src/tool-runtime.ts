@@ -10,7 +10,7 @@ import { approvalsFor } from './confirm/approvals.js';
 import { APPROVAL_META_KEY, inChatApprovalsFor } from './confirm/in-chat.js';
 import { ApprovalOutcome, ConfirmationGate, type Confirmation } from './confirm/gate.js';
 import type { Deps } from './deps.js';
-import { ToolInputError, VendorError } from './http/errors.js';
+import { ToolInputError, VendorError } from './errors.js';
 import type { JobWork } from './jobs/runner.js';
 import type { JobOutcome, JobRecord } from './jobs/store.js';
 import { publicErrorText } from './public-error.js';

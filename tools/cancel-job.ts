@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ToolInputError } from '../src/http/errors.js';
+import { ToolInputError } from '../src/errors.js';
 import { JOB_ID_RE } from '../src/jobs/runner.js';
 import { defineTool } from './types.js';
 

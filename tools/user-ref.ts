@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ToolInputError } from '../src/http/errors.js';
+import { ToolInputError } from '../src/errors.js';
 import { emailArg } from './args.js';
 import { tokenConfirmArg } from './types.js';
 

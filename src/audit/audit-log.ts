@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
 import { systemClock, type Clock } from '../clock.js';
 import type { VendorId } from '../domain/account.js';
-import { VendorError } from '../http/errors.js';
+import { VendorError } from '../errors.js';
 import { GENESIS_HASH, scanChain, sha256 } from './chain.js';
 
 export { GENESIS_HASH } from './chain.js';

@@ -3,7 +3,7 @@ import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomS
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock } from '../clock.js';
 import type { VendorId as Vendor } from '../domain/account.js';
-import { VendorError } from '../http/errors.js';
+import { VendorError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { requestToken, usableAccessToken, type ClientAuthMethod } from './oauth.js';
 import type { TokenStore } from './token-store.js';

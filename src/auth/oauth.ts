@@ -12,7 +12,7 @@
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock } from '../clock.js';
 import { formatDelay, HttpCore } from '../http/core.js';
-import { notApplied, VendorError, type VendorErrorCode } from '../http/errors.js';
+import { notApplied, VendorError, type VendorErrorCode } from '../errors.js';
 import type { RateLimitPolicy, VendorResponse } from '../http/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import { SingleFlight, abortable, bearerOf, isTransient, stillFresh } from './token-lifecycle.js';

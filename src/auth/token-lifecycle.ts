@@ -1,4 +1,4 @@
-import { VendorError } from '../http/errors.js';
+import { VendorError } from '../errors.js';
 
 /*
  * What every provider of short-lived tokens (OAuth refresh, client credentials, ZoomInfo's JWT login) does

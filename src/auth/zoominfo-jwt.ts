@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { systemClock, type Clock } from '../clock.js';
-import { VendorError } from '../http/errors.js';
+import { VendorError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { SingleFlight, abortable, bearerOf, isTransient, stillFresh } from './token-lifecycle.js';
 import type { AuthProvider } from './types.js';

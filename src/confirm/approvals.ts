@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost } from '../env.js';
 import type { Deps } from '../deps.js';
-import { ToolInputError } from '../http/errors.js';
+import { ToolInputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { approvalCsp, renderApprovalPage, renderResultPage, type PageRequest, type ResultKind } from './approval-page.js';
 

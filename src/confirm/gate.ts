@@ -1,7 +1,7 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { UrlElicitationRequiredError } from '@modelcontextprotocol/sdk/types.js';
 import type { ConfirmMode } from '../config.js';
-import { ToolInputError } from '../http/errors.js';
+import { ToolInputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { utc, type Requester } from './approval-page.js';
 import type { ApprovalBroker } from './approvals.js';

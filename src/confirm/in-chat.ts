@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../deps.js';
-import { ToolInputError } from '../http/errors.js';
+import { ToolInputError } from '../errors.js';
 
 /**
  * Approval requests decided in the conversation, in an MCP Apps view (the `io.modelcontextprotocol/ui`

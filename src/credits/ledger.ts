@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { VendorId } from '../domain/account.js';
 import { ConfigError, type Env } from '../env.js';
 import { readPrivateFile, writePrivateFile } from '../fs-private.js';
-import { ToolInputError } from '../http/errors.js';
+import { ToolInputError } from '../errors.js';
 
 /*
  * Vendor-neutral credit ledger: how many vendor credits (Apollo enrichment, ZoomInfo records) this server

@@ -3,7 +3,7 @@ import type { Dispatcher, Pool } from 'undici';
 import { systemClock, type Clock } from '../clock.js';
 import { noteVendorRequest } from '../jobs/meter.js';
 import { silentLogger, type Logger } from '../log.js';
-import { notApplied, VendorError } from './errors.js';
+import { notApplied, VendorError } from '../errors.js';
 import { getLimiter, LimiterDeadlineError, limitersFor, type RateLimiter, type Ticket } from './limiter.js';
 import { acquirePool, releasePool, resolveTimeouts, type Timeouts } from './pool.js';
 import { loadUndici } from './undici.js';

@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { VendorError } from './errors.js';
+import { VendorError } from '../errors.js';
 import type { VendorResponse } from './types.js';
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { PageDetail } from '../domain/progress.js';
-import { ToolInputError } from '../http/errors.js';
+import { ToolInputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { noteWorkProgress, runMetered, WorkMeter } from './meter.js';
 import type { JobOutcome, JobProgress, JobRecord, JobStore } from './store.js';

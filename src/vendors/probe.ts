@@ -1,4 +1,4 @@
-import { VendorError } from '../http/errors.js';
+import { VendorError } from '../errors.js';
 
 /*
  * What `sales-access-mcp doctor` and the check_connections tool learn from a vendor by asking it: a live,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Deps } from '../deps.js';
 import type { VendorId } from '../domain/account.js';
-import { ToolInputError } from '../http/errors.js';
+import { ToolInputError } from '../errors.js';
 import { collectInventories, type PageProgress } from './inventory.js';
 import { evidenceRoot, writeEvidence, type EvidencePaths } from './report.js';
 import { compactReview } from './review/compact.js';

@@ -1,5 +1,5 @@
 import { withAudit, type Actor, type AuditLog, type ConfirmationDetail } from '../audit/audit-log.js';
-import { VendorError } from '../http/errors.js';
+import { VendorError } from '../errors.js';
 import { publicErrorText } from '../public-error.js';
 import type { Change } from '../vendors/adapter.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { ObservedAccount, Plan } from '../domain/offboarding.js';
 import { ensurePrivateDir, writePrivateFile } from '../fs-private.js';
-import { ToolInputError } from '../http/errors.js';
+import { ToolInputError } from '../errors.js';
 
 /**
  * Offboarding plans: what plan_offboarding observed and intends, kept under the state directory so that

@@ -1,4 +1,4 @@
-import { ToolInputError } from '../http/errors.js';
+import { ToolInputError } from '../errors.js';
 import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';

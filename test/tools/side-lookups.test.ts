@@ -1,6 +1,6 @@
 import type { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { VendorError } from '../../src/http/errors.js';
+import { VendorError } from '../../src/errors.js';
 import { collectWarnings, mergeWarnings, sideLookup } from '../../src/side-lookup.js';
 import { offlineAgent } from '../support/mock-http.js';
 import { MOCK_BASE_URLS, MOCK_ORIGINS, startMockStack, type MockStack } from '../support/mock-stack.js';

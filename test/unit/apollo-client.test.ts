@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TokenStore } from '../../src/auth/token-store.js';
 import { ManualClock, systemClock, type Clock } from '../../src/clock.js';
 import { ConfigError } from '../../src/env.js';
-import { ToolInputError, VendorError } from '../../src/http/errors.js';
+import { ToolInputError, VendorError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { apolloErrorDetail, searchPageInfo, type ApolloClient } from '../../src/vendors/apollo/client.js';
 import { apolloConfig, type ApolloAuthConfig } from '../../src/vendors/apollo/config.js';

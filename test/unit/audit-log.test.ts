@@ -12,7 +12,7 @@ import {
   type IntentInput,
 } from '../../src/audit/audit-log.js';
 import { ManualClock } from '../../src/clock.js';
-import { ToolInputError, VendorError } from '../../src/http/errors.js';
+import { ToolInputError, VendorError } from '../../src/errors.js';
 
 let dir: string;
 let file: string;

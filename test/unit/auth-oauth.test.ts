@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClientCredentialsProvider, OAuthRefreshProvider, type OAuthRefreshOptions } from '../../src/auth/oauth.js';
 import { TokenStore, type TokenRecordInput } from '../../src/auth/token-store.js';
 import { ManualClock } from '../../src/clock.js';
-import { VendorError } from '../../src/http/errors.js';
+import { VendorError } from '../../src/errors.js';
 import { clearLimiters } from '../../src/http/limiter.js';
 import { closeServer, listenLoopback } from '../../src/sandbox/http-util.js';
 

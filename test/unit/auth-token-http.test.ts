@@ -10,7 +10,7 @@ import { selectAuth } from '../../src/auth/select.js';
 import { TokenStore } from '../../src/auth/token-store.js';
 import { ManualClock } from '../../src/clock.js';
 import { HttpCore } from '../../src/http/core.js';
-import { VendorError } from '../../src/http/errors.js';
+import { VendorError } from '../../src/errors.js';
 import { clearLimiters } from '../../src/http/limiter.js';
 import type { Logger } from '../../src/log.js';
 import { salesloftConfig } from '../../src/vendors/salesloft/config.js';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { ConfigError } from '../../src/env.js';
 import { CreditBudgetError, CreditLedger, creditBudgetFromEnv, monthOf } from '../../src/credits/ledger.js';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError } from '../../src/errors.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'sam-ledger-'));
 const POSIX = process.platform !== 'win32';

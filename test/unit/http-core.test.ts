@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuthProvider } from '../../src/auth/types.js';
 import { ManualClock } from '../../src/clock.js';
 import { HttpCore, defaultErrorDetail, scrubSecrets } from '../../src/http/core.js';
-import { VendorError } from '../../src/http/errors.js';
+import { VendorError } from '../../src/errors.js';
 import { credentialFingerprint } from '../../src/http/identity.js';
 import { clearLimiters } from '../../src/http/limiter.js';
 import { xRateLimitHeaders } from '../../src/http/rate-headers.js';

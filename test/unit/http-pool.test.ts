@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HttpCore } from '../../src/http/core.js';
-import { VendorError } from '../../src/http/errors.js';
+import { VendorError } from '../../src/errors.js';
 import { acquirePool, closeAllPools, DEFAULT_TIMEOUTS, releasePool } from '../../src/http/pool.js';
 
 /** A real loopback server: the pool path cannot be exercised through MockAgent. */

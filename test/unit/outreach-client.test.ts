@@ -1,6 +1,6 @@
 import type { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ToolInputError, VendorError } from '../../src/http/errors.js';
+import { ToolInputError, VendorError } from '../../src/errors.js';
 import { HttpCore } from '../../src/http/core.js';
 import { xRateLimitHeaders } from '../../src/http/rate-headers.js';
 import { OutreachClient, userIdPath } from '../../src/vendors/outreach/client.js';

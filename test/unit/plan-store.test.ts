@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError } from '../../src/errors.js';
 import { PlanStore, takeOver } from '../../src/workflows/plan-store.js';
 
 const PLAN = 'AAAAAAAAAAAAAAAAAAAAAA';

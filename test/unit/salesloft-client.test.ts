@@ -7,7 +7,7 @@ import { TokenStore } from '../../src/auth/token-store.js';
 import { ManualClock, systemClock } from '../../src/clock.js';
 import { ConfigError } from '../../src/env.js';
 import { HttpCore } from '../../src/http/core.js';
-import { ToolInputError, VendorError } from '../../src/http/errors.js';
+import { ToolInputError, VendorError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { startSalesloftSimulator, type SalesloftSim } from '../../src/sandbox/salesloft/index.js';
 import { SalesloftClient, userIdPath } from '../../src/vendors/salesloft/client.js';

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TokenStore } from '../../src/auth/token-store.js';
 import { systemClock } from '../../src/clock.js';
 import type { SandboxVendor as Vendor } from '../../src/sandbox/index.js';
-import { ToolInputError, VendorError } from '../../src/http/errors.js';
+import { ToolInputError, VendorError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { scimIdPath, type ScimClient } from '../../src/vendors/scim/client.js';
 import { scimClientFor } from '../../src/vendors/connection.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError } from '../../src/errors.js';
 import { eq, groupFilter, memberPath, quoteFilterValue, userFilter } from '../../src/vendors/scim/filter.js';
 
 /** What a JSON parser reads back from the quoted literal: the filter value must round-trip exactly. */

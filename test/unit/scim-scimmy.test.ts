@@ -7,7 +7,7 @@ import SCIMMYRouters from 'scimmy-routers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenStore } from '../../src/auth/token-store.js';
 import { systemClock } from '../../src/clock.js';
-import { VendorError } from '../../src/http/errors.js';
+import { VendorError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import type { ScimClient } from '../../src/vendors/scim/client.js';
 import { scimClientFor } from '../../src/vendors/connection.js';

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { jwtTimes, ZoomInfoJwtProvider, type ZoomInfoLogin } from '../../src/auth/zoominfo-jwt.js';
 import { ManualClock } from '../../src/clock.js';
 import { HttpCore } from '../../src/http/core.js';
-import { VendorError } from '../../src/http/errors.js';
+import { VendorError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { offlineAgent } from '../support/mock-http.js';
 

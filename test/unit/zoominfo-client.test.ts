@@ -15,7 +15,7 @@ class FastClock implements Clock {
   }
 }
 import { ConfigError } from '../../src/env.js';
-import { ToolInputError, VendorError } from '../../src/http/errors.js';
+import { ToolInputError, VendorError } from '../../src/errors.js';
 import { RateLimiter } from '../../src/http/limiter.js';
 import { silentLogger } from '../../src/log.js';
 import {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { emailArg } from '../args.js';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError } from '../../src/errors.js';
 import { toContact } from '../../src/vendors/apollo/map.js';
 import { auditedWrite } from '../audited-write.js';
 import { defineTool } from '../types.js';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { VendorError } from '../../src/http/errors.js';
+import { VendorError } from '../../src/errors.js';
 import { defineTool } from '../types.js';
 import { sideLookupWarning } from '../../src/side-lookup.js';
 import { CREDIT_COUNTER, requireApollo, VENDOR } from './shared.js';

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { CreditLedger, CreditReservation } from '../../src/credits/ledger.js';
 import { restOf } from '../../src/deps.js';
 import { apolloAdapter } from '../../src/vendors/apollo/adapter.js';
-import { ToolInputError, VendorError } from '../../src/http/errors.js';
+import { ToolInputError, VendorError } from '../../src/errors.js';
 import type { ApolloClient, SearchPageInfo } from '../../src/vendors/apollo/client.js';
 import { sideLookupWarning, warn, type SideLookup } from '../../src/side-lookup.js';
 import { auditedWrite } from '../audited-write.js';

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { FINDING_CODES, SEVERITIES, type ReviewResult } from '../../src/domain/review.js';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError } from '../../src/errors.js';
 import { evidenceRoot } from '../../src/workflows/report.js';
 import { defineAppTool } from './types.js';
 

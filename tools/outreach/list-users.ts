@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { emailArg, dateTimeArg } from '../args.js';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError } from '../../src/errors.js';
 import { MAX_PAGE_SIZE, type UserFilters } from '../../src/vendors/outreach/client.js';
 import { defineTool } from '../types.js';
 import { OutreachAccountSchema, requireOutreach } from './shared.js';

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { restOf } from '../../src/deps.js';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError } from '../../src/errors.js';
 import { outreachAdapter, type OutreachRest } from '../../src/vendors/outreach/adapter.js';
 import type { OutreachClient } from '../../src/vendors/outreach/client.js';
 import { OutreachAccountSchema } from '../../src/vendors/outreach/map.js';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError } from '../../src/errors.js';
 import type { UserAttributesInput } from '../../src/vendors/outreach/client.js';
 import { auditedWrite } from '../audited-write.js';
 import { defineTool } from '../types.js';

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { emailArg, dateTimeArg } from '../args.js';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError } from '../../src/errors.js';
 import { MAX_PER_PAGE, type SalesloftClient, type UserFilters, type UserPageCursor } from '../../src/vendors/salesloft/client.js';
 import type { SalesloftUser } from '../../src/vendors/salesloft/wire.js';
 import { defineTool, type ToolContext } from '../types.js';

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { restOf } from '../../src/deps.js';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError } from '../../src/errors.js';
 import { salesloftAdapter, type SalesloftRest } from '../../src/vendors/salesloft/adapter.js';
 import type { SalesloftClient } from '../../src/vendors/salesloft/client.js';
 import { SalesloftAccountSchema } from '../../src/vendors/salesloft/map.js';

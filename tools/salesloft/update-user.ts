@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError } from '../../src/errors.js';
 import type { UserUpdate } from '../../src/vendors/salesloft/client.js';
 import { runChange } from '../change-tool.js';
 import { defineTool } from '../types.js';

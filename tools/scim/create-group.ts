@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ToolInputError, VendorError } from '../../src/http/errors.js';
+import { ToolInputError, VendorError } from '../../src/errors.js';
 import { scimGroupSummary } from '../../src/vendors/scim/map.js';
 import { auditedWrite } from '../audited-write.js';
 import { defineTool } from '../types.js';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError } from '../../src/errors.js';
 import type { Change } from '../../src/vendors/adapter.js';
 import { scimGroupSummary } from '../../src/vendors/scim/map.js';
 import type { ScimGroup } from '../../src/vendors/scim/wire.js';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { VendorError } from '../../src/http/errors.js';
+import { VendorError } from '../../src/errors.js';
 import type { ScimUser } from '../../src/vendors/scim/wire.js';
 import { defineTool, tokenConfirmArg } from '../types.js';
 import { confirmedUserWrite, connectionOutputShape, connectionShape, describeUser, requireScim, ScimAccountSchema, scimAdapter, toAccount, userRef, userRefShape } from './shared.js';

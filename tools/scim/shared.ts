@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError } from '../../src/errors.js';
 import type { VendorAdapter } from '../../src/vendors/adapter.js';
 import { scimEnvNames } from '../../src/vendors/connection.js';
 import type { ScimClient } from '../../src/vendors/scim/client.js';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError } from '../../src/errors.js';
 import { changeOps, type UserChanges } from '../../src/vendors/scim/client.js';
 import { defineTool } from '../types.js';
 import { confirmedUserWrite, confirmShape, connectionShape, describeUser, requireScim, scimAdapter, toAccount, userRef, userRefShape, userWriteOutputShape } from './shared.js';

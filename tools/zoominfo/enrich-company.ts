@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError } from '../../src/errors.js';
 import { MAX_ENRICH_INPUTS } from '../../src/vendors/zoominfo/client.js';
 import { companyVerdict, toZoomInfoCompany } from '../../src/vendors/zoominfo/map.js';
 import { defineTool } from '../types.js';

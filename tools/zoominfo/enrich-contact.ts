@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { emailArg } from '../args.js';
-import { ToolInputError } from '../../src/http/errors.js';
+import { ToolInputError } from '../../src/errors.js';
 import { MAX_ENRICH_INPUTS } from '../../src/vendors/zoominfo/client.js';
 import { contactVerdict, toZoomInfoContact } from '../../src/vendors/zoominfo/map.js';
 import { defineTool } from '../types.js';

@@ -2,7 +2,7 @@ import { restOf } from '../../src/deps.js';
 import { zoominfoAdapter } from '../../src/vendors/zoominfo/adapter.js';
 import * as z from 'zod';
 import type { CreditLedger } from '../../src/credits/ledger.js';
-import { ToolInputError, VendorError } from '../../src/http/errors.js';
+import { ToolInputError, VendorError } from '../../src/errors.js';
 import {
   CONTACT_REVEAL_FIELDS,
   estimateRecordCredits,

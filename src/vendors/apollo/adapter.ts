@@ -1,5 +1,5 @@
 import type { VendorAccount } from '../../domain/account.js';
-import { VendorError } from '../../http/errors.js';
+import { VendorError } from '../../errors.js';
 import type { RateBudget } from '../../http/types.js';
 import type { ListProgress, Mailboxes, OwnedRecordType, RestApi, RestListing, VendorAdapter } from '../adapter.js';
 import { apolloCapabilities } from './capabilities.js';

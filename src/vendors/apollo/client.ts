@@ -3,7 +3,7 @@ import type { AuthKind } from '../../auth/types.js';
 import type { Clock } from '../../clock.js';
 import type { HttpCore } from '../../http/core.js';
 import { defaultErrorDetail } from '../../http/core.js';
-import { ToolInputError, VendorError } from '../../http/errors.js';
+import { ToolInputError, VendorError } from '../../errors.js';
 import { parseVendorBody } from '../../http/parse.js';
 import { warn } from '../../side-lookup.js';
 import type { RateLimitPolicy, VendorRequest } from '../../http/types.js';

@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { ToolInputError } from '../../http/errors.js';
+import { ToolInputError } from '../../errors.js';
 import { parseVendorBody } from '../../http/parse.js';
 import type { HttpCore } from '../../http/core.js';
 import type { VendorRequest } from '../../http/types.js';

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { VendorAccount } from '../../domain/account.js';
 import type { Clock } from '../../clock.js';
 import type { HttpCore } from '../../http/core.js';
-import { VendorError } from '../../http/errors.js';
+import { VendorError } from '../../errors.js';
 import { parseVendorBody } from '../../http/parse.js';
 import type { VendorRequest } from '../../http/types.js';
 import type { Change, Mailboxes, OwnedRecordType } from '../adapter.js';

@@ -3,7 +3,7 @@ import type * as z from 'zod';
 import type { AuthKind } from '../../auth/types.js';
 import { sideLookup, type SideLookup } from '../../side-lookup.js';
 import type { HttpCore } from '../../http/core.js';
-import { ToolInputError, VendorError } from '../../http/errors.js';
+import { ToolInputError, VendorError } from '../../errors.js';
 import { parseVendorBody } from '../../http/parse.js';
 import type { VendorRequest } from '../../http/types.js';
 import { toSalesloftAccount, type NameLookup, type SalesloftAccount } from './map.js';

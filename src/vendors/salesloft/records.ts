@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { VendorAccount } from '../../domain/account.js';
-import { VendorError } from '../../http/errors.js';
+import { VendorError } from '../../errors.js';
 import type { Mailboxes, OwnedRecord, OwnedRecordType } from '../adapter.js';
 import { ownerChange } from '../ownership.js';
 import { FORM, MAX_PER_PAGE, userIdPath, type SalesloftClient } from './client.js';

@@ -1,6 +1,6 @@
 import type * as z from 'zod';
 import type { HttpCore } from '../../http/core.js';
-import { ToolInputError, VendorError } from '../../http/errors.js';
+import { ToolInputError, VendorError } from '../../errors.js';
 import type { HttpMethod, VendorRequest, VendorResponse } from '../../http/types.js';
 import { sideLookupWarning, warn } from '../../side-lookup.js';
 import { groupFilter, memberPath, quoteFilterValue, userFilter, type UserFilter } from './filter.js';

@@ -1,4 +1,4 @@
-import { ToolInputError } from '../../http/errors.js';
+import { ToolInputError } from '../../errors.js';
 
 /**
  * SCIM filter strings built from structured input only (RFC 7644 §3.4.2.2). The agent never supplies a raw

@@ -1,4 +1,4 @@
-import { VendorError } from '../../http/errors.js';
+import { VendorError } from '../../errors.js';
 import type { ProbeCheck, ProbeReport } from '../probe.js';
 import type { ScimClient } from './client.js';
 

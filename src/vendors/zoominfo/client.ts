@@ -2,7 +2,7 @@ import type * as z from 'zod';
 import type { AuthKind } from '../../auth/types.js';
 import { systemClock, type Clock } from '../../clock.js';
 import type { HttpCore } from '../../http/core.js';
-import { ToolInputError, VendorError } from '../../http/errors.js';
+import { ToolInputError, VendorError } from '../../errors.js';
 import { parseVendorBody } from '../../http/parse.js';
 import type { RateLimiter } from '../../http/limiter.js';
 import type { VendorRequest } from '../../http/types.js';

@@ -2,7 +2,7 @@ import type { Actor, ConfirmationDetail } from '../../audit/audit-log.js';
 import type { Deps } from '../../deps.js';
 import type { AccountStatus, VendorAccount, VendorId } from '../../domain/account.js';
 import type { ExecutionResult, Plan, PlanStep, StepResult } from '../../domain/offboarding.js';
-import { ToolInputError, VendorError } from '../../http/errors.js';
+import { ToolInputError, VendorError } from '../../errors.js';
 import type { Change, RecordTransfer } from '../../vendors/adapter.js';
 import type { VendorConnection } from '../../vendors/connection.js';
 import { scimDeleteChange, scimDeprovisionChange } from '../../vendors/scim/changes.js';

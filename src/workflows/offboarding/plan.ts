@@ -1,7 +1,7 @@
 import type { Deps } from '../../deps.js';
 import type { AccountStatus, VendorAccount, VendorId } from '../../domain/account.js';
 import type { Plan, PlanStep, StepKind, StepPath } from '../../domain/offboarding.js';
-import { ToolInputError, VendorError } from '../../http/errors.js';
+import { ToolInputError, VendorError } from '../../errors.js';
 import type { OwnedRecordType, PlanningContext, VendorAdapter } from '../../vendors/adapter.js';
 import type { VendorConnection } from '../../vendors/connection.js';
 import type { ScimUser } from '../../vendors/scim/wire.js';

@@ -1,4 +1,4 @@
-import { ToolInputError } from '../../http/errors.js';
+import { ToolInputError } from '../../errors.js';
 
 /** Small helpers shared by the merge, the rules and the engine of the access review. */
 

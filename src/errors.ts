@@ -1,3 +1,8 @@
+/**
+ * The errors a tool can return, in a leaf every layer may import: VendorError (a failed vendor call, raised by
+ * the HTTP core and the vendor clients) and ToolInputError (bad input or a refused operation, raised by tools,
+ * the plan store and the credit ledger).
+ */
 export type VendorErrorCode =
   | 'bad_request' // 400, 422: the input was wrong
   | 'unauthorized' // 401 after the one refresh retry

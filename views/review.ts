@@ -116,7 +116,7 @@ function findingsSection(rows: Row[], page: Page | undefined): HTMLElement {
     next.addEventListener('click', () => { offset += PAGE; void loadPage(); });
     pager.append(prev, next);
   } else pager.append(el('span', { class: 'muted' }, '(top findings; loading all…)'));
-  return el('section', { id: 'findings' }, el('h2', {}, `Findings (${fmtNumber(r.summary.findings_total)})`), bar, pager, table(rows));
+  return el('section', { id: 'findings' }, el('h2', {}, `Findings (${fmtNumber(r.summary.findings_total)})`), el('p', { class: 'muted' }, 'One row per finding and account it names.'), bar, pager, table(rows));
 }
 
 function evidence(r: Review): HTMLElement {

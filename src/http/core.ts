@@ -132,7 +132,21 @@ export class HttpCore {
 
       const { status, headers } = outcome;
       this.log.debug({ vendor: this.vendor, method: req.method, path: req.path, status, ms: outcome.ms, attempt }, 'vendor request');
-      if (status >= 200 && status < 300) return this.success<T>(outcome, target);
+      if (status >= 200 && status < 300) {
+        try {
+          return this.success<T>(outcome, target);
+        } catch (err) {
+          // A body cut short on its way (a proxy, a dropped stream) reads whole the next time. Only a request safe
+          // to repeat is asked again: a non-idempotent write answered this way stays ambiguous (see success()).
+          if (!(err instanceof VendorError) || err.code !== 'invalid_response' || !idempotent || retries >= this.retry.maxRetries) throw err;
+          const wait = backoffDelay(retries, this.retry);
+          if (this.clock.now() + wait > deadlineAt) throw err;
+          this.warnRetry(req, attempt, 'invalid_response', wait);
+          await sleepFor(this.clock, wait, req.signal);
+          retries++;
+          continue;
+        }
+      }
 
       const body = parseQuietly(status, headers, outcome.text);
 

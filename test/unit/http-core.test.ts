@@ -162,17 +162,34 @@ describe('HttpCore requests', () => {
     expect(res.status).toBe(204);
     expect(res.body).toBeUndefined();
 
-    script('/api/v2/users/2', 'GET', [{ status: 200, body: '{"data": [' }]);
-    const err = await failure(makeCore().request({ method: 'GET', path: '/users/2' }));
+    // Broken every time: asked again up to the retry budget, then reported.
+    const s = script('/api/v2/users/2', 'GET', [{ status: 200, body: '{"data": [' }]);
+    const err = await failure(makeCore({ retry: { baseDelayMs: 1, maxDelayMs: 4, maxRetries: 2 } }).request({ method: 'GET', path: '/users/2' }));
     expect(err.code).toBe('invalid_response');
     expect(err.ambiguous).toBe(false);
+    expect(s.seen).toHaveLength(3);
   });
 
-  it('a 2xx to a write whose body is not valid JSON is ambiguous: the vendor processed it', async () => {
-    script('/api/v2/users/3', 'PATCH', [{ status: 200, body: '{"data": {"id": "3", "attr' }]);
-    const err = await failure(makeCore().request({ method: 'PATCH', path: '/users/3', body: { data: { id: '3' } }, idempotent: true }));
-    expect(err).toMatchObject({ code: 'invalid_response', status: 200, ambiguous: true });
+  it('a GET whose body arrives broken once is asked again and succeeds', async () => {
+    const s = script('/api/v2/users/4', 'GET', [{ status: 200, body: '{"data": [' }, { status: 200, body: { data: { id: '4' } } }]);
+    const res = await makeCore().request({ method: 'GET', path: '/users/4' });
+    expect(res.body).toEqual({ data: { id: '4' } });
+    expect(s.seen).toHaveLength(2);
+  });
+
+  it('an idempotent write answered 2xx with a broken body is sent again: the second answer is read', async () => {
+    const s = script('/api/v2/users/5', 'PATCH', [{ status: 200, body: '{"data": {"id": "5", "attr' }, { status: 200, body: { data: { id: '5' } } }]);
+    const res = await makeCore().request({ method: 'PATCH', path: '/users/5', body: { data: { id: '5' } }, idempotent: true });
+    expect(res.body).toEqual({ data: { id: '5' } });
+    expect(s.seen).toHaveLength(2);
+  });
+
+  it('a 2xx to a non-idempotent write whose body is not valid JSON is ambiguous and not repeated: the vendor processed it', async () => {
+    const s = script('/api/v2/users', 'POST', [{ status: 201, body: '{"data": {"id": "3", "attr' }]);
+    const err = await failure(makeCore().request({ method: 'POST', path: '/users', body: { data: { type: 'user' } } }));
+    expect(err).toMatchObject({ code: 'invalid_response', status: 201, ambiguous: true });
     expect(err.message).toMatch(/most likely been processed, so the change may already be made.*check the current state before retrying/);
+    expect(s.seen).toHaveLength(1);
   });
 });
 

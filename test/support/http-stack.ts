@@ -7,7 +7,7 @@ import { loadConfig, parseCliArgs } from '../../src/config.js';
 import { closeApprovals } from '../../src/confirm/approvals.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { startHttpServer, type HttpServerHandle } from '../../src/http-server.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger, type Logger } from '../../src/log.js';
 import { sandboxConfig, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 
 /** A clock that runs in real time plus an offset a test moves forward (sleeps stay real). */
@@ -34,12 +34,12 @@ export interface HttpStack {
 }
 
 /** The real HTTP server in this process (so a test can read its session count and move its clock), on the sandbox. */
-export async function startHttpStack(env: Record<string, string> = {}): Promise<HttpStack> {
+export async function startHttpStack(env: Record<string, string> = {}, opts: { log?: Logger } = {}): Promise<HttpStack> {
   const clock = new OffsetClock();
   const sandbox = await startSandbox({ clock });
   const stateDir = mkdtempSync(join(tmpdir(), 'sam-http-'));
   const config = sandboxConfig(loadConfig(parseCliArgs(['--sandbox', '--http', '--port', '0']), { SALES_ACCESS_STATE_DIR: stateDir, SALES_ACCESS_CONFIRM: 'elicit', ...env }), sandbox);
-  const deps = await createDeps(config, { log: silentLogger, clock, retryBaseDelayMs: 2 });
+  const deps = await createDeps(config, { log: opts.log ?? silentLogger, clock, retryBaseDelayMs: 2 });
   const http = await startHttpServer(deps);
   return {
     url: http.url,

@@ -13,6 +13,7 @@ import { listAllUsers10k } from './list-all-users.js';
 import { salesloftList30k } from './salesloft-list.js';
 import { apolloListWindows } from './apollo-list-windows.js';
 import { apolloPatience } from './apollo-patience.js';
+import { oauthVerify } from './oauth-verify.js';
 import { offboardingTransfer5k } from './offboarding-transfer.js';
 import { accessReview4x10k } from './access-review.js';
 import { coldStartBench } from './cold-start.js';
@@ -21,7 +22,7 @@ import { toolLatency } from './tool-latency.js';
 import { toolsListSize } from './tools-list-size.js';
 import type { Benchmark } from './types.js';
 
-const BENCHMARKS: Benchmark[] = [toolsListSize, coldStartBench, listAllUsers10k, toolLatency, salesloftList30k, apolloListWindows, accessReview4x10k, apolloPatience, offboardingTransfer5k];
+const BENCHMARKS: Benchmark[] = [toolsListSize, coldStartBench, listAllUsers10k, toolLatency, salesloftList30k, apolloListWindows, accessReview4x10k, apolloPatience, offboardingTransfer5k, oauthVerify];
 
 const MB = 1024 * 1024;
 

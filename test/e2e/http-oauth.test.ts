@@ -10,7 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hmacToken, startIssuer, unsignedToken, type TestIssuer } from '../support/issuer.js';
 import { INIT, MCP_HEADERS, rawInitialize, startHttpStack, type HttpStack } from '../support/http-stack.js';
 import { filesUnder, findLeaks } from '../support/secrets.js';
-import { approvalUrlOf, structured, textOf } from '../support/stack.js';
+import { approvalUrlOf, callUntilDone, structured, textOf } from '../support/stack.js';
+import { ordinaryEverywhere } from '../support/people.js';
+import { APPROVAL_META_KEY } from '../../src/confirm/in-chat.js';
+import { RESOURCE_MIME_TYPE } from '@modelcontextprotocol/ext-apps/app-bridge';
 
 /**
  * Issue 13 item 5, "people, not one token": the HTTP transport accepts access tokens from the organisation's
@@ -279,5 +282,42 @@ describe('identity provider unreachable', () => {
     expect(r.status).toBe(503);
     expect(r.text).toMatch(/identity provider could not be reached/);
     expect((await rawInitialize(stack.url, { authorization: `Bearer ${STATIC}` })).status).toBe(200);
+  });
+});
+
+describe('in-chat approval (MCP Apps) by a signed-in person', () => {
+  let issuer: TestIssuer;
+  let stack: HttpStack;
+  beforeAll(async () => {
+    issuer = await startIssuer({ audience: RESOURCE });
+    stack = await startHttpStack({ SALES_ACCESS_OAUTH_ISSUER: issuer.issuer, SALES_ACCESS_RESOURCE_URL: RESOURCE, SALES_ACCESS_CONFIRM: 'auto' });
+  });
+  afterAll(async () => {
+    await stack.close();
+    await issuer.close();
+  });
+
+  it('records who decided in the audit lines of the offboarding, beside who asked', { timeout: 120_000 }, async () => {
+    const [leaver, colleague] = ordinaryEverywhere() as [string, string];
+    // A host that renders views and cannot elicit: the gate asks in the conversation.
+    const client = new Client({ name: 'oauth-apps', version: '1.0.0' }, { capabilities: { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: [RESOURCE_MIME_TYPE] } } } as never });
+    await client.connect(new StreamableHTTPClientTransport(new URL(stack.url), { requestInit: { headers: { authorization: `Bearer ${await issuer.mint(ALICE)}` } } }));
+    const call = (name: string) => (args: Record<string, unknown>) => client.callTool({ name, arguments: args }, undefined, { timeout: 60_000 }) as Promise<CallToolResult>;
+    const plan = structured((await callUntilDone(call('plan_offboarding'), { emails: [leaver], transfer_to: colleague })).at(-1)!);
+    const ask = await call('execute_offboarding')({ plan_id: plan.plan_id });
+    expect(structured(ask)).toMatchObject({ status: 'approval_required', approval: { method: 'app' } });
+    const { id, nonce } = ask._meta?.[APPROVAL_META_KEY] as { id: string; nonce: string };
+    const decided = await call('offboarding_decide')({ approval_id: id, nonce, decision: 'approve' });
+    expect(structured(decided)).toMatchObject({ decision: 'approved' });
+    const done = structured((await callUntilDone(call('execute_offboarding'), { plan_id: plan.plan_id })).at(-1)!);
+    expect(done).toMatchObject({ status: 'done', confirmation: 'app' });
+    expect(done.approval.approved_by).toMatch(/^alice@example.com, with Approve in the in-chat view of oauth-apps 1.0.0/);
+    const lines = auditLines(stack).filter((l) => l.plan_id === plan.plan_id);
+    expect(lines.length).toBeGreaterThan(1);
+    for (const l of lines) {
+      expect(l.actor).toMatchObject({ kind: 'person', sub: ALICE.sub, email: ALICE.email });
+      expect(l.confirmation_detail).toEqual({ decided_at: expect.any(String), host: 'oauth-apps 1.0.0', decided_by: ALICE });
+    }
+    await client.close();
   });
 });

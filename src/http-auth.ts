@@ -178,6 +178,9 @@ async function discover(issuer: string): Promise<{ issuer: string; jwks_uri: str
       const res = await oauth.discoveryRequest(url, { algorithm, signal: AbortSignal.timeout(10_000), [oauth.allowInsecureRequests]: insecure });
       const as = await oauth.processDiscoveryResponse(url, res);
       if (typeof as.jwks_uri !== 'string') throw new Error('it has no jwks_uri');
+      const keys = new URL(as.jwks_uri);
+      // The keys decide who is signed in: fetched over TLS, like the issuer (plain http for a loopback one only).
+      if (keys.protocol !== 'https:' && !(keys.protocol === 'http:' && isLoopbackHost(keys.hostname))) throw new Error(`its jwks_uri is not https (${keys.origin})`);
       return { issuer: as.issuer, jwks_uri: as.jwks_uri };
     } catch (err) {
       failures.push(`${algorithm === 'oauth2' ? 'oauth-authorization-server' : 'openid-configuration'}: ${(err as Error).message}`);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hmacToken, startIssuer, unsignedToken, type TestIssuer } from '../support/issuer.js';
 import { INIT, MCP_HEADERS, rawInitialize, startHttpStack, type HttpStack } from '../support/http-stack.js';
 import { filesUnder, findLeaks } from '../support/secrets.js';
+import { assertBuilt, cleanEnv, spawnServer, tempStateDir, waitForUrl } from '../support/spawn.js';
 import { approvalUrlOf, callUntilDone, structured, textOf } from '../support/stack.js';
 import { ordinaryEverywhere } from '../support/people.js';
 import { APPROVAL_META_KEY } from '../../src/confirm/in-chat.js';
@@ -319,5 +320,32 @@ describe('in-chat approval (MCP Apps) by a signed-in person', () => {
       expect(l.confirmation_detail).toEqual({ decided_at: expect.any(String), host: 'oauth-apps 1.0.0', decided_by: ALICE });
     }
     await client.close();
+  });
+});
+
+describe('the built server (spawned dist bundle, bound beyond loopback with sign-in only)', () => {
+  it('discovers the issuer, serves the metadata, accepts a person\'s token and refuses none', { timeout: 60_000 }, async () => {
+    assertBuilt();
+    const issuer = await startIssuer({ audience: RESOURCE });
+    const s = spawnServer(
+      ['--sandbox', '--http', '--host', '0.0.0.0', '--port', '0'],
+      cleanEnv({ SALES_ACCESS_STATE_DIR: tempStateDir(), SALES_ACCESS_OAUTH_ISSUER: issuer.issuer, SALES_ACCESS_RESOURCE_URL: RESOURCE, SALES_ACCESS_ALLOWED_HOSTS: '127.0.0.1' }),
+    );
+    try {
+      const url = (await waitForUrl(s)).replace('0.0.0.0', '127.0.0.1');
+      const prm = await get(url.replace(/\/mcp$/, '/.well-known/oauth-protected-resource/mcp'));
+      expect(JSON.parse(prm.text)).toMatchObject({ resource: RESOURCE, authorization_servers: [issuer.issuer] });
+      expect((await rawInitialize(url)).status).toBe(401);
+      const token = await issuer.mint(ALICE);
+      const client = await connect(url, token, 'spawned');
+      expect((await client.listTools()).tools.length).toBeGreaterThan(5);
+      await client.close();
+      expect(s.stderr()).toMatch(/identity provider discovered/);
+      expect(s.stderr()).not.toContain(token);
+    } finally {
+      s.child.kill('SIGTERM');
+      await s.exited;
+      await issuer.close();
+    }
   });
 });

@@ -1,14 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { OAuthProtectedResourceMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { pino } from 'pino';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hmacToken, startIssuer, unsignedToken, type TestIssuer } from '../support/issuer.js';
-import { INIT, MCP_HEADERS, rawInitialize, startHttpStack, type HttpStack } from '../support/http-stack.js';
+import { freePort, INIT, MCP_HEADERS, rawInitialize, startHttpStack, type HttpStack } from '../support/http-stack.js';
 import { filesUnder, findLeaks } from '../support/secrets.js';
 import { assertBuilt, cleanEnv, spawnServer, tempStateDir, waitForUrl } from '../support/spawn.js';
 import { approvalUrlOf, callUntilDone, structured, textOf } from '../support/stack.js';
@@ -347,5 +349,71 @@ describe('the built server (spawned dist bundle, bound beyond loopback with sign
       await s.exited;
       await issuer.close();
     }
+  });
+});
+
+describe("an MCP client's own sign-in (the SDK's OAuth flow: 401, metadata, authorization code with PKCE and resource)", () => {
+  let issuer: TestIssuer;
+  let stack: HttpStack;
+  let resource: string;
+  beforeAll(async () => {
+    issuer = await startIssuer({ audience: 'unused', signIn: ALICE });
+    const port = await freePort();
+    // The resource URL is the URL the client connects to, as in production behind a proxy with its public name.
+    resource = `http://127.0.0.1:${port}/mcp`;
+    stack = await startHttpStack({ SALES_ACCESS_OAUTH_ISSUER: issuer.issuer, SALES_ACCESS_RESOURCE_URL: resource, SALES_ACCESS_CONFIRM: 'elicit' }, { port });
+  });
+  afterAll(async () => {
+    await stack.close();
+    await issuer.close();
+  });
+
+  it('finds the authorization server from the 401, signs the person in, and the audit line names them', { timeout: 60_000 }, async () => {
+    let tokens: OAuthTokens | undefined;
+    let verifier = '';
+    let authorizationUrl: URL | undefined;
+    const provider: OAuthClientProvider = {
+      redirectUrl: 'http://127.0.0.1:8765/callback',
+      clientMetadata: { client_name: 'sdk-oauth', redirect_uris: ['http://127.0.0.1:8765/callback'], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none' },
+      clientInformation: (): OAuthClientInformationMixed => ({ client_id: 'mcp-desktop' }),
+      tokens: () => tokens,
+      saveTokens: (t) => {
+        tokens = t;
+      },
+      redirectToAuthorization: (url) => {
+        authorizationUrl = url;
+      },
+      saveCodeVerifier: (v) => {
+        verifier = v;
+      },
+      codeVerifier: () => verifier,
+    };
+    const client = () => {
+      const c = new Client({ name: 'sdk-oauth', version: '2.0.0' }, { capabilities: { elicitation: { form: {} } } });
+      c.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { approve: true } }));
+      return c;
+    };
+    const first = new StreamableHTTPClientTransport(new URL(stack.url), { authProvider: provider });
+    await expect(client().connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
+    // The client read the metadata the 401 named, then the issuer's, and asked for a code for this resource.
+    expect(authorizationUrl?.origin + authorizationUrl!.pathname).toBe(`${issuer.issuer}/authorize`);
+    expect(authorizationUrl!.searchParams.get('resource')).toBe(resource);
+    // The "browser": the issuer signs Alice in at once and redirects back with the code.
+    const back = await request(authorizationUrl!.href);
+    expect(back.statusCode).toBe(302);
+    await back.body.text();
+    const code = new URL(String(back.headers.location)).searchParams.get('code')!;
+    await first.finishAuth(code);
+    expect(tokens?.access_token).toBeTruthy();
+
+    const c = client();
+    await c.connect(new StreamableHTTPClientTransport(new URL(stack.url), { authProvider: provider }));
+    const r = await lockOne(c, 0);
+    expect(structured(r)).toMatchObject({ status: 'done', changed: true });
+    const last = auditLines(stack).at(-1)!;
+    expect(last.actor).toEqual({ kind: 'person', iss: issuer.issuer, ...ALICE, client_id: 'mcp-desktop', client: 'sdk-oauth 2.0.0' });
+    await c.close();
+    const haystacks = [...filesUnder(stack.deps.config.stateDir, 'state'), { where: 'result', text: JSON.stringify(r) }];
+    expect(findLeaks({ access_token: tokens!.access_token }, haystacks)).toEqual([]);
   });
 });

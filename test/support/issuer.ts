@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
@@ -20,7 +21,11 @@ export interface TestIssuer {
   close(): Promise<void>;
 }
 
-export async function startIssuer(opts: { audience: string; discovery?: 'oauth' | 'oidc' }): Promise<TestIssuer> {
+/**
+ * `signIn`: the person the authorization endpoint signs in at once (no login page), for an MCP client's own
+ * OAuth flow: authorization code with PKCE (S256) and RFC 8707 `resource`, which becomes the token's audience.
+ */
+export async function startIssuer(opts: { audience: string; discovery?: 'oauth' | 'oidc'; signIn?: JWTPayload }): Promise<TestIssuer> {
   const rsa = await generateKeyPair('RS256');
   const ec = await generateKeyPair('ES256');
   const foreign = await generateKeyPair('RS256');
@@ -32,15 +37,56 @@ export async function startIssuer(opts: { audience: string; discovery?: 'oauth' 
   };
   const hits = new Map<string, number>();
   let base = '';
+  /** Codes handed out: what they were issued for. */
+  const codes = new Map<string, { challenge: string; resource: string | null; redirect: string; clientId: string }>();
+  let mint: TestIssuer['mint'];
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const u = new URL(req.url ?? '/', 'http://x');
+    const path = u.pathname;
     hits.set(path, (hits.get(path) ?? 0) + 1);
     const issuer = `${base}/realms/acme`;
-    const meta = { issuer, jwks_uri: `${base}/realms/acme/keys`, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, response_types_supported: ['code'] };
-    const json = (body: unknown) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
+    const meta = {
+      issuer,
+      jwks_uri: `${base}/realms/acme/keys`,
+      authorization_endpoint: `${issuer}/authorize`,
+      token_endpoint: `${issuer}/token`,
+      response_types_supported: ['code'],
+      grant_types_supported: ['authorization_code'],
+      code_challenge_methods_supported: ['S256'],
+      token_endpoint_auth_methods_supported: ['none'],
+    };
+    const json = (body: unknown, status = 200) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify(body));
     };
+    if (opts.signIn && path === '/realms/acme/authorize') {
+      const q = u.searchParams;
+      if (q.get('response_type') !== 'code' || q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge') || !q.get('redirect_uri')) return json({ error: 'invalid_request' }, 400);
+      const code = randomBytes(16).toString('base64url');
+      codes.set(code, { challenge: q.get('code_challenge')!, resource: q.get('resource'), redirect: q.get('redirect_uri')!, clientId: q.get('client_id') ?? '' });
+      const back = new URL(q.get('redirect_uri')!);
+      back.searchParams.set('code', code);
+      if (q.get('state')) back.searchParams.set('state', q.get('state')!);
+      res.writeHead(302, { location: back.href });
+      return res.end();
+    }
+    if (opts.signIn && path === '/realms/acme/token' && req.method === 'POST') {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const f = new URLSearchParams(body);
+        const grant = codes.get(f.get('code') ?? '');
+        codes.delete(f.get('code') ?? '');
+        const verifier = f.get('code_verifier') ?? '';
+        if (!grant || f.get('grant_type') !== 'authorization_code' || createHash('sha256').update(verifier).digest('base64url') !== grant.challenge || f.get('redirect_uri') !== grant.redirect) {
+          return json({ error: 'invalid_grant' }, 400);
+        }
+        // RFC 8707: the resource asked for is the token's audience.
+        const resource = f.get('resource') ?? grant.resource;
+        void mint({ ...opts.signIn, client_id: grant.clientId, ...(resource ? { aud: resource } : {}) }).then((token) => json({ access_token: token, token_type: 'Bearer', expires_in: 300 }));
+      });
+      return;
+    }
     const mode = opts.discovery ?? 'oauth';
     if (mode === 'oauth' && path === '/.well-known/oauth-authorization-server/realms/acme') return json(meta);
     if (mode === 'oidc' && path === '/realms/acme/.well-known/openid-configuration') return json(meta);
@@ -51,23 +97,24 @@ export async function startIssuer(opts: { audience: string; discovery?: 'oauth' 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const issuer = `${base}/realms/acme`;
+  mint = async (claims, o = {}) => {
+    const alg = o.alg ?? 'RS256';
+    const key = o.key ?? (alg === 'RS256' ? rsa.privateKey : ec.privateKey);
+    const { aud, ...rest } = claims;
+    const jwt = new SignJWT({ scope: 'openid', ...rest })
+      .setProtectedHeader({ alg, kid: o.kid ?? (alg === 'RS256' ? 'rsa-1' : 'ec-1'), typ: 'at+jwt' })
+      .setIssuer(o.iss ?? issuer)
+      .setAudience(aud ?? opts.audience)
+      .setIssuedAt()
+      .setExpirationTime(o.expiresIn ?? '5m');
+    return jwt.sign(key);
+  };
   return {
     issuer,
     jwksUrl: `${issuer}/keys`,
     hits,
     foreignKey: foreign.privateKey,
-    async mint(claims, o = {}) {
-      const alg = o.alg ?? 'RS256';
-      const key = o.key ?? (alg === 'RS256' ? rsa.privateKey : ec.privateKey);
-      const { aud, ...rest } = claims;
-      const jwt = new SignJWT({ scope: 'openid', ...rest })
-        .setProtectedHeader({ alg, kid: o.kid ?? (alg === 'RS256' ? 'rsa-1' : 'ec-1'), typ: 'at+jwt' })
-        .setIssuer(o.iss ?? issuer)
-        .setAudience(aud ?? opts.audience)
-        .setIssuedAt()
-        .setExpirationTime(o.expiresIn ?? '5m');
-      return jwt.sign(key);
-    },
+    mint,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

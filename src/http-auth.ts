@@ -67,11 +67,6 @@ export class HttpAuthenticator {
     return this.tokenDigest !== undefined || this.oauth !== undefined;
   }
 
-  /** The static token's actor (sessions opened with it), kept for createServer. */
-  get staticActor(): Actor | undefined {
-    return this.tokenActor;
-  }
-
   /** Starts discovery early (start-up), so the first request does not wait for it; failures are logged only. */
   warmUp(): void {
     if (this.oauth && !this.keys) void this.ensureKeys().catch(() => {});
@@ -247,10 +242,13 @@ function resourceForms(resource: string): string[] {
   return issuerForms(resource);
 }
 
-/** RFC 9728 §3.1: the metadata URL of a resource, `/.well-known/oauth-protected-resource` + the resource's path. */
+/**
+ * RFC 9728 §3.1: the metadata URL of a resource, `/.well-known/oauth-protected-resource` + the resource's path.
+ * As the SDK's getOAuthProtectedResourceMetadataUrl computes it (that module loads Express, hence the copy).
+ */
 export function protectedResourceMetadataUrl(resourceUrl: string): string {
   const u = new URL(resourceUrl);
-  const path = u.pathname !== '/' ? u.pathname.replace(/\/$/, '') : '';
+  const path = u.pathname !== '/' ? u.pathname : '';
   return new URL(`/.well-known/oauth-protected-resource${path}`, u).href;
 }
 

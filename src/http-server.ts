@@ -270,10 +270,11 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${hostForUrl}:${port}/mcp`;
   log.info({ url }, 'MCP Streamable HTTP listening');
+  // The identity provider's discovery document is read now, so the first signed-in request does not wait for it.
+  auth.warmUp();
 
   // Registered before any session exists, so every session's confirmation gate uses this route.
   const wildcard = config.host === '0.0.0.0' || config.host === '::' || config.host === '[::]';
-  auth.warmUp();
   const approvalOrigin = config.approval.baseUrl ?? `http://${boundToLoopback ? hostForUrl : wildcard ? '127.0.0.1' : hostForUrl}:${port}`;
   approvals = new ApprovalBroker({ origin: approvalOrigin, allowedHosts: config.allowedHosts, now: () => deps.clock.now(), log });
   setApprovals(deps, approvals);

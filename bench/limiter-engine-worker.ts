@@ -12,14 +12,26 @@ export interface WorkerSpec {
   limit: number;
   windowMs: number;
   heartbeatMs: number | null;
-  /** 'refresh': Bottleneck's reservoirRefreshInterval; 'giveback': each job's weight returns windowMs after it started. */
-  mode: 'refresh' | 'giveback';
+  /**
+   * 'refresh': Bottleneck's reservoirRefreshInterval; 'giveback': each job's weight returns to the
+   * reservoir windowMs after it started; 'slots': maxConcurrent is the window's limit and each job keeps
+   * its slot for windowMs + SLOT_SLACK_MS (an expiration, so Redis frees the slots of a replica that died).
+   */
+  mode: 'refresh' | 'giveback' | 'slots';
+  /** This replica dies (SIGKILL) this long after startMs, printing what it admitted first. */
+  dieAfterMs?: number;
   /** Epoch ms to stop submitting. */
   untilMs: number;
   /** Epoch ms to start submitting (both replicas start together). */
   startMs: number;
   loops: number;
 }
+
+/**
+ * A slot's expiration counts from Bottleneck's registration, which comes a timer tick (about 1 ms, more on a
+ * busy machine) before the job starts: without slack an 11th start fits in a window that began at a start.
+ */
+const SLOT_SLACK_MS = 25;
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as WorkerSpec;
@@ -30,7 +42,7 @@ async function main(): Promise<void> {
     datastore: 'ioredis',
     connection,
     // The first replica to reach Redis creates the settings; later ones keep them (clearDatastore false).
-    reservoir: spec.limit,
+    ...(spec.mode === 'slots' ? { maxConcurrent: spec.limit } : { reservoir: spec.limit }),
     ...(spec.mode === 'refresh' ? { reservoirRefreshAmount: spec.limit, reservoirRefreshInterval: spec.windowMs } : {}),
     ...(spec.heartbeatMs === null ? {} : { heartbeatInterval: spec.heartbeatMs }),
   });
@@ -39,8 +51,26 @@ async function main(): Promise<void> {
   const starts: number[] = [];
   const givebacks: Promise<unknown>[] = [];
   await new Promise((r) => setTimeout(r, Math.max(0, spec.startMs - Date.now())));
+  if (spec.dieAfterMs !== undefined) {
+    setTimeout(() => {
+      process.stdout.write(`${JSON.stringify({ starts })}\n`, () => process.kill(process.pid, 'SIGKILL'));
+    }, spec.startMs + spec.dieAfterMs - Date.now());
+  }
   const loop = async () => {
     while (Date.now() < spec.untilMs) {
+      if (spec.mode === 'slots') {
+        // The caller goes on at the job's start; the job itself holds the slot for one window.
+        await new Promise<void>((started) => {
+          limiter
+            .schedule({ expiration: spec.windowMs + SLOT_SLACK_MS }, () => {
+              starts.push(Date.now());
+              started();
+              return new Promise<void>(() => {}); // freed by the expiration, here or (if this process died) in Redis
+            })
+            .catch(() => undefined); // "This job timed out": the slot's window is over
+        });
+        continue;
+      }
       await limiter.schedule(async () => {
         const t = Date.now();
         starts.push(t);

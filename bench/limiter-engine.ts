@@ -160,6 +160,8 @@ interface Scenario {
   name: string;
   mode: WorkerSpec['mode'];
   heartbeatMs: number | null;
+  /** The second replica dies this long after the start. */
+  secondDiesAfterMs?: number;
 }
 
 /** Two replica processes share one Bottleneck id; every job start is a "vendor request". */
@@ -172,9 +174,9 @@ async function twoReplicas(ctx: BenchContext, redis: Redis, url: string, prefix:
   const startMs = Date.now() + 1500; // both children are up by then
   const spec: WorkerSpec = { url, id, limit, windowMs, heartbeatMs: s.heartbeatMs, mode: s.mode, startMs, untilMs: startMs + runMs, loops: 4 };
   const script = fileURLToPath(new URL('./limiter-engine-worker.js', import.meta.url));
-  const run = () =>
+  const run = (dieAfterMs?: number) =>
     new Promise<number[]>((resolve, reject) => {
-      const child = spawn(process.execPath, [script, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [script, JSON.stringify({ ...spec, dieAfterMs })], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.on('error', reject);
@@ -186,7 +188,7 @@ async function twoReplicas(ctx: BenchContext, redis: Redis, url: string, prefix:
         }
       });
     });
-  const [a, b] = await Promise.all([run(), run()]);
+  const [a, b] = await Promise.all([run(), run(s.secondDiesAfterMs)]);
   await deleteKeys(redis, id);
   const all = [...a!, ...b!].sort((x, y) => x - y);
   // Most admissions in any interval of windowMs (a vendor's sliding window), and in epoch-aligned windows
@@ -211,6 +213,13 @@ async function twoReplicas(ctx: BenchContext, redis: Redis, url: string, prefix:
     max_in_any_window: maxSliding,
     max_in_aligned_window: Math.max(0, ...fixed.values()),
     aligned_windows_over_limit: [...fixed.values()].filter((n) => n > limit).length,
+    ...(s.secondDiesAfterMs === undefined
+      ? {}
+      : {
+          second_replica_killed_after_ms: s.secondDiesAfterMs,
+          // What the survivor alone gets in the last two windows: the full limit if the dead one's share came back.
+          survivor_rate_per_s_last_2_windows: round3((a!.filter((t) => t >= startMs + runMs - 2 * windowMs && t < startMs + runMs).length / (2 * windowMs)) * 1000),
+        }),
   };
 }
 
@@ -238,6 +247,9 @@ export const limiterEngine: Benchmark = {
         { name: 'refresh_default_heartbeat', mode: 'refresh', heartbeatMs: null },
         { name: 'refresh_heartbeat_100ms', mode: 'refresh', heartbeatMs: 100 },
         { name: 'giveback_heartbeat_100ms', mode: 'giveback', heartbeatMs: 100 },
+        { name: 'slots_heartbeat_100ms', mode: 'slots', heartbeatMs: 100 },
+        { name: 'giveback_second_killed', mode: 'giveback', heartbeatMs: 100, secondDiesAfterMs: 1500 },
+        { name: 'slots_second_killed', mode: 'slots', heartbeatMs: 100, secondDiesAfterMs: 1500 },
       ];
       const two: Record<string, unknown> = {};
       for (const s of scenarios) two[s.name] = await twoReplicas(ctx, redis, url, prefix, s);

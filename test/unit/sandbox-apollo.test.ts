@@ -149,7 +149,8 @@ describe('Apollo simulator', () => {
   });
 
   it('View API Usage Stats reports the real counts per endpoint, keyed like Apollo, for a master key', async () => {
-    const s = await sim();
+    // A fixed clock: on the system clock a minute boundary between the calls would reset the minute count.
+    const s = await sim({ clock: new ManualClock(Date.parse('2026-11-02T09:00:10Z')) });
     await call(s, 'GET', '/users/search');
     await call(s, 'GET', '/users/search');
     await call(s, 'POST', '/contacts/search', { body: {} });

@@ -13,6 +13,7 @@ import { listAllUsers10k } from './list-all-users.js';
 import { salesloftList30k } from './salesloft-list.js';
 import { apolloListWindows } from './apollo-list-windows.js';
 import { apolloPatience } from './apollo-patience.js';
+import { oauthVerify } from './oauth-verify.js';
 import { offboardingTransfer5k } from './offboarding-transfer.js';
 import { accessReview4x10k } from './access-review.js';
 import { coldStartBench } from './cold-start.js';
@@ -22,7 +23,7 @@ import { toolsListSize } from './tools-list-size.js';
 import { limiterEngine } from './limiter-engine.js';
 import type { Benchmark } from './types.js';
 
-const BENCHMARKS: Benchmark[] = [toolsListSize, coldStartBench, listAllUsers10k, toolLatency, salesloftList30k, apolloListWindows, accessReview4x10k, apolloPatience, offboardingTransfer5k, limiterEngine];
+const BENCHMARKS: Benchmark[] = [toolsListSize, coldStartBench, listAllUsers10k, toolLatency, salesloftList30k, apolloListWindows, accessReview4x10k, apolloPatience, offboardingTransfer5k, limiterEngine, oauthVerify];
 
 const MB = 1024 * 1024;
 

@@ -98,6 +98,62 @@ function httpLimits(env: Env): HttpLimits {
   };
 }
 
+/**
+ * Sign-in with the organisation's identity provider (issue 13 item 5): the HTTP transport accepts OAuth 2.1
+ * access tokens (JWTs) that this issuer signed for this server's resource URL, and names the person in the
+ * audit log. Undefined: only SALES_ACCESS_HTTP_TOKEN (or nothing, on loopback).
+ */
+export interface OAuthResourceConfig {
+  /** SALES_ACCESS_OAUTH_ISSUER: the authorization server's issuer identifier, as its tokens' `iss` says it. */
+  issuer: string;
+  /** SALES_ACCESS_OAUTH_JWKS_URL: its signing keys; undefined = the `jwks_uri` of its discovery document. */
+  jwksUrl: string | undefined;
+  /** SALES_ACCESS_RESOURCE_URL: this MCP endpoint's public URL (RFC 8707), the audience every token must name. */
+  resourceUrl: string;
+  /** SALES_ACCESS_OAUTH_SCOPES: scopes every token must carry (also `scopes_supported` in the metadata). */
+  scopes: string[];
+}
+
+/** `name` as an http(s) URL kept exactly as written (an issuer is compared as a string), https beyond loopback. */
+function exactUrl(env: Env, name: string, example: string): string {
+  const raw = env[name]!.trim();
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL; expected e.g. ${example}.`);
+  }
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackHost(u.hostname))) {
+    throw new ConfigError(`${name} must use https:// (plain http only for 127.0.0.1 or localhost), e.g. ${example}.`);
+  }
+  if (u.username || u.password || u.search || u.hash) throw new ConfigError(`${name} must have no credentials, query or fragment, e.g. ${example}.`);
+  return raw;
+}
+
+function oauthConfig(env: Env): OAuthResourceConfig | undefined {
+  const has = (n: string) => (env[n] ?? '').trim() !== '';
+  if (!has('SALES_ACCESS_OAUTH_ISSUER')) {
+    for (const n of ['SALES_ACCESS_RESOURCE_URL', 'SALES_ACCESS_OAUTH_JWKS_URL', 'SALES_ACCESS_OAUTH_SCOPES']) {
+      if (has(n)) throw new ConfigError(`${n} applies only with SALES_ACCESS_OAUTH_ISSUER (the identity provider whose access tokens this server accepts).`);
+    }
+    return undefined;
+  }
+  const issuer = exactUrl(env, 'SALES_ACCESS_OAUTH_ISSUER', 'https://login.example.com/oauth2/default');
+  if (!has('SALES_ACCESS_RESOURCE_URL')) {
+    throw new ConfigError(
+      'SALES_ACCESS_RESOURCE_URL is required with SALES_ACCESS_OAUTH_ISSUER: the public URL of this MCP endpoint, e.g. https://access.example.com/mcp. Tokens must be issued for it (their audience), so a token for another service is refused here.',
+    );
+  }
+  const resourceUrl = exactUrl(env, 'SALES_ACCESS_RESOURCE_URL', 'https://access.example.com/mcp');
+  const jwksUrl = has('SALES_ACCESS_OAUTH_JWKS_URL') ? exactUrl(env, 'SALES_ACCESS_OAUTH_JWKS_URL', 'https://login.example.com/oauth2/default/v1/keys') : undefined;
+  const scopes = (env.SALES_ACCESS_OAUTH_SCOPES ?? '').split(/[\s,]+/).filter((s) => s.length > 0);
+  for (const s of scopes) {
+    // RFC 6749 3.3 scope-token: printable ASCII without space, `"` and `\`.
+    if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)) throw new ConfigError(`SALES_ACCESS_OAUTH_SCOPES: "${s}" is not a scope name (printable ASCII, no quote or backslash).`);
+  }
+  return { issuer, jwksUrl, resourceUrl, scopes };
+}
+
 export interface Config {
   transport: 'stdio' | 'http';
   host: string;
@@ -113,6 +169,8 @@ export interface Config {
   stateDir: string;
   auditLogPath: string;
   httpToken: string | undefined;
+  /** OAuth access tokens from the identity provider (HTTP transport); alongside or instead of httpToken. */
+  oauth: OAuthResourceConfig | undefined;
   allowedOrigins: string[];
   allowedHosts: string[];
   /** Limits of the HTTP transport (read whatever the transport, so a typo stops any start-up). */
@@ -306,15 +364,16 @@ export function loadConfig(args: ParsedArgs, env: Env = process.env, registry: R
   if (httpToken !== undefined && httpToken.length < 32) {
     throw new ConfigError('SALES_ACCESS_HTTP_TOKEN must be at least 32 characters (e.g. `openssl rand -hex 32`).');
   }
+  const oauth = oauthConfig(env);
   const approval = approvalConfig(env, !(args.http && !isLoopbackHost(host)));
   if (confirm === 'browser' && !approval.pageAvailable) {
     throw new ConfigError(
       `SALES_ACCESS_CONFIRM=browser needs the approval page, which is served on loopback only, and this server binds ${host}: a network client holding the link could approve its own change. Use auto (MCP elicitation) or token.`,
     );
   }
-  if (args.http && !isLoopbackHost(host) && httpToken === undefined) {
+  if (args.http && !isLoopbackHost(host) && httpToken === undefined && oauth === undefined) {
     throw new ConfigError(
-      `Refusing to serve HTTP on non-loopback host ${host} without SALES_ACCESS_HTTP_TOKEN: anyone who can reach the port could change access. Set SALES_ACCESS_HTTP_TOKEN (at least 32 characters) or use --host 127.0.0.1.`,
+      `Refusing to serve HTTP on non-loopback host ${host} without SALES_ACCESS_HTTP_TOKEN or SALES_ACCESS_OAUTH_ISSUER: anyone who can reach the port could change access. Set SALES_ACCESS_HTTP_TOKEN (at least 32 characters), sign-in with your identity provider (SALES_ACCESS_OAUTH_ISSUER and SALES_ACCESS_RESOURCE_URL), or use --host 127.0.0.1.`,
     );
   }
 
@@ -343,6 +402,7 @@ export function loadConfig(args: ParsedArgs, env: Env = process.env, registry: R
     stateDir,
     auditLogPath,
     httpToken,
+    oauth,
     allowedOrigins: origins,
     allowedHosts: list(env.SALES_ACCESS_ALLOWED_HOSTS).map((h) => h.toLowerCase()),
     httpLimits: httpLimits(env),

@@ -1,21 +1,27 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer as createNodeServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Actor } from './audit/audit-log.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isLoopbackHost } from './env.js';
 import { ApprovalBroker, setApprovals } from './confirm/approvals.js';
 import type { Deps } from './deps.js';
-import { credentialFingerprint } from './http/identity.js';
+import { HttpAuthenticator, protectedResourceMetadata, protectedResourceMetadataUrl, wwwAuthenticate } from './http-auth.js';
 import { createServer } from './server.js';
 
 /**
  * Streamable HTTP at /mcp with stateful sessions, behind the MCP spec's transport security
  * (https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#security-warning):
  * Origin checked against an allowlist (requests without Origin come from non-browser clients and pass),
- * Host checked against DNS rebinding, and a bearer token when bound beyond loopback.
+ * Host checked against DNS rebinding, and a bearer token when bound beyond loopback: the static
+ * SALES_ACCESS_HTTP_TOKEN, or the identity provider's access tokens (http-auth.ts), or either.
+ *
+ * With OAuth on, `/.well-known/oauth-protected-resource` (and the same + the resource URL's path, RFC 9728 §3.1)
+ * serves the Protected Resource Metadata, and a 401 names it in WWW-Authenticate, so an MCP client can find the
+ * authorization server and sign the person in. A session is bound to whoever opened it (the person, or the
+ * static token): another credential cannot use its id.
  *
  * The same server answers `/approve/<id>`, the approval page for destructive writes (confirm/approvals.ts),
  * ahead of those checks: a browser opening the page carries neither the MCP bearer token nor an allowlisted
@@ -32,12 +38,17 @@ import { createServer } from './server.js';
  */
 export const EVICTABLE_AFTER_MS = 60_000;
 
+/** RFC 9728's well-known path; the resource URL's own path is appended for the path-specific form. */
+const PRM_PATH = '/.well-known/oauth-protected-resource';
+
 interface Session {
   transport: StreamableHTTPServerTransport;
   server: McpServer;
   lastSeen: number;
   /** POSTs in flight (tool calls waiting on a vendor or an approval). A standing GET stream is not work. */
   busy: number;
+  /** Who opened it (`person:…` or `token:…`; undefined without authentication): only they may use it. */
+  principal: string | undefined;
 }
 
 export interface HttpServerHandle {
@@ -56,9 +67,10 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
   /** Initializes in progress: they hold a slot before their session id exists. */
   let opening = 0;
   const budget = new ClientBudget(limits.ratePerMinute, now);
-  const tokenDigest = config.httpToken === undefined ? undefined : sha256(config.httpToken);
-  const actor: Actor | undefined = config.httpToken === undefined ? undefined : { kind: 'http_token', fingerprint: credentialFingerprint(config.httpToken) };
+  const auth = new HttpAuthenticator({ httpToken: config.httpToken, oauth: config.oauth }, log, now);
+  const oauth = config.oauth;
   const boundToLoopback = isLoopbackHost(config.host);
+  const prmPath = oauth ? new URL(protectedResourceMetadataUrl(oauth.resourceUrl)).pathname : undefined;
 
   const refuse = (res: ServerResponse, status: number, message: string, extraHeaders: Record<string, string> = {}, code = -32000) => {
     res.writeHead(status, { 'content-type': 'application/json', ...extraHeaders });
@@ -78,6 +90,12 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (approvals && path.startsWith('/approve/')) return approvals.handle(req, res);
+    // Public metadata, readable by any client (and by browser-based ones, hence CORS): no credential, no Host check.
+    if (oauth && (path === PRM_PATH || path === prmPath)) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'Only GET is answered here.', { allow: 'GET' });
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300', 'access-control-allow-origin': '*' });
+      return res.end(req.method === 'HEAD' ? undefined : JSON.stringify(protectedResourceMetadata(oauth)));
+    }
     if (path !== '/mcp') return refuse(res, 404, 'Not found: the MCP endpoint is /mcp.');
 
     const origin = req.headers.origin;
@@ -89,24 +107,42 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
       log.warn({ host: req.headers.host }, 'refused request with an unexpected Host header');
       return refuse(res, 403, boundToLoopback ? 'Forbidden: Host must be a loopback name.' : 'Forbidden: Host is not in SALES_ACCESS_ALLOWED_HOSTS.');
     }
-    let authorized = false;
-    if (tokenDigest !== undefined) {
-      const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-      authorized = m !== null && timingSafeEqual(sha256(m[1]), tokenDigest);
-    }
-    // The budget is per client: the bearer token's fingerprint once it is the right one, else the remote
-    // address, so guessing tokens cannot mint fresh budgets. Refused requests count too.
-    const client = authorized && actor?.kind === 'http_token' ? `token:${actor.fingerprint}` : `addr:${req.socket.remoteAddress ?? 'unknown'}`;
+    const who = await auth.authenticate(req);
+    const authorized = who.kind === 'ok' || who.kind === 'open';
+    // The budget is per client: the person (their issuer and subject) or the static token's fingerprint once
+    // verified, else the remote address, so guessing tokens cannot mint fresh budgets. Refused requests count too.
+    const client = who.kind === 'ok' ? who.label : `addr:${req.socket.remoteAddress ?? 'unknown'}`;
     const wait = budget.take(client);
     if (wait > 0) {
-      log.warn({ client: client.startsWith('token:') ? client : 'address' }, 'HTTP request over the per-client rate limit');
+      log.warn({ client: who.kind === 'ok' ? client : 'address' }, 'HTTP request over the per-client rate limit');
       return refuse(res, 429, `Too many requests: at most ${limits.ratePerMinute} per minute per client (SALES_ACCESS_HTTP_RATE_LIMIT_PER_MINUTE). Retry after ${Math.ceil(wait / 1000)} s.`, {
         'retry-after': String(Math.ceil(wait / 1000)),
       });
     }
-    if (tokenDigest !== undefined && !authorized) {
-      return refuse(res, 401, 'Unauthorized: send Authorization: Bearer <SALES_ACCESS_HTTP_TOKEN>.', { 'www-authenticate': 'Bearer' });
+    if (!authorized) {
+      if (who.kind === 'unavailable') {
+        log.warn({ reason: who.reason }, 'OAuth: a token could not be checked');
+        return refuse(res, 503, 'The identity provider could not be reached to check the access token; retry shortly (the server log says why).', { 'retry-after': '30' });
+      }
+      if (who.kind === 'insufficient_scope') {
+        return refuse(res, 403, `Forbidden: the access token lacks the scope(s) ${who.missing.join(', ')} (SALES_ACCESS_OAUTH_SCOPES).`, {
+          'www-authenticate': wwwAuthenticate(oauth, { code: 'insufficient_scope', description: `missing scope ${who.missing.join(' ')}` }),
+        });
+      }
+      if (who.kind === 'invalid') {
+        log.info({ reason: who.reason }, 'HTTP request refused: invalid bearer token');
+        return refuse(res, 401, `Unauthorized: ${who.reason}.${oauth ? ' Sign in again with the identity provider.' : ''}`, {
+          'www-authenticate': oauth ? wwwAuthenticate(oauth, { code: 'invalid_token', description: who.reason }) : 'Bearer',
+        });
+      }
+      const how = [config.httpToken !== undefined ? 'Authorization: Bearer <SALES_ACCESS_HTTP_TOKEN>' : '', oauth ? "an access token from the identity provider (see the resource_metadata in WWW-Authenticate)" : '']
+        .filter(Boolean)
+        .join(', or ');
+      return refuse(res, 401, `Unauthorized: send ${how}.`, { 'www-authenticate': wwwAuthenticate(oauth) });
     }
+    const principal = who.kind === 'ok' ? who.principal : undefined;
+    // What the transport hands to tool handlers as extra.authInfo (the person; never the token).
+    if (who.kind === 'ok' && who.authInfo) (req as IncomingMessage & { auth?: AuthInfo }).auth = who.authInfo;
 
     // Bodies are read here, with the limit, and handed to the transport parsed (it then reads nothing).
     let body: unknown;
@@ -121,6 +157,10 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
 
     const sessionId = req.headers['mcp-session-id'];
     const existing = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
+    if (existing && existing.principal !== principal) {
+      log.warn({ client }, 'HTTP request refused: a session used with another credential than the one that opened it');
+      return refuse(res, 403, 'Forbidden: this session was opened by someone else; initialize a new session.');
+    }
     if (existing) {
       existing.lastSeen = now();
       if (req.method === 'POST') {
@@ -145,11 +185,12 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
     }
 
     opening += 1;
-    const server = createServer(deps, { actor });
+    // The static token's actor; a signed-in person is named per call from extra.authInfo (tool-runtime).
+    const server = createServer(deps, { actor: who.kind === 'ok' && who.actor.kind === 'http_token' ? who.actor : undefined });
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server, lastSeen: now(), busy: 0 });
+        sessions.set(id, { transport, server, lastSeen: now(), busy: 0, principal });
       },
     });
     transport.onclose = () => {
@@ -229,6 +270,8 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${hostForUrl}:${port}/mcp`;
   log.info({ url }, 'MCP Streamable HTTP listening');
+  // The identity provider's discovery document is read now, so the first signed-in request does not wait for it.
+  auth.warmUp();
 
   // Registered before any session exists, so every session's confirmation gate uses this route.
   const wildcard = config.host === '0.0.0.0' || config.host === '::' || config.host === '[::]';
@@ -248,10 +291,6 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
-}
-
-function sha256(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
 }
 
 type ReadBody = { kind: 'ok'; value: unknown } | { kind: 'too_large' } | { kind: 'invalid' };

@@ -26,7 +26,8 @@ Usage:
 
 Flags:
   --http              serve Streamable HTTP at /mcp instead of stdio
-  --host HOST         HTTP bind address (default 127.0.0.1; other hosts need SALES_ACCESS_HTTP_TOKEN)
+  --host HOST         HTTP bind address (default 127.0.0.1; other hosts need SALES_ACCESS_HTTP_TOKEN
+                      or sign-in with the identity provider, SALES_ACCESS_OAUTH_ISSUER)
   --port PORT         HTTP port (default 3333; 0 picks a free one)
   --sandbox           wire every vendor to the embedded simulators (no credentials needed)
   --toolsets a,b      serve these toolsets (also SALES_ACCESS_TOOLSETS); default: workflows and each

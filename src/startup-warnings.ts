@@ -10,13 +10,16 @@ import { BUILTIN_ADAPTERS, type Registry } from './vendors/registry.js';
  * missing, never a value. Broken configurations are ConfigErrors instead (config.ts); these do not stop
  * start-up, since a server with fewer vendors is still useful.
  */
-export function startupWarnings(env: Env, config: Pick<Config, 'sandbox' | 'vendors'>, registry: Registry = BUILTIN_ADAPTERS): string[] {
+export function startupWarnings(env: Env, config: Pick<Config, 'sandbox' | 'vendors'> & Partial<Pick<Config, 'transport' | 'oauth'>>, registry: Registry = BUILTIN_ADAPTERS): string[] {
   const out: string[] = [];
   const prefixes = ['SALES_ACCESS_', 'LOG_', ...registry.map((a) => `${a.envPrefix}_`)];
   const empty = Object.keys(env)
     .filter((k) => prefixes.some((p) => k.startsWith(p)) && (env[k] ?? '').trim() === '')
     .sort();
   for (const k of empty) out.push(`${k} is set but empty, so it is ignored: give it a value or remove it.`);
+  if (config.oauth && config.transport === 'stdio') {
+    out.push('SALES_ACCESS_OAUTH_ISSUER is set, but sign-in with the identity provider applies to the HTTP transport (--http) only: over stdio the audit log names the MCP client.');
+  }
   if (config.sandbox) return out; // every vendor is wired to its simulator
 
   let configured = 0;

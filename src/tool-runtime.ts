@@ -13,6 +13,7 @@ import type { Deps } from './deps.js';
 import { ToolInputError, VendorError } from './errors.js';
 import type { JobWork } from './jobs/runner.js';
 import type { JobOutcome, JobRecord } from './jobs/store.js';
+import { personOf, personRef } from './person.js';
 import { publicErrorText } from './public-error.js';
 import { MAX_RESULT_BYTES } from './results.js';
 import { collectWarnings, mergeWarnings } from './side-lookup.js';
@@ -65,16 +66,21 @@ export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, b
       async (input: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
         const { job_id: jobId, approval_id: approvalId, ...args } = input as Record<string, unknown> & { job_id?: string; approval_id?: string };
         const client = server.server.getClientVersion();
+        const clientText = `${client?.name ?? 'unknown client'} ${client?.version ?? ''}`.trim();
+        const person = personOf(extra.authInfo);
         const call: Call = {
           tool,
           args,
           approvalId,
           owner: sessionOf(extra.sessionId),
-          actor: baseActor ?? { kind: 'mcp_client', name: client?.name ?? 'unknown', version: client?.version ?? 'unknown' },
+          actor: person
+            ? { kind: 'person', ...person, client: clientText }
+            : (baseActor ?? { kind: 'mcp_client', name: client?.name ?? 'unknown', version: client?.version ?? 'unknown' }),
           requester: {
-            client: `${client?.name ?? 'unknown client'} ${client?.version ?? ''}`.trim(),
+            client: clientText,
             transport: deps.config.transport,
             ...(baseActor?.kind === 'http_token' ? { tokenFingerprint: baseActor.fingerprint } : {}),
+            ...(person ? { person: personRef(person) } : {}),
           },
         };
         // The deadline counts from the call's arrival: time queued in a rate limiter is part of it.
@@ -182,7 +188,7 @@ async function runTool(call: Call, work: JobWork, deps: Deps, gate: Confirmation
       const a = approved?.confirmation.approval;
       if (a) return { decided_at: a.decided_at, user_agent: a.user_agent };
       const v = approved?.confirmation.inChat;
-      return v ? { decided_at: v.decided_at, host: v.host } : undefined;
+      return v ? { decided_at: v.decided_at, host: v.host, ...(v.by ? { decided_by: v.by } : {}) } : undefined;
     },
   };
   const page = () => approved?.confirmation.approval;

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { McpServer, RegisteredResource, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { APP_TOOLS } from '../../tools/apps/index.js';
 import type { AnyAppTool } from '../../tools/apps/types.js';
 import type { Deps } from '../deps.js';
+import { personOf, personRef } from '../person.js';
 import { errorResult } from '../tool-runtime.js';
 import { clientRendersApps, RESOURCE_MIME_TYPE, toolUiMeta } from './capability.js';
 
@@ -94,10 +96,16 @@ function registerAppOnly(server: McpServer, deps: Deps, tool: AnyAppTool, sessio
       annotations: { title: tool.title, ...tool.annotations },
       _meta: toolUiMeta(VIEWS[tool.view].uri, ['app']),
     },
-    (async (args: Record<string, unknown>, extra: { sessionId?: string }): Promise<CallToolResult> => {
+    (async (args: Record<string, unknown>, extra: { sessionId?: string; authInfo?: AuthInfo }): Promise<CallToolResult> => {
       const client = server.server.getClientVersion();
+      const person = personOf(extra.authInfo);
       try {
-        const out = await tool.handler(args, { deps, session: sessionOf(extra.sessionId), host: `${client?.name ?? 'unknown host'} ${client?.version ?? ''}`.trim() });
+        const out = await tool.handler(args, {
+          deps,
+          session: sessionOf(extra.sessionId),
+          host: `${client?.name ?? 'unknown host'} ${client?.version ?? ''}`.trim(),
+          ...(person ? { person: personRef(person) } : {}),
+        });
         return { content: [{ type: 'text', text: JSON.stringify(out) }], structuredContent: out };
       } catch (err) {
         return errorResult(err, deps, tool.name);

@@ -16,7 +16,21 @@ export { GENESIS_HASH } from './chain.js';
 /** Who asked for a write: the MCP client over stdio, or the fingerprint of the HTTP bearer token. */
 export type Actor =
   | { kind: 'mcp_client'; name: string; version: string }
-  | { kind: 'http_token'; fingerprint: string };
+  | { kind: 'http_token'; fingerprint: string }
+  /**
+   * A person signed in with the organisation's identity provider (HTTP with SALES_ACCESS_OAUTH_ISSUER): the
+   * access token's `iss` and `sub`, email and name when it carries them, the OAuth client it was issued to,
+   * and the MCP client (self-declared name and version). Never the token.
+   */
+  | ({ kind: 'person'; iss: string; client_id?: string; client?: string } & PersonRef);
+
+/** A signed-in person as the audit log and approvals name them. */
+export interface PersonRef {
+  /** The identity provider's stable subject identifier. */
+  sub: string;
+  email?: string;
+  name?: string;
+}
 
 export type AuditResult = 'ok' | 'failed' | 'ambiguous';
 
@@ -36,6 +50,8 @@ export interface ConfirmationDetail {
   user_agent?: string | null;
   /** `app`: the MCP host that showed the view and relayed the click, e.g. "Claude 1.2.3". */
   host?: string;
+  /** `app`, signed in with the identity provider: the person whose session relayed the click. */
+  decided_by?: PersonRef;
 }
 
 export interface AuditTarget {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { escapeHtml } from '../html.js';
+import type { PersonRef } from '../audit/audit-log.js';
 import type { ConfirmTarget } from './types.js';
 
 /**
@@ -23,6 +24,8 @@ export interface Requester {
   transport: 'stdio' | 'http';
   /** HTTP: fingerprint of the bearer token the client authenticated with. */
   tokenFingerprint?: string;
+  /** HTTP with the identity provider: the signed-in person who asked. */
+  person?: PersonRef;
 }
 
 const STYLE = `
@@ -71,6 +74,10 @@ export function utc(ms: number): string {
 }
 
 function requesterText(r: Requester): string {
+  if (r.person) {
+    const who = r.person.email ? `${r.person.name ? `${r.person.name} ` : ''}<${r.person.email}>` : (r.person.name ?? 'a signed-in person');
+    return `${who} (identity provider subject ${r.person.sub}), signed in, using ${r.client} over HTTP`;
+  }
   const via = r.transport === 'http' ? `over HTTP${r.tokenFingerprint ? ` (bearer token fingerprint ${r.tokenFingerprint})` : ''}` : 'over stdio on this computer';
   return `${r.client} ${via}`;
 }

@@ -3,6 +3,7 @@ import { UrlElicitationRequiredError } from '@modelcontextprotocol/sdk/types.js'
 import type { ConfirmMode } from '../config.js';
 import { ToolInputError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { PersonRef } from '../audit/audit-log.js';
 import { utc, type Requester } from './approval-page.js';
 import type { ApprovalBroker } from './approvals.js';
 import type { InChatApprovals } from './in-chat.js';
@@ -58,7 +59,7 @@ export interface Confirmation {
   /** Browser approvals: the request, when it was decided and the approving browser's User-Agent. */
   approval?: { id: string; url: string; decided_at: string; user_agent: string | null };
   /** In-chat approvals: the request, when it was decided and the host that relayed the click. */
-  inChat?: { id: string; decided_at: string; host: string };
+  inChat?: { id: string; decided_at: string; host: string; by?: PersonRef };
 }
 
 /** What the gate needs of the tool call it confirms. */
@@ -302,8 +303,8 @@ export class ConfirmationGate {
       return {
         method: 'app',
         at,
-        by: `the user, with Approve in the in-chat view of ${decision.host} at ${utc(decision.decidedAt)} (MCP Apps)`,
-        inChat: { id, decided_at: at, host: decision.host },
+        by: `${decision.by ? (decision.by.email ?? decision.by.name ?? `subject ${decision.by.sub}`) : 'the user'}, with Approve in the in-chat view of ${decision.host} at ${utc(decision.decidedAt)} (MCP Apps)`,
+        inChat: { id, decided_at: at, host: decision.host, ...(decision.by ? { by: decision.by } : {}) },
       };
     }
     const expires = utc(opened.expiresAt);

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { PersonRef } from '../audit/audit-log.js';
 import type { Deps } from '../deps.js';
 import { ToolInputError } from '../errors.js';
 
@@ -26,6 +27,8 @@ export interface InChatDecision {
   decidedAt: number;
   /** The MCP host that rendered the view and relayed the click (its clientInfo name and version). */
   host: string;
+  /** HTTP with the identity provider: the signed-in person whose session relayed the click. */
+  by?: PersonRef;
 }
 
 export interface InChatInfo {
@@ -105,7 +108,7 @@ export class InChatApprovals {
    * The human's click in the view, relayed by the host through the app-only decision tool. Refused unless
    * the request is this session's, undecided, unexpired, and the nonce is its own and unused.
    */
-  decide(id: string, nonce: string, owner: string, approved: boolean, host: string): InChatInfo {
+  decide(id: string, nonce: string, owner: string, approved: boolean, host: string, by?: PersonRef): InChatInfo {
     this.purge();
     const r = this.records.get(id);
     if (!r || r.owner !== owner) {
@@ -123,7 +126,7 @@ export class InChatApprovals {
       throw new ToolInputError(`Nothing was decided: the approval request for "${r.summary}" expired. Ask the assistant to run the change again.`);
     }
     r.nonceUsed = true;
-    r.decision = { approved, decidedAt: now, host };
+    r.decision = { approved, decidedAt: now, host, ...(by ? { by } : {}) };
     return this.info(id)!;
   }
 

@@ -1,13 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { systemClock, type Clock } from '../../src/clock.js';
 import { loadConfig, parseCliArgs } from '../../src/config.js';
 import { closeApprovals } from '../../src/confirm/approvals.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { startHttpServer, type HttpServerHandle } from '../../src/http-server.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger, type Logger } from '../../src/log.js';
 import { sandboxConfig, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 
 /** A clock that runs in real time plus an offset a test moves forward (sleeps stay real). */
@@ -34,12 +35,12 @@ export interface HttpStack {
 }
 
 /** The real HTTP server in this process (so a test can read its session count and move its clock), on the sandbox. */
-export async function startHttpStack(env: Record<string, string> = {}): Promise<HttpStack> {
+export async function startHttpStack(env: Record<string, string> = {}, opts: { log?: Logger; port?: number } = {}): Promise<HttpStack> {
   const clock = new OffsetClock();
   const sandbox = await startSandbox({ clock });
   const stateDir = mkdtempSync(join(tmpdir(), 'sam-http-'));
-  const config = sandboxConfig(loadConfig(parseCliArgs(['--sandbox', '--http', '--port', '0']), { SALES_ACCESS_STATE_DIR: stateDir, SALES_ACCESS_CONFIRM: 'elicit', ...env }), sandbox);
-  const deps = await createDeps(config, { log: silentLogger, clock, retryBaseDelayMs: 2 });
+  const config = sandboxConfig(loadConfig(parseCliArgs(['--sandbox', '--http', '--port', String(opts.port ?? 0)]), { SALES_ACCESS_STATE_DIR: stateDir, SALES_ACCESS_CONFIRM: 'elicit', ...env }), sandbox);
+  const deps = await createDeps(config, { log: opts.log ?? silentLogger, clock, retryBaseDelayMs: 2 });
   const http = await startHttpServer(deps);
   return {
     url: http.url,
@@ -54,6 +55,15 @@ export async function startHttpStack(env: Record<string, string> = {}): Promise<
       await sandbox.close();
     },
   };
+}
+
+/** A port free a moment ago (for a test whose configuration names the server's own URL before it starts). */
+export async function freePort(): Promise<number> {
+  const s = createNetServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }
 
 export const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } };

@@ -74,6 +74,31 @@ describe('config', () => {
     expect(load(['--http', '--host', '::1']).transport).toBe('http');
   });
 
+  it('sign-in with the identity provider: issuer and resource URL together, kept exactly, https beyond loopback', () => {
+    const idp = { SALES_ACCESS_OAUTH_ISSUER: 'https://login.example.com/', SALES_ACCESS_RESOURCE_URL: 'https://access.example.com/mcp' };
+    // Enough to serve beyond loopback without the static token.
+    const c = load(['--http', '--host', '0.0.0.0'], { ...idp, SALES_ACCESS_OAUTH_SCOPES: 'sales-access, openid' });
+    expect(c.oauth).toEqual({ issuer: 'https://login.example.com/', jwksUrl: undefined, resourceUrl: 'https://access.example.com/mcp', scopes: ['sales-access', 'openid'] });
+    expect(c.httpToken).toBeUndefined();
+    expect(load([]).oauth).toBeUndefined();
+    expect(load([], { ...idp, SALES_ACCESS_OAUTH_JWKS_URL: 'https://login.example.com/keys' }).oauth?.jwksUrl).toBe('https://login.example.com/keys');
+    expect(load([], { SALES_ACCESS_OAUTH_ISSUER: 'http://127.0.0.1:8080/realms/x', SALES_ACCESS_RESOURCE_URL: 'http://localhost:3333/mcp' }).oauth?.issuer).toBe('http://127.0.0.1:8080/realms/x');
+  });
+
+  it.each([
+    [{ SALES_ACCESS_OAUTH_ISSUER: 'https://login.example.com' }, /SALES_ACCESS_RESOURCE_URL is required with SALES_ACCESS_OAUTH_ISSUER/],
+    [{ SALES_ACCESS_RESOURCE_URL: 'https://access.example.com/mcp' }, /SALES_ACCESS_RESOURCE_URL applies only with SALES_ACCESS_OAUTH_ISSUER/],
+    [{ SALES_ACCESS_OAUTH_JWKS_URL: 'https://login.example.com/keys' }, /SALES_ACCESS_OAUTH_JWKS_URL applies only with SALES_ACCESS_OAUTH_ISSUER/],
+    [{ SALES_ACCESS_OAUTH_ISSUER: 'http://login.example.com', SALES_ACCESS_RESOURCE_URL: 'https://a.example.com/mcp' }, /SALES_ACCESS_OAUTH_ISSUER must use https:\/\//],
+    [{ SALES_ACCESS_OAUTH_ISSUER: 'login.example.com', SALES_ACCESS_RESOURCE_URL: 'https://a.example.com/mcp' }, /SALES_ACCESS_OAUTH_ISSUER is not a valid URL/],
+    [{ SALES_ACCESS_OAUTH_ISSUER: 'https://login.example.com', SALES_ACCESS_RESOURCE_URL: 'https://a.example.com/mcp#x' }, /SALES_ACCESS_RESOURCE_URL must have no credentials, query or fragment/],
+    [{ SALES_ACCESS_OAUTH_ISSUER: 'https://login.example.com', SALES_ACCESS_RESOURCE_URL: 'https://a.example.com/mcp', SALES_ACCESS_OAUTH_JWKS_URL: 'http://keys.example.com' }, /SALES_ACCESS_OAUTH_JWKS_URL must use https/],
+    [{ SALES_ACCESS_OAUTH_ISSUER: 'https://login.example.com', SALES_ACCESS_RESOURCE_URL: 'https://a.example.com/mcp', SALES_ACCESS_OAUTH_SCOPES: 'a "b"' }, /SALES_ACCESS_OAUTH_SCOPES: ""b"" is not a scope name/],
+  ])('refuses OAuth settings %o', (env, message) => {
+    expect(() => load(['--http'], env as Record<string, string>)).toThrow(message);
+    expect(() => load(['--http'], env as Record<string, string>)).toThrow(ConfigError);
+  });
+
   it('--sandbox keeps its state apart from real state by default', () => {
     const c = loadConfig(parseCliArgs(['--sandbox']), { XDG_STATE_HOME: '/tmp/xdg' });
     expect(c.stateDir).toBe('/tmp/xdg/sales-access-mcp/sandbox');

@@ -12,6 +12,12 @@ describe('start-up warnings', () => {
     expect(warn({ OUTREACH_ACCESS_TOKEN: 'tok' })).toEqual([]);
   });
 
+  it('sign-in with the identity provider set for a stdio server: said, since it does nothing there', () => {
+    const idp = { OUTREACH_ACCESS_TOKEN: 'tok', SALES_ACCESS_OAUTH_ISSUER: 'https://login.example.com', SALES_ACCESS_RESOURCE_URL: 'https://access.example.com/mcp' };
+    expect(warn(idp)).toEqual([expect.stringMatching(/^SALES_ACCESS_OAUTH_ISSUER is set, but .* HTTP transport \(--http\) only/)]);
+    expect(warn(idp, ['--http'])).toEqual([]);
+  });
+
   it('names variables set but empty, never a value', () => {
     expect(warn({ OUTREACH_ACCESS_TOKEN: 'tok', SALESLOFT_API_KEY: '', SALES_ACCESS_ROSTER_DIR: ' ' })).toEqual([
       'SALESLOFT_API_KEY is set but empty, so it is ignored: give it a value or remove it.',

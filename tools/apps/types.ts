@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import type { Deps } from '../../src/deps.js';
+import type { PersonRef } from '../../src/audit/audit-log.js';
 import type { ToolHints } from '../types.js';
 
 /**
@@ -13,6 +14,8 @@ export interface AppToolContext {
   session: string;
   /** The host that relays the call: its MCP clientInfo name and version. */
   host: string;
+  /** HTTP with the identity provider: the signed-in person whose session this is. */
+  person?: PersonRef;
 }
 
 export interface AppToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodRawShape = z.ZodRawShape> {

@@ -346,34 +346,29 @@ const FAULTS: FaultCase[] = [
   },
 ];
 
+/**
+ * Pages that are GETs and a write that sets an absolute state (an idempotent PATCH or PUT): both are asked again
+ * after any transient failure, so every fault but a 429 storm past the retry budget ends recovered.
+ */
+const PAGES_AND_STATE_WRITE: Record<string, [read: Outcome, write: Outcome]> = {
+  '5xx': ['recovered', 'recovered'],
+  reset: ['recovered', 'recovered'],
+  'headers-timeout': ['recovered', 'recovered'],
+  'body-stall': ['recovered', 'recovered'],
+  'malformed-json': ['recovered', 'recovered'],
+  'html-502': ['recovered', 'recovered'],
+  'response-lost': ['recovered', 'recovered'],
+  'token-expiry': ['recovered', 'n/a'],
+  '429-storm': ['recovered', 'recovered'],
+  '429-past-deadline': ['error', 'error'],
+};
+
 /** The matrix: vendor → fault → [read, write]. */
 const EXPECTED: Record<VendorId, Record<string, [read: Outcome, write: Outcome]>> = {
-  // Pages are GETs, repeated after any transient failure; the lock is an idempotent PATCH, also repeated.
-  outreach: {
-    '5xx': ['recovered', 'recovered'],
-    reset: ['recovered', 'recovered'],
-    'headers-timeout': ['recovered', 'recovered'],
-    'body-stall': ['recovered', 'recovered'],
-    'malformed-json': ['recovered', 'recovered'],
-    'html-502': ['recovered', 'recovered'],
-    'response-lost': ['recovered', 'recovered'],
-    'token-expiry': ['recovered', 'n/a'],
-    '429-storm': ['recovered', 'recovered'],
-    '429-past-deadline': ['error', 'error'],
-  },
-  // As Outreach: the deactivation is an idempotent PUT.
-  salesloft: {
-    '5xx': ['recovered', 'recovered'],
-    reset: ['recovered', 'recovered'],
-    'headers-timeout': ['recovered', 'recovered'],
-    'body-stall': ['recovered', 'recovered'],
-    'malformed-json': ['recovered', 'recovered'],
-    'html-502': ['recovered', 'recovered'],
-    'response-lost': ['recovered', 'recovered'],
-    'token-expiry': ['recovered', 'n/a'],
-    '429-storm': ['recovered', 'recovered'],
-    '429-past-deadline': ['error', 'error'],
-  },
+  // The lock is an idempotent PATCH.
+  outreach: PAGES_AND_STATE_WRITE,
+  // The deactivation is an idempotent PUT.
+  salesloft: PAGES_AND_STATE_WRITE,
   // POST /contacts is not repeated: a 503 (refused) is an error, anything that may have landed is ambiguous.
   apollo: {
     '5xx': ['recovered', 'error'],
@@ -400,19 +395,8 @@ const EXPECTED: Record<VendorId, Record<string, [read: Outcome, write: Outcome]>
     '429-storm': ['recovered', 'recovered'],
     '429-past-deadline': ['error', 'error'],
   },
-  // SCIM pages are GETs; the deprovisioning PATCH (active=false, no If-Match) is idempotent.
-  'zoominfo-scim': {
-    '5xx': ['recovered', 'recovered'],
-    reset: ['recovered', 'recovered'],
-    'headers-timeout': ['recovered', 'recovered'],
-    'body-stall': ['recovered', 'recovered'],
-    'malformed-json': ['recovered', 'recovered'],
-    'html-502': ['recovered', 'recovered'],
-    'response-lost': ['recovered', 'recovered'],
-    'token-expiry': ['n/a', 'n/a'],
-    '429-storm': ['recovered', 'recovered'],
-    '429-past-deadline': ['error', 'error'],
-  },
+  // The deprovisioning PATCH (active=false, no If-Match) is idempotent; the SCIM token is static (no expiry).
+  'zoominfo-scim': { ...PAGES_AND_STATE_WRITE, 'token-expiry': ['n/a', 'n/a'] },
 };
 
 interface CellResult {

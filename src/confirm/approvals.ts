@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost } from '../env.js';
@@ -7,6 +7,7 @@ import type { Deps } from '../deps.js';
 import { ToolInputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { approvalCsp, renderApprovalPage, renderResultPage, type PageRequest, type ResultKind } from './approval-page.js';
+import { sameSecret } from './secret.js';
 
 /**
  * The loopback approval page for destructive writes (confirmation modes `browser` and `auto`).
@@ -311,14 +312,6 @@ export class ApprovalBroker {
 
 function decidedText(d: Decision): string {
   return `It was ${d.approved ? 'approved' : 'rejected'} at ${new Date(d.decidedAt).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-}
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
-
-function sameSecret(given: string | null | undefined, expected: string): boolean {
-  return typeof given === 'string' && given.length > 0 && timingSafeEqual(digest(given), digest(expected));
 }
 
 function cookieValue(header: string | undefined, name: string): string | undefined {

@@ -1,7 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { PersonRef } from '../audit/audit-log.js';
 import type { Deps } from '../deps.js';
 import { ToolInputError } from '../errors.js';
+import { sameSecret } from './secret.js';
 
 /**
  * Approval requests decided in the conversation, in an MCP Apps view (the `io.modelcontextprotocol/ui`
@@ -148,11 +149,6 @@ export class InChatApprovals {
       }
     }
   }
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const d = (s: string) => createHash('sha256').update(s).digest();
-  return typeof given === 'string' && given.length > 0 && timingSafeEqual(d(given), d(expected));
 }
 
 const stores = new WeakMap<Deps, InChatApprovals>();

@@ -106,6 +106,35 @@ describe('sales-access-mcp audit verify', () => {
     expect(missing.stdout()).toMatch(/UNREADABLE .*nope\.log: no such file/);
   });
 
+  it('replicas on two hosts, each with its own log: one verify checks both chains and names a break in either', async () => {
+    assertBuilt();
+    const write = async (dir: string, writer: string, email: string) => {
+      const log = new AuditLog(join(dir, 'audit.log'), { writer });
+      for (const id of ['1', '2']) {
+        const op = await log.intent({ tool: 'outreach_lock_user', vendor: 'outreach', target: { id, email }, args: { id }, allow: ['id'], actor: { kind: 'mcp_client', name: 'test', version: '1' }, confirmation: 'elicit', before: { locked: false } });
+        await log.outcome(op, { result: 'ok', after: { locked: true } });
+      }
+      await log.close();
+      return join(dir, 'audit.log');
+    };
+    const a = await write(tempStateDir(), 'host-a', 'ann@acme.example');
+    const b = await write(tempStateDir(), 'host-b', 'bob@acme.example');
+    const env = cleanEnv({ SALES_ACCESS_STATE_DIR: tempStateDir() });
+
+    const both = spawnServer(['audit', 'verify', '--json', a, b], env);
+    expect(await both.exited).toBe(0);
+    expect(JSON.parse(both.stdout())).toMatchObject({ ok: true, files: [{ file: a, status: 'ok', lines: 4, writers: 1 }, { file: b, status: 'ok', lines: 4, writers: 1 }] });
+
+    // An edited line in replica B's log: B is reported broken at the line after it, A still intact.
+    const lines = readFileSync(b, 'utf8').trim().split('\n');
+    lines[1] = lines[1]!.replace('bob@', 'eve@');
+    writeFileSync(b, lines.join('\n') + '\n');
+    const edited = spawnServer(['audit', 'verify', a, b], env);
+    expect(await edited.exited).toBe(1);
+    expect(edited.stdout()).toMatch(/^OK .*audit\.log: 4 lines, 1 writer, chain intact/m);
+    expect(edited.stdout()).toMatch(/BROKEN .*line 3/);
+  });
+
   it('SALES_ACCESS_REPLICA_ID names the writer of the lines a server appends', async () => {
     assertBuilt();
     const stateDir = tempStateDir();

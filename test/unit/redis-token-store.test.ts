@@ -1,5 +1,9 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OAuthRefreshProvider } from '../../src/auth/oauth.js';
 import { openTokenStore, type OpenedTokenStore } from '../../src/auth/open-token-store.js';
@@ -33,6 +37,46 @@ describe('Redis unreachable at start', () => {
     expect(message).toContain(`127.0.0.1:${port}/3`);
     expect(message).toMatch(/ECONNREFUSED/);
     expect(message).not.toContain('hunter2-redis-pw');
+  });
+});
+
+/** Why a private redis-server cannot be started here, or undefined. */
+const noRedisServer = spawnSync('redis-server', ['--version']).status === 0 ? undefined : 'redis-server is not installed';
+if (noRedisServer) console.warn(`Redis AUTH tests skipped: ${noRedisServer}`);
+
+describe.skipIf(noRedisServer)('Redis AUTH at start (a private redis-server with requirepass)', () => {
+  let port = 0;
+  let dir = '';
+  beforeAll(async () => {
+    port = await closedPort();
+    dir = mkdtempSync(join(tmpdir(), 'sam-redis-auth-'));
+    execFileSync('redis-server', ['--daemonize', 'yes', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log'), '--requirepass', 'right-redis-pw-4411']);
+    for (let i = 0; i < 100; i++) {
+      if (spawnSync('redis-cli', ['-p', String(port), 'ping']).status === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+  afterAll(() => {
+    try {
+      process.kill(Number(readFileSync(join(dir, 'redis.pid'), 'utf8')));
+    } catch {
+      /* not started */
+    }
+  });
+
+  it('a wrong or missing password is reported with Redis\' reason (WRONGPASS / NOAUTH), never the password', async () => {
+    const wrong = await SharedRedis.connect(redisConfig({ SALES_ACCESS_REDIS_URL: `redis://:wrong-redis-pw-9922@127.0.0.1:${port}/1` })!).catch((e: unknown) => e);
+    expect(wrong).toBeInstanceOf(ConfigError);
+    expect((wrong as Error).message).toMatch(/^SALES_ACCESS_REDIS_URL: Redis at 127\.0\.0\.1:\d+\/1 is unreachable at start-up \(WRONGPASS/);
+    expect((wrong as Error).message).not.toContain('wrong-redis-pw-9922');
+    const none = await SharedRedis.connect(redisConfig({ SALES_ACCESS_REDIS_URL: `redis://127.0.0.1:${port}` })!).catch((e: unknown) => e);
+    expect((none as Error).message).toMatch(/\(NOAUTH/);
+    const right = await SharedRedis.connect(redisConfig({ SALES_ACCESS_REDIS_URL: `redis://default:right-redis-pw-4411@127.0.0.1:${port}/2` })!);
+    try {
+      expect(await right.client.ping()).toBe('PONG');
+    } finally {
+      await right.close();
+    }
   });
 });
 
@@ -141,6 +185,24 @@ describe.skipIf(skip)('Redis token store (real Redis)', () => {
     await expect(waiting).resolves.toBe(true);
     expect(await p.headers()).toEqual({ Authorization: `Bearer ${fresh}` });
     expect(refreshGrants()).toBe(before);
+  });
+
+  it('a refresh whose answer was lost on one replica: neither it nor the other replica sends that refresh token again', async () => {
+    const a = await open();
+    const b = await open();
+    const rt = sim.issueRefreshToken();
+    const stale = sim.issueAccessToken(1);
+    await a.tokens.write('outreach', { refresh_token: rt, access_token: stale }, sim.clientId);
+    const pa = provider(a.tokens);
+    const pb = provider(b.tokens);
+    await pa.headers();
+    await pb.headers();
+    sim.failNext(1, 200, { path: /^\/oauth\/token/, afterServe: 'drop' });
+    const before = sim.requests.length;
+    await expect(pa.onUnauthorized({ Authorization: `Bearer ${stale}` })).rejects.toThrow(/got no usable answer .* not sent again/);
+    await expect(pb.onUnauthorized({ Authorization: `Bearer ${stale}` })).rejects.toThrow(/Another replica's refresh .* is not sent again/);
+    // One token request in all: the lost one.
+    expect(sim.requests.slice(before).filter((r) => r.path.startsWith('/oauth/token'))).toHaveLength(1);
   });
 
   it('a refresh token another replica retired (unknown outcome) is not sent by this one', async () => {

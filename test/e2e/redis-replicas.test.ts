@@ -1,5 +1,9 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -18,13 +22,18 @@ import { assertBuilt, cleanEnv, MAIN, spawnServer, tempStateDir } from '../suppo
  * is already expired at the simulator, so concurrent calls on both replicas meet 401s at the same time.
  */
 
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
 describe('Redis unreachable at start (spawned server)', () => {
   it('exits with a start-up error naming SALES_ACCESS_REDIS_URL, without the password', async () => {
     assertBuilt();
-    const srv = createServer();
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    const port = (srv.address() as { port: number }).port;
-    await new Promise((r) => srv.close(r));
+    const port = await freePort();
     const s = spawnServer(['--vendors', 'outreach'], cleanEnv({ SALES_ACCESS_STATE_DIR: tempStateDir(), SALES_ACCESS_REDIS_URL: `redis://:hunter2-e2e-pw@127.0.0.1:${port}/0` }));
     expect(await s.exited).toBe(2);
     expect(s.stderr()).toMatch(new RegExp(`SALES_ACCESS_REDIS_URL: Redis at 127\\.0\\.0\\.1:${port}/0 is unreachable at start-up \\(.*ECONNREFUSED`));
@@ -121,5 +130,84 @@ describe.skipIf(skip)('two replicas share the OAuth refresh token through Redis'
     const s = spawnServer(['--vendors', 'outreach'], env({ SALES_ACCESS_ENCRYPTION_KEY: randomBytes(32).toString('hex') }));
     expect(await s.exited).toBe(2);
     expect(s.stderr()).toMatch(/The outreach token record in Redis at .* cannot be decrypted: sealed with key id [0-9a-f]{12}, but SALES_ACCESS_ENCRYPTION_KEY has key id [0-9a-f]{12}\. Give every replica the same SALES_ACCESS_ENCRYPTION_KEY/);
+  });
+});
+
+/** Why a private TLS redis-server cannot be started here, or undefined. */
+const noTls =
+  spawnSync('redis-server', ['--version']).status !== 0
+    ? 'redis-server is not installed'
+    : spawnSync('openssl', ['version']).status !== 0
+      ? 'openssl is not installed'
+      : undefined;
+if (noTls) console.warn(`Redis TLS (rediss://) tests skipped: ${noTls}`);
+
+describe.skipIf(noTls)('rediss:// with AUTH (a private TLS redis-server, self-signed certificate)', () => {
+  let dir = '';
+  let port = 0;
+  let sim: OutreachSim;
+  const password = 'tls-redis-pw-7781';
+  const keyText = randomBytes(32).toString('hex');
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    assertBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'sam-redis-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    port = await freePort();
+    execFileSync('redis-server', [
+      '--daemonize', 'yes', '--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1',
+      '--tls-cert-file', join(dir, 'cert.pem'), '--tls-key-file', join(dir, 'key.pem'), '--tls-ca-cert-file', join(dir, 'cert.pem'), '--tls-auth-clients', 'no',
+      '--requirepass', password, '--save', '', '--appendonly', 'no', '--dir', dir, '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log'),
+    ]);
+    for (let i = 0; i < 100 && !/Ready to accept/.test(readFileSync(join(dir, 'redis.log'), 'utf8')); i++) await new Promise((r) => setTimeout(r, 50));
+    sim = await startOutreachSimulator();
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => {})));
+    await sim?.close();
+    try {
+      process.kill(Number(readFileSync(join(dir, 'redis.pid'), 'utf8')));
+    } catch {
+      /* not started */
+    }
+  });
+
+  const env = (extra: Record<string, string>) =>
+    cleanEnv({
+      OUTREACH_BASE_URL: sim.baseUrl,
+      OUTREACH_TOKEN_URL: sim.tokenUrl,
+      OUTREACH_CLIENT_ID: sim.clientId,
+      OUTREACH_CLIENT_SECRET: sim.clientSecret,
+      SALES_ACCESS_STATE_DIR: tempStateDir(),
+      SALES_ACCESS_REDIS_URL: `rediss://default:${password}@127.0.0.1:${port}/4`,
+      SALES_ACCESS_ENCRYPTION_KEY: keyText,
+      ...extra,
+    });
+  async function replica(extra: Record<string, string>): Promise<Client> {
+    const client = new Client({ name: 'redis-tls-e2e', version: '1.0.0' });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [MAIN, '--vendors', 'outreach'], env: env(extra), stderr: 'ignore' }));
+    clients.push(client);
+    return client;
+  }
+  const refreshGrants = () => sim.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/oauth/token') && r.status === 200).length;
+
+  it('stores the rotated token over TLS; a second server, with no refresh token of its own, starts from it', async () => {
+    const ca = join(dir, 'cert.pem');
+    const a = await replica({ NODE_EXTRA_CA_CERTS: ca, OUTREACH_REFRESH_TOKEN: sim.issueRefreshToken() });
+    const ra = (await a.callTool({ name: 'outreach_list_users', arguments: { page_size: 5 } })) as CallToolResult;
+    expect(ra.isError, JSON.stringify(ra)).toBeFalsy();
+    expect(refreshGrants()).toBe(1);
+    const b = await replica({ NODE_EXTRA_CA_CERTS: ca });
+    const rb = (await b.callTool({ name: 'outreach_list_users', arguments: { page_size: 5 } })) as CallToolResult;
+    expect(rb.isError, JSON.stringify(rb)).toBeFalsy();
+    expect(refreshGrants()).toBe(1);
+  });
+
+  it('a certificate the server does not trust is a start-up error with the TLS reason, without the password', async () => {
+    const s = spawnServer(['--vendors', 'outreach'], env({}));
+    expect(await s.exited).toBe(2);
+    expect(s.stderr()).toMatch(/SALES_ACCESS_REDIS_URL: Redis at 127\.0\.0\.1:\d+\/4 is unreachable at start-up \(self-signed certificate/);
+    expect(s.stderr()).not.toContain(password);
   });
 });

@@ -211,3 +211,57 @@ describe.skipIf(noTls)('rediss:// with AUTH (a private TLS redis-server, self-si
     expect(s.stderr()).not.toContain(password);
   });
 });
+
+describe.skipIf(noTls)('Redis lost while serving (a private redis-server, stopped mid-run)', () => {
+  let dir = '';
+  let port = 0;
+  let sim: OutreachSim;
+  let client: Client | undefined;
+  const pid = () => Number(readFileSync(join(dir, 'redis.pid'), 'utf8'));
+
+  beforeAll(async () => {
+    assertBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'sam-redis-down-'));
+    port = await freePort();
+    execFileSync('redis-server', ['--daemonize', 'yes', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log')]);
+    for (let i = 0; i < 100 && !/Ready to accept/.test(readFileSync(join(dir, 'redis.log'), 'utf8')); i++) await new Promise((r) => setTimeout(r, 50));
+    sim = await startOutreachSimulator();
+  });
+  afterAll(async () => {
+    await client?.close().catch(() => {});
+    await sim?.close();
+    try {
+      process.kill(pid());
+    } catch {
+      /* already stopped */
+    }
+  });
+
+  it('a call that needs the token store fails with isError saying Redis is unreachable and that there is no per-replica fallback', async () => {
+    const key = randomBytes(32).toString('hex');
+    const redisUrl = `redis://127.0.0.1:${port}/0`;
+    const admin = await openTokenStore({ stateDir: tempStateDir(), redis: redisConfig({ SALES_ACCESS_REDIS_URL: redisUrl }), encryptionKey: encryptionKey(Buffer.from(key, 'hex')) });
+    // An access token already past its expiry: the first call must refresh, through Redis.
+    await admin.tokens.write('outreach', { refresh_token: sim.issueRefreshToken(), access_token: sim.issueAccessToken(1), access_expires_at: new Date(Date.now() - 1000).toISOString() }, sim.clientId);
+    await admin.close();
+    client = new Client({ name: 'redis-down-e2e', version: '1.0.0' });
+    const env = cleanEnv({
+      OUTREACH_BASE_URL: sim.baseUrl,
+      OUTREACH_TOKEN_URL: sim.tokenUrl,
+      OUTREACH_CLIENT_ID: sim.clientId,
+      OUTREACH_CLIENT_SECRET: sim.clientSecret,
+      SALES_ACCESS_STATE_DIR: tempStateDir(),
+      SALES_ACCESS_REDIS_URL: redisUrl,
+      SALES_ACCESS_ENCRYPTION_KEY: key,
+    });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [MAIN, '--vendors', 'outreach'], env, stderr: 'ignore' }));
+    process.kill(pid());
+    for (let i = 0; i < 100 && spawnSync('redis-cli', ['-p', String(port), 'ping']).status === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    const before = sim.requests.length;
+    const r = (await client.callTool({ name: 'outreach_list_users', arguments: { page_size: 5 } }, undefined, { timeout: 60_000 })) as CallToolResult;
+    expect(r.isError).toBe(true);
+    expect(JSON.stringify(r.content)).toMatch(new RegExp(`Redis at 127\\.0\\.0\\.1:${port}/0 is unreachable \\(.+\\) while .+; the server does not fall back to per-replica state`));
+    // Nothing reached Outreach: no refresh without the lock, no call without a token.
+    expect(sim.requests.slice(before)).toEqual([]);
+  });
+});

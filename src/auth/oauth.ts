@@ -587,6 +587,8 @@ export class OAuthRefreshProvider implements AuthProvider {
       const why = (err as NodeJS.ErrnoException).code ?? (err instanceof VendorError ? err.message : 'write failed');
       if (rotated) {
         this.access = undefined;
+        // Best effort (the store that failed may be the one that would record it): no replica sends it again.
+        await this.retireShared(spent);
         this.stopped = new VendorError({
           vendor,
           code: 'config',

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { ConfigError } from '../env.js';
 import { VendorError } from '../errors.js';
 import { REDIS_URL_VARIABLE, type RedisConfig } from './redis-config.js';
@@ -35,8 +35,8 @@ export class SharedRedis {
   /** The last 'error' event: where ioredis puts NOAUTH / WRONGPASS / ECONNREFUSED (a rejected connect() only says "Connection is closed."). */
   private lastError: Error | undefined;
 
-  private constructor(readonly config: RedisConfig, extra: RedisOptions = {}) {
-    this.client = new Redis(config.url, {
+  private constructor(RedisClient: typeof Redis, readonly config: RedisConfig, extra: RedisOptions = {}) {
+    this.client = new RedisClient(config.url, {
       lazyConnect: true,
       connectTimeout: STARTUP_TIMEOUT_MS,
       maxRetriesPerRequest: 1,
@@ -54,7 +54,9 @@ export class SharedRedis {
    */
   static async connect(config: RedisConfig): Promise<SharedRedis> {
     // No reconnection during the check: an unreachable Redis must fail start-up, not hang it.
-    const r = new SharedRedis(config, { retryStrategy: () => null });
+    // Imported here: the bundle keeps ioredis external, and a server without Redis never loads it.
+    const { Redis: RedisClient } = await import('ioredis');
+    const r = new SharedRedis(RedisClient, config, { retryStrategy: () => null });
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([

@@ -4,7 +4,7 @@
  * compiled JavaScript has exactly the runtime imports (type-only imports are erased, which is what matters
  * for start-up and cycles).
  *
- * Layers, lowest first: leaves (env, errors, clock, log, fs-private, domain) → http, auth → vendors, audit,
+ * Layers, lowest first: leaves (env, errors, clock, log, fs-private, domain) → shared (Redis, sealing) → http, auth → vendors, audit,
  * credits → workflows, confirm → tools, tool-runtime, server, resources, prompts → http-server, main, demo.
  * The sandbox is loaded only by main (dynamically, under --sandbox) and the demo.
  */
@@ -36,6 +36,7 @@ module.exports = {
     },
     layer('leaves-import-no-project-module', '^dist/src/(env|errors|clock|fs-private|html)\\.js$', '^dist/(src|tools)/'),
     layer('domain-is-types-and-leaves', '^dist/src/domain/', '^dist/(tools/|src/(http|auth|vendors|audit|credits|workflows|confirm|sandbox)/)'),
+    layer('shared-below-auth', '^dist/src/shared/', '^dist/(tools/|src/(http|auth|vendors|audit|credits|workflows|confirm|sandbox|jobs|apps)/|src/(config|deps|server|main)\\.js)'),
     layer('http-core-below-vendors', '^dist/src/http/', '^dist/(tools/|src/(auth|vendors|audit|credits|workflows|confirm|sandbox)/)'),
     layer('auth-below-vendors', '^dist/src/auth/', '^dist/(tools/|src/(vendors|audit|credits|workflows|confirm|sandbox)/)'),
     layer('vendors-below-workflows', '^dist/src/vendors/', '^dist/(tools/|src/(workflows|confirm|audit|credits|sandbox|server|tool-runtime|resources)\\b)'),

@@ -2,6 +2,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { creditBudgetFromEnv } from './credits/ledger.js';
 import { ConfigError, defaultStateDir, isLoopbackHost, list, nonNegativeInt, positiveInt, secret, type Env } from './env.js';
+import { encryptionKeyFromEnv, type EncryptionKey } from './shared/envelope.js';
+import { redisConfig, type RedisConfig } from './shared/redis-config.js';
 import { parseToolsets, TOOLSETS_VARIABLE, type ToolsetSelection } from './toolsets.js';
 import { readVendorSection, type VendorSection } from './vendors/connection.js';
 import { BUILTIN_ADAPTERS, type Registry } from './vendors/registry.js';
@@ -194,6 +196,10 @@ export interface Config {
   rosterDir: string | undefined;
   /** Credits this process may spend per vendor per calendar month (SALES_ACCESS_CREDIT_BUDGET; 0 = none). */
   creditBudget: number;
+  /** SALES_ACCESS_REDIS_URL / SALES_ACCESS_REDIS_PREFIX: state shared by replicas (today the OAuth tokens). */
+  redis: RedisConfig | undefined;
+  /** SALES_ACCESS_ENCRYPTION_KEY: seals what is kept in Redis. */
+  encryptionKey: EncryptionKey | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -418,6 +424,8 @@ export function loadConfig(args: ParsedArgs, env: Env = process.env, registry: R
     callDeadlineMs: callDeadlineSeconds(env) * 1000,
     vendors: Object.fromEntries(enabled.map((a) => [a.id, readVendorSection(a, env)])),
     creditBudget: creditBudgetFromEnv(env),
+    redis: redisConfig(env),
+    encryptionKey: encryptionKeyFromEnv(env),
     rosterDir: env.SALES_ACCESS_ROSTER_DIR ? resolve(env.SALES_ACCESS_ROSTER_DIR) : undefined,
   };
 }

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { AuditLog } from './audit/audit-log.js';
-import { TokenStore } from './auth/token-store.js';
+import { openTokenStore } from './auth/open-token-store.js';
+import type { TokenStorage } from './auth/token-store.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { CreditLedger } from './credits/ledger.js';
@@ -20,7 +21,7 @@ export interface Deps {
   clock: Clock;
   audit: AuditLog;
   results: ResultStore;
-  tokens: TokenStore;
+  tokens: TokenStorage;
   /** Every registered adapter (the tools' vendor enums are built from it). */
   registry: Registry;
   /** The enabled vendors, in registry order, each with its REST side and SCIM client where configured. */
@@ -49,13 +50,21 @@ export interface DepsOptions {
 
 export async function createDeps(config: Config, opts: DepsOptions): Promise<Deps> {
   const clock = opts.clock ?? systemClock;
-  const tokens = new TokenStore(config.stateDir);
+  // With SALES_ACCESS_REDIS_URL this connects and pings Redis: unreachable is a start-up error.
+  const store = await openTokenStore({ stateDir: config.stateDir, redis: config.redis, encryptionKey: config.encryptionKey }, { clock });
+  const { tokens } = store;
   const registry = opts.registry ?? BUILTIN_ADAPTERS;
   const connectOpts = { tokens, clock, log: opts.log, dispatcher: opts.dispatcher, retryBaseDelayMs: opts.retryBaseDelayMs, timeouts: opts.timeouts };
   const vendors: VendorConnection[] = [];
-  for (const adapter of registry) {
-    const section = config.vendors[adapter.id];
-    if (section) vendors.push(await connectVendor(adapter, section, connectOpts));
+  try {
+    for (const adapter of registry) {
+      const section = config.vendors[adapter.id];
+      if (section) vendors.push(await connectVendor(adapter, section, connectOpts));
+    }
+  } catch (err) {
+    await Promise.all(vendors.map((v) => v.close()));
+    await store.close();
+    throw err;
   }
 
   // The writer names this process in every line: the replica id when set (several servers, one trail).
@@ -81,6 +90,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
       jobs.close();
       await Promise.all(vendors.map((v) => v.close()));
       await audit.close();
+      await store.close();
     },
   };
 }

@@ -1,4 +1,5 @@
-import { TokenStore } from './auth/token-store.js';
+import { openTokenStore } from './auth/open-token-store.js';
+import type { TokenStorage } from './auth/token-store.js';
 import { systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { CreditLedger } from './credits/ledger.js';
@@ -72,7 +73,7 @@ export interface DoctorReport {
 export interface DoctorDeps {
   config: Pick<Config, 'sandbox' | 'toolsets'>;
   vendors: readonly VendorConnection[];
-  tokens: Pick<TokenStore, 'read'>;
+  tokens: Pick<TokenStorage, 'read'>;
   credits?: Pick<CreditLedger, 'status'>;
   now(): number;
   /** Vendors whose connection could not even be built (e.g. OAuth without a stored token), with why. */
@@ -248,7 +249,8 @@ function worst(statuses: CheckStatus[]): CheckStatus {
  * problem, 1 otherwise. Under --sandbox the caller has already pointed the configuration at the simulators.
  */
 export async function runDoctorCommand(config: Config, io: { stdout: { write(s: string): unknown }; log: Logger; json: boolean }): Promise<number> {
-  const tokens = new TokenStore(config.stateDir);
+  const store = await openTokenStore({ stateDir: config.stateDir, redis: config.redis, encryptionKey: config.encryptionKey });
+  const { tokens } = store;
   const connectOpts = { tokens, clock: systemClock, log: io.log };
   const vendors: VendorConnection[] = [];
   const unconnected: { adapter: VendorAdapter; message: string }[] = [];
@@ -270,6 +272,7 @@ export async function runDoctorCommand(config: Config, io: { stdout: { write(s: 
     return report.ok ? 0 : 1;
   } finally {
     await Promise.all(vendors.map((v) => v.close()));
+    await store.close();
   }
 }
 

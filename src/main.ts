@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { TokenStore } from './auth/token-store.js';
+import { openTokenStore } from './auth/open-token-store.js';
 import { loadConfig, parseCliArgs, type Config } from './config.js';
 import { closeApprovals } from './confirm/approvals.js';
 import { createDeps } from './deps.js';
@@ -136,16 +136,21 @@ async function runAuth(config: Config, vendor: string): Promise<number> {
   if (!app) throw new ConfigError(`sales-access-mcp auth ${vendor} needs ${adapter.authorization.needs}.`);
   // Loaded here only: serving never needs the authorization-code flow (nor oauth4webapi).
   const { runAuthorizationCodeFlow } = await import('./auth/authorize.js');
-  const result = await runAuthorizationCodeFlow({
-    vendor,
-    label: adapter.label,
-    ...app,
-    scopes: [...adapter.authorization.scopes],
-    store: new TokenStore(config.stateDir),
-    print: (line) => process.stderr.write(`${line}\n`),
-  });
-  process.stderr.write(`${adapter.label} tokens stored under ${config.stateDir}${result.scopes ? ` (scopes: ${result.scopes})` : ''}.\n`);
-  return 0;
+  const store = await openTokenStore({ stateDir: config.stateDir, redis: config.redis, encryptionKey: config.encryptionKey });
+  try {
+    const result = await runAuthorizationCodeFlow({
+      vendor,
+      label: adapter.label,
+      ...app,
+      scopes: [...adapter.authorization.scopes],
+      store: store.tokens,
+      print: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stderr.write(`${adapter.label} tokens stored in ${store.tokens.where(vendor)}${result.scopes ? ` (scopes: ${result.scopes})` : ''}.\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
 }
 
 main().then(

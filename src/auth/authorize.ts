@@ -6,7 +6,7 @@ import type { VendorId as Vendor } from '../domain/account.js';
 import { VendorError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { requestToken, usableAccessToken, type ClientAuthMethod } from './oauth.js';
-import type { TokenStore } from './token-store.js';
+import type { TokenStorage } from './token-store.js';
 
 export interface AuthorizationCodeFlowOptions {
   vendor: Vendor;
@@ -24,7 +24,7 @@ export interface AuthorizationCodeFlowOptions {
    */
   redirectUri: string;
   scopes: string[];
-  store: TokenStore;
+  store: TokenStorage;
   /** One line for the admin; goes to stderr (stdout may belong to an MCP transport). */
   print: (line: string) => void;
   openBrowser?: (url: string) => Promise<void> | void;
@@ -123,7 +123,7 @@ export async function runAuthorizationCodeFlow(opts: AuthorizationCodeFlowOption
           token.expires_in !== undefined ? new Date(clock.now() + token.expires_in * 1000).toISOString() : undefined,
         refresh_token: token.refresh_token,
         scope: token.scope,
-      });
+      }, opts.clientId);
       usableAccessToken(opts, token);
       if (!token.refresh_token) {
         opts.print(

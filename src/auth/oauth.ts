@@ -17,7 +17,7 @@ import type { RateLimitPolicy, VendorResponse } from '../http/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import { SingleFlight, abortable, bearerOf, isTransient, stillFresh } from './token-lifecycle.js';
 import type { AuthProvider } from './types.js';
-import type { TokenRecord, TokenStore } from './token-store.js';
+import type { TokenRecord, TokenStorage } from './token-store.js';
 
 /** How the client proves itself at the token endpoint. Outreach documents client_secret_post. */
 export type ClientAuthMethod = 'client_secret_post' | 'client_secret_basic';
@@ -352,7 +352,7 @@ export interface OAuthRefreshOptions extends TokenHttpOptions, TokenOwner {
   seedRefreshToken?: string;
   /** From the environment: used only while the store holds no token at all. Expiry unknown: kept until a 401. */
   seedAccessToken?: string;
-  store: TokenStore;
+  store: TokenStorage;
   /** Refresh this long before the access token expires. Default 2 minutes. */
   expiryMarginMs?: number;
 }
@@ -448,7 +448,7 @@ export class OAuthRefreshProvider implements AuthProvider {
       if (this.opts.seedRefreshToken && this.opts.seedRefreshToken !== stored.refresh_token) {
         // Expected after the first rotation: the environment still holds the token that was spent then.
         this.log.info(
-          { vendor: this.opts.vendor, file: this.opts.store.filePath(this.opts.vendor) },
+          { vendor: this.opts.vendor, file: this.opts.store.where(this.opts.vendor) },
           'refresh token from the environment ignored: the token store holds a newer one',
         );
       }
@@ -475,12 +475,67 @@ export class OAuthRefreshProvider implements AuthProvider {
   }
 
   private async doRefresh(): Promise<boolean> {
-    const { vendor, store } = this.opts;
+    const { vendor, clientId, store } = this.opts;
     if (this.stopped) throw this.stopped;
     if (await this.adoptNewerStored()) return true;
+    const coord = store.coordination;
+    if (!coord) return this.sendRefresh();
 
+    // Shared store (Redis): exactly one replica spends the refresh token; the others wait for the record it
+    // saves (before it uses the new access token) and adopt it. The lock expires if its holder dies.
+    const deadline = this.clock.now() + coord.lockTtlMs + 5_000;
+    for (;;) {
+      const release = await coord.tryLock(vendor, clientId);
+      if (release) {
+        try {
+          // Another replica may have finished between the read above and taking the lock.
+          if (await this.adoptNewerStored()) return true;
+          return await this.sendRefresh();
+        } finally {
+          await release().catch((err: unknown) =>
+            this.log.warn({ vendor, err_code: (err as VendorError).code }, 'refresh lock not released; it expires by itself'),
+          );
+        }
+      }
+      const waitStart = this.clock.now();
+      const freed = await coord.waitUnlocked(vendor, clientId, deadline);
+      this.log.debug({ vendor, waited_ms: this.clock.now() - waitStart }, 'waited for another replica to refresh the token');
+      if (await this.adoptNewerStored()) return true;
+      if (!freed) {
+        throw new VendorError({
+          vendor,
+          code: 'unavailable',
+          message:
+            `Another replica has been refreshing the ${vendorName(this.opts)} token for over ${Math.round(coord.lockTtlMs / 1000)} s without saving new tokens; ` +
+            `try again shortly (its lock expires by itself).`,
+          detail: 'refresh lock wait timed out',
+        });
+      }
+      // Released without newer tokens: that replica's refresh failed. Take the lock and decide here (the
+      // retired-token check below keeps a token it may have spent from being sent again).
+    }
+  }
+
+  /** Sends the held refresh token (the caller holds the refresh lock when the store is shared). */
+  private async sendRefresh(): Promise<boolean> {
+    const { vendor, clientId, store } = this.opts;
     const spent = this.refreshToken;
     if (!spent) throw this.lostRefresh ?? this.noToken();
+    if (store.coordination && (await store.coordination.isRetired(vendor, clientId, spent))) {
+      // Another replica got invalid_grant for it, or no usable answer: sending it again could revoke everything.
+      this.retired.add(spent);
+      if (this.refreshToken === spent) this.refreshToken = undefined;
+      this.access = undefined;
+      this.lostRefresh = new VendorError({
+        vendor,
+        code: 'unauthorized',
+        message:
+          `Another replica's refresh with the stored ${vendorName(this.opts)} refresh token was refused or got no usable answer, so that token is not sent again ` +
+          `(${vendorName(this.opts)} may already have replaced it). Run ${authCommand(this.opts)} to re-authorise the server.`,
+        detail: 'refresh token retired in the shared store',
+      });
+      throw this.lostRefresh;
+    }
     let res: TokenEndpointResult;
     try {
       res = await requestToken({
@@ -503,6 +558,7 @@ export class OAuthRefreshProvider implements AuthProvider {
         this.retired.add(spent);
         if (this.refreshToken === spent) this.refreshToken = undefined;
         this.access = undefined;
+        await this.retireShared(spent);
       }
       // Anything else (429 after the core's retries, 500/503, a refused connection) was refused before the
       // vendor acted: the refresh token is unspent and the next call may use it.
@@ -516,23 +572,29 @@ export class OAuthRefreshProvider implements AuthProvider {
     const nextRefresh = rotated ? res.refresh_token : spent;
     const expiresAt = res.expires_in !== undefined ? this.clock.now() + res.expires_in * 1000 : undefined;
     try {
-      await store.write(vendor, {
-        refresh_token: nextRefresh,
-        access_token: res.access_token,
-        access_expires_at: expiresAt !== undefined ? new Date(expiresAt).toISOString() : undefined,
-        scope: res.scope ?? this.scope,
-      });
+      await store.write(
+        vendor,
+        {
+          refresh_token: nextRefresh,
+          access_token: res.access_token,
+          access_expires_at: expiresAt !== undefined ? new Date(expiresAt).toISOString() : undefined,
+          scope: res.scope ?? this.scope,
+        },
+        clientId,
+      );
     } catch (err) {
-      const file = store.filePath(vendor);
-      const why = (err as NodeJS.ErrnoException).code ?? 'write failed';
+      const file = store.where(vendor);
+      const why = (err as NodeJS.ErrnoException).code ?? (err instanceof VendorError ? err.message : 'write failed');
       if (rotated) {
         this.access = undefined;
+        // Best effort (the store that failed may be the one that would record it): no replica sends it again.
+        await this.retireShared(spent);
         this.stopped = new VendorError({
           vendor,
           code: 'config',
           message:
             `${vendorName(this.opts)} issued a new refresh token but it could not be saved to ${file} (${why}); ` +
-            `the old one is already spent, so ${vendorName(this.opts)} access is stopped. Fix the file or disk ` +
+            `the old one is already spent, so ${vendorName(this.opts)} access is stopped. Fix the storage ` +
             `problem, then run ${authCommand(this.opts)} and restart the server.`,
           detail: `token store write failed: ${why}`,
         });
@@ -590,26 +652,42 @@ export class OAuthRefreshProvider implements AuthProvider {
    *    endpoint. Each later call still reads the store first, so tokens that appear there are picked up
    *    without a restart. Meanwhile an access token that has not expired is still used (see headers()).
    *
-   * The retired token lives in memory only: marking it in the store would be a read-modify-write that can
-   * overwrite a successor another server has just saved. A restart therefore tries it once more, and gets
-   * invalid_grant if it was rotated, whose message says the same.
+   * With the file store the retired token lives in memory only: marking it in the record would be a
+   * read-modify-write that can overwrite a successor another server has just saved. A restart therefore tries
+   * it once more, and gets invalid_grant if it was rotated, whose message says the same. With Redis it is also
+   * added to a set of retired fingerprints beside the record, which every replica checks before sending.
    */
   private async afterUnknownOutcome(spent: string, err: VendorError): Promise<boolean> {
     const { vendor } = this.opts;
     this.retired.add(spent);
     if (this.refreshToken === spent) this.refreshToken = undefined;
     this.log.error({ vendor, err_code: err.code, detail: err.detail }, 'oauth refresh outcome unknown; its refresh token is not sent again');
+    await this.retireShared(spent);
     if (await this.adoptNewerStored()) return true;
-    // Each pass retires one more token, so this ends when the store has nothing newer.
-    if (this.refreshToken) return this.doRefresh();
+    // Each pass retires one more token, so this ends when the store has nothing newer. sendRefresh, not
+    // doRefresh: this process may hold the shared refresh lock already.
+    if (this.refreshToken) return this.sendRefresh();
     this.lostRefresh = notApplied(err);
     throw this.lostRefresh;
   }
 
+  /** With a shared store, tells every replica not to send `spent` (a keyed fingerprint, not the token). */
+  private async retireShared(spent: string): Promise<void> {
+    const coord = this.opts.store.coordination;
+    if (!coord) return;
+    try {
+      await coord.retire(this.opts.vendor, this.opts.clientId, spent);
+    } catch (err) {
+      this.log.warn({ vendor: this.opts.vendor, err_code: (err as VendorError).code }, 'could not mark the spent refresh token in the shared store');
+    }
+  }
+
   private async readStore(): Promise<TokenRecord | undefined> {
     try {
-      return await this.opts.store.read(this.opts.vendor);
+      return await this.opts.store.read(this.opts.vendor, this.opts.clientId);
     } catch (err) {
+      // Redis unreachable: already a VendorError that says so (and that there is no per-replica fallback).
+      if (err instanceof VendorError) throw err;
       throw new VendorError({
         vendor: this.opts.vendor,
         code: 'config',

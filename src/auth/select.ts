@@ -5,7 +5,7 @@ import type { VendorId as Vendor } from '../domain/account.js';
 import type { Logger } from '../log.js';
 import { ClientCredentialsProvider, OAuthRefreshProvider, type ClientAuthMethod } from './oauth.js';
 import { apiKeyAuth, bearerAuth } from './static.js';
-import type { TokenStore } from './token-store.js';
+import type { TokenStorage } from './token-store.js';
 import type { AuthProvider } from './types.js';
 
 /** A vendor's configured credential, in the vendor-neutral terms of the providers. */
@@ -41,7 +41,7 @@ export interface AuthSelection {
    * since it could not renew what it has.
    */
   accessTokenSuffices?: boolean;
-  tokens: TokenStore;
+  tokens: TokenStorage;
   clock: Clock;
   log: Logger;
   /**
@@ -68,7 +68,7 @@ export async function selectAuth(setting: AuthSetting | undefined, o: AuthSelect
     case 'oauth_client_credentials':
       return new ClientCredentialsProvider({ ...common, clientId: setting.clientId, clientSecret: setting.clientSecret });
     case 'oauth_refresh': {
-      const stored = await o.tokens.read(o.vendor);
+      const stored = await o.tokens.read(o.vendor, setting.clientId);
       const hasAccess = o.accessTokenSuffices === true && Boolean(stored?.access_token || setting.accessToken);
       if (!stored?.refresh_token && !setting.refreshToken && !hasAccess) throw new ConfigError(o.noRefreshToken);
       return new OAuthRefreshProvider({

@@ -16,11 +16,42 @@ export interface TokenRecord {
 export type TokenRecordInput = Omit<TokenRecord, 'updated_at'>;
 
 /**
+ * Where tokens are kept: the private file store of one server (TokenStore), or Redis shared by several
+ * replicas (RedisTokenStore). `clientId` is the OAuth client the tokens belong to (Redis keys and seals
+ * records by it; the file store has one file per vendor and ignores it).
+ */
+export interface TokenStorage {
+  read(vendor: string, clientId?: string): Promise<TokenRecord | undefined>;
+  /** Replaces the vendor's record atomically; `updated_at` is set here. */
+  write(vendor: string, record: TokenRecordInput, clientId?: string): Promise<TokenRecord>;
+  /** Where a vendor's tokens live, for messages: a file path or "Redis at host:port/db" (never a secret). */
+  where(vendor: string): string;
+  /** Present when several processes share the store: one refresh at a time across all of them. */
+  coordination?: RefreshCoordination;
+}
+
+/**
+ * Cross-process refresh coordination (Redis): a lock with expiry around each refresh, so exactly one
+ * replica spends the refresh token and the others wait for the record it saves; and the refresh tokens no
+ * replica may send again (a refresh with them got no usable answer, or invalid_grant), by fingerprint.
+ */
+export interface RefreshCoordination {
+  /** How long a lock lives if its holder dies; waiters give up a little after this. */
+  readonly lockTtlMs: number;
+  /** Takes the refresh lock; resolves with its release, or undefined when another process holds it. */
+  tryLock(vendor: string, clientId: string): Promise<(() => Promise<void>) | undefined>;
+  /** Resolves true once the lock is free (released, or expired with its holder), false at `deadline` (epoch ms). */
+  waitUnlocked(vendor: string, clientId: string, deadline: number): Promise<boolean>;
+  retire(vendor: string, clientId: string, refreshToken: string): Promise<void>;
+  isRetired(vendor: string, clientId: string, refreshToken: string): Promise<boolean>;
+}
+
+/**
  * One JSON file per vendor under `<dir>/tokens/`. Rotated refresh tokens are single-use: losing the newest
  * one locks the server out until an admin re-authorises, so every write is atomic and durable (see
  * fs-private.ts) and a torn file can never replace a good one.
  */
-export class TokenStore {
+export class TokenStore implements TokenStorage {
   readonly tokensDir: string;
   private readonly clock: Clock;
 
@@ -38,6 +69,10 @@ export class TokenStore {
     return path.join(this.tokensDir, `${vendor}.json`);
   }
 
+  where(vendor: string): string {
+    return this.filePath(vendor);
+  }
+
   /**
    * The stored record, or undefined when there is none. Throws when the file is readable or writable by
    * group or others (a token another local user can read is already leaked, so refusing is safer than
@@ -46,7 +81,7 @@ export class TokenStore {
   async read(vendor: string): Promise<TokenRecord | undefined> {
     const file = this.filePath(vendor);
     const text = await readPrivateFile(file, 'Token file');
-    return text === undefined ? undefined : parseRecord(text, file, vendor);
+    return text === undefined ? undefined : parseRecord(text, `Token file ${file}`, vendor);
   }
 
   /** Replaces the vendor's record atomically and durably; `updated_at` is set here. */
@@ -60,10 +95,11 @@ export class TokenStore {
   }
 }
 
-function parseRecord(text: string, file: string, vendor: string): TokenRecord {
+/** `label` names where the text came from, e.g. "Token file /x/tokens/outreach.json". */
+export function parseRecord(text: string, label: string, vendor: string): TokenRecord {
   // The parse error is not quoted: V8 includes a snippet of the input, which is a token.
   const corrupt = () =>
-    new Error(`Token file ${file} is corrupt; delete it and run \`sales-access-mcp auth ${vendor}\` again`);
+    new Error(`${label} is corrupt; delete it and run \`sales-access-mcp auth ${vendor}\` again`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -86,6 +122,6 @@ function parseRecord(text: string, file: string, vendor: string): TokenRecord {
   });
 }
 
-function stripUndefined<T extends object>(o: T): T {
+export function stripUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

@@ -1,11 +1,11 @@
 import type { Dispatcher } from 'undici';
-import type { TokenStore } from '../auth/token-store.js';
+import type { TokenStorage } from '../auth/token-store.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 
 /** What every vendor's `connect.ts` factory receives from createDeps. */
 export interface ConnectOptions {
-  tokens: TokenStore;
+  tokens: TokenStorage;
   clock: Clock;
   log: Logger;
   /** Tests pass an undici MockAgent. */

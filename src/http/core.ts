@@ -85,6 +85,18 @@ export class HttpCore {
   }
 
   async request<T = unknown>(req: VendorRequest): Promise<VendorResponse<T>> {
+    const attempts = { applied: false };
+    try {
+      return await this.requestWithRetries<T>(req, attempts);
+    } catch (err) {
+      // An earlier attempt of this write got a 2xx (unreadable) and was repeated: whatever the repeat met, the
+      // change has most likely been made, so the failure must not read (or be audited) as "not applied".
+      if (attempts.applied && err instanceof VendorError && !err.ambiguous) throw this.appliedEarlier(err);
+      throw err;
+    }
+  }
+
+  private async requestWithRetries<T>(req: VendorRequest, attempts: { applied: boolean }): Promise<VendorResponse<T>> {
     if (this.closed) throw this.configError('this client was closed; create a new one');
     if (!req.path.startsWith('/')) throw this.configError(`vendor path must start with '/' (got ${scrubSecrets(req.path)})`);
     const idempotent = req.idempotent ?? req.method === 'GET';
@@ -139,6 +151,7 @@ export class HttpCore {
           // A body cut short on its way (a proxy, a dropped stream) reads whole the next time. Only a request safe
           // to repeat is asked again: a non-idempotent write answered this way stays ambiguous (see success()).
           if (!(err instanceof VendorError) || err.code !== 'invalid_response' || !idempotent || retries >= this.retry.maxRetries) throw err;
+          if (err.ambiguous) attempts.applied = true;
           const wait = backoffDelay(retries, this.retry);
           if (this.clock.now() + wait > deadlineAt) throw err;
           this.warnRetry(req, attempt, 'invalid_response', wait);
@@ -281,6 +294,21 @@ export class HttpCore {
     }
   }
 
+  /** `err`, for a write an earlier attempt of which the vendor answered 2xx: reported as possibly applied. */
+  private appliedEarlier(err: VendorError): VendorError {
+    const { code, status, retryAfterMs, requestId, detail } = err;
+    return new VendorError({
+      vendor: this.vendor,
+      code,
+      status,
+      retryAfterMs,
+      requestId,
+      detail,
+      ambiguous: true,
+      message: `${this.name} accepted this change once already (its answer could not be read), so it has most likely been made; repeating it then failed: ${err.message} Check the current state before retrying.`,
+    });
+  }
+
   private success<T>(outcome: Extract<Attempt, { kind: 'response' }>, target: Target): VendorResponse<T> {
     const { status, headers, text } = outcome;
     const requestId = findRequestId(headers);
@@ -290,7 +318,8 @@ export class HttpCore {
     } catch {
       // A 2xx to a write says the vendor processed it: the change has most likely been made, even though the
       // answer cannot be read, so the write must be reported (and audited) as possibly applied.
-      const applied = target.method !== 'GET';
+      // Only a 2xx says so: a 4xx the caller reads itself (acceptStatus, e.g. a token endpoint's refusal) was refused.
+      const applied = target.method !== 'GET' && status >= 200 && status < 300;
       throw new VendorError({
         vendor: this.vendor,
         code: 'invalid_response',

@@ -184,6 +184,19 @@ describe('HttpCore requests', () => {
     expect(s.seen).toHaveLength(2);
   });
 
+  it('an idempotent write answered 2xx unreadably, whose repeat then fails, is reported as possibly applied', async () => {
+    script('/api/v2/users/6', 'PATCH', [{ status: 200, body: '{"data": {"id": "6", "attr' }, { status: 422, body: { errors: [{ detail: 'no' }] } }]);
+    const err = await failure(makeCore().request({ method: 'PATCH', path: '/users/6', body: { data: { id: '6' } }, idempotent: true }));
+    expect(err).toMatchObject({ code: 'bad_request', ambiguous: true });
+    expect(err.message).toMatch(/accepted this change once already .* most likely been made; repeating it then failed: .*Check the current state before retrying/);
+  });
+
+  it('a 4xx the caller reads itself (acceptStatus) with a broken JSON body is not "applied"', async () => {
+    script('/oauth/token', 'POST', [{ status: 400, body: '{"error": "inva' }]);
+    const err = await failure(makeCore({ baseUrl: ORIGIN }).request({ method: 'POST', path: '/oauth/token', body: new URLSearchParams({ grant_type: 'refresh_token' }), noAuth: true, acceptStatus: (st) => st >= 400 && st < 500 }));
+    expect(err).toMatchObject({ code: 'invalid_response', status: 400, ambiguous: false });
+  });
+
   it('a 2xx to a non-idempotent write whose body is not valid JSON is ambiguous and not repeated: the vendor processed it', async () => {
     const s = script('/api/v2/users', 'POST', [{ status: 201, body: '{"data": {"id": "3", "attr' }]);
     const err = await failure(makeCore().request({ method: 'POST', path: '/users', body: { data: { type: 'user' } } }));

@@ -68,7 +68,7 @@ export function createServer(deps: Deps, opts: ServerOptions = {}): McpServer {
         'Manages who has access to Outreach, SalesLoft, Apollo.io and ZoomInfo. Start with list_connections to see what is configured and possible. ' +
         'Writes that lock, deactivate or delete ask the human for confirmation; never try to work around a refused confirmation. Every write is audited. ' +
         'Every call answers within the server\'s deadline. Status "running": the work goes on as a job; call the same tool again with the same arguments (or its job.id as job_id) to pick it up, never starting over. ' +
-        'Status "approval_required" or "pending": nothing has changed yet; show the user `message` (the approval link) and call again with the same arguments once they decided. Status "declined": the user rejected it; do not retry unasked.',
+        'Status "approval_required" or "pending": nothing has changed yet; show the user `message` (the approval link, or where in the conversation to decide) and call again with the same arguments once they decided. Status "declined": the user rejected it; do not retry unasked.',
     },
   );
   const { registered, sessionOf } = registerTools(server, selectTools(deps.config, deps.vendors), deps, opts.actor);

@@ -15,7 +15,13 @@ import { parseRecord, stripUndefined, type RefreshCoordination, type TokenRecord
 
 /** Deletes the lock only when it still holds our random value (it may have expired and been taken since). */
 const RELEASE_LUA = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
-/** The token request's own deadline is 30 s (oauth.ts); the lock outlives it with room for the Redis writes. */
+/** Renews the lock only while it still holds our random value. */
+const RENEW_LUA = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+/**
+ * How long the lock outlives its holder. The holder renews it every third of this while it holds it: a token
+ * request has no total time limit (slow headers, a trickling body, a 429's Retry-After within its retry budget),
+ * and a lock that expired under a live holder would let another replica send the same refresh token.
+ */
 const LOCK_TTL_MS = 45_000;
 const POLL_MS = 25;
 /** Retired refresh tokens are remembered this long (longer than any vendor keeps a refresh token unused). */
@@ -23,7 +29,7 @@ const RETIRED_TTL_MS = 400 * 86_400_000;
 
 export class RedisTokenStore implements TokenStorage, RefreshCoordination {
   readonly coordination: RefreshCoordination = this;
-  readonly lockTtlMs = LOCK_TTL_MS;
+  readonly lockTtlMs: number;
   private readonly clock: Clock;
   /** The client id last used per vendor, for callers that read without one (doctor's scope check). */
   private readonly clients = new Map<string, string>();
@@ -31,9 +37,10 @@ export class RedisTokenStore implements TokenStorage, RefreshCoordination {
   constructor(
     private readonly redis: SharedRedis,
     private readonly key: EncryptionKey,
-    opts: { clock?: Clock } = {},
+    opts: { clock?: Clock; lockTtlMs?: number } = {},
   ) {
     this.clock = opts.clock ?? systemClock;
+    this.lockTtlMs = opts.lockTtlMs ?? LOCK_TTL_MS;
   }
 
   where(vendor: string): string {
@@ -70,9 +77,16 @@ export class RedisTokenStore implements TokenStorage, RefreshCoordination {
   async tryLock(vendor: string, clientId: string): Promise<(() => Promise<void>) | undefined> {
     const k = this.lockKey(vendor, clientId);
     const value = randomBytes(16).toString('hex');
-    const ok = await this.redis.run(`taking the ${vendor} refresh lock`, (c) => c.set(k, value, 'PX', LOCK_TTL_MS, 'NX'));
+    const ttl = this.lockTtlMs;
+    const ok = await this.redis.run(`taking the ${vendor} refresh lock`, (c) => c.set(k, value, 'PX', ttl, 'NX'));
     if (ok !== 'OK') return undefined;
+    const renew = setInterval(() => {
+      // A failed renewal is not fatal here: the refresh itself fails on the same Redis, and says so.
+      void this.redis.run(`renewing the ${vendor} refresh lock`, (c) => c.eval(RENEW_LUA, 1, k, value, String(ttl))).catch(() => undefined);
+    }, Math.max(1, Math.floor(ttl / 3)));
+    renew.unref();
     return async () => {
+      clearInterval(renew);
       await this.redis.run(`releasing the ${vendor} refresh lock`, (c) => c.eval(RELEASE_LUA, 1, k, value));
     };
   }

@@ -187,6 +187,23 @@ describe.skipIf(skip)('Redis token store (real Redis)', () => {
     expect(refreshGrants()).toBe(before);
   });
 
+  it('the refresh lock is renewed while held: a refresh longer than its expiry keeps other replicas out until released', async () => {
+    const a = await open();
+    const b = await open();
+    const ttl = 1_000;
+    const holder = new RedisTokenStore(a.redis!, key, { lockTtlMs: ttl });
+    const other = new RedisTokenStore(b.redis!, key, { lockTtlMs: ttl });
+    const release = await holder.tryLock('outreach', 'client-lock');
+    expect(release).toBeDefined();
+    // Two and a half expiries later the holder (still refreshing) keeps the lock.
+    await new Promise((r) => setTimeout(r, ttl * 2.5));
+    expect(await other.tryLock('outreach', 'client-lock')).toBeUndefined();
+    await release!();
+    const next = await other.tryLock('outreach', 'client-lock');
+    expect(next).toBeDefined();
+    await next!();
+  });
+
   it('a refresh whose answer was lost on one replica: neither it nor the other replica sends that refresh token again', async () => {
     const a = await open();
     const b = await open();

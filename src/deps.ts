@@ -12,7 +12,8 @@ import { ResultStore, resultsRoot } from './results.js';
 import type { RestApi, VendorAdapter } from './vendors/adapter.js';
 import { connectVendor, type VendorConnection } from './vendors/connection.js';
 import { BUILTIN_ADAPTERS, type Registry } from './vendors/registry.js';
-import { PlanStore } from './workflows/plan-store.js';
+import { PlanStore, type PlanStorage } from './workflows/plan-store.js';
+import { RedisPlanStore } from './workflows/redis-plan-store.js';
 
 /** Everything a tool handler may use. Built once per process and shared by every MCP session. */
 export interface Deps {
@@ -28,8 +29,8 @@ export interface Deps {
   vendors: VendorConnection[];
   /** Persisted per-vendor monthly credit budget for every call that spends credits. */
   credits: CreditLedger;
-  /** Offboarding plans (single use, 15 minutes). */
-  plans: PlanStore;
+  /** Offboarding plans (single use, 15 minutes): under the state directory, or in Redis when configured. */
+  plans: PlanStorage;
   /** Tool work that outlives a call's deadline (jobs/runner.ts), over the job store (in-process here). */
   jobs: JobRunner;
   close(): Promise<void>;
@@ -84,7 +85,8 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     registry,
     vendors,
     credits: new CreditLedger({ stateDir: config.stateDir, budget: config.creditBudget, clock, labelOf: (v) => labels.get(v) ?? v }),
-    plans: new PlanStore(config.stateDir, clock),
+    // With Redis, plans and their execute lock are shared by the replicas; never the state directory then.
+    plans: store.redis ? new RedisPlanStore(store.redis, clock, { replicaId: config.replicaId }) : new PlanStore(config.stateDir, clock),
     jobs,
     async close() {
       jobs.close();

@@ -8,6 +8,7 @@ import { CreditLedger } from './credits/ledger.js';
 import { JobRunner } from './jobs/runner.js';
 import { MemoryJobStore } from './jobs/store.js';
 import type { Logger } from './log.js';
+import type { SharedRedis } from './shared/redis.js';
 import { ResultStore, resultsRoot } from './results.js';
 import type { RestApi, VendorAdapter } from './vendors/adapter.js';
 import { connectVendor, type VendorConnection } from './vendors/connection.js';
@@ -23,6 +24,8 @@ export interface Deps {
   audit: AuditLog;
   results: ResultStore;
   tokens: TokenStorage;
+  /** The process's Redis connection when SALES_ACCESS_REDIS_URL is set: the state the replicas share. */
+  redis: SharedRedis | undefined;
   /** Every registered adapter (the tools' vendor enums are built from it). */
   registry: Registry;
   /** The enabled vendors, in registry order, each with its REST side and SCIM client where configured. */
@@ -82,6 +85,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     audit,
     results: new ResultStore(resultsRoot(config.stateDir), config.retention.resultsMs),
     tokens,
+    redis: store.redis,
     registry,
     vendors,
     credits: new CreditLedger({ stateDir: config.stateDir, budget: config.creditBudget, clock, labelOf: (v) => labels.get(v) ?? v }),

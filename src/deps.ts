@@ -8,11 +8,13 @@ import { CreditLedger } from './credits/ledger.js';
 import { JobRunner } from './jobs/runner.js';
 import { MemoryJobStore } from './jobs/store.js';
 import type { Logger } from './log.js';
+import type { SharedRedis } from './shared/redis.js';
 import { ResultStore, resultsRoot } from './results.js';
 import type { RestApi, VendorAdapter } from './vendors/adapter.js';
 import { connectVendor, type VendorConnection } from './vendors/connection.js';
 import { BUILTIN_ADAPTERS, type Registry } from './vendors/registry.js';
-import { PlanStore } from './workflows/plan-store.js';
+import { PlanStore, type PlanStorage } from './workflows/plan-store.js';
+import { RedisPlanStore } from './workflows/redis-plan-store.js';
 
 /** Everything a tool handler may use. Built once per process and shared by every MCP session. */
 export interface Deps {
@@ -22,14 +24,16 @@ export interface Deps {
   audit: AuditLog;
   results: ResultStore;
   tokens: TokenStorage;
+  /** The process's Redis connection when SALES_ACCESS_REDIS_URL is set: the state the replicas share. */
+  redis: SharedRedis | undefined;
   /** Every registered adapter (the tools' vendor enums are built from it). */
   registry: Registry;
   /** The enabled vendors, in registry order, each with its REST side and SCIM client where configured. */
   vendors: VendorConnection[];
   /** Persisted per-vendor monthly credit budget for every call that spends credits. */
   credits: CreditLedger;
-  /** Offboarding plans (single use, 15 minutes). */
-  plans: PlanStore;
+  /** Offboarding plans (single use, 15 minutes): under the state directory, or in Redis when configured. */
+  plans: PlanStorage;
   /** Tool work that outlives a call's deadline (jobs/runner.ts), over the job store (in-process here). */
   jobs: JobRunner;
   close(): Promise<void>;
@@ -81,10 +85,12 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     audit,
     results: new ResultStore(resultsRoot(config.stateDir), config.retention.resultsMs),
     tokens,
+    redis: store.redis,
     registry,
     vendors,
     credits: new CreditLedger({ stateDir: config.stateDir, budget: config.creditBudget, clock, labelOf: (v) => labels.get(v) ?? v }),
-    plans: new PlanStore(config.stateDir, clock),
+    // With Redis, plans and their execute lock are shared by the replicas; never the state directory then.
+    plans: store.redis ? new RedisPlanStore(store.redis, clock, { replicaId: config.replicaId }) : new PlanStore(config.stateDir, clock),
     jobs,
     async close() {
       jobs.close();

@@ -6,7 +6,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isLoopbackHost } from './env.js';
-import { ApprovalBroker, setApprovals } from './confirm/approvals.js';
+import { ApprovalBroker, approvalStoreFor, setApprovals } from './confirm/approvals.js';
 import type { Deps } from './deps.js';
 import { HttpAuthenticator, protectedResourceMetadata, protectedResourceMetadataUrl, wwwAuthenticate } from './http-auth.js';
 import { createServer } from './server.js';
@@ -276,7 +276,7 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
   // Registered before any session exists, so every session's confirmation gate uses this route.
   const wildcard = config.host === '0.0.0.0' || config.host === '::' || config.host === '[::]';
   const approvalOrigin = config.approval.baseUrl ?? `http://${boundToLoopback ? hostForUrl : wildcard ? '127.0.0.1' : hostForUrl}:${port}`;
-  approvals = new ApprovalBroker({ origin: approvalOrigin, allowedHosts: config.allowedHosts, now: () => deps.clock.now(), log });
+  approvals = new ApprovalBroker({ origin: approvalOrigin, allowedHosts: config.allowedHosts, now: () => deps.clock.now(), log, store: approvalStoreFor(deps) });
   setApprovals(deps, approvals);
 
   return {

@@ -113,7 +113,7 @@ export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, b
         // Delivered: a later call with the same arguments starts afresh. A job nobody was told about is forgotten.
         if (jobId === undefined && !seen.announced) await deps.jobs.store.delete(seen.id);
         else await deps.jobs.store.update(seen.id, { delivered: true });
-        return withViewNonce(answer(seen.outcome!), call.owner, deps);
+        return await withViewNonce(answer(seen.outcome!), call.owner, deps);
       },
     );
     registered.set(tool.name, reg);
@@ -226,11 +226,11 @@ async function runTool(call: Call, work: JobWork, deps: Deps, gate: Confirmation
  * the view and keeps from the model (as it keeps app-only tools), never in the text or structuredContent the
  * model reads. It is added here, when the answer is delivered, so that it is never stored with the job.
  */
-function withViewNonce(result: CallToolResult, owner: string, deps: Deps): CallToolResult {
+async function withViewNonce(result: CallToolResult, owner: string, deps: Deps): Promise<CallToolResult> {
   const sc = result.structuredContent as CallEnvelope | undefined;
   const a = sc?.approval;
   if (!a || a.method !== 'app' || a.id === null || (sc.status !== 'approval_required' && sc.status !== 'pending')) return result;
-  const nonce = inChatApprovalsFor(deps).nonceFor(a.id, owner);
+  const nonce = await inChatApprovalsFor(deps).nonceFor(a.id, owner);
   return nonce === undefined ? result : { ...result, _meta: { ...result._meta, [APPROVAL_META_KEY]: { id: a.id, nonce } } };
 }
 

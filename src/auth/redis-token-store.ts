@@ -1,22 +1,18 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
 import { ConfigError } from '../env.js';
 import { ENCRYPTION_KEY_VARIABLE, EnvelopeError, open, seal, type EncryptionKey } from '../shared/envelope.js';
 import type { SharedRedis } from '../shared/redis.js';
+import { tryRedisLock } from '../shared/redis-lock.js';
 import { parseRecord, stripUndefined, type RefreshCoordination, type TokenRecord, type TokenRecordInput, type TokenStorage } from './token-store.js';
 
 /*
  * Token records in Redis, for replicas that share one organisation's OAuth tokens. Keys name the vendor and a
  * fingerprint of the OAuth client id, nothing else; values are AES-256-GCM envelopes (shared/envelope.ts)
- * whose AAD binds them to the vendor and client id. The refresh lock is our own SET NX PX + compare-and-delete
- * Lua: redlock, the usual library, has had no stable release since 4.2.0 (2020, ioredis 4) and a single Redis
- * needs only these two commands.
+ * whose AAD binds them to the vendor and client id. The refresh lock is shared/redis-lock.ts (SET NX PX +
+ * compare-and-delete).
  */
 
-/** Deletes the lock only when it still holds our random value (it may have expired and been taken since). */
-const RELEASE_LUA = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
-/** Renews the lock only while it still holds our random value. */
-const RENEW_LUA = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 /**
  * How long the lock outlives its holder. The holder renews it every third of this while it holds it: a token
  * request has no total time limit (slow headers, a trickling body, a 429's Retry-After within its retry budget),
@@ -75,19 +71,17 @@ export class RedisTokenStore implements TokenStorage, RefreshCoordination {
   }
 
   async tryLock(vendor: string, clientId: string): Promise<(() => Promise<void>) | undefined> {
-    const k = this.lockKey(vendor, clientId);
-    const value = randomBytes(16).toString('hex');
     const ttl = this.lockTtlMs;
-    const ok = await this.redis.run(`taking the ${vendor} refresh lock`, (c) => c.set(k, value, 'PX', ttl, 'NX'));
-    if (ok !== 'OK') return undefined;
+    const lock = await tryRedisLock(this.redis, this.lockKey(vendor, clientId), ttl, `${vendor} refresh`);
+    if (!lock) return undefined;
     const renew = setInterval(() => {
       // A failed renewal is not fatal here: the refresh itself fails on the same Redis, and says so.
-      void this.redis.run(`renewing the ${vendor} refresh lock`, (c) => c.eval(RENEW_LUA, 1, k, value, String(ttl))).catch(() => undefined);
+      void lock.extend(ttl).catch(() => undefined);
     }, Math.max(1, Math.floor(ttl / 3)));
     renew.unref();
     return async () => {
       clearInterval(renew);
-      await this.redis.run(`releasing the ${vendor} refresh lock`, (c) => c.eval(RELEASE_LUA, 1, k, value));
+      await lock.release();
     };
   }
 

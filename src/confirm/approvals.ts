@@ -7,7 +7,11 @@ import type { Deps } from '../deps.js';
 import { ToolInputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { approvalCsp, renderApprovalPage, renderResultPage, type PageRequest, type ResultKind } from './approval-page.js';
-import { sameSecret } from './secret.js';
+import { APPROVAL_TTL_MS, MemoryApprovalStore, type ApprovalStore, type Decision } from './approval-store.js';
+import { RedisApprovalStore } from './redis-approvals.js';
+import { matchesDigest, secretDigest } from './secret.js';
+
+export { APPROVAL_TTL_MS, type Decision };
 
 /**
  * The loopback approval page for destructive writes (confirmation modes `browser` and `auto`).
@@ -20,7 +24,8 @@ import { sameSecret } from './secret.js';
  * Security model. The page is an approval for a human, so the URL alone must never approve anything:
  * - the id is 128 random bits, valid for 10 minutes, and decides at most once (a replay is "already decided");
  * - a GET only shows the page; it sets an HttpOnly, SameSite=Strict cookie and embeds a CSRF token in the form,
- *   and a decision is a POST that must carry both (compared in constant time);
+ *   and a decision is a POST that must carry both, as a pair one GET issued (its SHA-256 digest is all that is
+ *   stored, compared in constant time), so the page of any replica sharing the store can serve and decide;
  * - the POST must come from a browser on the page itself: `Origin` equal to the page's own origin and
  *   `Sec-Fetch-Site: same-origin` (browsers set both and scripts cannot forge them; other sites' pages get
  *   403, and a cross-site form cannot carry the SameSite=Strict cookie anyway);
@@ -35,20 +40,19 @@ import { sameSecret } from './secret.js';
  * before clicking: it shows exactly what will happen.
  */
 
-export const APPROVAL_TTL_MS = 10 * 60_000;
 /** Requests neither decided nor expired; more means something is looping, and new ones are refused. */
 const MAX_OPEN = 200;
 const ID_RE = /^[A-Za-z0-9_-]{22}$/;
+/** A cookie this page issued: 32 random bytes, base64url. */
+const SECRET_RE = /^[A-Za-z0-9_-]{43}$/;
+
+/** One page view's CSRF token and cookie, as stored: the digest of the pair. */
+function passDigest(csrf: string, cookie: string): string {
+  return secretDigest('approval page pass', csrf, cookie);
+}
 const COOKIE = 'sam_approval';
 const MAX_FORM_BYTES = 8 * 1024;
 const MAX_USER_AGENT = 256;
-
-export interface Decision {
-  approved: boolean;
-  decidedAt: number;
-  /** The approving browser's User-Agent (cut to 256 characters), or null when it sent none. */
-  userAgent: string | null;
-}
 
 export interface OpenedApproval {
   id: string;
@@ -59,12 +63,13 @@ export interface OpenedApproval {
   created: boolean;
 }
 
-/** What the gate may know of a request besides its secrets (CSRF token, cookie). */
+/** What the gate may know of a request. */
 export interface ApprovalInfo {
   id: string;
-  key: string;
-  /** The MCP session (or stdio connection) that asked: only its calls may use the decision. */
-  owner: string;
+  /** SHA-256 of the request key (approvalKeyDigest). */
+  keyDigest: string;
+  /** SHA-256 of the MCP session (or stdio connection) that asked: only its calls may use the decision. */
+  ownerDigest: string;
   summary: string;
   expiresAt: number;
   decision: Decision | undefined;
@@ -72,21 +77,9 @@ export interface ApprovalInfo {
   taken: boolean;
 }
 
-interface ApprovalRecord {
-  id: string;
-  key: string;
-  owner: string;
-  csrf: string;
-  cookie: string;
-  request: PageRequest;
-  createdAt: number;
-  expiresAt: number;
-  decision?: Decision;
-  /** A tool call has used the decision; it is not handed out again. */
-  taken: boolean;
-  /** Called once when the human decides (the URL-elicitation completion notice). */
-  listeners: Set<() => void>;
-}
+/** The digests a request is stored under: its key (the change and the session) and its owner (the session). */
+export const keyDigestOf = (key: string) => secretDigest('approval key', key);
+export const ownerDigestOf = (session: string) => secretDigest('approval owner', session);
 
 export interface ApprovalBrokerOptions {
   /**
@@ -100,12 +93,13 @@ export interface ApprovalBrokerOptions {
   log?: Logger;
   /** Called with the URL of each new request (SALES_ACCESS_OPEN_BROWSER=1 over stdio). */
   openBrowser?: (url: string) => void;
+  /** Where requests are kept; default this process's memory (Redis for replicas: redis-approvals.ts). */
+  store?: ApprovalStore;
 }
 
 export class ApprovalBroker {
-  private readonly records = new Map<string, ApprovalRecord>();
-  /** The newest request per key (the change and the session), so a retry re-uses it instead of opening another page. */
-  private readonly byKey = new Map<string, string>();
+  /** The requests, with the newest per key (the change and the session), so a retry re-uses it instead of opening another page. */
+  private readonly store: ApprovalStore;
   private readonly now: () => number;
   private origin: string | undefined;
   private server: Server | undefined;
@@ -113,6 +107,7 @@ export class ApprovalBroker {
 
   constructor(private readonly opts: ApprovalBrokerOptions = {}) {
     this.now = opts.now ?? Date.now;
+    this.store = opts.store ?? new MemoryApprovalStore(this.now);
     this.origin = opts.origin?.replace(/\/+$/, '');
   }
 
@@ -145,31 +140,20 @@ export class ApprovalBroker {
    * decided within the last 10 minutes and not yet used by a tool call. `owner` is the session asking.
    */
   async open(key: string, request: PageRequest, owner: string): Promise<OpenedApproval> {
-    this.purge();
     const origin = await this.listen();
     const now = this.now();
-    const existing = this.records.get(this.byKey.get(key) ?? '');
-    if (existing && !existing.taken && (existing.decision ? now <= existing.decision.decidedAt + APPROVAL_TTL_MS : now <= existing.expiresAt)) {
-      return { id: existing.id, url: `${origin}/approve/${existing.id}`, createdAt: existing.createdAt, expiresAt: existing.expiresAt, created: false };
+    const keyDigest = keyDigestOf(key);
+    const existing = await this.store.byKey(keyDigest);
+    if (existing && !existing.taken && (existing.decision ? now <= existing.decision.decidedAt + APPROVAL_TTL_MS : now <= existing.rec.expiresAt)) {
+      const { id, createdAt, expiresAt } = existing.rec;
+      return { id, url: `${origin}/approve/${id}`, createdAt, expiresAt, created: false };
     }
-    const open = [...this.records.values()].filter((r) => !r.decision && now <= r.expiresAt).length;
+    const open = await this.store.countOpen(now);
     if (open >= MAX_OPEN) {
       throw new ToolInputError(`Nothing was changed: ${open} approval requests are already waiting for a decision. Ask the user to decide or let them expire (10 minutes).`);
     }
-    const rec: ApprovalRecord = {
-      id: randomBytes(16).toString('base64url'),
-      key,
-      owner,
-      csrf: randomBytes(32).toString('base64url'),
-      cookie: randomBytes(32).toString('base64url'),
-      request,
-      createdAt: now,
-      expiresAt: now + APPROVAL_TTL_MS,
-      taken: false,
-      listeners: new Set(),
-    };
-    this.records.set(rec.id, rec);
-    this.byKey.set(key, rec.id);
+    const rec = { id: randomBytes(16).toString('base64url'), keyDigest, ownerDigest: ownerDigestOf(owner), request, createdAt: now, expiresAt: now + APPROVAL_TTL_MS };
+    await this.store.create(rec);
     const url = `${origin}/approve/${rec.id}`;
     this.opts.log?.info({ tool: request.tool, approval: rec.id.slice(0, 6) }, 'approval requested');
     this.opts.openBrowser?.(url);
@@ -177,51 +161,49 @@ export class ApprovalBroker {
   }
 
   /** Request `id` as the gate may see it; undefined when unknown or forgotten. */
-  info(id: string): ApprovalInfo | undefined {
-    this.purge();
-    const r = this.records.get(id);
-    return r && { id: r.id, key: r.key, owner: r.owner, summary: r.request.summary, expiresAt: r.expiresAt, decision: r.decision, taken: r.taken };
+  async info(id: string): Promise<ApprovalInfo | undefined> {
+    if (!ID_RE.test(id)) return undefined;
+    const s = await this.store.get(id);
+    return s && { id, keyDigest: s.rec.keyDigest, ownerDigest: s.rec.ownerDigest, summary: s.rec.request.summary, expiresAt: s.rec.expiresAt, decision: s.decision, taken: s.taken };
   }
 
-  /** Runs `fn` once when request `id` is decided (at once if it already is). */
+  /** Runs `fn` once when request `id` is decided, on any replica's page (at once if it already is). */
   onDecided(id: string, fn: () => void): void {
-    const rec = this.records.get(id);
-    if (!rec) return;
-    if (rec.decision) return fn();
-    const once = () => {
-      rec.listeners.delete(once);
-      fn();
-    };
-    rec.listeners.add(once);
+    this.store.onDecided(id, fn);
   }
 
   /** The decision of request `id` for the one tool call that acts on it; undefined if none, or already used. */
-  take(id: string): Decision | undefined {
-    const rec = this.records.get(id);
-    if (!rec?.decision || rec.taken) return undefined;
-    rec.taken = true;
-    return rec.decision;
+  async take(id: string): Promise<Decision | undefined> {
+    const s = await this.store.get(id);
+    if (!s?.decision || s.taken) return undefined;
+    return (await this.store.take(id)) ? s.decision : undefined;
   }
 
   /** Serves `/approve/<id>`: GET shows the page, POST decides. Any other path is 404. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.purge();
     if (!this.hostAllowed(req.headers.host)) {
       this.opts.log?.warn({ host: req.headers.host }, 'approval page: refused an unexpected Host header');
       return this.send(res, 403, renderResultPage('refused', { detail: 'The Host header is not one this server answers to' }));
     }
     const path = (req.url ?? '/').split('?')[0];
     const m = /^\/approve\/([^/]*)$/.exec(path);
-    const rec = m && ID_RE.test(m[1]) ? this.records.get(m[1]) : undefined;
-    if (!rec) return this.send(res, 404, renderResultPage('not_found'));
+    const state = m && ID_RE.test(m[1]) ? await this.store.get(m[1]) : undefined;
+    if (!state) return this.send(res, 404, renderResultPage('not_found'));
+    const { rec } = state;
     const now = this.now();
     const summary = rec.request.summary;
 
     if (req.method === 'GET' || req.method === 'HEAD') {
-      if (rec.decision) return this.send(res, 200, renderResultPage('already', { summary, detail: decidedText(rec.decision) }));
+      if (state.decision) return this.send(res, 200, renderResultPage('already', { summary, detail: decidedText(state.decision) }));
       if (now > rec.expiresAt) return this.send(res, 410, renderResultPage('expired', { summary }));
-      const page = renderApprovalPage({ request: rec.request, action: `/approve/${rec.id}`, csrf: rec.csrf, createdAt: rec.createdAt, expiresAt: rec.expiresAt });
-      return this.send(res, 200, page, { 'set-cookie': this.cookieHeader(rec, Math.ceil((rec.expiresAt - now) / 1000)) });
+      // Each view gets a CSRF token; the cookie a browser already holds for this page is kept (a second tab
+      // stays valid), else a new one. Only the digest of the pair is stored, so any replica's page checks it.
+      const held = cookieValue(req.headers.cookie, COOKIE);
+      const cookie = held && SECRET_RE.test(held) ? held : randomBytes(32).toString('base64url');
+      const csrf = randomBytes(32).toString('base64url');
+      await this.store.addPass(rec.id, passDigest(csrf, cookie), rec.expiresAt);
+      const page = renderApprovalPage({ request: rec.request, action: `/approve/${rec.id}`, csrf, createdAt: rec.createdAt, expiresAt: rec.expiresAt });
+      return this.send(res, 200, page, { 'set-cookie': this.cookieHeader(rec.id, cookie, Math.ceil((rec.expiresAt - now) / 1000)) });
     }
     if (req.method !== 'POST') return this.send(res, 405, renderResultPage('refused', { detail: 'Only GET and POST are answered here' }), { allow: 'GET, POST' });
 
@@ -238,27 +220,34 @@ export class ApprovalBroker {
       return refuse(403, 'It came from another site, or from a program rather than this page in a browser');
     }
     if (req.headers['sec-fetch-site'] !== 'same-origin') return refuse(403, 'It was not submitted from this page in a browser');
-    if (rec.decision) {
-      return this.send(res, 409, renderResultPage('already', { summary, detail: decidedText(rec.decision) }));
+    if (state.decision) {
+      return this.send(res, 409, renderResultPage('already', { summary, detail: decidedText(state.decision) }));
     }
     if (now > rec.expiresAt) return refuse(410, 'The link has expired', 'expired');
-    if (!sameSecret(form.get('csrf'), rec.csrf) || !sameSecret(cookieValue(req.headers.cookie, COOKIE), rec.cookie)) {
+    const csrf = form.get('csrf');
+    const cookie = cookieValue(req.headers.cookie, COOKIE);
+    if (!csrf || !cookie || !matchesDigest(passDigest(csrf, cookie), await this.store.passes(rec.id))) {
       return refuse(403, 'Its security token does not belong to this page in this browser (reload the page from the link and try again)');
     }
     const choice = form.get('decision');
     if (choice !== 'approve' && choice !== 'reject') return refuse(400, 'It chose neither Approve nor Reject');
 
     const ua = req.headers['user-agent'];
-    rec.decision = { approved: choice === 'approve', decidedAt: now, userAgent: ua ? ua.slice(0, MAX_USER_AGENT) : null };
-    this.opts.log?.info({ approval: rec.id.slice(0, 6), tool: rec.request.tool, approved: rec.decision.approved }, 'approval decided');
-    for (const l of [...rec.listeners]) l();
-    return this.send(res, 200, renderResultPage(rec.decision.approved ? 'approved' : 'rejected', { summary, at: now }), {
-      'set-cookie': this.cookieHeader(rec, 0),
+    const decision: Decision = { approved: choice === 'approve', decidedAt: now, userAgent: ua ? ua.slice(0, MAX_USER_AGENT) : null };
+    if (!(await this.store.decide(rec.id, decision))) {
+      // Decided meanwhile, in another tab or on another replica's page.
+      const other = (await this.store.get(rec.id))?.decision;
+      return this.send(res, 409, renderResultPage('already', { summary, detail: other ? decidedText(other) : undefined }));
+    }
+    this.opts.log?.info({ approval: rec.id.slice(0, 6), tool: rec.request.tool, approved: decision.approved }, 'approval decided');
+    return this.send(res, 200, renderResultPage(decision.approved ? 'approved' : 'rejected', { summary, at: now }), {
+      'set-cookie': this.cookieHeader(rec.id, '', 0),
     });
   }
 
   /** Stops the loopback server (if this broker started one). */
   async close(): Promise<void> {
+    await this.store.close();
     const server = this.server;
     this.server = undefined;
     if (!server) return;
@@ -275,9 +264,9 @@ export class ApprovalBroker {
     return allowed.includes(host) || allowed.includes(name);
   }
 
-  private cookieHeader(rec: ApprovalRecord, maxAgeSeconds: number): string {
+  private cookieHeader(id: string, value: string, maxAgeSeconds: number): string {
     const secure = this.origin?.startsWith('https:') ? '; Secure' : '';
-    return `${COOKIE}=${maxAgeSeconds > 0 ? rec.cookie : ''}; Path=/approve/${rec.id}; Max-Age=${Math.max(0, maxAgeSeconds)}; HttpOnly; SameSite=Strict${secure}`;
+    return `${COOKIE}=${maxAgeSeconds > 0 ? value : ''}; Path=/approve/${id}; Max-Age=${Math.max(0, maxAgeSeconds)}; HttpOnly; SameSite=Strict${secure}`;
   }
 
   private send(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
@@ -295,18 +284,6 @@ export class ApprovalBroker {
       ...headers,
     });
     res.end(html);
-  }
-
-  /** Forgets requests 10 minutes after they expired or were decided (until then the page says so). */
-  private purge(): void {
-    const now = this.now();
-    for (const [id, r] of this.records) {
-      const end = (r.decision ? r.decision.decidedAt : r.expiresAt) + APPROVAL_TTL_MS;
-      if (now > end) {
-        this.records.delete(id);
-        if (this.byKey.get(r.key) === id) this.byKey.delete(r.key);
-      }
-    }
   }
 }
 
@@ -364,12 +341,18 @@ export function approvalsFor(deps: Deps): ApprovalBroker {
     const { config, log } = deps;
     b = new ApprovalBroker({
       now: () => deps.clock.now(),
+      store: approvalStoreFor(deps),
       log,
       openBrowser: config.approval.openBrowser && config.transport === 'stdio' ? (url) => openInBrowser(url, log) : undefined,
     });
     brokers.set(deps, b);
   }
   return b;
+}
+
+/** Redis when configured (the replicas share requests and decisions), else this process's memory. */
+export function approvalStoreFor(deps: Pick<Deps, 'redis' | 'clock'>): ApprovalStore {
+  return deps.redis ? new RedisApprovalStore(deps.redis, () => deps.clock.now()) : new MemoryApprovalStore(() => deps.clock.now());
 }
 
 /** The HTTP server registers the broker that its own /approve/ route serves. */

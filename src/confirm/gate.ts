@@ -5,8 +5,8 @@ import { ToolInputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PersonRef } from '../audit/audit-log.js';
 import { utc, type Requester } from './approval-page.js';
-import type { ApprovalBroker } from './approvals.js';
-import type { InChatApprovals } from './in-chat.js';
+import { keyDigestOf, ownerDigestOf, type ApprovalBroker } from './approvals.js';
+import { inChatKeyDigest, inChatOwnerDigest, type InChatApprovals } from './in-chat.js';
 import type { ConfirmTarget } from './types.js';
 
 /**
@@ -223,7 +223,7 @@ export class ConfirmationGate {
     }
     const broker = this.page.broker();
     const key = approvalKey(req, opts);
-    if (opts.approvalId !== undefined) checkApprovalId(broker, opts.approvalId, key, opts.session, req.tool);
+    if (opts.approvalId !== undefined) await checkApprovalId(broker, opts.approvalId, key, opts.session, req.tool);
     const opened = await broker.open(
       key,
       {
@@ -236,10 +236,10 @@ export class ConfirmationGate {
       opts.session,
     );
     const { id, url } = opened;
-    const decision = broker.info(id)?.decision;
+    const decision = (await broker.info(id))?.decision;
     const view: ApprovalView = { id, url, summary: req.summary, expires_at: new Date(opened.expiresAt).toISOString(), decided_at: null };
     if (decision) {
-      if (!broker.take(id)) {
+      if (!(await broker.take(id))) {
         throw new ConfirmationRefused(`Nothing was changed by this call: the decision on ${url} was already used by another call for the same change.`);
       }
       const at = new Date(decision.decidedAt).toISOString();
@@ -276,26 +276,26 @@ export class ConfirmationGate {
    * `approval_required` or `pending` at once (the runtime adds the nonce to the result's `_meta` for the view);
    * the first call after the human clicked takes the decision (once).
    */
-  private byApp(req: ConfirmRequest, opts: ConfirmOptions): Confirmation {
+  private async byApp(req: ConfirmRequest, opts: ConfirmOptions): Promise<Confirmation> {
     const store = this.inChat!.store();
     const key = approvalKey(req, opts);
     if (opts.approvalId !== undefined) {
-      const info = store.info(opts.approvalId);
-      if (!info || info.owner !== opts.session) {
+      const info = await store.info(opts.approvalId);
+      if (!info || info.ownerDigest !== inChatOwnerDigest(opts.session)) {
         throw new ConfirmationRefused(
           `Nothing was changed: approval_id "${opts.approvalId}" is not an approval request of this conversation (a request belongs to the session that asked, and is forgotten 10 minutes after it expires). Call ${req.tool} without approval_id to ask the user for approval.`,
         );
       }
-      if (info.key !== key) {
+      if (info.keyDigest !== inChatKeyDigest(key)) {
         throw new ConfirmationRefused(`Nothing was changed: approval_id "${opts.approvalId}" was asked for another change ("${info.summary}"), not for these arguments.`);
       }
     }
-    const opened = store.open(key, opts.session, { tool: req.tool, summary: req.summary, subject: req.inChat!.subject });
+    const opened = await store.open(key, opts.session, { tool: req.tool, summary: req.summary, subject: req.inChat!.subject });
     const { id } = opened;
-    const decision = store.info(id)?.decision;
+    const decision = (await store.info(id))?.decision;
     const view: ApprovalView = { id, url: null, summary: req.summary, expires_at: new Date(opened.expiresAt).toISOString(), decided_at: null };
     if (decision) {
-      if (!store.take(id)) throw new ConfirmationRefused(`Nothing was changed by this call: the decision on "${req.summary}" was already used by another call.`);
+      if (!(await store.take(id))) throw new ConfirmationRefused(`Nothing was changed by this call: the decision on "${req.summary}" was already used by another call.`);
       const at = new Date(decision.decidedAt).toISOString();
       if (!decision.approved) {
         throw new ApprovalOutcome('declined', { ...view, decided_at: at }, `You rejected "${req.summary}" in the conversation at ${utc(decision.decidedAt)}; nothing was changed.`, 'app');
@@ -342,14 +342,14 @@ export function approvalKey(req: ConfirmRequest, opts: Pick<ConfirmOptions, 'bin
 }
 
 /** `approval_id` names a request; it must be one of this session's, for this very change. */
-function checkApprovalId(broker: ApprovalBroker, approvalId: string, key: string, session: string, tool: string): void {
-  const info = broker.info(approvalId);
-  if (!info || info.owner !== session) {
+async function checkApprovalId(broker: ApprovalBroker, approvalId: string, key: string, session: string, tool: string): Promise<void> {
+  const info = await broker.info(approvalId);
+  if (!info || info.ownerDigest !== ownerDigestOf(session)) {
     throw new ConfirmationRefused(
       `Nothing was changed: approval_id "${approvalId}" is not an approval request of this session (a request belongs to the session that asked, and is forgotten 10 minutes after it expires). Call ${tool} without approval_id to ask the user for approval.`,
     );
   }
-  if (info.key !== key) {
+  if (info.keyDigest !== keyDigestOf(key)) {
     throw new ConfirmationRefused(
       `Nothing was changed: approval_id "${approvalId}" was asked for another change ("${info.summary}"), not for these arguments. Call ${tool} with the arguments it was made for, or without approval_id to ask for this change.`,
     );

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { PersonRef } from '../audit/audit-log.js';
 import type { Deps } from '../deps.js';
 import { ToolInputError } from '../errors.js';
-import { sameSecret } from './secret.js';
+import { MemoryApprovalStore, type ApprovalState, type ApprovalStore } from './approval-store.js';
+import { RedisApprovalStore } from './redis-approvals.js';
+import { matchesDigest, secretDigest } from './secret.js';
 
 /**
  * Approval requests decided in the conversation, in an MCP Apps view (the `io.modelcontextprotocol/ui`
@@ -13,7 +15,10 @@ import { sameSecret } from './secret.js';
  * one tool call (take), like a page decision.
  *
  * Own code rather than the approval page's broker: that one serves an HTTP page with CSRF token and cookie,
- * and starts a loopback server; this one has neither, only the nonce check.
+ * and starts a loopback server; this one has neither, only the nonce check. The requests are kept in the
+ * page's store (approval-store.ts: memory, or Redis shared by the replicas) under their own names; the store
+ * holds the session, the request key and the nonce as SHA-256 digests only. The nonce itself stays in the
+ * memory of the replica that opened the request, which is the one answering that session's calls.
  */
 
 /** Same lifetimes as the approval page: 10 minutes to decide, and a decision kept 10 minutes for its call. */
@@ -34,8 +39,10 @@ export interface InChatDecision {
 
 export interface InChatInfo {
   id: string;
-  key: string;
-  owner: string;
+  /** SHA-256 of the request key (the change and the session). */
+  keyDigest: string;
+  /** SHA-256 of the session that asked. */
+  ownerDigest: string;
   tool: string;
   summary: string;
   /** What the view shows beside the buttons (e.g. the offboarding plan id). */
@@ -45,110 +52,125 @@ export interface InChatInfo {
   taken: boolean;
 }
 
-interface Rec extends InChatInfo {
-  nonce: string;
+/** A request as stored: no secret in it. */
+export interface StoredInChat {
+  id: string;
+  keyDigest: string;
+  ownerDigest: string;
+  nonceDigest: string;
+  tool: string;
+  summary: string;
+  subject: Record<string, string>;
   createdAt: number;
-  /** The nonce was used by a decision: any further use is refused. */
-  nonceUsed: boolean;
+  expiresAt: number;
 }
 
-export class InChatApprovals {
-  private readonly records = new Map<string, Rec>();
-  private readonly byKey = new Map<string, string>();
+export const inChatKeyDigest = (key: string) => secretDigest('in-chat key', key);
+export const inChatOwnerDigest = (session: string) => secretDigest('in-chat owner', session);
+const nonceDigest = (nonce: string) => secretDigest('in-chat nonce', nonce);
 
-  constructor(private readonly now: () => number = Date.now) {}
+export class InChatApprovals {
+  private readonly store: ApprovalStore<StoredInChat, InChatDecision>;
+  /** The nonces of the requests this process opened (the store has their digests only). */
+  private readonly nonces = new Map<string, { nonce: string; expiresAt: number }>();
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    store?: ApprovalStore<StoredInChat, InChatDecision>,
+  ) {
+    this.store = store ?? new MemoryApprovalStore<StoredInChat, InChatDecision>(now);
+  }
 
   /** Opens a request for `key`, or re-uses the open one (pending, or decided and not yet used by a call). */
-  open(key: string, owner: string, request: { tool: string; summary: string; subject: Record<string, string> }): { id: string; expiresAt: number; created: boolean } {
-    this.purge();
+  async open(key: string, owner: string, request: { tool: string; summary: string; subject: Record<string, string> }): Promise<{ id: string; expiresAt: number; created: boolean }> {
     const now = this.now();
-    const existing = this.records.get(this.byKey.get(key) ?? '');
-    if (existing && !existing.taken && (existing.decision ? now <= existing.decision.decidedAt + IN_CHAT_TTL_MS : now <= existing.expiresAt)) {
-      return { id: existing.id, expiresAt: existing.expiresAt, created: false };
+    const keyDigest = inChatKeyDigest(key);
+    const existing = await this.store.byKey(keyDigest);
+    if (existing && !existing.taken && (existing.decision ? now <= existing.decision.decidedAt + IN_CHAT_TTL_MS : now <= existing.rec.expiresAt)) {
+      return { id: existing.rec.id, expiresAt: existing.rec.expiresAt, created: false };
     }
-    const open = [...this.records.values()].filter((r) => !r.decision && now <= r.expiresAt).length;
+    const open = await this.store.countOpen(now);
     if (open >= MAX_OPEN) {
       throw new ToolInputError(`Nothing was changed: ${open} approval requests are already waiting for a decision. Ask the user to decide or let them expire (10 minutes).`);
     }
-    const rec: Rec = {
+    const nonce = randomBytes(32).toString('base64url');
+    const rec: StoredInChat = {
       id: randomBytes(16).toString('base64url'),
-      nonce: randomBytes(32).toString('base64url'),
-      key,
-      owner,
+      keyDigest,
+      ownerDigest: inChatOwnerDigest(owner),
+      nonceDigest: nonceDigest(nonce),
       tool: request.tool,
       summary: request.summary,
       subject: request.subject,
       createdAt: now,
       expiresAt: now + IN_CHAT_TTL_MS,
-      decision: undefined,
-      taken: false,
-      nonceUsed: false,
     };
-    this.records.set(rec.id, rec);
-    this.byKey.set(key, rec.id);
+    await this.store.create(rec);
+    for (const [id, n] of this.nonces) if (now > n.expiresAt) this.nonces.delete(id);
+    this.nonces.set(rec.id, { nonce, expiresAt: rec.expiresAt });
     return { id: rec.id, expiresAt: rec.expiresAt, created: true };
   }
 
-  info(id: string): InChatInfo | undefined {
-    this.purge();
-    const r = this.records.get(id);
-    return r && { id: r.id, key: r.key, owner: r.owner, tool: r.tool, summary: r.summary, subject: r.subject, expiresAt: r.expiresAt, decision: r.decision, taken: r.taken };
+  async info(id: string): Promise<InChatInfo | undefined> {
+    const s = await this.state(id);
+    return s && infoOf(s);
   }
 
   /**
    * The nonce of an undecided request, for the `_meta` of the result that this session's call answers; never
    * for another session, and never once the request is decided (a replayed result carries none).
    */
-  nonceFor(id: string, owner: string): string | undefined {
-    const r = this.records.get(id);
-    if (!r || r.owner !== owner || r.decision || r.nonceUsed || this.now() > r.expiresAt) return undefined;
-    return r.nonce;
+  async nonceFor(id: string, owner: string): Promise<string | undefined> {
+    const n = this.nonces.get(id);
+    if (!n || this.now() > n.expiresAt) return undefined;
+    const s = await this.state(id);
+    if (!s || !matchesDigest(inChatOwnerDigest(owner), [s.rec.ownerDigest]) || s.decision) return undefined;
+    return n.nonce;
   }
 
   /**
    * The human's click in the view, relayed by the host through the app-only decision tool. Refused unless
    * the request is this session's, undecided, unexpired, and the nonce is its own and unused.
    */
-  decide(id: string, nonce: string, owner: string, approved: boolean, host: string, by?: PersonRef): InChatInfo {
-    this.purge();
-    const r = this.records.get(id);
-    if (!r || r.owner !== owner) {
+  async decide(id: string, nonce: string, owner: string, approved: boolean, host: string, by?: PersonRef): Promise<InChatInfo> {
+    const s = await this.state(id);
+    if (!s || !matchesDigest(inChatOwnerDigest(owner), [s.rec.ownerDigest])) {
       throw new ToolInputError('Nothing was decided: this approval request is not one of this conversation (it may have expired and been forgotten). Ask the assistant to run the change again.');
     }
-    if (r.nonceUsed || r.decision) {
-      throw new ToolInputError(`Nothing was decided: "${r.summary}" was already ${r.decision?.approved ? 'approved' : 'rejected'}; a decision is made once.`);
-    }
-    if (!sameSecret(nonce, r.nonce)) {
+    const already = () => new ToolInputError(`Nothing was decided: "${s.rec.summary}" was already ${s.decision?.approved ? 'approved' : 'rejected'}; a decision is made once.`);
+    if (s.decision) throw already();
+    if (!nonce || !matchesDigest(nonceDigest(nonce), [s.rec.nonceDigest])) {
       throw new ToolInputError('Nothing was decided: the view\'s token does not belong to this approval request. Reload the view from the latest result.');
     }
     const now = this.now();
-    if (now > r.expiresAt) {
-      r.nonceUsed = true;
-      throw new ToolInputError(`Nothing was decided: the approval request for "${r.summary}" expired. Ask the assistant to run the change again.`);
+    if (now > s.rec.expiresAt) {
+      throw new ToolInputError(`Nothing was decided: the approval request for "${s.rec.summary}" expired. Ask the assistant to run the change again.`);
     }
-    r.nonceUsed = true;
-    r.decision = { approved, decidedAt: now, host, ...(by ? { by } : {}) };
-    return this.info(id)!;
+    const decision: InChatDecision = { approved, decidedAt: now, host, ...(by ? { by } : {}) };
+    if (!(await this.store.decide(id, decision))) {
+      s.decision = (await this.state(id))?.decision;
+      throw already();
+    }
+    this.nonces.delete(id);
+    return infoOf({ ...s, decision });
+  }
+
+  /** A request by id; an id of another shape (the model passes approval_id) never reaches the store. */
+  private async state(id: string): Promise<ApprovalState<StoredInChat, InChatDecision> | undefined> {
+    return /^[A-Za-z0-9_-]{22}$/.test(id) ? this.store.get(id) : undefined;
   }
 
   /** The decision for the one tool call that acts on it; undefined if none, or already used. */
-  take(id: string): InChatDecision | undefined {
-    const r = this.records.get(id);
-    if (!r?.decision || r.taken) return undefined;
-    r.taken = true;
-    return r.decision;
+  async take(id: string): Promise<InChatDecision | undefined> {
+    const s = await this.state(id);
+    if (!s?.decision || s.taken) return undefined;
+    return (await this.store.take(id)) ? s.decision : undefined;
   }
+}
 
-  private purge(): void {
-    const now = this.now();
-    for (const [id, r] of this.records) {
-      const end = (r.decision ? r.decision.decidedAt : r.expiresAt) + IN_CHAT_TTL_MS;
-      if (now > end) {
-        this.records.delete(id);
-        if (this.byKey.get(r.key) === id) this.byKey.delete(r.key);
-      }
-    }
-  }
+function infoOf(s: ApprovalState<StoredInChat, InChatDecision>): InChatInfo {
+  const r = s.rec;
+  return { id: r.id, keyDigest: r.keyDigest, ownerDigest: r.ownerDigest, tool: r.tool, summary: r.summary, subject: r.subject, expiresAt: r.expiresAt, decision: s.decision, taken: s.taken };
 }
 
 const stores = new WeakMap<Deps, InChatApprovals>();
@@ -157,7 +179,9 @@ const stores = new WeakMap<Deps, InChatApprovals>();
 export function inChatApprovalsFor(deps: Deps): InChatApprovals {
   let s = stores.get(deps);
   if (!s) {
-    s = new InChatApprovals(() => deps.clock.now());
+    const now = () => deps.clock.now();
+    // Redis when configured: a decision relayed through any replica counts, and is used once.
+    s = new InChatApprovals(now, deps.redis ? new RedisApprovalStore<StoredInChat, InChatDecision>(deps.redis, now, 'inchat') : undefined);
     stores.set(deps, s);
   }
   return s;

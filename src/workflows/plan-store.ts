@@ -26,9 +26,52 @@ export function observedHash(accounts: ObservedAccount[]): string {
   return createHash('sha256').update(rows.join('\n')).digest('hex');
 }
 
-const PLAN_ID = /^[A-Za-z0-9_-]{22}$/;
+export const PLAN_ID = /^[A-Za-z0-9_-]{22}$/;
 
-export class PlanStore {
+/** Where plans are kept: files under the state directory (PlanStore), or Redis for replicas (RedisPlanStore). */
+export interface PlanStorage {
+  newPlanId(): string;
+  save(plan: Plan): Promise<void>;
+  /** Loads a plan; an unknown or malformed id is a ToolInputError. */
+  load(planId: string): Promise<Plan>;
+  expired(plan: Plan): boolean;
+  /** Runs `fn` with the plan's execute lock held, in this process and across the processes sharing the plans. */
+  withLock<T>(planId: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export function newPlanId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export function checkPlanId(planId: string): void {
+  if (!PLAN_ID.test(planId)) throw new ToolInputError('`plan_id` is not a plan id returned by plan_offboarding (22 characters). Make a plan first.');
+}
+
+/**
+ * Runs `fn` after the calls for the same id queued before it in this process (two executes racing), with
+ * the cross-process lock `acquire` takes held around it.
+ */
+export async function queuedWithLock<T>(locks: Map<string, Promise<unknown>>, id: string, acquire: () => Promise<() => Promise<void>>, fn: () => Promise<T>): Promise<T> {
+  const prev = locks.get(id) ?? Promise.resolve();
+  const locked = async () => {
+    const release = await acquire();
+    try {
+      return await fn();
+    } finally {
+      await release();
+    }
+  };
+  const run = prev.then(locked, locked);
+  const settled = run.catch(() => undefined);
+  locks.set(id, settled);
+  try {
+    return await run;
+  } finally {
+    if (locks.get(id) === settled) locks.delete(id);
+  }
+}
+
+export class PlanStore implements PlanStorage {
   private readonly dir: string;
   /** Serialises state transitions of one plan within the process (two executes racing). */
   private readonly locks = new Map<string, Promise<unknown>>();
@@ -41,7 +84,7 @@ export class PlanStore {
   }
 
   newPlanId(): string {
-    return randomBytes(16).toString('base64url');
+    return newPlanId();
   }
 
   async save(plan: Plan): Promise<void> {
@@ -50,7 +93,7 @@ export class PlanStore {
 
   /** Loads a plan; an unknown or malformed id is a clear error, never a path outside the plan directory. */
   async load(planId: string): Promise<Plan> {
-    if (!PLAN_ID.test(planId)) throw new ToolInputError('`plan_id` is not a plan id returned by plan_offboarding (22 characters). Make a plan first.');
+    checkPlanId(planId);
     let text: string;
     try {
       text = await readFile(this.path(planId), 'utf8');
@@ -70,23 +113,7 @@ export class PlanStore {
    * told to wait and call again, and then gets the stored result).
    */
   async withLock<T>(planId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(planId) ?? Promise.resolve();
-    const locked = async () => {
-      const release = await this.lockFile(planId);
-      try {
-        return await fn();
-      } finally {
-        await release();
-      }
-    };
-    const run = prev.then(locked, locked);
-    const settled = run.catch(() => undefined);
-    this.locks.set(planId, settled);
-    try {
-      return await run;
-    } finally {
-      if (this.locks.get(planId) === settled) this.locks.delete(planId);
-    }
+    return queuedWithLock(this.locks, planId, () => this.lockFile(planId), fn);
   }
 
   /**

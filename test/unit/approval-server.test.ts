@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PageRequest } from '../../src/confirm/approval-page.js';
-import { APPROVAL_TTL_MS, ApprovalBroker } from '../../src/confirm/approvals.js';
+import { APPROVAL_TTL_MS, ApprovalBroker, keyDigestOf, ownerDigestOf } from '../../src/confirm/approvals.js';
 import { loadApprovalPage, postApprovalDecision } from '../support/stack.js';
 
 const XSS = '<script>window.__pwned=1</script>';
@@ -82,8 +82,8 @@ describe('approval page server', () => {
     const a = await b.open('k', req(), 's1');
     const page = await loadApprovalPage(a.url);
     await loadApprovalPage(a.url);
-    expect(b.take(a.id)).toBeUndefined();
-    expect(b.info(a.id)).toMatchObject({ id: a.id, key: 'k', owner: 's1', decision: undefined, taken: false });
+    expect(await b.take(a.id)).toBeUndefined();
+    expect(await b.info(a.id)).toMatchObject({ id: a.id, keyDigest: keyDigestOf('k'), ownerDigest: ownerDigestOf('s1'), decision: undefined, taken: false });
 
     let notified = 0;
     b.onDecided(a.id, () => notified++);
@@ -92,12 +92,12 @@ describe('approval page server', () => {
     expect(ok.status).toBe(200);
     expect(ok.html).toContain('Approved');
     expect(notified).toBe(1);
-    expect(b.info(a.id)?.decision).toMatchObject({ approved: true });
+    expect((await b.info(a.id))?.decision).toMatchObject({ approved: true });
     // Asked after the decision, the notice comes at once.
     b.onDecided(a.id, () => notified++);
     expect(notified).toBe(2);
-    expect(b.take(a.id)).toEqual({ approved: true, decidedAt: t, userAgent: 'Mozilla/5.0 TestBrowser' });
-    expect(b.take(a.id)).toBeUndefined();
+    expect(await b.take(a.id)).toEqual({ approved: true, decidedAt: t, userAgent: 'Mozilla/5.0 TestBrowser' });
+    expect(await b.take(a.id)).toBeUndefined();
 
     // Replayed POST: already decided, nothing changes (not even to reject).
     const replay = await postApprovalDecision(a.url, page, 'reject');
@@ -126,10 +126,10 @@ describe('approval page server', () => {
     const r = await postApprovalDecision(a.url, page, 'approve', override);
     expect(r.status).toBe(403);
     expect(r.html).toContain('Nothing was changed');
-    expect(b.take(a.id)).toBeUndefined();
+    expect(await b.take(a.id)).toBeUndefined();
     // The genuine page still works afterwards.
     expect((await postApprovalDecision(a.url, page, 'reject')).status).toBe(200);
-    expect(b.take(a.id)).toMatchObject({ approved: false });
+    expect(await b.take(a.id)).toMatchObject({ approved: false });
   });
 
   it("another request's CSRF token and cookie do not decide this one", async () => {
@@ -140,7 +140,7 @@ describe('approval page server', () => {
     const pageC = await loadApprovalPage(c.url);
     expect((await postApprovalDecision(a.url, pageC, 'approve')).status).toBe(403);
     expect((await postApprovalDecision(a.url, pageA, 'approve', { cookie: pageC.cookie })).status).toBe(403);
-    expect(b.take(a.id)).toBeUndefined();
+    expect(await b.take(a.id)).toBeUndefined();
   });
 
   it('an expired URL shows "expired" and a valid POST to it changes nothing', async () => {
@@ -152,7 +152,7 @@ describe('approval page server', () => {
     expect(r.status).toBe(410);
     expect(r.html).toContain('expired');
     expect((await loadApprovalPage(a.url)).status).toBe(410);
-    expect(b.take(a.id)).toBeUndefined();
+    expect(await b.take(a.id)).toBeUndefined();
     // The same change opens a new request now.
     const fresh = await b.open('k', req(), 's1');
     expect(fresh.id).not.toBe(a.id);
@@ -169,9 +169,9 @@ describe('approval page server', () => {
     t += 5 * 60_000;
     const again = await b.open('plan-1', req(), 's1');
     expect(again).toMatchObject({ id: a.id, created: false });
-    expect(b.info(again.id)?.decision).toMatchObject({ approved: true });
-    expect(b.take(again.id)).toMatchObject({ approved: true });
-    expect(b.info(again.id)?.taken).toBe(true);
+    expect((await b.info(again.id))?.decision).toMatchObject({ approved: true });
+    expect(await b.take(again.id)).toMatchObject({ approved: true });
+    expect((await b.info(again.id))?.taken).toBe(true);
     // Used: the next open() for the key asks again.
     expect((await b.open('plan-1', req(), 's1')).id).not.toBe(a.id);
   });
@@ -221,7 +221,7 @@ describe('approval page server', () => {
       const ok = await request(local, { method: 'POST', headers: { ...base, origin: 'https://access.example' }, body });
       expect(ok.statusCode).toBe(200);
       await ok.body.text();
-      expect(b.take(a.id)).toMatchObject({ approved: true });
+      expect(await b.take(a.id)).toMatchObject({ approved: true });
       const other = await request(local, { headers: { host: 'other.example' } });
       expect(other.statusCode).toBe(403);
       await other.body.text();

@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { IN_CHAT_TTL_MS, InChatApprovals } from '../../src/confirm/in-chat.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { IN_CHAT_TTL_MS, InChatApprovals, type InChatDecision, type StoredInChat } from '../../src/confirm/in-chat.js';
+import { RedisApprovalStore } from '../../src/confirm/redis-approvals.js';
+import { redisConfig } from '../../src/shared/redis-config.js';
+import { SharedRedis } from '../../src/shared/redis.js';
+import { deletePrefix, dumpPrefix, redisUnavailable, TEST_REDIS_URL, testPrefix } from '../support/redis.js';
+import { findLeaks } from '../support/secrets.js';
 
 /** The in-chat approval requests: the nonce binds a decision to one request of one session, once. */
 describe('InChatApprovals', () => {
@@ -10,41 +15,81 @@ describe('InChatApprovals', () => {
     return { store, advance: (ms: number) => (now += ms) };
   }
 
-  it('re-uses the open request for the same change and session, and gives its nonce only to that session', () => {
+  it('re-uses the open request for the same change and session, and gives its nonce only to that session', async () => {
     const { store } = setup();
-    const a = store.open('k1', 's1', request);
+    const a = await store.open('k1', 's1', request);
     expect(a.created).toBe(true);
-    expect(store.open('k1', 's1', request)).toMatchObject({ id: a.id, created: false });
-    expect(store.nonceFor(a.id, 's1')).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(store.nonceFor(a.id, 's2')).toBeUndefined();
+    expect(await store.open('k1', 's1', request)).toMatchObject({ id: a.id, created: false });
+    expect(await store.nonceFor(a.id, 's1')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await store.nonceFor(a.id, 's2')).toBeUndefined();
   });
 
-  it('decides once, with the right nonce, from the session that asked; the decision is taken once', () => {
+  it('decides once, with the right nonce, from the session that asked; the decision is taken once', async () => {
     const { store } = setup();
-    const a = store.open('k1', 's1', request);
-    const b = store.open('k2', 's1', request);
-    const nonceA = store.nonceFor(a.id, 's1')!;
-    const nonceB = store.nonceFor(b.id, 's1')!;
-    expect(() => store.decide(a.id, nonceA, 's2', true, 'host 1')).toThrow(/not one of this conversation/);
-    expect(() => store.decide(a.id, nonceB, 's1', true, 'host 1')).toThrow(/does not belong/);
-    expect(store.decide(a.id, nonceA, 's1', true, 'Claude 1.2')).toMatchObject({ decision: { approved: true, host: 'Claude 1.2' } });
-    expect(() => store.decide(a.id, nonceA, 's1', false, 'Claude 1.2')).toThrow(/already approved/);
-    expect(store.nonceFor(a.id, 's1')).toBeUndefined();
-    expect(store.take(a.id)).toMatchObject({ approved: true });
-    expect(store.take(a.id)).toBeUndefined();
+    const a = await store.open('k1', 's1', request);
+    const b = await store.open('k2', 's1', request);
+    const nonceA = (await store.nonceFor(a.id, 's1'))!;
+    const nonceB = (await store.nonceFor(b.id, 's1'))!;
+    await expect(store.decide(a.id, nonceA, 's2', true, 'host 1')).rejects.toThrow(/not one of this conversation/);
+    await expect(store.decide(a.id, nonceB, 's1', true, 'host 1')).rejects.toThrow(/does not belong/);
+    expect(await store.decide(a.id, nonceA, 's1', true, 'Claude 1.2')).toMatchObject({ decision: { approved: true, host: 'Claude 1.2' } });
+    await expect(store.decide(a.id, nonceA, 's1', false, 'Claude 1.2')).rejects.toThrow(/already approved/);
+    expect(await store.nonceFor(a.id, 's1')).toBeUndefined();
+    expect(await store.take(a.id)).toMatchObject({ approved: true });
+    expect(await store.take(a.id)).toBeUndefined();
     // Taken: the same change asks anew.
-    expect(store.open('k1', 's1', request).created).toBe(true);
+    expect((await store.open('k1', 's1', request)).created).toBe(true);
   });
 
-  it('refuses a decision after the request expired, and forgets it later', () => {
+  it('refuses a decision after the request expired, and forgets it later', async () => {
     const { store, advance } = setup();
-    const a = store.open('k1', 's1', request);
-    const nonce = store.nonceFor(a.id, 's1')!;
+    const a = await store.open('k1', 's1', request);
+    const nonce = (await store.nonceFor(a.id, 's1'))!;
     advance(IN_CHAT_TTL_MS + 1);
-    expect(store.nonceFor(a.id, 's1')).toBeUndefined();
-    expect(() => store.decide(a.id, nonce, 's1', true, 'host')).toThrow(/expired/);
-    expect(() => store.decide(a.id, nonce, 's1', true, 'host')).toThrow(/already|expired/);
+    expect(await store.nonceFor(a.id, 's1')).toBeUndefined();
+    await expect(store.decide(a.id, nonce, 's1', true, 'host')).rejects.toThrow(/expired/);
+    await expect(store.decide(a.id, nonce, 's1', true, 'host')).rejects.toThrow(/already|expired/);
     advance(IN_CHAT_TTL_MS + 1);
-    expect(store.info(a.id)).toBeUndefined();
+    expect(await store.info(a.id)).toBeUndefined();
+  });
+});
+
+const skip = await redisUnavailable();
+
+describe.skipIf(skip)('InChatApprovals over Redis (two connections stand for two replicas)', () => {
+  const prefix = testPrefix();
+  const conns: SharedRedis[] = [];
+  const request = { tool: 'execute_offboarding', summary: 'Offboard 1 person', subject: { plan_id: 'p1' } };
+  const replica = async () => {
+    const r = await SharedRedis.connect(redisConfig({ SALES_ACCESS_REDIS_URL: TEST_REDIS_URL, SALES_ACCESS_REDIS_PREFIX: prefix })!);
+    conns.push(r);
+    return new InChatApprovals(Date.now, new RedisApprovalStore<StoredInChat, InChatDecision>(r, Date.now, 'inchat'));
+  };
+  afterAll(async () => {
+    await Promise.all(conns.map((c) => c.close()));
+    await deletePrefix(prefix);
+  });
+
+  it('opened on A, decided through B with the nonce, taken once across both; the nonce is not in Redis', async () => {
+    const a = await replica();
+    const b = await replica();
+    const opened = await a.open('k1', 'session:s1', request);
+    const nonce = (await a.nonceFor(opened.id, 'session:s1'))!;
+    expect(nonce).toBeDefined();
+    // B never saw the nonce: it cannot hand it out, but it checks the one the view relays.
+    expect(await b.nonceFor(opened.id, 'session:s1')).toBeUndefined();
+    await expect(b.decide(opened.id, 'x'.repeat(43), 'session:s1', true, 'host')).rejects.toThrow(/does not belong/);
+    await expect(b.decide(opened.id, nonce, 'session:other', true, 'host')).rejects.toThrow(/not one of this conversation/);
+    const [d1, d2] = await Promise.allSettled([b.decide(opened.id, nonce, 'session:s1', true, 'Host 1'), a.decide(opened.id, nonce, 'session:s1', false, 'Host 2')]);
+    expect([d1, d2].filter((d) => d.status === 'fulfilled')).toHaveLength(1);
+    const first = (await a.info(opened.id))!.decision!;
+    expect([d1, d2].find((d) => d.status === 'rejected')).toMatchObject({ reason: { message: expect.stringMatching(/already (approved|rejected)/) } });
+    const [t1, t2] = await Promise.all([a.take(opened.id), b.take(opened.id)]);
+    expect([t1, t2].filter(Boolean)).toEqual([first]);
+    expect(await a.nonceFor(opened.id, 'session:s1')).toBeUndefined();
+
+    const dump = await dumpPrefix(prefix);
+    expect(dump.some((d) => d.key === `${prefix}inchat:${opened.id}`)).toBe(true);
+    expect(findLeaks({ nonce, session: 'session:s1' }, dump.map((d) => ({ where: d.key, text: `${d.key}\n${d.value}` })))).toEqual([]);
   });
 });

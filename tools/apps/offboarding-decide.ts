@@ -29,7 +29,7 @@ export default defineAppTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
     // Signed in with the identity provider: the session is that person's (http-server binds it), so they decided.
-    const info = inChatApprovalsFor(ctx.deps).decide(args.approval_id, args.nonce, ctx.session, args.decision === 'approve', ctx.host, ctx.person);
+    const info = await inChatApprovalsFor(ctx.deps).decide(args.approval_id, args.nonce, ctx.session, args.decision === 'approve', ctx.host, ctx.person);
     ctx.deps.log.info({ approval: info.id.slice(0, 6), tool: info.tool, approved: info.decision!.approved, host: ctx.host }, 'in-chat approval decided');
     return {
       approval_id: info.id,

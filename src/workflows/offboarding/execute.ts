@@ -9,7 +9,7 @@ import { scimDeleteChange, scimDeprovisionChange } from '../../vendors/scim/chan
 import { scimToAccount } from '../../vendors/scim/map.js';
 import type { ScimUser } from '../../vendors/scim/wire.js';
 import { commitChange, prepareChange, type CommitContext } from '../apply-change.js';
-import { observedHash, type PlanStore } from '../plan-store.js';
+import { observedHash, type PlanStorage } from '../plan-store.js';
 import { reobserve, type PlannedAccount } from './accounts.js';
 import { otherPathChanges } from './other-paths.js';
 import { publicErrorText } from '../../public-error.js';
@@ -37,7 +37,7 @@ const MAX_IDLE_ROUNDS = 2;
 
 export interface ExecuteContext {
   deps: Deps;
-  store: PlanStore;
+  store: PlanStorage;
   actor: Actor;
   /** Passes the write-confirmation gate; throws when the human did not approve. */
   confirm(plan: Plan): Promise<string>;
@@ -110,7 +110,7 @@ export async function executeOffboarding(ctx: ExecuteContext, planId: string): P
  * Re-reads every account the plan still acts on; any change since planning (or since the last run) voids
  * the plan, changing nothing.
  */
-async function refuseIfChanged(deps: Deps, store: PlanStore, plan: Plan): Promise<void> {
+async function refuseIfChanged(deps: Deps, store: PlanStorage, plan: Plan): Promise<void> {
   const finished = new Set((plan.result?.steps ?? []).filter((r) => r.outcome === 'done' || r.outcome === 'unchanged').map((r) => r.step_id));
   const pending = plan.steps.filter((s) => !finished.has(s.step_id));
   const accounts = uniqueAccounts(pending);

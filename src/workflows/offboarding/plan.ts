@@ -5,7 +5,7 @@ import { ToolInputError, VendorError } from '../../errors.js';
 import type { OwnedRecordType, PlanningContext, VendorAdapter } from '../../vendors/adapter.js';
 import type { VendorConnection } from '../../vendors/connection.js';
 import type { ScimUser } from '../../vendors/scim/wire.js';
-import { observedHash, PLAN_TTL_MS, type PlanStore } from '../plan-store.js';
+import { observedHash, PLAN_TTL_MS, type PlanStorage } from '../plan-store.js';
 import { findPerson, observed, scimObserved, type PersonInVendor, type PlannedAccount } from './accounts.js';
 import { recordOtherPaths } from './other-paths.js';
 import { publicErrorText } from '../../public-error.js';
@@ -43,7 +43,7 @@ interface Chain {
 
 type Progress = (done: number, total: number, message: string) => Promise<void>;
 
-export async function planOffboarding(deps: Deps, store: PlanStore, input: PlanInput, progress: Progress, signal?: AbortSignal): Promise<Plan> {
+export async function planOffboarding(deps: Deps, store: PlanStorage, input: PlanInput, progress: Progress, signal?: AbortSignal): Promise<Plan> {
   const people = [...new Set(input.emails.map((e) => e.trim().toLowerCase()))];
   if (people.length === 0) throw new ToolInputError('`emails`: give at least one email, e.g. ["jane.doe@acme.example"].');
   if (people.length > MAX_PEOPLE) throw new ToolInputError(`\`emails\`: at most ${MAX_PEOPLE} people per plan; got ${people.length}. Split the list.`);

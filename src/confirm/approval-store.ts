@@ -1,0 +1,141 @@
+import type { PageRequest } from './approval-page.js';
+
+/*
+ * Where the approval page's requests live: this process (MemoryApprovalStore), or Redis for replicas
+ * (redis-approvals.ts), so that a page served by any replica decides, and the decision is used once. Neither
+ * keeps a secret: the session and the request key are kept as SHA-256 digests, and each page view's CSRF token
+ * and cookie only as the digest of the pair (secret.ts).
+ */
+
+/** Same lifetimes everywhere: 10 minutes to decide, and a request remembered 10 minutes after it ended. */
+export const APPROVAL_TTL_MS = 10 * 60_000;
+
+export interface Decision {
+  approved: boolean;
+  decidedAt: number;
+  /** The approving browser's User-Agent (cut to 256 characters), or null when it sent none. */
+  userAgent: string | null;
+}
+
+/** A request as stored: nothing in it is secret. */
+export interface StoredApproval {
+  id: string;
+  /** SHA-256 of the request key (the change and the session). */
+  keyDigest: string;
+  /** SHA-256 of the MCP session (or stdio connection) that asked. */
+  ownerDigest: string;
+  request: PageRequest;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** What any stored request has: the approval page's (StoredApproval) and the in-chat view's (in-chat.ts). */
+export interface StoredRequest {
+  id: string;
+  keyDigest: string;
+  expiresAt: number;
+}
+
+export interface ApprovalState<R extends StoredRequest = StoredApproval, D extends { decidedAt: number } = Decision> {
+  rec: R;
+  decision: D | undefined;
+  /** A tool call has used the decision. */
+  taken: boolean;
+}
+
+export interface ApprovalStore<R extends StoredRequest = StoredApproval, D extends { decidedAt: number } = Decision> {
+  get(id: string): Promise<ApprovalState<R, D> | undefined>;
+  /** The newest request opened for this key digest. */
+  byKey(keyDigest: string): Promise<ApprovalState<R, D> | undefined>;
+  /** Requests neither decided nor expired. */
+  countOpen(now: number): Promise<number>;
+  create(rec: R): Promise<void>;
+  /** Remembers one page view's CSRF token + cookie pair, as a digest, until the request expires. */
+  addPass(id: string, passDigest: string, expiresAt: number): Promise<void>;
+  passes(id: string): Promise<string[]>;
+  /** Records the decision unless one exists; false when another was first. */
+  decide(id: string, d: D): Promise<boolean>;
+  /** Marks the decision used; true for the one call that does it first. */
+  take(id: string): Promise<boolean>;
+  /** Runs `fn` once when request `id` is decided, wherever it is decided (at once if it already is). */
+  onDecided(id: string, fn: () => void): void;
+  close(): Promise<void>;
+}
+
+/** Whether a request is still remembered: 10 minutes past its decision, or past its expiry when undecided. */
+export function remembered(s: { rec: StoredRequest; decision: { decidedAt: number } | undefined }, now: number): boolean {
+  return now <= (s.decision ? s.decision.decidedAt : s.rec.expiresAt) + APPROVAL_TTL_MS;
+}
+
+export class MemoryApprovalStore<R extends StoredRequest = StoredApproval, D extends { decidedAt: number } = Decision> implements ApprovalStore<R, D> {
+  private readonly records = new Map<string, ApprovalState<R, D> & { passes: string[]; listeners: Set<() => void> }>();
+  private readonly keys = new Map<string, string>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async get(id: string): Promise<ApprovalState<R, D> | undefined> {
+    this.purge();
+    const r = this.records.get(id);
+    return r && { rec: r.rec, decision: r.decision, taken: r.taken };
+  }
+
+  async byKey(keyDigest: string): Promise<ApprovalState<R, D> | undefined> {
+    return this.get(this.keys.get(keyDigest) ?? '');
+  }
+
+  async countOpen(now: number): Promise<number> {
+    this.purge();
+    return [...this.records.values()].filter((r) => !r.decision && now <= r.rec.expiresAt).length;
+  }
+
+  async create(rec: R): Promise<void> {
+    this.records.set(rec.id, { rec, decision: undefined, taken: false, passes: [], listeners: new Set() });
+    this.keys.set(rec.keyDigest, rec.id);
+  }
+
+  async addPass(id: string, passDigest: string): Promise<void> {
+    this.records.get(id)?.passes.push(passDigest);
+  }
+
+  async passes(id: string): Promise<string[]> {
+    return [...(this.records.get(id)?.passes ?? [])];
+  }
+
+  async decide(id: string, d: D): Promise<boolean> {
+    const r = this.records.get(id);
+    if (!r || r.decision) return false;
+    r.decision = d;
+    for (const l of [...r.listeners]) l();
+    return true;
+  }
+
+  async take(id: string): Promise<boolean> {
+    const r = this.records.get(id);
+    if (!r?.decision || r.taken) return false;
+    r.taken = true;
+    return true;
+  }
+
+  onDecided(id: string, fn: () => void): void {
+    const r = this.records.get(id);
+    if (!r) return;
+    if (r.decision) return fn();
+    const once = () => {
+      r.listeners.delete(once);
+      fn();
+    };
+    r.listeners.add(once);
+  }
+
+  async close(): Promise<void> {}
+
+  private purge(): void {
+    const now = this.now();
+    for (const [id, r] of this.records) {
+      if (!remembered(r, now)) {
+        this.records.delete(id);
+        if (this.keys.get(r.rec.keyDigest) === id) this.keys.delete(r.rec.keyDigest);
+      }
+    }
+  }
+}

@@ -1,7 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -13,6 +12,7 @@ import { startOutreachSimulator, type OutreachSim } from '../../src/sandbox/outr
 import { encryptionKey } from '../../src/shared/envelope.js';
 import { redisConfig } from '../../src/shared/redis-config.js';
 import { deletePrefix, dumpPrefix, redisUnavailable, TEST_REDIS_URL, testPrefix } from '../support/redis.js';
+import { freePort } from '../support/http-stack.js';
 import { findLeaks } from '../support/secrets.js';
 import { assertBuilt, cleanEnv, MAIN, spawnServer, tempStateDir } from '../support/spawn.js';
 
@@ -22,13 +22,6 @@ import { assertBuilt, cleanEnv, MAIN, spawnServer, tempStateDir } from '../suppo
  * is already expired at the simulator, so concurrent calls on both replicas meet 401s at the same time.
  */
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('Redis unreachable at start (spawned server)', () => {
   it('exits with a start-up error naming SALES_ACCESS_REDIS_URL, without the password', async () => {

@@ -1,7 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,20 +14,13 @@ import { encryptionKey, type EncryptionKey } from '../../src/shared/envelope.js'
 import { redisConfig } from '../../src/shared/redis-config.js';
 import { SharedRedis } from '../../src/shared/redis.js';
 import { deletePrefix, dumpPrefix, redisUnavailable, TEST_REDIS_URL, testPrefix } from '../support/redis.js';
+import { freePort } from '../support/http-stack.js';
 import { findLeaks } from '../support/secrets.js';
 
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('Redis unreachable at start', () => {
   it('is a ConfigError naming SALES_ACCESS_REDIS_URL and the reason, without the password', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const cfg = redisConfig({ SALES_ACCESS_REDIS_URL: `redis://:hunter2-redis-pw@127.0.0.1:${port}/3` })!;
     const err = await SharedRedis.connect(cfg).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
@@ -48,7 +40,7 @@ describe.skipIf(noRedisServer)('Redis AUTH at start (a private redis-server with
   let port = 0;
   let dir = '';
   beforeAll(async () => {
-    port = await closedPort();
+    port = await freePort();
     dir = mkdtempSync(join(tmpdir(), 'sam-redis-auth-'));
     execFileSync('redis-server', ['--daemonize', 'yes', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log'), '--requirepass', 'right-redis-pw-4411']);
     for (let i = 0; i < 100; i++) {

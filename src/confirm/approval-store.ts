@@ -1,3 +1,4 @@
+import { ToolInputError } from '../errors.js';
 import type { PageRequest } from './approval-page.js';
 
 /*
@@ -33,8 +34,16 @@ export interface StoredApproval {
 export interface StoredRequest {
   id: string;
   keyDigest: string;
+  /** SHA-256 of the session that asked. */
+  ownerDigest: string;
   expiresAt: number;
 }
+
+/**
+ * Requests neither decided nor expired that one session may have, and the whole service: more means something
+ * is looping. Per session first, so one session (or person) cannot use up everyone's requests.
+ */
+export const MAX_OPEN_PER_OWNER = 10;
 
 export interface ApprovalState<R extends StoredRequest = StoredApproval, D extends { decidedAt: number } = Decision> {
   rec: R;
@@ -47,8 +56,8 @@ export interface ApprovalStore<R extends StoredRequest = StoredApproval, D exten
   get(id: string): Promise<ApprovalState<R, D> | undefined>;
   /** The newest request opened for this key digest. */
   byKey(keyDigest: string): Promise<ApprovalState<R, D> | undefined>;
-  /** Requests neither decided nor expired. */
-  countOpen(now: number): Promise<number>;
+  /** Requests neither decided nor expired: all of them, or those of one session (its digest). */
+  countOpen(now: number, ownerDigest?: string): Promise<number>;
   create(rec: R): Promise<void>;
   /** Remembers one page view's CSRF token + cookie pair, as a digest, until the request expires. */
   addPass(id: string, passDigest: string, expiresAt: number): Promise<void>;
@@ -83,9 +92,9 @@ export class MemoryApprovalStore<R extends StoredRequest = StoredApproval, D ext
     return this.get(this.keys.get(keyDigest) ?? '');
   }
 
-  async countOpen(now: number): Promise<number> {
+  async countOpen(now: number, ownerDigest?: string): Promise<number> {
     this.purge();
-    return [...this.records.values()].filter((r) => !r.decision && now <= r.rec.expiresAt).length;
+    return [...this.records.values()].filter((r) => !r.decision && now <= r.rec.expiresAt && (ownerDigest === undefined || r.rec.ownerDigest === ownerDigest)).length;
   }
 
   async create(rec: R): Promise<void> {
@@ -137,5 +146,17 @@ export class MemoryApprovalStore<R extends StoredRequest = StoredApproval, D ext
         if (this.keys.get(r.rec.keyDigest) === id) this.keys.delete(r.rec.keyDigest);
       }
     }
+  }
+}
+
+/** Refuses a new request when its session, or the whole service, has too many waiting for a decision. */
+export async function checkOpenLimits(store: ApprovalStore<StoredRequest, { decidedAt: number }>, now: number, ownerDigest: string, maxOpen: number): Promise<void> {
+  const mine = await store.countOpen(now, ownerDigest);
+  if (mine >= MAX_OPEN_PER_OWNER) {
+    throw new ToolInputError(`Nothing was changed: this conversation already has ${mine} approval requests waiting for a decision. Ask the user to decide on them or let them expire (10 minutes).`);
+  }
+  const open = await store.countOpen(now);
+  if (open >= maxOpen) {
+    throw new ToolInputError(`Nothing was changed: ${open} approval requests are already waiting for a decision. Ask the user to decide or let them expire (10 minutes).`);
   }
 }

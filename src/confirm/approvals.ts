@@ -7,7 +7,7 @@ import type { Deps } from '../deps.js';
 import { ToolInputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { approvalCsp, renderApprovalPage, renderResultPage, type PageRequest, type ResultKind } from './approval-page.js';
-import { APPROVAL_TTL_MS, MemoryApprovalStore, type ApprovalStore, type Decision } from './approval-store.js';
+import { APPROVAL_TTL_MS, checkOpenLimits, MemoryApprovalStore, type ApprovalStore, type Decision } from './approval-store.js';
 import { RedisApprovalStore } from './redis-approvals.js';
 import { matchesDigest, secretDigest } from './secret.js';
 
@@ -148,10 +148,7 @@ export class ApprovalBroker {
       const { id, createdAt, expiresAt } = existing.rec;
       return { id, url: `${origin}/approve/${id}`, createdAt, expiresAt, created: false };
     }
-    const open = await this.store.countOpen(now);
-    if (open >= MAX_OPEN) {
-      throw new ToolInputError(`Nothing was changed: ${open} approval requests are already waiting for a decision. Ask the user to decide or let them expire (10 minutes).`);
-    }
+    await checkOpenLimits(this.store, now, ownerDigestOf(owner), MAX_OPEN);
     const rec = { id: randomBytes(16).toString('base64url'), keyDigest, ownerDigest: ownerDigestOf(owner), request, createdAt: now, expiresAt: now + APPROVAL_TTL_MS };
     await this.store.create(rec);
     const url = `${origin}/approve/${rec.id}`;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { PersonRef } from '../audit/audit-log.js';
 import type { Deps } from '../deps.js';
 import { ToolInputError } from '../errors.js';
-import { MemoryApprovalStore, type ApprovalState, type ApprovalStore } from './approval-store.js';
+import { checkOpenLimits, MemoryApprovalStore, type ApprovalState, type ApprovalStore } from './approval-store.js';
 import { RedisApprovalStore } from './redis-approvals.js';
 import { matchesDigest, secretDigest } from './secret.js';
 
@@ -24,7 +24,7 @@ import { matchesDigest, secretDigest } from './secret.js';
 /** Same lifetimes as the approval page: 10 minutes to decide, and a decision kept 10 minutes for its call. */
 export const IN_CHAT_TTL_MS = 10 * 60_000;
 /** Undecided requests at once, per process. */
-const MAX_OPEN = 50;
+const MAX_OPEN = 200;
 /** The `_meta` key of a result that carries the request's nonce to the view. */
 export const APPROVAL_META_KEY = 'sales-access-mcp/approval';
 
@@ -89,10 +89,7 @@ export class InChatApprovals {
     if (existing && !existing.taken && (existing.decision ? now <= existing.decision.decidedAt + IN_CHAT_TTL_MS : now <= existing.rec.expiresAt)) {
       return { id: existing.rec.id, expiresAt: existing.rec.expiresAt, created: false };
     }
-    const open = await this.store.countOpen(now);
-    if (open >= MAX_OPEN) {
-      throw new ToolInputError(`Nothing was changed: ${open} approval requests are already waiting for a decision. Ask the user to decide or let them expire (10 minutes).`);
-    }
+    await checkOpenLimits(this.store, now, inChatOwnerDigest(owner), MAX_OPEN);
     const nonce = randomBytes(32).toString('base64url');
     const rec: StoredInChat = {
       id: randomBytes(16).toString('base64url'),

@@ -39,8 +39,8 @@ export class RedisApprovalStore<R extends StoredRequest = StoredApproval, D exte
     return id ? this.get(id) : undefined;
   }
 
-  async countOpen(now: number): Promise<number> {
-    const k = this.k(`${this.ns}-open`);
+  async countOpen(now: number, ownerDigest?: string): Promise<number> {
+    const k = ownerDigest === undefined ? this.k(`${this.ns}-open`) : this.k(`${this.ns}-open-owner`, ownerDigest);
     return this.redis.run('counting open approval requests', async (c) => {
       await c.zremrangebyscore(k, '-inf', `(${now}`);
       return c.zcard(k);
@@ -50,6 +50,7 @@ export class RedisApprovalStore<R extends StoredRequest = StoredApproval, D exte
   async create(rec: R): Promise<void> {
     const px = this.keepMs(rec.expiresAt);
     const open = this.k(`${this.ns}-open`);
+    const mine = this.k(`${this.ns}-open-owner`, rec.ownerDigest);
     await this.redis.run('saving an approval request', async (c) => {
       await c
         .multi()
@@ -57,6 +58,8 @@ export class RedisApprovalStore<R extends StoredRequest = StoredApproval, D exte
         .set(this.k(`${this.ns}-key`, rec.keyDigest), rec.id, 'PX', px)
         .zadd(open, rec.expiresAt, rec.id)
         .pexpire(open, px)
+        .zadd(mine, rec.expiresAt, rec.id)
+        .pexpire(mine, px)
         .exec();
     });
   }
@@ -75,7 +78,12 @@ export class RedisApprovalStore<R extends StoredRequest = StoredApproval, D exte
   async decide(id: string, d: D): Promise<boolean> {
     const ok = await this.redis.run('saving an approval decision', (c) => c.set(this.k(`${this.ns}-decision`, id), JSON.stringify(d), 'PX', 2 * APPROVAL_TTL_MS, 'NX'));
     if (ok !== 'OK') return false;
-    await this.redis.run('saving an approval decision', (c) => c.zrem(this.k(`${this.ns}-open`), id));
+    const owner = (await this.get(id))?.rec.ownerDigest;
+    await this.redis.run('saving an approval decision', async (c) => {
+      const m = c.multi().zrem(this.k(`${this.ns}-open`), id);
+      if (owner !== undefined) m.zrem(this.k(`${this.ns}-open-owner`, owner), id);
+      await m.exec();
+    });
     this.fire(id);
     return true;
   }

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_OPEN_PER_OWNER } from '../../src/confirm/approval-store.js';
 import { IN_CHAT_TTL_MS, InChatApprovals, type InChatDecision, type StoredInChat } from '../../src/confirm/in-chat.js';
 import { RedisApprovalStore } from '../../src/confirm/redis-approvals.js';
 import { redisConfig } from '../../src/shared/redis-config.js';
@@ -22,6 +23,17 @@ describe('InChatApprovals', () => {
     expect(await store.open('k1', 's1', request)).toMatchObject({ id: a.id, created: false });
     expect(await store.nonceFor(a.id, 's1')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(await store.nonceFor(a.id, 's2')).toBeUndefined();
+  });
+
+  it('one session cannot use up the requests of the others: at most MAX_OPEN_PER_OWNER waiting per session', async () => {
+    const { store } = setup();
+    for (let i = 0; i < MAX_OPEN_PER_OWNER; i++) await store.open(`k${i}`, 's1', request);
+    await expect(store.open('one-more', 's1', request)).rejects.toThrow(/this conversation already has 10 approval requests waiting/);
+    expect(await store.open('k-other', 's2', request)).toMatchObject({ created: true });
+    // A decided request no longer counts: the session may ask again.
+    const first = await store.open('k0', 's1', request);
+    await store.decide(first.id, (await store.nonceFor(first.id, 's1'))!, 's1', false, 'host 1');
+    expect(await store.open('one-more', 's1', request)).toMatchObject({ created: true });
   });
 
   it('decides once, with the right nonce, from the session that asked; the decision is taken once', async () => {
@@ -68,6 +80,20 @@ describe.skipIf(skip)('InChatApprovals over Redis (two connections stand for two
   afterAll(async () => {
     await Promise.all(conns.map((c) => c.close()));
     await deletePrefix(prefix);
+  });
+
+  it('the per-session cap holds across replicas, and a decision on either frees a slot', async () => {
+    const a = await replica();
+    const b = await replica();
+    const owner = `s-cap-${Date.now()}`;
+    const ids: string[] = [];
+    for (let i = 0; i < MAX_OPEN_PER_OWNER; i++) ids.push((await (i % 2 ? a : b).open(`cap-${owner}-${i}`, owner, request)).id);
+    await expect(a.open(`cap-${owner}-x`, owner, request)).rejects.toThrow(/this conversation already has 10 approval requests waiting/);
+    await expect(b.open(`cap-${owner}-x`, owner, request)).rejects.toThrow(/this conversation already has 10/);
+    expect(await a.open(`cap-${owner}-other`, `${owner}-other`, request)).toMatchObject({ created: true });
+    // ids[0] was opened on b (i = 0): the nonce stays with the replica that opened the request.
+    await b.decide(ids[0]!, (await b.nonceFor(ids[0]!, owner))!, owner, true, 'host 1');
+    expect(await a.open(`cap-${owner}-x`, owner, request)).toMatchObject({ created: true });
   });
 
   it('opened on A, decided through B with the nonce, taken once across both; the nonce is not in Redis', async () => {

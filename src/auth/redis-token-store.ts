@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { ConfigError } from '../env.js';
 import { ENCRYPTION_KEY_VARIABLE, EnvelopeError, open, seal, type EncryptionKey } from '../shared/envelope.js';
 import type { SharedRedis } from '../shared/redis.js';
-import { tryRedisLock } from '../shared/redis-lock.js';
+import { renewWhileHeld, tryRedisLock } from '../shared/redis-lock.js';
 import { parseRecord, stripUndefined, type RefreshCoordination, type TokenRecord, type TokenRecordInput, type TokenStorage } from './token-store.js';
 
 /*
@@ -73,16 +73,7 @@ export class RedisTokenStore implements TokenStorage, RefreshCoordination {
   async tryLock(vendor: string, clientId: string): Promise<(() => Promise<void>) | undefined> {
     const ttl = this.lockTtlMs;
     const lock = await tryRedisLock(this.redis, this.lockKey(vendor, clientId), ttl, `${vendor} refresh`);
-    if (!lock) return undefined;
-    const renew = setInterval(() => {
-      // A failed renewal is not fatal here: the refresh itself fails on the same Redis, and says so.
-      void lock.extend(ttl).catch(() => undefined);
-    }, Math.max(1, Math.floor(ttl / 3)));
-    renew.unref();
-    return async () => {
-      clearInterval(renew);
-      await lock.release();
-    };
+    return lock && renewWhileHeld(lock, ttl, Math.max(1, Math.floor(ttl / 3)));
   }
 
   async waitUnlocked(vendor: string, clientId: string, deadline: number): Promise<boolean> {

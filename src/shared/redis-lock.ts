@@ -34,6 +34,20 @@ export async function tryRedisLock(redis: SharedRedis, key: string, ttlMs: numbe
   };
 }
 
+/**
+ * Keeps `lock` for as long as its holder works: extends it to `ttlMs` every `everyMs`, so it expires only after
+ * the holder is gone. A failed extension is left to the work itself, which meets the same Redis and says so.
+ * Returns the release, which stops the renewal first.
+ */
+export function renewWhileHeld(lock: RedisLock, ttlMs: number, everyMs: number): () => Promise<void> {
+  const timer = setInterval(() => void lock.extend(ttlMs).catch(() => undefined), everyMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await lock.release();
+  };
+}
+
 /** The holder label of a lock taken with one, or undefined (free, or taken without a label). */
 export async function lockHolder(redis: SharedRedis, key: string, what: string): Promise<string | undefined> {
   const v = await redis.run(`reading the ${what} lock`, (c) => c.get(key));

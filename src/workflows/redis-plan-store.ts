@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Plan } from '../domain/offboarding.js';
 import { ToolInputError } from '../errors.js';
 import type { SharedRedis } from '../shared/redis.js';
-import { lockHolder, tryRedisLock, type RedisLock } from '../shared/redis-lock.js';
+import { lockHolder, renewWhileHeld, tryRedisLock, type RedisLock } from '../shared/redis-lock.js';
 import { checkPlanId, newPlanId, queuedWithLock, type PlanStorage } from './plan-store.js';
 
 /*
@@ -70,14 +70,10 @@ export class RedisPlanStore implements PlanStorage {
         `Plan ${planId} is being executed by another sales-access-mcp replica${who ? ` (${who})` : ''}; nothing was changed by this call. Wait a minute and call execute_offboarding again: once that run ends, the stored result is returned. The lock of a replica that died is freed after ${LOCK_TTL_MS / 60_000} minutes.`,
       );
     }
-    const heartbeat = setInterval(() => {
-      lock.extend(LOCK_TTL_MS).catch(() => {});
-    }, LOCK_EXTEND_MS);
-    heartbeat.unref();
+    const release = renewWhileHeld(lock, LOCK_TTL_MS, LOCK_EXTEND_MS);
     return async () => {
-      clearInterval(heartbeat);
       // A failure here must not turn a finished execution into an error: the lock expires on its own.
-      await lock.release().catch(() => {});
+      await release().catch(() => {});
     };
   }
 

@@ -55,7 +55,7 @@ export interface DepsOptions {
 export async function createDeps(config: Config, opts: DepsOptions): Promise<Deps> {
   const clock = opts.clock ?? systemClock;
   // With SALES_ACCESS_REDIS_URL this connects and pings Redis: unreachable is a start-up error.
-  const store = await openTokenStore({ stateDir: config.stateDir, redis: config.redis, encryptionKey: config.encryptionKey }, { clock });
+  const store = await openTokenStore(config, { clock });
   const { tokens } = store;
   const registry = opts.registry ?? BUILTIN_ADAPTERS;
   const connectOpts = { tokens, clock, log: opts.log, dispatcher: opts.dispatcher, retryBaseDelayMs: opts.retryBaseDelayMs, timeouts: opts.timeouts };

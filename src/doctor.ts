@@ -249,7 +249,7 @@ function worst(statuses: CheckStatus[]): CheckStatus {
  * problem, 1 otherwise. Under --sandbox the caller has already pointed the configuration at the simulators.
  */
 export async function runDoctorCommand(config: Config, io: { stdout: { write(s: string): unknown }; log: Logger; json: boolean }): Promise<number> {
-  const store = await openTokenStore({ stateDir: config.stateDir, redis: config.redis, encryptionKey: config.encryptionKey });
+  const store = await openTokenStore(config);
   const { tokens } = store;
   const connectOpts = { tokens, clock: systemClock, log: io.log };
   const vendors: VendorConnection[] = [];

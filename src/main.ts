@@ -136,7 +136,7 @@ async function runAuth(config: Config, vendor: string): Promise<number> {
   if (!app) throw new ConfigError(`sales-access-mcp auth ${vendor} needs ${adapter.authorization.needs}.`);
   // Loaded here only: serving never needs the authorization-code flow (nor oauth4webapi).
   const { runAuthorizationCodeFlow } = await import('./auth/authorize.js');
-  const store = await openTokenStore({ stateDir: config.stateDir, redis: config.redis, encryptionKey: config.encryptionKey });
+  const store = await openTokenStore(config);
   try {
     const result = await runAuthorizationCodeFlow({
       vendor,

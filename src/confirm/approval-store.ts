@@ -76,6 +76,11 @@ export function remembered(s: { rec: StoredRequest; decision: { decidedAt: numbe
   return now <= (s.decision ? s.decision.decidedAt : s.rec.expiresAt) + APPROVAL_TTL_MS;
 }
 
+/** Whether the request already opened for a change answers a new call for it: pending, or decided and unused. */
+export function reusable(s: { rec: StoredRequest; decision: { decidedAt: number } | undefined; taken: boolean }, now: number): boolean {
+  return !s.taken && (s.decision ? now <= s.decision.decidedAt + APPROVAL_TTL_MS : now <= s.rec.expiresAt);
+}
+
 export class MemoryApprovalStore<R extends StoredRequest = StoredApproval, D extends { decidedAt: number } = Decision> implements ApprovalStore<R, D> {
   private readonly records = new Map<string, ApprovalState<R, D> & { passes: string[]; listeners: Set<() => void> }>();
   private readonly keys = new Map<string, string>();

@@ -4,10 +4,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost } from '../env.js';
 import type { Deps } from '../deps.js';
-import { ToolInputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { approvalCsp, renderApprovalPage, renderResultPage, type PageRequest, type ResultKind } from './approval-page.js';
-import { APPROVAL_TTL_MS, checkOpenLimits, MemoryApprovalStore, type ApprovalStore, type Decision } from './approval-store.js';
+import { APPROVAL_TTL_MS, checkOpenLimits, MemoryApprovalStore, reusable, type ApprovalStore, type Decision } from './approval-store.js';
 import { RedisApprovalStore } from './redis-approvals.js';
 import { matchesDigest, secretDigest } from './secret.js';
 
@@ -144,7 +143,7 @@ export class ApprovalBroker {
     const now = this.now();
     const keyDigest = keyDigestOf(key);
     const existing = await this.store.byKey(keyDigest);
-    if (existing && !existing.taken && (existing.decision ? now <= existing.decision.decidedAt + APPROVAL_TTL_MS : now <= existing.rec.expiresAt)) {
+    if (existing && reusable(existing, now)) {
       const { id, createdAt, expiresAt } = existing.rec;
       return { id, url: `${origin}/approve/${id}`, createdAt, expiresAt, created: false };
     }

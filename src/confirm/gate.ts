@@ -223,7 +223,9 @@ export class ConfirmationGate {
     }
     const broker = this.page.broker();
     const key = approvalKey(req, opts);
-    if (opts.approvalId !== undefined) await checkApprovalId(broker, opts.approvalId, key, opts.session, req.tool);
+    if (opts.approvalId !== undefined) {
+      checkApprovalId(await broker.info(opts.approvalId), { ownerDigest: ownerDigestOf(opts.session), keyDigest: keyDigestOf(key) }, opts.approvalId, req.tool);
+    }
     const opened = await broker.open(
       key,
       {
@@ -280,15 +282,7 @@ export class ConfirmationGate {
     const store = this.inChat!.store();
     const key = approvalKey(req, opts);
     if (opts.approvalId !== undefined) {
-      const info = await store.info(opts.approvalId);
-      if (!info || info.ownerDigest !== inChatOwnerDigest(opts.session)) {
-        throw new ConfirmationRefused(
-          `Nothing was changed: approval_id "${opts.approvalId}" is not an approval request of this conversation (a request belongs to the session that asked, and is forgotten 10 minutes after it expires). Call ${req.tool} without approval_id to ask the user for approval.`,
-        );
-      }
-      if (info.keyDigest !== inChatKeyDigest(key)) {
-        throw new ConfirmationRefused(`Nothing was changed: approval_id "${opts.approvalId}" was asked for another change ("${info.summary}"), not for these arguments.`);
-      }
+      checkApprovalId(await store.info(opts.approvalId), { ownerDigest: inChatOwnerDigest(opts.session), keyDigest: inChatKeyDigest(key) }, opts.approvalId, req.tool);
     }
     const opened = await store.open(key, opts.session, { tool: req.tool, summary: req.summary, subject: req.inChat!.subject });
     const { id } = opened;
@@ -342,14 +336,22 @@ export function approvalKey(req: ConfirmRequest, opts: Pick<ConfirmOptions, 'bin
 }
 
 /** `approval_id` names a request; it must be one of this session's, for this very change. */
-async function checkApprovalId(broker: ApprovalBroker, approvalId: string, key: string, session: string, tool: string): Promise<void> {
-  const info = await broker.info(approvalId);
-  if (!info || info.ownerDigest !== ownerDigestOf(session)) {
+/**
+ * An `approval_id` the model passed must name a request (page or in-chat: `info`, undefined when unknown) of
+ * this session (`ownerDigest`) for this very change (`keyDigest`).
+ */
+function checkApprovalId(
+  info: { ownerDigest: string; keyDigest: string; summary: string } | undefined,
+  expected: { ownerDigest: string; keyDigest: string },
+  approvalId: string,
+  tool: string,
+): void {
+  if (!info || info.ownerDigest !== expected.ownerDigest) {
     throw new ConfirmationRefused(
       `Nothing was changed: approval_id "${approvalId}" is not an approval request of this session (a request belongs to the session that asked, and is forgotten 10 minutes after it expires). Call ${tool} without approval_id to ask the user for approval.`,
     );
   }
-  if (info.keyDigest !== keyDigestOf(key)) {
+  if (info.keyDigest !== expected.keyDigest) {
     throw new ConfirmationRefused(
       `Nothing was changed: approval_id "${approvalId}" was asked for another change ("${info.summary}"), not for these arguments. Call ${tool} with the arguments it was made for, or without approval_id to ask for this change.`,
     );

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { PersonRef } from '../audit/audit-log.js';
 import type { Deps } from '../deps.js';
 import { ToolInputError } from '../errors.js';
-import { checkOpenLimits, MemoryApprovalStore, type ApprovalState, type ApprovalStore } from './approval-store.js';
+import { APPROVAL_TTL_MS, checkOpenLimits, MemoryApprovalStore, reusable, type ApprovalState, type ApprovalStore } from './approval-store.js';
 import { RedisApprovalStore } from './redis-approvals.js';
 import { matchesDigest, secretDigest } from './secret.js';
 
@@ -22,7 +22,7 @@ import { matchesDigest, secretDigest } from './secret.js';
  */
 
 /** Same lifetimes as the approval page: 10 minutes to decide, and a decision kept 10 minutes for its call. */
-export const IN_CHAT_TTL_MS = 10 * 60_000;
+export const IN_CHAT_TTL_MS = APPROVAL_TTL_MS;
 /** Undecided requests at once, per process. */
 const MAX_OPEN = 200;
 /** The `_meta` key of a result that carries the request's nonce to the view. */
@@ -86,7 +86,7 @@ export class InChatApprovals {
     const now = this.now();
     const keyDigest = inChatKeyDigest(key);
     const existing = await this.store.byKey(keyDigest);
-    if (existing && !existing.taken && (existing.decision ? now <= existing.decision.decidedAt + IN_CHAT_TTL_MS : now <= existing.rec.expiresAt)) {
+    if (existing && reusable(existing, now)) {
       return { id: existing.rec.id, expiresAt: existing.rec.expiresAt, created: false };
     }
     await checkOpenLimits(this.store, now, inChatOwnerDigest(owner), MAX_OPEN);

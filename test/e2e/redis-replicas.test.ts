@@ -23,6 +23,18 @@ import { assertBuilt, cleanEnv, MAIN, spawnServer, tempStateDir } from '../suppo
  */
 
 
+/** A replica's environment: Outreach through OAuth on the one simulator, its own state directory, and `redis`. */
+function replicaEnv(sim: OutreachSim, redis: Record<string, string>): Record<string, string> {
+  return cleanEnv({
+    OUTREACH_BASE_URL: sim.baseUrl,
+    OUTREACH_TOKEN_URL: sim.tokenUrl,
+    OUTREACH_CLIENT_ID: sim.clientId,
+    OUTREACH_CLIENT_SECRET: sim.clientSecret,
+    SALES_ACCESS_STATE_DIR: tempStateDir(),
+    ...redis,
+  });
+}
+
 describe('Redis unreachable at start (spawned server)', () => {
   it('exits with a start-up error naming SALES_ACCESS_REDIS_URL, without the password', async () => {
     assertBuilt();
@@ -48,18 +60,7 @@ describe.skipIf(skip)('two replicas share the OAuth refresh token through Redis'
   let stale = '';
 
   const env = (extra: Record<string, string> = {}) =>
-    cleanEnv({
-      OUTREACH_BASE_URL: sim.baseUrl,
-      OUTREACH_TOKEN_URL: sim.tokenUrl,
-      OUTREACH_CLIENT_ID: sim.clientId,
-      OUTREACH_CLIENT_SECRET: sim.clientSecret,
-      SALES_ACCESS_STATE_DIR: tempStateDir(),
-      SALES_ACCESS_REDIS_URL: TEST_REDIS_URL,
-      SALES_ACCESS_REDIS_PREFIX: prefix,
-      SALES_ACCESS_ENCRYPTION_KEY: keyText,
-      LOG_LEVEL: 'debug',
-      ...extra,
-    });
+    replicaEnv(sim, { SALES_ACCESS_REDIS_URL: TEST_REDIS_URL, SALES_ACCESS_REDIS_PREFIX: prefix, SALES_ACCESS_ENCRYPTION_KEY: keyText, LOG_LEVEL: 'debug', ...extra });
 
   async function replica(): Promise<Client> {
     const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, '--vendors', 'outreach'], env: env(), stderr: 'pipe' });
@@ -167,16 +168,7 @@ describe.skipIf(noTls)('rediss:// with AUTH (a private TLS redis-server, self-si
   });
 
   const env = (extra: Record<string, string>) =>
-    cleanEnv({
-      OUTREACH_BASE_URL: sim.baseUrl,
-      OUTREACH_TOKEN_URL: sim.tokenUrl,
-      OUTREACH_CLIENT_ID: sim.clientId,
-      OUTREACH_CLIENT_SECRET: sim.clientSecret,
-      SALES_ACCESS_STATE_DIR: tempStateDir(),
-      SALES_ACCESS_REDIS_URL: `rediss://default:${password}@127.0.0.1:${port}/4`,
-      SALES_ACCESS_ENCRYPTION_KEY: keyText,
-      ...extra,
-    });
+    replicaEnv(sim, { SALES_ACCESS_REDIS_URL: `rediss://default:${password}@127.0.0.1:${port}/4`, SALES_ACCESS_ENCRYPTION_KEY: keyText, ...extra });
   async function replica(extra: Record<string, string>): Promise<Client> {
     const client = new Client({ name: 'redis-tls-e2e', version: '1.0.0' });
     await client.connect(new StdioClientTransport({ command: process.execPath, args: [MAIN, '--vendors', 'outreach'], env: env(extra), stderr: 'ignore' }));

@@ -1,7 +1,7 @@
 import { openTokenStore } from './auth/open-token-store.js';
 import type { TokenStorage } from './auth/token-store.js';
 import { systemClock } from './clock.js';
-import type { Config } from './config.js';
+import type { Config, OAuthResourceConfig } from './config.js';
 import { CreditLedger } from './credits/ledger.js';
 import { ConfigError } from './env.js';
 import { VendorError } from './errors.js';
@@ -68,6 +68,8 @@ export interface DoctorReport {
   /** One line per problem, "<Vendor> <API> <check>: <detail>". */
   problems: string[];
   warnings: string[];
+  /** `doctor` with SALES_ACCESS_OAUTH_ISSUER: whether people's access tokens can be verified (the IdP's keys read). */
+  sign_in?: { issuer: string; status: CheckStatus; detail: string };
 }
 
 export interface DoctorDeps {
@@ -268,11 +270,26 @@ export async function runDoctorCommand(config: Config, io: { stdout: { write(s: 
   const credits = new CreditLedger({ stateDir: config.stateDir, budget: config.creditBudget, clock: systemClock, labelOf: (v) => labels.get(v) ?? v });
   try {
     const report = await runChecks({ config, vendors, tokens, credits, now: () => systemClock.now(), unconnected });
+    if (config.oauth) await checkSignIn(report, config.oauth);
     io.stdout.write(io.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctorTable(report));
     return report.ok ? 0 : 1;
   } finally {
     await Promise.all(vendors.map((v) => v.close()));
     await store.close();
+  }
+}
+
+/**
+ * With SALES_ACCESS_OAUTH_ISSUER: whether the identity provider's signing keys can be read now. Loaded here
+ * only: the vendor checks and the check_connections tool do not need jose.
+ */
+async function checkSignIn(report: DoctorReport, oauth: OAuthResourceConfig): Promise<void> {
+  const { probeIdentityProvider } = await import('./http-auth.js');
+  const r = await probeIdentityProvider(oauth);
+  report.sign_in = { issuer: oauth.issuer, status: r.ok ? 'ok' : 'problem', detail: r.detail };
+  if (!r.ok) {
+    report.problems.push(`Sign-in (identity provider ${oauth.issuer}): ${r.detail}`);
+    report.ok = false;
   }
 }
 
@@ -295,6 +312,7 @@ export function formatDoctorTable(report: DoctorReport): string {
       for (const c of v.scim.checks) rows.push([c.status, v.label, 'SCIM', c.name, c.detail]);
     }
   }
+  if (report.sign_in) rows.push([report.sign_in.status, 'Sign-in', 'OAuth', 'identity provider', report.sign_in.detail]);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => r.map((cell, i) => (i < 4 ? cell.padEnd(widths[i]!) : cell)).join('  ').trimEnd());
   const mode = report.sandbox ? ' (sandbox)' : '';

@@ -112,7 +112,9 @@ export class HttpAuthenticator {
       }
       return { kind: 'invalid', reason: invalidReason(err) };
     }
-    const sub = String(payload.sub);
+    // jose checks that `sub` is present; an empty or non-string one would name nobody in the audit trail.
+    if (typeof payload.sub !== 'string' || payload.sub.trim() === '') return { kind: 'invalid', reason: 'the access token\'s sub claim is empty' };
+    const sub = payload.sub;
     const principal = `person:${sha256(`${payload.iss}\n${sub}`).toString('hex').slice(0, 24)}`;
     const scopes = scopesOf(payload);
     const missing = oauth.scopes.filter((s) => !scopes.includes(s));
@@ -159,6 +161,24 @@ export class HttpAuthenticator {
       }
     })();
     return this.discovering;
+  }
+}
+
+/**
+ * For `doctor`: can this server read the identity provider's signing keys now (discovery, then the JWKS)? A
+ * person's sign-in fails with 503 until it can. Returns what was found, or what failed and which setting to check.
+ */
+export async function probeIdentityProvider(oauth: OAuthResourceConfig): Promise<{ ok: boolean; detail: string }> {
+  try {
+    const jwksUri = oauth.jwksUrl ?? (await discover(oauth.issuer)).jwks_uri;
+    const set = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: 5000 });
+    await set.reload();
+    const usable = (set.jwks()?.keys ?? []).filter((k) => k.use !== 'enc' && (k.alg === undefined || (ACCEPTED_ALGORITHMS as readonly string[]).includes(k.alg)));
+    if (usable.length === 0) return { ok: false, detail: `the key set at ${jwksUri} has no signing key this server accepts (${ACCEPTED_ALGORITHMS.join(', ')}); no access token can be verified` };
+    return { ok: true, detail: `${usable.length} signing key${usable.length === 1 ? '' : 's'} read from ${jwksUri}` };
+  } catch (err) {
+    const via = oauth.jwksUrl ? 'SALES_ACCESS_OAUTH_JWKS_URL' : 'SALES_ACCESS_OAUTH_ISSUER (or set SALES_ACCESS_OAUTH_JWKS_URL)';
+    return { ok: false, detail: `the signing keys could not be read (${(err as Error).message}); people cannot sign in until they can: check ${via}` };
   }
 }
 

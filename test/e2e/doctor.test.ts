@@ -2,6 +2,8 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { RECORD_SCOPES } from '../../src/vendors/outreach/records.js';
+import { freePort } from '../support/http-stack.js';
+import { startIssuer } from '../support/issuer.js';
 import { assertBuilt, cleanEnv, spawnServer, tempStateDir } from '../support/spawn.js';
 
 /** `sales-access-mcp doctor`, spawned as an admin runs it. */
@@ -101,5 +103,26 @@ describe('sales-access-mcp doctor', () => {
       expect(report.problems).toEqual([]);
       expect(report.warnings.join('\n')).toMatch(/scope roles\.read: .*not served here: only outreach need it/);
     });
+  });
+
+  it('with sign-in configured, checks that the identity provider\'s signing keys can be read', async () => {
+    assertBuilt();
+    const resource = 'http://127.0.0.1:1/mcp';
+    const issuer = await startIssuer({ audience: resource });
+    try {
+      const base = { SALES_ACCESS_STATE_DIR: tempStateDir(), LOG_LEVEL: 'warn', SALES_ACCESS_RESOURCE_URL: resource };
+      const good = spawnServer(['doctor', '--sandbox'], cleanEnv({ ...base, SALES_ACCESS_OAUTH_ISSUER: issuer.issuer }));
+      expect(await good.exited).toBe(0);
+      expect(good.stdout()).toMatch(new RegExp(`^ok\\s+Sign-in\\s+OAuth\\s+identity provider\\s+2 signing keys read from ${issuer.jwksUrl}`, 'm'));
+
+      const port = await freePort();
+      const bad = spawnServer(['doctor', '--sandbox', '--json'], cleanEnv({ ...base, SALES_ACCESS_OAUTH_ISSUER: `http://127.0.0.1:${port}/realms/gone` }));
+      expect(await bad.exited).toBe(1);
+      const report = JSON.parse(bad.stdout());
+      expect(report.sign_in).toMatchObject({ status: 'problem' });
+      expect(report.problems).toEqual([expect.stringMatching(/^Sign-in \(identity provider http:\/\/127\.0\.0\.1:\d+\/realms\/gone\): the signing keys could not be read \(.*\); people cannot sign in until they can: check SALES_ACCESS_OAUTH_ISSUER/)]);
+    } finally {
+      await issuer.close();
+    }
   });
 });

@@ -49,6 +49,9 @@ describe('HttpAuthenticator (against a local issuer, explicit JWKS URL)', () => 
   it('refuses a token without sub, a wrong scheme, and says which scope is missing', async () => {
     const noSub = await issuer.mint({ scope: 'sales-access' });
     expect(await auth.authenticate(req(`Bearer ${noSub}`))).toEqual({ kind: 'invalid', reason: 'the token\'s "sub" claim is missing or invalid' });
+    for (const sub of ['', '   ']) {
+      expect(await auth.authenticate(req(`Bearer ${await issuer.mint({ sub, scope: 'sales-access' })}`))).toEqual({ kind: 'invalid', reason: 'the access token\'s sub claim is empty' });
+    }
     expect(await auth.authenticate(req(`Basic ${Buffer.from('a:b').toString('base64')}`))).toMatchObject({ kind: 'invalid', reason: expect.stringMatching(/not "Bearer <token>"/) });
     expect(await auth.authenticate(req())).toEqual({ kind: 'missing' });
     expect(await auth.authenticate(req(`Bearer ${await issuer.mint({ sub: 's', scope: 'openid' })}`))).toMatchObject({ kind: 'insufficient_scope', missing: ['sales-access'] });

@@ -15,6 +15,7 @@ import { ResultStore, resultsRoot } from './results.js';
 import type { RestApi, VendorAdapter } from './vendors/adapter.js';
 import { connectVendor, type VendorConnection } from './vendors/connection.js';
 import { BUILTIN_ADAPTERS, type Registry } from './vendors/registry.js';
+import { redisCapabilityCache } from './vendors/scim/redis-capabilities.js';
 import { PlanStore, type PlanStorage } from './workflows/plan-store.js';
 import { RedisPlanStore } from './workflows/redis-plan-store.js';
 
@@ -60,7 +61,9 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   const store = await openTokenStore(config, { clock });
   const { tokens } = store;
   const registry = opts.registry ?? BUILTIN_ADAPTERS;
-  const connectOpts = { tokens, clock, log: opts.log, dispatcher: opts.dispatcher, retryBaseDelayMs: opts.retryBaseDelayMs, timeouts: opts.timeouts };
+  // With Redis, one replica's read of a SCIM server's capabilities serves the others for an hour.
+  const scimCapabilities = store.redis ? redisCapabilityCache(store.redis) : undefined;
+  const connectOpts = { tokens, clock, log: opts.log, dispatcher: opts.dispatcher, retryBaseDelayMs: opts.retryBaseDelayMs, timeouts: opts.timeouts, scimCapabilities };
   const vendors: VendorConnection[] = [];
   try {
     for (const adapter of registry) {

@@ -133,8 +133,9 @@ export class RedisJobStore implements JobStore {
   }
 
   async finish(id: string, end: Pick<JobRecord, 'state' | 'finished_at' | 'progress' | 'outcome'>): Promise<void> {
-    await this.finishScript(id, end.state, end.finished_at ?? this.now(), JSON.stringify(end.progress), end.outcome, false);
+    // Released first: a heartbeat after the script would bring the lease back for a finished job.
     this.release(id);
+    await this.finishScript(id, end.state, end.finished_at ?? this.now(), JSON.stringify(end.progress), end.outcome, false);
   }
 
   async update(id: string, patch: JobPatch): Promise<void> {

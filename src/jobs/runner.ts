@@ -125,7 +125,7 @@ export class JobRunner {
       await this.store.finish(id, { state: outcome.kind === 'result' && outcome.result.isError ? 'failed' : 'done', finished_at: this.opts.now(), progress, outcome });
     } catch (err) {
       // Redis unreachable: the record stays `running` until its lease expires, then reads as failed.
-      this.opts.log.error({ tool: spec.tool, err: (err as Error)?.message }, 'job result not stored');
+      this.opts.log.warn({ tool: spec.tool, err: (err as Error)?.message }, 'job result not stored');
     } finally {
       live.release();
     }

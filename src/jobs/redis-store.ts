@@ -94,7 +94,7 @@ export class RedisJobStore implements JobStore {
 
   constructor(
     private readonly redis: SharedRedis,
-    private readonly opts: { now?: () => number; replicaId?: string; leaseMs?: number } = {},
+    private readonly opts: { now?: () => number; replicaId?: string; leaseMs?: number; maxFinished?: number } = {},
   ) {
     this.holder = `${opts.replicaId ? `replica ${opts.replicaId}, ` : ''}process ${process.pid} on ${hostname()}`.replace(/\s+/g, ' ');
     this.leaseMs = opts.leaseMs ?? JOB_LEASE_MS;
@@ -250,7 +250,7 @@ export class RedisJobStore implements JobStore {
         p,
         id,
         String(JOB_RETENTION_MS),
-        String(MAX_FINISHED),
+        String(this.opts.maxFinished ?? MAX_FINISHED),
         String(this.now() - JOB_RETENTION_MS),
       ),
     );

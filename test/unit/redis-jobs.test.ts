@@ -43,13 +43,13 @@ describe.skipIf(skip)('background jobs in Redis (two replicas)', () => {
   });
 
   /** Replicas A and B on one prefix, each with its own connection, store and runner. */
-  async function replicas(opts: { leaseMs?: number } = {}) {
+  async function replicas(opts: { leaseMs?: number; maxFinished?: number } = {}) {
     const prefix = testPrefix();
     prefixes.push(prefix);
     const one = async (id: string) => {
       const redis = await SharedRedis.connect(redisConfig({ SALES_ACCESS_REDIS_URL: TEST_REDIS_URL, SALES_ACCESS_REDIS_PREFIX: prefix })!);
       conns.push(redis);
-      const store = new RedisJobStore(redis, { replicaId: id, leaseMs: opts.leaseMs });
+      const store = new RedisJobStore(redis, { replicaId: id, leaseMs: opts.leaseMs, maxFinished: opts.maxFinished });
       stores.push(store);
       const runner = new JobRunner(store, { now: Date.now, log: silentLogger });
       runners.push(runner);
@@ -150,6 +150,19 @@ describe.skipIf(skip)('background jobs in Redis (two replicas)', () => {
     await b.store.delete(j1.id);
     expect(await a.store.runningCount('owner-x')).toBe(1);
     expect(await eventually(() => a.store.get(j1.id), (v) => v === undefined)).toBeUndefined();
+  });
+
+  it('finished jobs beyond the bound are dropped oldest first, whichever replica finished them', async () => {
+    const { a, b } = await replicas({ maxFinished: 2 });
+    const ids: string[] = [];
+    for (const [i, r] of [a, b, a].entries()) {
+      const j = await start(r.runner, `bound-${i}`, async () => text(`result ${i}`));
+      expect((await r.store.attach(j.id, Date.now() + 60_000))?.state).toBe('done');
+      ids.push(j.id);
+    }
+    expect(await b.store.get(ids[0]!)).toBeUndefined();
+    expect(textOf(await b.store.get(ids[1]!))).toBe('result 1');
+    expect(textOf(await a.store.get(ids[2]!))).toBe('result 2');
   });
 
   it('Redis unreachable during a call: a VendorError that says so', async () => {

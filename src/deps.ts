@@ -5,14 +5,17 @@ import type { TokenStorage } from './auth/token-store.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { CreditLedger } from './credits/ledger.js';
+import { RedisLedgerStorage } from './credits/redis-ledger.js';
 import { JobRunner } from './jobs/runner.js';
-import { MemoryJobStore } from './jobs/store.js';
+import { RedisJobStore } from './jobs/redis-store.js';
+import { MemoryJobStore, type JobStore } from './jobs/store.js';
 import type { Logger } from './log.js';
 import type { SharedRedis } from './shared/redis.js';
 import { ResultStore, resultsRoot } from './results.js';
 import type { RestApi, VendorAdapter } from './vendors/adapter.js';
 import { connectVendor, type VendorConnection } from './vendors/connection.js';
 import { BUILTIN_ADAPTERS, type Registry } from './vendors/registry.js';
+import { redisCapabilityCache } from './vendors/scim/redis-capabilities.js';
 import { PlanStore, type PlanStorage } from './workflows/plan-store.js';
 import { RedisPlanStore } from './workflows/redis-plan-store.js';
 
@@ -30,11 +33,11 @@ export interface Deps {
   registry: Registry;
   /** The enabled vendors, in registry order, each with its REST side and SCIM client where configured. */
   vendors: VendorConnection[];
-  /** Persisted per-vendor monthly credit budget for every call that spends credits. */
+  /** Persisted per-vendor monthly credit budget for every call that spends credits (files, or Redis when configured). */
   credits: CreditLedger;
   /** Offboarding plans (single use, 15 minutes): under the state directory, or in Redis when configured. */
   plans: PlanStorage;
-  /** Tool work that outlives a call's deadline (jobs/runner.ts), over the job store (in-process here). */
+  /** Tool work that outlives a call's deadline (jobs/runner.ts), over the job store (in-process, or Redis when configured). */
   jobs: JobRunner;
   close(): Promise<void>;
 }
@@ -58,7 +61,9 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   const store = await openTokenStore(config, { clock });
   const { tokens } = store;
   const registry = opts.registry ?? BUILTIN_ADAPTERS;
-  const connectOpts = { tokens, clock, log: opts.log, dispatcher: opts.dispatcher, retryBaseDelayMs: opts.retryBaseDelayMs, timeouts: opts.timeouts };
+  // With Redis, one replica's read of a SCIM server's capabilities serves the others for an hour.
+  const scimCapabilities = store.redis ? redisCapabilityCache(store.redis) : undefined;
+  const connectOpts = { tokens, clock, log: opts.log, dispatcher: opts.dispatcher, retryBaseDelayMs: opts.retryBaseDelayMs, timeouts: opts.timeouts, scimCapabilities };
   const vendors: VendorConnection[] = [];
   try {
     for (const adapter of registry) {
@@ -76,7 +81,12 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   // Opened now so a log readable by others, or an unwritable path, stops start-up rather than the first write.
   await audit.open();
   const labels = new Map(registry.map((a) => [a.id, a.label]));
-  const jobs = new JobRunner(new MemoryJobStore(() => clock.now()), { now: () => clock.now(), log: opts.log });
+  // With Redis, a job started here is attached to, collected and cancelled through any replica.
+  const jobStore: JobStore = store.redis ? new RedisJobStore(store.redis, { now: () => clock.now(), replicaId: config.replicaId }) : new MemoryJobStore(() => clock.now());
+  const jobs = new JobRunner(jobStore, { now: () => clock.now(), log: opts.log });
+  // With Redis, one budget per vendor and month for every replica, reserved atomically.
+  const ledgerStorage = store.redis ? new RedisLedgerStorage(store.redis, { replicaId: config.replicaId }) : undefined;
+  const credits = new CreditLedger({ stateDir: config.stateDir, storage: ledgerStorage, budget: config.creditBudget, clock, labelOf: (v) => labels.get(v) ?? v });
 
   return {
     config,
@@ -88,12 +98,14 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     redis: store.redis,
     registry,
     vendors,
-    credits: new CreditLedger({ stateDir: config.stateDir, budget: config.creditBudget, clock, labelOf: (v) => labels.get(v) ?? v }),
+    credits,
     // With Redis, plans and their execute lock are shared by the replicas; never the state directory then.
     plans: store.redis ? new RedisPlanStore(store.redis, clock, { replicaId: config.replicaId }) : new PlanStore(config.stateDir, clock),
     jobs,
     async close() {
       jobs.close();
+      await jobStore.close?.();
+      await ledgerStorage?.close();
       await Promise.all(vendors.map((v) => v.close()));
       await audit.close();
       await store.close();

@@ -3,6 +3,7 @@ import type { TokenStorage } from './auth/token-store.js';
 import { systemClock } from './clock.js';
 import type { Config, OAuthResourceConfig } from './config.js';
 import { CreditLedger } from './credits/ledger.js';
+import { RedisLedgerStorage } from './credits/redis-ledger.js';
 import { ConfigError } from './env.js';
 import { VendorError } from './errors.js';
 import { TOOLSETS, type ToolsetSelection } from './toolsets.js';
@@ -267,7 +268,9 @@ export async function runDoctorCommand(config: Config, io: { stdout: { write(s: 
     }
   }
   const labels = new Map(BUILTIN_ADAPTERS.map((a) => [a.id, a.label]));
-  const credits = new CreditLedger({ stateDir: config.stateDir, budget: config.creditBudget, clock: systemClock, labelOf: (v) => labels.get(v) ?? v });
+  // The budget the replicas share, when Redis is configured.
+  const storage = store.redis ? new RedisLedgerStorage(store.redis, { replicaId: config.replicaId }) : undefined;
+  const credits = new CreditLedger({ stateDir: config.stateDir, storage, budget: config.creditBudget, clock: systemClock, labelOf: (v) => labels.get(v) ?? v });
   try {
     const report = await runChecks({ config, vendors, tokens, credits, now: () => systemClock.now(), unconnected });
     if (config.oauth) await checkSignIn(report, config.oauth);

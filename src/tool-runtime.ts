@@ -12,7 +12,7 @@ import { ApprovalOutcome, ConfirmationGate, type Confirmation } from './confirm/
 import type { Deps } from './deps.js';
 import { ToolInputError, VendorError } from './errors.js';
 import type { JobWork } from './jobs/runner.js';
-import type { JobOutcome, JobRecord } from './jobs/store.js';
+import { jobOwner, type JobOutcome, type JobRecord } from './jobs/store.js';
 import { personOf, personRef } from './person.js';
 import { publicErrorText } from './public-error.js';
 import { MAX_RESULT_BYTES } from './results.js';
@@ -102,17 +102,20 @@ export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, b
         let seen: JobRecord | undefined;
         try {
           seen = await deps.jobs.store.attach(job.id, deadlineAt, extra.signal);
+          if (!seen) return errorResult(new ToolInputError(`The work of this call (job ${job.id}) is no longer known; call ${tool.name} again.`), deps, tool.name);
+          if (seen.state === 'running') {
+            await deps.jobs.store.update(seen.id, { announced: true });
+            return runningResult(tool, (await deps.jobs.view(seen.id)) ?? seen, deps);
+          }
+          // Delivered: a later call with the same arguments starts afresh. A job nobody was told about is forgotten.
+          if (jobId === undefined && !seen.announced) await deps.jobs.store.delete(seen.id);
+          else await deps.jobs.store.update(seen.id, { delivered: true });
+        } catch (err) {
+          // A shared job store (Redis) unreachable: the call says so; the work goes on where it runs.
+          return errorResult(err, deps, tool.name);
         } finally {
           unlisten();
         }
-        if (!seen) return errorResult(new ToolInputError(`The work of this call (job ${job.id}) is no longer known; call ${tool.name} again.`), deps, tool.name);
-        if (seen.state === 'running') {
-          await deps.jobs.store.update(seen.id, { announced: true });
-          return runningResult(tool, (await deps.jobs.view(seen.id)) ?? seen, deps);
-        }
-        // Delivered: a later call with the same arguments starts afresh. A job nobody was told about is forgotten.
-        if (jobId === undefined && !seen.announced) await deps.jobs.store.delete(seen.id);
-        else await deps.jobs.store.update(seen.id, { delivered: true });
         return await withViewNonce(answer(seen.outcome!), call.owner, deps);
       },
     );
@@ -140,14 +143,15 @@ const ATTACH_FINISHED_MS = 15 * 60_000;
 
 /** The job this call attaches to (same tool, session and arguments: running, or finished and not picked up), or a new one. */
 async function jobFor(call: Call, deps: Deps, gate: ConfirmationGate): Promise<JobRecord> {
-  const key = digest([call.tool.name, call.owner, call.args]);
+  const owner = jobOwner(call.owner);
+  const key = digest([call.tool.name, owner, call.args]);
   const found = await deps.jobs.store.byKey(key);
   if (found && (found.finished_at === null || deps.clock.now() - found.finished_at <= ATTACH_FINISHED_MS)) return found;
   // Too old to hand to a new call: it stays retrievable by job_id only.
   if (found) await deps.jobs.store.update(found.id, { delivered: true });
   return deps.jobs.start({
     tool: call.tool.name,
-    owner: call.owner,
+    owner,
     key,
     writes: !call.tool.annotations.readOnlyHint,
     work: (work) => runTool(call, work, deps, gate),
@@ -157,7 +161,7 @@ async function jobFor(call: Call, deps: Deps, gate: ConfirmationGate): Promise<J
 /** A job named by `job_id`: only the session that started it, and only through the same tool. */
 async function ownJob(call: Call, jobId: string, deps: Deps): Promise<JobRecord> {
   const job = await deps.jobs.view(jobId);
-  if (!job || job.owner !== call.owner || job.tool !== call.tool.name) {
+  if (!job || job.owner !== jobOwner(call.owner) || job.tool !== call.tool.name) {
     throw new ToolInputError(
       `No job ${jobId} of ${call.tool.name} in this session (finished jobs are kept a day, and a job belongs to the session that started it). Call ${call.tool.name} without job_id to run it again.`,
     );

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ToolInputError } from '../src/errors.js';
 import { JOB_ID_RE } from '../src/jobs/runner.js';
+import { jobOwner } from '../src/jobs/store.js';
 import { defineTool } from './types.js';
 
 /**
@@ -28,7 +29,7 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
     const job = await ctx.deps.jobs.view(args.target_job_id);
-    if (!job || job.owner !== ctx.session) {
+    if (!job || job.owner !== jobOwner(ctx.session)) {
       throw new ToolInputError(`No job ${args.target_job_id} in this session (a job belongs to the session that started it, and finished ones are kept a day).`);
     }
     const base = { job_id: job.id, tool: job.tool };

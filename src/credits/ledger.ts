@@ -26,9 +26,12 @@ import { ToolInputError } from '../errors.js';
  * baseline itself (a new billing cycle) just moves the baseline. The ledger never gives credits back on
  * the vendor's word.
  *
- * Writes are serialised within the process and atomic on disk (fs-private.ts: temp file, fsync, rename,
- * directory fsync, mode 0600). Several processes on one state directory are not locked against each other: each
- * operation re-reads the file, which narrows but does not close the race.
+ * Where the month records live is a LedgerStorage: files by default, Redis when SALES_ACCESS_REDIS_URL is set
+ * (redis-ledger.ts). Operations are serialised within the process; each reads the record, decides, and writes
+ * it back only if nobody wrote it meanwhile (else it reads again and decides again), so with Redis two replicas
+ * cannot both fit into the same remaining budget. Files are written atomically (fs-private.ts: temp file,
+ * fsync, rename, directory fsync, mode 0600), but several processes on one state directory are not locked
+ * against each other: each operation re-reads the file, which narrows but does not close the race.
  */
 
 export const CREDIT_BUDGET_VARIABLE = 'SALES_ACCESS_CREDIT_BUDGET';
@@ -99,7 +102,7 @@ export class CreditBudgetError extends ToolInputError {
   override readonly name: string = 'CreditBudgetError';
 }
 
-interface ReservationRecord {
+export interface ReservationRecord {
   credits: number;
   tool: string;
   at: string;
@@ -108,7 +111,7 @@ interface ReservationRecord {
   run: string;
 }
 
-interface SettledRecord {
+export interface SettledRecord {
   id: string;
   tool: string;
   reserved: number;
@@ -117,7 +120,7 @@ interface SettledRecord {
   at: string;
 }
 
-interface LedgerFile {
+export interface LedgerFile {
   version: 1;
   vendor: VendorId;
   month: string;
@@ -140,9 +143,66 @@ export function monthOf(ms: number): string {
   return new Date(ms).toISOString().slice(0, 7);
 }
 
+/** Where the month records are kept. */
+export interface LedgerStorage {
+  /** Where a vendor's month is kept, for messages (a file path, a Redis key). */
+  where(vendor: VendorId, month: string): string;
+  /** The month's record as stored (undefined when there is none yet), and its version for write(). */
+  read(vendor: VendorId, month: string): Promise<{ text: string | undefined; version: string }>;
+  /** Stores the record if it is still at `version`; false when another writer changed it since it was read. */
+  write(data: LedgerFile, text: string, version: string): Promise<boolean>;
+  /** Whether the ledger that made a reservation is gone (its reservation then counts as spent). */
+  ownerGone(r: ReservationRecord): Promise<boolean>;
+  /** Ledger `run` is about to hold reservations: it must not be taken for gone while it runs. */
+  hold(run: string): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** The month records as files under `<stateDir>/credits/`, one per vendor and month. */
+export class FileLedgerStorage implements LedgerStorage {
+  readonly dir: string;
+
+  constructor(stateDir: string) {
+    this.dir = path.join(stateDir, 'credits');
+  }
+
+  where(vendor: VendorId, month: string): string {
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(vendor)) throw new Error(`Invalid vendor name for the credit ledger: ${JSON.stringify(vendor)}`);
+    if (!/^\d{4}-\d{2}$/.test(month)) throw new Error(`Invalid ledger month: ${JSON.stringify(month)}`);
+    return path.join(this.dir, `${vendor}-${month}.json`);
+  }
+
+  async read(vendor: VendorId, month: string): Promise<{ text: string | undefined; version: string }> {
+    return { text: await readPrivateFile(this.where(vendor, month), 'Credit ledger'), version: '' };
+  }
+
+  /** Always written: processes sharing a state directory are not locked against each other (see above). */
+  async write(data: LedgerFile, text: string): Promise<boolean> {
+    const file = this.where(data.vendor, data.month);
+    try {
+      await writePrivateFile(file, text);
+    } catch (err) {
+      throw new Error(`Could not write the credit ledger ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was sent to the vendor.`);
+    }
+    return true;
+  }
+
+  /** A process that is gone, or an earlier ledger in this process (a restart in tests). */
+  async ownerGone(r: ReservationRecord): Promise<boolean> {
+    return r.pid === process.pid || !processAlive(r.pid);
+  }
+
+  async hold(): Promise<void> {}
+}
+
+/** How often a month record is read again when another writer changed it between the read and the write. */
+const MAX_CONFLICTS = 50;
+
 export interface CreditLedgerOptions {
-  /** The state directory; files go to `<stateDir>/credits/`. */
+  /** The state directory; files go to `<stateDir>/credits/` (unless `storage` says otherwise). */
   stateDir: string;
+  /** Where the records are kept; default files under the state directory. */
+  storage?: LedgerStorage;
   /** Credits per vendor per calendar month (SALES_ACCESS_CREDIT_BUDGET); 0 = no spending. */
   budget: number;
   clock?: Clock;
@@ -151,7 +211,7 @@ export interface CreditLedgerOptions {
 }
 
 export class CreditLedger {
-  readonly dir: string;
+  readonly storage: LedgerStorage;
   readonly budget: number;
   private readonly clock: Clock;
   private readonly labelOf: (vendor: VendorId) => string;
@@ -161,17 +221,15 @@ export class CreditLedger {
 
   constructor(opts: CreditLedgerOptions) {
     if (!Number.isSafeInteger(opts.budget) || opts.budget < 0) throw new RangeError('credit budget must be a non-negative integer');
-    this.dir = path.join(opts.stateDir, 'credits');
+    this.storage = opts.storage ?? new FileLedgerStorage(opts.stateDir);
     this.budget = opts.budget;
     this.clock = opts.clock ?? systemClock;
     this.labelOf = opts.labelOf ?? ((v) => v);
   }
 
-  /** Path of a vendor's file for a month (for messages and tests). */
+  /** Where a vendor's month is kept: its file path, or its Redis key (for messages and tests). */
   filePath(vendor: VendorId, month: string = monthOf(this.clock.now())): string {
-    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(vendor)) throw new Error(`Invalid vendor name for the credit ledger: ${JSON.stringify(vendor)}`);
-    if (!/^\d{4}-\d{2}$/.test(month)) throw new Error(`Invalid ledger month: ${JSON.stringify(month)}`);
-    return path.join(this.dir, `${vendor}-${month}.json`);
+    return this.storage.where(vendor, month);
   }
 
   /**
@@ -194,21 +252,22 @@ export class CreditLedger {
           { worst_case: credits, budget: 0, month },
         );
       }
-      const file = await this.load(vendor, month);
-      const reserved = sumReserved(file);
-      const remaining = this.budget - file.spent - reserved;
-      if (credits > remaining) {
-        throw new CreditBudgetError(
-          `Refused before calling ${name}: this call could spend up to ${credits} credit${credits === 1 ? '' : 's'}${how}, but only ` +
-            `${Math.max(0, remaining)} of this month's ${name} budget of ${this.budget} remain (${file.spent} spent, ${reserved} reserved by calls in progress; ` +
-            `month ${month}, UTC). Ask for fewer records or fewer reveal options, or have the operator raise ${CREDIT_BUDGET_VARIABLE}.`,
-          { worst_case: credits, budget: this.budget, spent: file.spent, reserved, remaining: Math.max(0, remaining), month },
-        );
-      }
-      const id = randomUUID();
-      file.reservations[id] = { credits, tool: opts.tool, at: this.iso(), pid: process.pid, run: this.run };
-      await this.save(file);
-      return { id, vendor, month, credits, tool: opts.tool };
+      await this.storage.hold(this.run);
+      return this.transact(vendor, month, (file) => {
+        const reserved = sumReserved(file);
+        const remaining = this.budget - file.spent - reserved;
+        if (credits > remaining) {
+          throw new CreditBudgetError(
+            `Refused before calling ${name}: this call could spend up to ${credits} credit${credits === 1 ? '' : 's'}${how}, but only ` +
+              `${Math.max(0, remaining)} of this month's ${name} budget of ${this.budget} remain (${file.spent} spent, ${reserved} reserved by calls in progress; ` +
+              `month ${month}, UTC). Ask for fewer records or fewer reveal options, or have the operator raise ${CREDIT_BUDGET_VARIABLE}.`,
+            { worst_case: credits, budget: this.budget, spent: file.spent, reserved, remaining: Math.max(0, remaining), month },
+          );
+        }
+        const id = randomUUID();
+        file.reservations[id] = { credits, tool: opts.tool, at: this.iso(), pid: process.pid, run: this.run };
+        return { value: { id, vendor, month, credits, tool: opts.tool }, write: true };
+      });
     });
   }
 
@@ -224,14 +283,15 @@ export class CreditLedger {
     const basis: CreditBasis = measured !== undefined && Number.isFinite(measured) ? 'measured' : 'estimated';
     return this.enqueue(async () => {
       if (this.settledIds.has(reservation.id)) throw new Error(`credit reservation ${reservation.id} was already settled`);
-      const file = await this.load(reservation.vendor, reservation.month);
-      const held = file.reservations[reservation.id];
-      delete file.reservations[reservation.id];
-      file.spent += value;
-      pushHistory(file, { id: reservation.id, tool: reservation.tool, reserved: held?.credits ?? reservation.credits, spent: value, basis, at: this.iso() });
-      await this.save(file);
+      const settled = await this.transact(reservation.vendor, reservation.month, (file) => {
+        const held = file.reservations[reservation.id];
+        delete file.reservations[reservation.id];
+        file.spent += value;
+        pushHistory(file, { id: reservation.id, tool: reservation.tool, reserved: held?.credits ?? reservation.credits, spent: value, basis, at: this.iso() });
+        return { value: { spent: value, basis, remaining: Math.max(0, this.budget - file.spent - sumReserved(file)), month: reservation.month }, write: true };
+      });
       this.settledIds.add(reservation.id);
-      return { spent: value, basis, remaining: Math.max(0, this.budget - file.spent - sumReserved(file)), month: reservation.month };
+      return settled;
     });
   }
 
@@ -243,36 +303,36 @@ export class CreditLedger {
     if (!Number.isFinite(reported) || reported < 0) return Promise.reject(new RangeError('reported credits must be a non-negative number'));
     return this.enqueue(async () => {
       const month = monthOf(this.clock.now());
-      const file = await this.load(vendor, month);
-      const reserved = sumReserved(file);
-      let outcome: ReconcileResult['outcome'];
-      let adjustment = 0;
-      if (file.vendor_baseline === null) {
-        file.vendor_baseline = reported - file.spent;
-        outcome = 'baseline';
-      } else if (reported < file.vendor_baseline) {
-        // The vendor's counter restarted (a new billing cycle): keep what was booked and measure from here.
-        file.vendor_baseline = reported - file.spent;
-        outcome = 'rebaselined';
-      } else {
-        const attributed = reported - file.vendor_baseline;
-        if (attributed > file.spent + reserved) {
-          // Calls in progress may already be counted by the vendor; only what exceeds them is new.
-          adjustment = attributed - file.spent - reserved;
-          file.spent += adjustment;
-          pushHistory(file, { id: randomUUID(), tool: 'reconcile', reserved: 0, spent: adjustment, basis: 'reconciled', at: this.iso() });
-          outcome = 'raised';
+      return this.transact(vendor, month, (file) => {
+        const reserved = sumReserved(file);
+        let outcome: ReconcileResult['outcome'];
+        let adjustment = 0;
+        if (file.vendor_baseline === null) {
+          file.vendor_baseline = reported - file.spent;
+          outcome = 'baseline';
+        } else if (reported < file.vendor_baseline) {
+          // The vendor's counter restarted (a new billing cycle): keep what was booked and measure from here.
+          file.vendor_baseline = reported - file.spent;
+          outcome = 'rebaselined';
         } else {
-          // The vendor counts no more than the ledger: its counter lags (Apollo: "within seconds"), or an
-          // estimate was high. Either way nothing is given back and the baseline stays, so a lagging
-          // counter that catches up later is not charged twice.
-          outcome = 'in_line';
+          const attributed = reported - file.vendor_baseline;
+          if (attributed > file.spent + reserved) {
+            // Calls in progress may already be counted by the vendor; only what exceeds them is new.
+            adjustment = attributed - file.spent - reserved;
+            file.spent += adjustment;
+            pushHistory(file, { id: randomUUID(), tool: 'reconcile', reserved: 0, spent: adjustment, basis: 'reconciled', at: this.iso() });
+            outcome = 'raised';
+          } else {
+            // The vendor counts no more than the ledger: its counter lags (Apollo: "within seconds"), or an
+            // estimate was high. Either way nothing is given back and the baseline stays, so a lagging
+            // counter that catches up later is not charged twice.
+            outcome = 'in_line';
+          }
         }
-      }
-      file.last_vendor_report = reported;
-      file.last_reconciled_at = this.iso();
-      await this.save(file);
-      return { ...this.statusOf(file), vendor_attributed: reported - (file.vendor_baseline ?? 0), adjustment, outcome };
+        file.last_vendor_report = reported;
+        file.last_reconciled_at = this.iso();
+        return { value: { ...this.statusOf(file), vendor_attributed: reported - (file.vendor_baseline ?? 0), adjustment, outcome }, write: true };
+      });
     });
   }
 
@@ -282,7 +342,7 @@ export class CreditLedger {
   }
 
   status(vendor: VendorId): Promise<LedgerStatus> {
-    return this.enqueue(async () => this.statusOf(await this.load(vendor, monthOf(this.clock.now()))));
+    return this.enqueue(async () => this.transact(vendor, monthOf(this.clock.now()), (file) => ({ value: this.statusOf(file), write: false })));
   }
 
   private statusOf(file: LedgerFile): LedgerStatus {
@@ -311,22 +371,30 @@ export class CreditLedger {
   }
 
   /**
-   * The month's file (a fresh one when absent). Reservations of processes that are gone, or of an
-   * earlier ledger in this process (a restart in tests), are booked as spent.
+   * Reads the month's record (a fresh one when absent), books the reservations of ledgers that are gone as
+   * spent, and lets `decide` look at it and change it; writes it back when `decide` asks to, unless another
+   * writer changed it since the read: then all of it again. `decide` is synchronous and may throw (a refusal
+   * writes nothing).
    */
-  private async load(vendor: VendorId, month: string): Promise<LedgerFile> {
-    const file = this.filePath(vendor, month);
-    const text = await readPrivateFile(file, 'Credit ledger');
-    const data = text === undefined ? this.fresh(vendor, month) : parseLedger(text, file, vendor, month);
-    for (const [id, r] of Object.entries(data.reservations)) {
-      if (r.run === this.run) continue;
-      const ownerGone = r.pid === process.pid || !processAlive(r.pid);
-      if (!ownerGone) continue;
-      delete data.reservations[id];
-      data.spent += r.credits;
-      pushHistory(data, { id, tool: r.tool, reserved: r.credits, spent: r.credits, basis: 'unsettled_at_restart', at: this.iso() });
+  private async transact<T>(vendor: VendorId, month: string, decide: (file: LedgerFile) => { value: T; write: boolean }): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const { text, version } = await this.storage.read(vendor, month);
+      const data = text === undefined ? this.fresh(vendor, month) : parseLedger(text, this.storage.where(vendor, month), vendor, month);
+      for (const [id, r] of Object.entries(data.reservations)) {
+        if (r.run === this.run || !(await this.storage.ownerGone(r))) continue;
+        delete data.reservations[id];
+        data.spent += r.credits;
+        pushHistory(data, { id, tool: r.tool, reserved: r.credits, spent: r.credits, basis: 'unsettled_at_restart', at: this.iso() });
+      }
+      const { value, write } = decide(data);
+      if (!write) return value;
+      data.budget_at_last_write = this.budget;
+      data.updated_at = this.iso();
+      if (await this.storage.write(data, JSON.stringify(data, null, 2) + '\n', version)) return value;
+      if (attempt >= MAX_CONFLICTS) {
+        throw new Error(`The credit ledger ${this.storage.where(vendor, month)} kept changing under this call (${MAX_CONFLICTS} tries); nothing was sent to the vendor. Try again.`);
+      }
     }
-    return data;
   }
 
   private fresh(vendor: VendorId, month: string): LedgerFile {
@@ -343,17 +411,6 @@ export class CreditLedger {
       budget_at_last_write: this.budget,
       updated_at: this.iso(),
     };
-  }
-
-  private async save(data: LedgerFile): Promise<void> {
-    data.budget_at_last_write = this.budget;
-    data.updated_at = this.iso();
-    const file = this.filePath(data.vendor, data.month);
-    try {
-      await writePrivateFile(file, JSON.stringify(data, null, 2) + '\n');
-    } catch (err) {
-      throw new Error(`Could not write the credit ledger ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was sent to the vendor.`);
-    }
   }
 }
 

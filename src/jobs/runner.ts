@@ -49,6 +49,8 @@ interface Live {
   abort: AbortController;
   listeners: Set<(progress: number, total: number | undefined, message: string) => void>;
   lastWrite: number;
+  /** Ends the store's hold on the job (its lease, in a shared store). */
+  release: () => void;
 }
 
 export class TooManyJobs extends ToolInputError {
@@ -93,11 +95,13 @@ export class JobRunner {
       delivered: false,
       cancel_requested: false,
     };
-    const live: Live = { record, meter: new WorkMeter(), abort: new AbortController(), listeners: new Set(), lastWrite: now };
+    const live: Live = { record, meter: new WorkMeter(), abort: new AbortController(), listeners: new Set(), lastWrite: now, release: () => {} };
     // Every vendor request the work queues listens on this one signal; a review queues dozens.
     setMaxListeners(0, live.abort.signal);
     this.live.set(record.id, live);
     await this.store.put(record);
+    // A cancel asked through another replica reaches the work here.
+    live.release = this.store.hold?.(record.id, () => live.abort.abort(CANCELLED())) ?? (() => {});
     void this.run(live, spec);
     return record;
   }
@@ -117,7 +121,14 @@ export class JobRunner {
     const progress = this.progressOf(live);
     this.live.delete(id);
     live.listeners.clear();
-    await this.store.finish(id, { state: outcome.kind === 'result' && outcome.result.isError ? 'failed' : 'done', finished_at: this.opts.now(), progress, outcome });
+    try {
+      await this.store.finish(id, { state: outcome.kind === 'result' && outcome.result.isError ? 'failed' : 'done', finished_at: this.opts.now(), progress, outcome });
+    } catch (err) {
+      // Redis unreachable: the record stays `running` until its lease expires, then reads as failed.
+      this.opts.log.warn({ tool: spec.tool, err: (err as Error)?.message }, 'job result not stored');
+    } finally {
+      live.release();
+    }
   }
 
   /**

@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { RESULT_RETENTION_MS } from '../results.js';
 
 /**
  * The job registry: what the tool runtime keeps about work that outlives a call (see runner.ts). This module
- * is the storage contract plus its in-process implementation; a later one keeps the same records in Redis so
- * that several replicas share them. Records are plain JSON (no functions, no class instances), and every
+ * is the storage contract plus its in-process implementation; redis-store.ts keeps the same records in Redis
+ * so that several replicas share them. Records are plain JSON (no functions, no class instances), and every
  * operation is async, so a networked store fits behind the same interface. The work itself (a promise and its
  * abort controller) never leaves the process that runs it; the record is what other calls read.
  */
@@ -32,7 +33,7 @@ export interface JobRecord {
   /** `job_` and 128 random bits. */
   id: string;
   tool: string;
-  /** The MCP session (HTTP) or connection (stdio process) that started it: only that one may attach. */
+  /** jobOwner() of the MCP session (HTTP) or connection (stdio process) that started it: only that one may attach. */
   owner: string;
   /** Tool, owner and arguments: a call with the same arguments attaches to this job instead of starting over. */
   key: string;
@@ -73,11 +74,26 @@ export interface JobStore {
   delete(id: string): Promise<void>;
   /** Running jobs of `owner` (to bound how many one session starts). */
   runningCount(owner: string): Promise<number>;
+  /**
+   * Job `id` runs in this process until the returned function is called: a networked store keeps it alive for
+   * the other processes (a lease) and calls `onCancel` when a cancel is asked through another process.
+   */
+  hold?(id: string, onCancel: () => void): () => void;
+  /** Releases what the store holds besides its records (timers, connections). */
+  close?(): Promise<void>;
+}
+
+/**
+ * The owner recorded for a job: the digest of the session (or principal) that started it, so that a store
+ * shared by replicas never holds a session id in clear. Every comparison with a job's owner goes through it.
+ */
+export function jobOwner(session: string): string {
+  return createHash('sha256').update(`job-owner\0${session}`).digest('base64url');
 }
 
 /** Finished jobs are kept as long as stored results (results.ts), and at most this many. */
 export const JOB_RETENTION_MS = RESULT_RETENTION_MS;
-const MAX_FINISHED = 500;
+export const MAX_FINISHED = 500;
 
 /**
  * The in-process store: one Map, and waiters woken by finish(). What goes in and comes out are snapshots (a

@@ -29,7 +29,7 @@ export function testPrefix(): string {
   return `sam-test:${randomUUID().slice(0, 8)}:`;
 }
 
-/** Every key under `prefix` with its value (strings as is, sets as their members joined). */
+/** Every key under `prefix` with its value (strings as is, sets and sorted sets as their members joined, hashes as JSON). */
 export async function dumpPrefix(prefix: string): Promise<{ key: string; value: string }[]> {
   const c = new Redis(TEST_REDIS_URL);
   try {
@@ -37,7 +37,16 @@ export async function dumpPrefix(prefix: string): Promise<{ key: string; value: 
     const out: { key: string; value: string }[] = [];
     for (const key of keys) {
       const type = await c.type(key);
-      const value = type === 'set' ? (await c.smembers(key)).join(' ') : type === 'string' ? ((await c.get(key)) ?? '') : `<${type}>`;
+      const value =
+        type === 'set'
+          ? (await c.smembers(key)).join(' ')
+          : type === 'string'
+            ? ((await c.get(key)) ?? '')
+            : type === 'hash'
+              ? JSON.stringify(await c.hgetall(key))
+              : type === 'zset'
+                ? (await c.zrange(key, '0', '-1')).join(' ')
+                : `<${type}>`;
       out.push({ key, value });
     }
     return out;

@@ -53,6 +53,15 @@ export interface ScimCapabilities {
   readAt: string;
 }
 
+/**
+ * Capabilities kept beyond one client (in Redis, so that replicas read a server's config once an hour, not
+ * once each). Only what was read is put in it, never a failure.
+ */
+export interface CapabilityCache {
+  get(): Promise<ScimCapabilities | undefined>;
+  set(caps: ScimCapabilities): Promise<void>;
+}
+
 export interface ListPage<T> {
   items: T[];
   /** As the server counts them; undefined when it does not say. */
@@ -120,13 +129,16 @@ export class ScimClient {
   /** The vendor id this connection belongs to (its HttpCore's). */
   readonly vendor: string;
 
+  private readonly cache: CapabilityCache | undefined;
+
   constructor(
     readonly core: HttpCore,
-    opts: { now?: () => number } = {},
+    opts: { now?: () => number; cache?: CapabilityCache } = {},
   ) {
     this.vendor = core.vendor;
     this.name = `${core.label} SCIM`;
     this.now = opts.now ?? Date.now;
+    this.cache = opts.cache;
   }
 
   /** The capabilities, once read; undefined before the first call (for list_connections). */
@@ -145,18 +157,19 @@ export class ScimClient {
    * (404, 405, 501, 400 or an unreadable body) gets conservative defaults. A failure that may pass (403, 429,
    * 5xx, no answer) is not cached, so the next call tries again; meanwhile this call goes on with the same
    * defaults and a warning (side-lookup.ts), since the config only tunes how the users asked for are read.
-   * A refused credential (401) propagates: the call itself would fail the same way.
+   * A refused credential (401) propagates: the call itself would fail the same way. With a shared cache
+   * (Redis), what another replica read is used, and a cache that cannot be reached fails the call.
    */
   serviceProviderConfig(): Promise<ScimCapabilities> {
     if (!this.caps) {
-      const p = this.readCapabilities().then((c) => (this.known = c));
+      const p = this.loadCapabilities().then((c) => (this.known = c));
       this.caps = p;
       p.catch(() => {
         if (this.caps === p) this.caps = undefined;
       });
     }
     return this.caps.catch((err: unknown) => {
-      if (!(err instanceof VendorError) || !['forbidden', 'rate_limited', 'unavailable', 'network'].includes(err.code)) throw err;
+      if (!(err instanceof VendorError) || err.vendor === 'redis' || !['forbidden', 'rate_limited', 'unavailable', 'network'].includes(err.code)) throw err;
       warn(
         sideLookupWarning(
           {
@@ -170,6 +183,14 @@ export class ScimClient {
       );
       return defaultCapabilities(new Date(this.now()).toISOString());
     });
+  }
+
+  private async loadCapabilities(): Promise<ScimCapabilities> {
+    const shared = await this.cache?.get();
+    if (shared) return shared;
+    const caps = await this.readCapabilities();
+    await this.cache?.set(caps);
+    return caps;
   }
 
   private async readCapabilities(): Promise<ScimCapabilities> {

@@ -80,5 +80,5 @@ export function createScimClient(owner: ScimOwner, cfg: ScimConnectionConfig, op
     errorDetail: scimErrorDetail,
     authHint: owner.hint,
   });
-  return new ScimClient(core, { now: () => opts.clock.now() });
+  return new ScimClient(core, { now: () => opts.clock.now(), cache: opts.scimCapabilities?.(owner.vendor, cfg.url) });
 }

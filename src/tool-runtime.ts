@@ -36,11 +36,15 @@ import { collectWarnings, mergeWarnings } from './side-lookup.js';
 export interface RegisteredTools {
   /** The registered tools by name (the MCP Apps views link some of them, see apps/register.ts). */
   registered: Map<string, RegisteredTool>;
-  /** The session a call belongs to: its MCP session id, or this connection. */
+  /** The session a call belongs to: its MCP session id, or this connection (stateless HTTP: the principal). */
   sessionOf(sessionId: string | undefined): string;
 }
 
-export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, baseActor: Actor | undefined): RegisteredTools {
+/**
+ * `owner`: stateless HTTP's owner of every call (the authenticated principal): without a session, jobs and
+ * approvals belong to who is calling, so a call that lands on another replica finds them.
+ */
+export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, baseActor: Actor | undefined, owner?: string): RegisteredTools {
   const vendorIds = deps.registry.map((a) => a.id) as unknown as VendorIds;
   const gate = new ConfirmationGate(
     deps.config.confirm,
@@ -48,10 +52,11 @@ export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, b
     () => deps.clock.now(),
     deps.config.approval.pageAvailable ? { broker: () => approvalsFor(deps), log: deps.log } : undefined,
     { store: () => inChatApprovalsFor(deps), available: () => clientRendersApps(server.server) },
+    owner !== undefined,
   );
   // The session of a call without an MCP session id: this connection (stdio: the process has one).
   const connection = `connection:${randomBytes(12).toString('base64url')}`;
-  const sessionOf = (sessionId: string | undefined) => (sessionId ? `session:${sessionId}` : connection);
+  const sessionOf = (sessionId: string | undefined) => owner ?? (sessionId ? `session:${sessionId}` : connection);
   const registered = new Map<string, RegisteredTool>();
   for (const tool of tools) {
     const reg = server.registerTool(

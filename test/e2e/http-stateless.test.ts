@@ -1,0 +1,141 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INIT, MCP_HEADERS, startHttpStack, type HttpStack } from '../support/http-stack.js';
+import { approvalUrlOf, loadApprovalPage, postApprovalDecision, structured, textOf } from '../support/stack.js';
+
+/**
+ * Issue 13 item 4: stateless Streamable HTTP (SALES_ACCESS_HTTP_STATELESS=1, the variable of --stateless).
+ * Every request is answered without a session; jobs and approvals belong to the principal, so a second client
+ * of the same principal (another connection, as through another replica) finds them. The checks of the
+ * stateful transport still apply.
+ */
+
+const TOKEN = 'stateless-test-token-0123456789abcdef0123456789';
+
+/** What an MCP Apps host declares (apps/capability.ts). */
+const APPS = { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } } };
+
+async function connect(url: string, token?: string, capabilities: Record<string, unknown> = {}): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const client = new Client({ name: 'stateless-e2e', version: '1.0.0' }, { capabilities });
+  const transport = new StreamableHTTPClientTransport(new URL(url), token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : undefined);
+  await client.connect(transport);
+  return { client, transport };
+}
+
+describe('stateless Streamable HTTP, no authentication (loopback)', () => {
+  let stack: HttpStack;
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    stack = await startHttpStack({ SALES_ACCESS_HTTP_STATELESS: '1', SALES_ACCESS_CONFIRM: 'auto' });
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => {})));
+    await stack?.close();
+  });
+
+  it('answers initialize, tools/list and tool calls with no session id; says so in its instructions', async () => {
+    const raw = await request(stack.url, { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify(INIT) });
+    const text = await raw.body.text();
+    expect(raw.statusCode, text).toBe(200);
+    expect(raw.headers['mcp-session-id']).toBeUndefined();
+
+    // A host that renders MCP Apps views and declares elicitation: neither is used without a session.
+    const { client, transport } = await connect(stack.url, undefined, { ...APPS, elicitation: { form: {} } });
+    clients.push(client);
+    expect(transport.sessionId).toBeUndefined();
+    expect(client.getInstructions()).toMatch(/stateless/);
+    const { tools } = await client.listTools();
+    expect(tools.some((t) => t.name === 'find_user')).toBe(true);
+    // The in-chat views' app-only tools are not served: their nonce is kept by one replica.
+    expect(tools.some((t) => t.name === 'offboarding_decide' || t._meta?.ui !== undefined)).toBe(false);
+    const user = stack.sandbox.outreach.users().find((u) => u.active)!;
+    const found = (await client.callTool({ name: 'find_user', arguments: { email: user.email } })) as CallToolResult;
+    expect(found.isError, textOf(found)).toBeFalsy();
+    expect(textOf(found)).toContain(user.email);
+    expect(stack.http.sessionCount()).toBe(0);
+  });
+
+  it('answers GET and DELETE on /mcp with 405 and says why', async () => {
+    for (const method of ['GET', 'DELETE'] as const) {
+      const r = await request(stack.url, { method, headers: { accept: 'text/event-stream' } });
+      const body = await r.body.text();
+      expect(r.statusCode).toBe(405);
+      expect(r.headers.allow).toBe('POST');
+      expect(body).toMatch(/stateless.*POST/);
+    }
+  });
+
+  it('keeps the Origin and Host checks', async () => {
+    const foreign = await request(stack.url, { method: 'POST', headers: { ...MCP_HEADERS, origin: 'https://evil.example' }, body: JSON.stringify(INIT) });
+    expect(foreign.statusCode).toBe(403);
+    await foreign.body.text();
+    const host = await request(stack.url, { method: 'POST', headers: { ...MCP_HEADERS, host: 'evil.example' }, body: JSON.stringify(INIT) });
+    expect(host.statusCode).toBe(403);
+    await host.body.text();
+  });
+
+  it('a lock asked by one client is approved on the page and applied once by another client of the same principal', async () => {
+    // The first declares elicitation and MCP Apps: without a session the page is the way all the same.
+    const [{ client: first }, { client: second }] = await Promise.all([connect(stack.url, undefined, { ...APPS, elicitation: { form: {} } }), connect(stack.url)]);
+    clients.push(first, second);
+    let elicited = 0;
+    first.setRequestHandler(ElicitRequestSchema, async () => {
+      elicited += 1;
+      return { action: 'decline' };
+    });
+    const target = stack.sandbox.outreach.users().find((u) => u.active && !u.locked)!;
+    const lockWrites = () => stack.sandbox.outreach.requests.filter((r) => r.method === 'PATCH' && r.path === `/api/v2/users/${target.id}`).length;
+    const call = (c: Client) => c.callTool({ name: 'outreach_lock_user', arguments: { id: String(target.id) } }) as Promise<CallToolResult>;
+
+    const asked = await call(first);
+    expect(structured(asked), textOf(asked)).toMatchObject({ status: 'approval_required', approval: { method: 'browser' } });
+    const url = approvalUrlOf(asked);
+    // The same change asked again (another connection, same principal) re-uses the request.
+    const again = await call(second);
+    expect(structured(again)).toMatchObject({ status: 'pending', approval: { id: structured(asked).approval.id } });
+
+    const page = await loadApprovalPage(url);
+    expect((await postApprovalDecision(url, page, 'approve')).status).toBe(200);
+    expect(lockWrites()).toBe(0);
+    const applied = await second.callTool({ name: 'outreach_lock_user', arguments: { id: String(target.id), approval_id: structured(asked).approval.id } }) as CallToolResult;
+    expect(structured(applied), textOf(applied)).toMatchObject({ status: 'done', changed: true, approval: { status: 'approved', method: 'browser' } });
+    expect(lockWrites()).toBe(1);
+    expect(structured(await call(first))).toMatchObject({ changed: false });
+    expect(lockWrites()).toBe(1);
+    expect(elicited).toBe(0);
+  });
+});
+
+describe('stateless Streamable HTTP with a bearer token', () => {
+  let stack: HttpStack;
+
+  beforeAll(async () => {
+    stack = await startHttpStack({ SALES_ACCESS_HTTP_STATELESS: '1', SALES_ACCESS_CONFIRM: 'auto', SALES_ACCESS_HTTP_TOKEN: TOKEN });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('refuses a request without the token or with another one (401), and serves the SDK client with it', async () => {
+    const none = await request(stack.url, { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify(INIT) });
+    expect(none.statusCode).toBe(401);
+    expect(await none.body.text()).toMatch(/Unauthorized/);
+    const wrong = await request(stack.url, { method: 'POST', headers: { ...MCP_HEADERS, authorization: `Bearer ${TOKEN.replace(/.$/, 'x')}` }, body: JSON.stringify(INIT) });
+    expect(wrong.statusCode).toBe(401);
+    await wrong.body.text();
+    // A GET without the token is refused for the token first: 405 says nothing to an unauthenticated caller.
+    const get = await request(stack.url, { method: 'GET' });
+    expect(get.statusCode).toBe(401);
+    await get.body.text();
+    await expect(connect(stack.url)).rejects.toThrow(/401|Unauthorized/);
+
+    const { client } = await connect(stack.url, TOKEN);
+    const listed = (await client.callTool({ name: 'list_connections', arguments: {} })) as CallToolResult;
+    expect(listed.isError, textOf(listed)).toBeFalsy();
+    await client.close();
+  });
+});

@@ -61,13 +61,7 @@ export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, b
   for (const tool of tools) {
     const reg = server.registerTool(
       tool.name,
-      {
-        title: tool.title,
-        description: callDescription(tool),
-        inputSchema: callInputShape(tool, vendorIds, { tokenConfirm: deps.config.confirm === 'token' }),
-        outputSchema: callOutputSchema(tool),
-        annotations: { title: tool.title, ...tool.annotations },
-      },
+      definitionOf(tool, deps, vendorIds),
       async (input: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
         const { job_id: jobId, approval_id: approvalId, ...args } = input as Record<string, unknown> & { job_id?: string; approval_id?: string };
         const client = server.server.getClientVersion();
@@ -124,6 +118,36 @@ export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, b
     registered.set(tool.name, reg);
   }
   return { registered, sessionOf };
+}
+
+interface ToolDefinition {
+  title: string;
+  description: string;
+  inputSchema: ReturnType<typeof callInputShape>;
+  outputSchema: ReturnType<typeof callOutputSchema>;
+  annotations: AnyTool['annotations'] & { title: string };
+}
+/** Each tool's registered definition, built once per deps (zod schemas are immutable): stateless HTTP builds a server per request. */
+const definitions = new WeakMap<Deps, Map<AnyTool, ToolDefinition>>();
+
+function definitionOf(tool: AnyTool, deps: Deps, vendorIds: VendorIds): ToolDefinition {
+  let byTool = definitions.get(deps);
+  if (!byTool) {
+    byTool = new Map();
+    definitions.set(deps, byTool);
+  }
+  let d = byTool.get(tool);
+  if (!d) {
+    d = {
+      title: tool.title,
+      description: callDescription(tool),
+      inputSchema: callInputShape(tool, vendorIds, { tokenConfirm: deps.config.confirm === 'token' }),
+      outputSchema: callOutputSchema(tool),
+      annotations: { title: tool.title, ...tool.annotations },
+    };
+    byTool.set(tool, d);
+  }
+  return d;
 }
 
 interface Call {

@@ -114,7 +114,13 @@ describe('stateless Streamable HTTP with a bearer token', () => {
   let stack: HttpStack;
 
   beforeAll(async () => {
-    stack = await startHttpStack({ SALES_ACCESS_HTTP_STATELESS: '1', SALES_ACCESS_CONFIRM: 'auto', SALES_ACCESS_HTTP_TOKEN: TOKEN });
+    stack = await startHttpStack({
+      SALES_ACCESS_HTTP_STATELESS: '1',
+      SALES_ACCESS_CONFIRM: 'auto',
+      SALES_ACCESS_HTTP_TOKEN: TOKEN,
+      SALES_ACCESS_HTTP_MAX_BODY_BYTES: '65536',
+      SALES_ACCESS_HTTP_RATE_LIMIT_PER_MINUTE: '40',
+    });
   });
   afterAll(async () => {
     await stack?.close();
@@ -137,5 +143,24 @@ describe('stateless Streamable HTTP with a bearer token', () => {
     const listed = (await client.callTool({ name: 'list_connections', arguments: {} })) as CallToolResult;
     expect(listed.isError, textOf(listed)).toBeFalsy();
     await client.close();
+  });
+
+  it('keeps the body limit (413) and the per-client budget (429 with Retry-After)', async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const big = await request(stack.url, { method: 'POST', headers: { ...MCP_HEADERS, ...auth }, body: JSON.stringify({ ...INIT, pad: 'x'.repeat(70_000) }) });
+    expect(big.statusCode).toBe(413);
+    expect(await big.body.text()).toMatch(/SALES_ACCESS_HTTP_MAX_BODY_BYTES/);
+    const statuses: number[] = [];
+    for (let i = 0; i < 200 && !statuses.includes(429); i++) {
+      const r = await request(stack.url, { method: 'POST', headers: { ...MCP_HEADERS, ...auth }, body: JSON.stringify(INIT) });
+      const text = await r.body.text();
+      statuses.push(r.statusCode);
+      if (r.statusCode === 429) {
+        expect(r.headers['retry-after']).toMatch(/^\d+$/);
+        expect(text).toMatch(/SALES_ACCESS_HTTP_RATE_LIMIT_PER_MINUTE/);
+      }
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.slice(0, -1).every((s) => s === 200)).toBe(true);
   });
 });

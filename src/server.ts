@@ -1,4 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { ALL_TOOLS } from '../tools/index.js';
 import type { AnyTool } from '../tools/types.js';
 import type { Actor } from './audit/audit-log.js';
@@ -66,11 +67,19 @@ export interface ServerOptions {
 /** The owner of stateless calls on loopback without authentication: every local client is the same person. */
 export const LOCAL_PRINCIPAL = 'local:loopback';
 
+/**
+ * One JSON Schema validator (elicitation answers) for every server of the process: the SDK otherwise builds an
+ * Ajv instance per server, about half of a server's construction, which stateless HTTP pays on every request.
+ */
+let validator: AjvJsonSchemaValidator | undefined;
+
 /** Builds an MCP server over shared deps. No side effects: the caller connects a transport. */
 export function createServer(deps: Deps, opts: ServerOptions = {}): McpServer {
+  validator ??= new AjvJsonSchemaValidator();
   const server = new McpServer(
     { name: 'sales-access-mcp', version: VERSION },
     {
+      jsonSchemaValidator: validator,
       capabilities: { logging: {} },
       instructions:
         'Manages who has access to Outreach, SalesLoft, Apollo.io and ZoomInfo. Start with list_connections to see what is configured and possible. ' +

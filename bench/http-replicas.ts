@@ -16,7 +16,8 @@ import type { Benchmark, BenchContext } from './types.js';
  * Issue 13: 50 concurrent MCP HTTP clients x 100 calls against two replica processes (the built server), on one
  * Outreach simulator in this process and one Redis when there is one. Twice: with sessions, each client sticking
  * to one replica (what a balancer with affinity does), and with --stateless, each client's requests alternating
- * between the replicas (no affinity). The tool is list_connections: a read that calls no vendor, so the figures
+ * between the replicas (no affinity). Both pairs run at once, and the modes take turns in rounds of 25 calls
+ * per client (A B B A …), so that drift on this shared machine hits both alike. The tool is list_connections: a read that calls no vendor, so the figures
  * are the transport's and the server's own cost per call (in stateless mode: a transport and a server per request).
  *
  * The replicas are configured so that the HTTP limits cause no error: every client uses the same bearer token,
@@ -66,86 +67,92 @@ interface RunFigures {
   errors: number;
   first_errors: string[];
   latency_ms: ReturnType<typeof summarize>;
+  /** Sum of the rounds' wall times (all clients at once within a round). */
   wall_ms: number;
   calls_per_second: number;
   /** Calls answered by each replica (by the client's choice of URL). */
   per_replica: number[];
 }
 
-/**
- * `CLIENTS` clients, each connected and then making `CALLS` calls one after another, all clients at once.
- * `pick(client, request)` chooses the replica of each HTTP request.
- */
-async function run(urls: string[], stateless: boolean, clients: number, calls: number): Promise<RunFigures> {
-  const perReplica = urls.map(() => 0);
-  const connected = await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
+interface Fleet {
+  clients: { client: Client; replicaOf: () => number }[];
+  samples: number[];
+  firstErrors: string[];
+  errors: number;
+  wallMs: number;
+  perReplica: number[];
+}
+
+/** `n` connected clients: sticky (client c on replica c mod 2), or alternating replicas on every HTTP request. */
+async function connectFleet(urls: string[], stateless: boolean, n: number): Promise<Fleet> {
+  const clients = await Promise.all(
+    Array.from({ length: n }, async (_, c) => {
       const client = new Client({ name: `bench-${c}`, version: '1.0.0' });
-      let n = c;
-      // Stateless: every HTTP request of this client goes to the next replica (a balancer without affinity).
+      let next = c;
+      // Stateless: each HTTP request of this client goes to the next replica (a balancer without affinity).
       const alternate = (input: string | URL, init?: RequestInit) => {
         const u = new URL(input);
-        u.host = new URL(urls[n++ % urls.length]!).host;
+        u.host = new URL(urls[next++ % urls.length]!).host;
         return fetch(u, init);
       };
-      const home = urls[c % urls.length]!;
-      const transport = new StreamableHTTPClientTransport(new URL(home), {
+      const transport = new StreamableHTTPClientTransport(new URL(urls[c % urls.length]!), {
         requestInit: { headers: { authorization: `Bearer ${TOKEN}` } },
         ...(stateless ? { fetch: alternate } : {}),
       });
       await client.connect(transport);
-      return { client, c, replicaOf: () => (stateless ? (n - 1) % urls.length : c % urls.length) };
+      return { client, replicaOf: () => (stateless ? (next - 1) % urls.length : c % urls.length) };
     }),
   );
-  const samples: number[] = [];
-  const firstErrors: string[] = [];
-  let errors = 0;
+  return { clients, samples: [], firstErrors: [], errors: 0, wallMs: 0, perReplica: urls.map(() => 0) };
+}
+
+/** One round: every client of the fleet makes `calls` calls one after another, all clients at once. */
+async function round(fleet: Fleet, calls: number, record: boolean): Promise<void> {
   const t0 = performance.now();
   await Promise.all(
-    connected.map(async ({ client, replicaOf }) => {
+    fleet.clients.map(async ({ client, replicaOf }) => {
       for (let i = 0; i < calls; i++) {
         const s = performance.now();
+        let failure: string | undefined;
         try {
           const r = (await client.callTool({ name: TOOL, arguments: {} })) as CallToolResult;
-          samples.push(performance.now() - s);
-          perReplica[replicaOf()]! += 1;
-          if (r.isError) {
-            errors += 1;
-            if (firstErrors.length < 3) firstErrors.push(JSON.stringify(r.content).slice(0, 300));
-          }
+          if (r.isError) failure = JSON.stringify(r.content).slice(0, 300);
         } catch (err) {
-          errors += 1;
-          if (firstErrors.length < 3) firstErrors.push(String((err as Error)?.message ?? err).slice(0, 300));
+          failure = String((err as Error)?.message ?? err).slice(0, 300);
+        }
+        if (!record) continue;
+        fleet.samples.push(performance.now() - s);
+        fleet.perReplica[replicaOf()]! += 1;
+        if (failure !== undefined) {
+          fleet.errors += 1;
+          if (fleet.firstErrors.length < 3) fleet.firstErrors.push(failure);
         }
       }
     }),
   );
-  const wall = performance.now() - t0;
-  await Promise.all(connected.map(({ client }) => client.close().catch(() => {})));
+  if (record) fleet.wallMs += performance.now() - t0;
+}
+
+function figures(f: Fleet): RunFigures {
   return {
-    calls: clients * calls,
-    errors,
-    first_errors: firstErrors,
-    latency_ms: summarize(samples),
-    wall_ms: Math.round(wall),
-    calls_per_second: round3((clients * calls) / (wall / 1000)),
-    per_replica: perReplica,
+    calls: f.samples.length,
+    errors: f.errors,
+    first_errors: f.firstErrors,
+    latency_ms: summarize(f.samples),
+    wall_ms: Math.round(f.wallMs),
+    calls_per_second: round3(f.samples.length / (f.wallMs / 1000)),
+    per_replica: f.perReplica,
   };
 }
 
-async function mode(ctx: BenchContext, stateless: boolean, env: Record<string, string>): Promise<RunFigures> {
+async function startPair(stateless: boolean, env: Record<string, string>): Promise<Replica[]> {
   const args = ['--vendors', 'outreach', '--http', '--port', '0', ...(stateless ? ['--stateless'] : [])];
-  const replicas = await Promise.all(['a', 'b'].map((id) => startReplica(id, args, { ...env, SALES_ACCESS_STATE_DIR: mkdtempSync(join(tmpdir(), `sam-bench-replica-${id}-`)) })));
-  try {
-    const urls = replicas.map((r) => r.url);
-    // Warm-up (JIT, connection pools), not counted.
-    await run(urls, stateless, 10, 10);
-    ctx.note(`${stateless ? 'stateless' : 'sessions'}: ${CLIENTS} clients x ${CALLS} calls`);
-    return await run(urls, stateless, CLIENTS, CALLS);
-  } finally {
-    await Promise.all(replicas.map((r) => r.stop()));
-  }
+  const tag = stateless ? 'stateless' : 'sessions';
+  return Promise.all(['a', 'b'].map((id) => startReplica(`${tag}-${id}`, args, { ...env, SALES_ACCESS_STATE_DIR: mkdtempSync(join(tmpdir(), `sam-bench-${tag}-${id}-`)) })));
 }
+
+/** Rounds per mode, alternating A B B A … so that the machine's drift hits both modes alike. */
+const ROUNDS = 4;
 
 export const httpReplicas: Benchmark = {
   name: 'http_replicas_50x100',
@@ -165,14 +172,25 @@ export const httpReplicas: Benchmark = {
       LOG_LEVEL: 'info',
       ...(noRedis ? {} : { SALES_ACCESS_REDIS_URL: TEST_REDIS_URL, SALES_ACCESS_REDIS_PREFIX: prefix }),
     };
+    const pairs: Replica[][] = [];
     try {
-      const sessions = await mode(ctx, false, env);
-      const stateless = await mode(ctx, true, env);
+      pairs.push(await startPair(false, env), await startPair(true, env));
+      const fleets = [await connectFleet(pairs[0]!.map((r) => r.url), false, CLIENTS), await connectFleet(pairs[1]!.map((r) => r.url), true, CLIENTS)];
+      // Warm-up (JIT, connection pools), not counted.
+      for (const f of fleets) await round(f, 5, false);
+      for (let r = 0; r < 2 * ROUNDS; r++) {
+        const f = fleets[[0, 1, 1, 0][r % 4]!]!;
+        ctx.note(`round ${r + 1}/${2 * ROUNDS}: ${f === fleets[0] ? 'sessions' : 'stateless'}, ${CLIENTS} clients x ${CALLS / ROUNDS} calls`);
+        await round(f, CALLS / ROUNDS, true);
+      }
+      await Promise.all(fleets.flatMap((f) => f.clients.map(({ client }) => client.close().catch(() => {}))));
+      const [sessions, stateless] = fleets.map(figures) as [RunFigures, RunFigures];
       return {
         tool: TOOL,
         clients: CLIENTS,
         calls_per_client: CALLS,
-        redis: noRedis ? `none (${noRedis})` : 'shared by both replicas',
+        rounds: `${ROUNDS} per mode, alternating (sessions, stateless, stateless, sessions, ...)`,
+        redis: noRedis ? `none (${noRedis})` : 'shared by both replicas of each mode',
         limits: 'SALES_ACCESS_HTTP_RATE_LIMIT_PER_MINUTE=1000000, SALES_ACCESS_HTTP_MAX_SESSIONS=200 (one bearer token for all clients)',
         sessions_sticky: sessions,
         stateless_alternating: stateless,
@@ -180,6 +198,7 @@ export const httpReplicas: Benchmark = {
         p99_ratio_stateless_to_sessions: round3(stateless.latency_ms.p99 / sessions.latency_ms.p99),
       };
     } finally {
+      await Promise.all(pairs.flat().map((r) => r.stop()));
       await sim.close();
       if (!noRedis) await deletePrefix(prefix);
       rmSync(stateDir, { recursive: true, force: true });

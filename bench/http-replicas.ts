@@ -153,6 +153,8 @@ async function startPair(stateless: boolean, env: Record<string, string>): Promi
 
 /** Rounds per mode, alternating A B B A … so that the machine's drift hits both modes alike. */
 const ROUNDS = 4;
+/** Calls per mode of the single-client comparison. */
+const SINGLE_CALLS = 300;
 
 export const httpReplicas: Benchmark = {
   name: 'http_replicas_50x100',
@@ -185,6 +187,14 @@ export const httpReplicas: Benchmark = {
       }
       await Promise.all(fleets.flatMap((f) => f.clients.map(({ client }) => client.close().catch(() => {}))));
       const [sessions, stateless] = fleets.map(figures) as [RunFigures, RunFigures];
+      // One client per mode, calls one at a time and the modes alternating call by call: the cost per call
+      // without the contention of 50 clients on this machine.
+      ctx.note(`single client: ${SINGLE_CALLS} calls per mode, alternating`);
+      const singles = [await connectFleet(pairs[0]!.map((r) => r.url), false, 1), await connectFleet(pairs[1]!.map((r) => r.url), true, 1)];
+      for (const f of singles) await round(f, 20, false);
+      for (let i = 0; i < SINGLE_CALLS; i++) for (const f of i % 2 ? singles : [...singles].reverse()) await round(f, 1, true);
+      await Promise.all(singles.map((f) => f.clients[0]!.client.close().catch(() => {})));
+      const [one, oneStateless] = singles.map((f) => ({ errors: f.errors, latency_ms: summarize(f.samples) }));
       return {
         tool: TOOL,
         clients: CLIENTS,
@@ -196,6 +206,9 @@ export const httpReplicas: Benchmark = {
         stateless_alternating: stateless,
         p50_ratio_stateless_to_sessions: round3(stateless.latency_ms.p50 / sessions.latency_ms.p50),
         p99_ratio_stateless_to_sessions: round3(stateless.latency_ms.p99 / sessions.latency_ms.p99),
+        single_client_sessions: one,
+        single_client_stateless: oneStateless,
+        single_client_p50_ratio: round3(oneStateless!.latency_ms.p50 / one!.latency_ms.p50),
       };
     } finally {
       await Promise.all(pairs.flat().map((r) => r.stop()));

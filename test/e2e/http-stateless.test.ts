@@ -4,6 +4,7 @@ import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INIT, MCP_HEADERS, startHttpStack, type HttpStack } from '../support/http-stack.js';
+import { startIssuer, type TestIssuer } from '../support/issuer.js';
 import { approvalUrlOf, loadApprovalPage, postApprovalDecision, structured, textOf } from '../support/stack.js';
 
 /**
@@ -162,5 +163,45 @@ describe('stateless Streamable HTTP with a bearer token', () => {
     }
     expect(statuses.at(-1)).toBe(429);
     expect(statuses.slice(0, -1).every((s) => s === 200)).toBe(true);
+  });
+});
+
+describe('stateless Streamable HTTP with sign-in: each person owns their approval requests', () => {
+  const RESOURCE = 'https://access.example.com/mcp';
+  let issuer: TestIssuer;
+  let stack: HttpStack;
+
+  beforeAll(async () => {
+    issuer = await startIssuer({ audience: RESOURCE });
+    stack = await startHttpStack({ SALES_ACCESS_HTTP_STATELESS: '1', SALES_ACCESS_CONFIRM: 'auto', SALES_ACCESS_OAUTH_ISSUER: issuer.issuer, SALES_ACCESS_RESOURCE_URL: RESOURCE });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await issuer?.close();
+  });
+
+  it('another person cannot use the first one\'s approval request (approval_id), and asking the same change gets their own', async () => {
+    const alice = (await connect(stack.url, await issuer.mint({ sub: '00u-alice', email: 'alice@example.com' }))).client;
+    const bob = (await connect(stack.url, await issuer.mint({ sub: '00u-bob', email: 'bob@example.com' }))).client;
+    const target = stack.sandbox.outreach.users().find((u) => u.active && !u.locked)!;
+    const asked = (await alice.callTool({ name: 'outreach_lock_user', arguments: { id: String(target.id) } })) as CallToolResult;
+    expect(structured(asked), textOf(asked)).toMatchObject({ status: 'approval_required' });
+    const id = structured(asked).approval.id as string;
+    const url = approvalUrlOf(asked);
+    const page = await loadApprovalPage(url);
+    expect(page.html).toContain('alice@example.com');
+    expect((await postApprovalDecision(url, page, 'approve')).status).toBe(200);
+
+    const stolen = (await bob.callTool({ name: 'outreach_lock_user', arguments: { id: String(target.id), approval_id: id } })) as CallToolResult;
+    expect(textOf(stolen)).toMatch(/is not an approval request of this session/);
+    // Bob asking for the same change gets his own request; Alice's approval stays hers.
+    const bobs = (await bob.callTool({ name: 'outreach_lock_user', arguments: { id: String(target.id) } })) as CallToolResult;
+    expect(structured(bobs)).toMatchObject({ status: 'approval_required' });
+    expect(structured(bobs).approval.id).not.toBe(id);
+    expect(stack.sandbox.outreach.users().find((u) => u.id === target.id)!.locked).toBe(false);
+
+    const applied = (await alice.callTool({ name: 'outreach_lock_user', arguments: { id: String(target.id) } })) as CallToolResult;
+    expect(structured(applied), textOf(applied)).toMatchObject({ status: 'done', changed: true });
+    await Promise.all([alice.close(), bob.close()]);
   });
 });

@@ -205,3 +205,38 @@ describe('stateless Streamable HTTP with sign-in: each person owns their approva
     await Promise.all([alice.close(), bob.close()]);
   });
 });
+
+describe('stateless Streamable HTTP: requests in progress are capped (SALES_ACCESS_HTTP_MAX_SESSIONS)', () => {
+  let stack: HttpStack;
+
+  beforeAll(async () => {
+    // A call waits for its vendors at most 3 s, then answers `running`: the held request below ends that way.
+    stack = await startHttpStack({ SALES_ACCESS_HTTP_STATELESS: '1', SALES_ACCESS_CONFIRM: 'auto', SALES_ACCESS_HTTP_MAX_SESSIONS: '1', SALES_ACCESS_CALL_DEADLINE_SECONDS: '3' });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('while one call is in progress, another request is answered 503 with Retry-After; then served again', async () => {
+    const { client } = await connect(stack.url);
+    const user = stack.sandbox.outreach.users().find((u) => u.active)!;
+    // Outreach holds the lookup and never answers (until the client's headers timeout): the call stays in progress.
+    stack.sandbox.outreach.failNext(1, 0, { holdHeaders: true, method: 'GET' });
+    const slow = client.callTool({ name: 'find_user', arguments: { email: user.email } }) as Promise<CallToolResult>;
+    const ping = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'ping' });
+    let refused: { status: number; retryAfter: unknown; text: string } | undefined;
+    for (let i = 0; i < 200 && !refused; i++) {
+      const r = await request(stack.url, { method: 'POST', headers: { ...MCP_HEADERS, 'mcp-protocol-version': '2025-06-18' }, body: ping });
+      const text = await r.body.text();
+      if (r.statusCode === 503) refused = { status: r.statusCode, retryAfter: r.headers['retry-after'], text };
+      else await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(refused, 'no request was refused while the call was in progress').toBeDefined();
+    expect(refused!.retryAfter).toBe('1');
+    expect(refused!.text).toMatch(/Too many requests in progress \(1, SALES_ACCESS_HTTP_MAX_SESSIONS\)/);
+    expect(structured(await slow)).toMatchObject({ status: 'running' });
+    const again = await request(stack.url, { method: 'POST', headers: { ...MCP_HEADERS, 'mcp-protocol-version': '2025-06-18' }, body: ping });
+    expect(again.statusCode, await again.body.text()).toBe(200);
+    await client.close();
+  });
+});

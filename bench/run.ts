@@ -22,9 +22,10 @@ import { toolLatency } from './tool-latency.js';
 import { toolsListSize } from './tools-list-size.js';
 import { limiterEngine } from './limiter-engine.js';
 import { sharedState } from './shared-state.js';
+import { httpReplicas } from './http-replicas.js';
 import type { Benchmark } from './types.js';
 
-const BENCHMARKS: Benchmark[] = [toolsListSize, coldStartBench, listAllUsers10k, toolLatency, salesloftList30k, apolloListWindows, accessReview4x10k, apolloPatience, offboardingTransfer5k, limiterEngine, oauthVerify, sharedState];
+const BENCHMARKS: Benchmark[] = [toolsListSize, coldStartBench, listAllUsers10k, toolLatency, salesloftList30k, apolloListWindows, accessReview4x10k, apolloPatience, offboardingTransfer5k, limiterEngine, oauthVerify, sharedState, httpReplicas];
 
 const MB = 1024 * 1024;
 

@@ -158,6 +158,12 @@ function oauthConfig(env: Env): OAuthResourceConfig | undefined {
 
 export interface Config {
   transport: 'stdio' | 'http';
+  /**
+   * HTTP only: `--stateless` or SALES_ACCESS_HTTP_STATELESS=1. No MCP session: every POST is answered on its
+   * own (a transport and a server per request), so any replica answers any request; jobs and approvals belong
+   * to the authenticated principal instead of a session, and approvals go through the approval page.
+   */
+  stateless: boolean;
   host: string;
   port: number;
   sandbox: boolean;
@@ -219,6 +225,7 @@ export interface ParsedArgs {
   /** `audit verify`: the files named (default: the configured audit log). */
   files?: string[];
   http: boolean;
+  stateless: boolean;
   host?: string;
   port?: string;
   sandbox: boolean;
@@ -238,6 +245,7 @@ export interface ParsedArgs {
  */
 const FLAGS = {
   http: { type: 'boolean', default: false },
+  stateless: { type: 'boolean', default: false },
   host: { type: 'string' },
   port: { type: 'string' },
   sandbox: { type: 'boolean', default: false },
@@ -251,7 +259,7 @@ const FLAGS = {
 } as const;
 
 /** Flags that only shape a serving server (and `doctor`, which checks what that server would use). */
-const SERVE_ONLY = ['http', 'host', 'port', 'read-only', 'tools', 'toolsets'] as const;
+const SERVE_ONLY = ['http', 'stateless', 'host', 'port', 'read-only', 'tools', 'toolsets'] as const;
 
 const COMMANDS_HINT = 'Commands: (none) to serve MCP, "doctor", "auth <vendor>", "audit verify [file…]". Run `sales-access-mcp --help`.';
 
@@ -284,7 +292,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     if (misplaced.length > 0) throw new ConfigError(`--${misplaced[0]} does not apply to \`${first}${first === 'audit' ? ' verify' : ''}\`.`);
   }
   if (command === 'doctor') {
-    const misplaced = (['http', 'host', 'port'] as const).filter((f) => v[f] !== undefined && v[f] !== false);
+    const misplaced = (['http', 'stateless', 'host', 'port'] as const).filter((f) => v[f] !== undefined && v[f] !== false);
     if (misplaced.length > 0) throw new ConfigError(`--${misplaced[0]} does not apply to \`doctor\`, which checks the vendors and exits.`);
   }
   return {
@@ -292,6 +300,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     authVendor: command === 'auth' ? second : undefined,
     files: command === 'audit-verify' ? rest : undefined,
     http: v.http ?? false,
+    stateless: v.stateless ?? false,
     host: v.host,
     port: v.port,
     sandbox: v.sandbox ?? false,
@@ -339,6 +348,17 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/**
+ * `--stateless` (needs --http) or SALES_ACCESS_HTTP_STATELESS=1/true; the variable is ignored without --http
+ * (startup-warnings.ts says so), so one environment can serve both transports.
+ */
+function statelessMode(args: ParsedArgs, env: Env): boolean {
+  if (args.stateless && !args.http) throw new ConfigError('--stateless applies to the HTTP transport: add --http.');
+  const raw = (env.SALES_ACCESS_HTTP_STATELESS ?? '').trim();
+  if (!['', '0', '1', 'true', 'false'].includes(raw)) throw new ConfigError('SALES_ACCESS_HTTP_STATELESS must be 1 (stateless Streamable HTTP, as --stateless) or 0.');
+  return args.http && (args.stateless || raw === '1' || raw === 'true');
+}
+
 export function loadConfig(args: ParsedArgs, env: Env = process.env, registry: Registry = BUILTIN_ADAPTERS): Config {
   const host = args.host ?? '127.0.0.1';
   const portRaw = args.port ?? '3333';
@@ -371,6 +391,12 @@ export function loadConfig(args: ParsedArgs, env: Env = process.env, registry: R
     throw new ConfigError('SALES_ACCESS_HTTP_TOKEN must be at least 32 characters (e.g. `openssl rand -hex 32`).');
   }
   const oauth = oauthConfig(env);
+  const stateless = statelessMode(args, env);
+  if (stateless && confirm === 'elicit') {
+    throw new ConfigError(
+      'SALES_ACCESS_CONFIRM=elicit cannot work with --stateless: MCP elicitation needs a session to carry the question and the answer. Use auto (the approval page) or token.',
+    );
+  }
   const approval = approvalConfig(env, !(args.http && !isLoopbackHost(host)));
   if (confirm === 'browser' && !approval.pageAvailable) {
     throw new ConfigError(
@@ -398,6 +424,7 @@ export function loadConfig(args: ParsedArgs, env: Env = process.env, registry: R
 
   return {
     transport: args.http ? 'http' : 'stdio',
+    stateless,
     host,
     port: Number(portRaw),
     sandbox: args.sandbox,

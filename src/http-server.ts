@@ -8,11 +8,11 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isLoopbackHost } from './env.js';
 import { ApprovalBroker, approvalStoreFor, setApprovals } from './confirm/approvals.js';
 import type { Deps } from './deps.js';
-import { HttpAuthenticator, protectedResourceMetadata, protectedResourceMetadataUrl, wwwAuthenticate } from './http-auth.js';
-import { createServer } from './server.js';
+import { HttpAuthenticator, type AuthOutcome, protectedResourceMetadata, protectedResourceMetadataUrl, wwwAuthenticate } from './http-auth.js';
+import { createServer, LOCAL_PRINCIPAL } from './server.js';
 
 /**
- * Streamable HTTP at /mcp with stateful sessions, behind the MCP spec's transport security
+ * Streamable HTTP at /mcp, with stateful sessions or (--stateless) none, behind the MCP spec's transport security
  * (https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#security-warning):
  * Origin checked against an allowlist (requests without Origin come from non-browser clients and pass),
  * Host checked against DNS rebinding, and a bearer token when bound beyond loopback: the static
@@ -22,6 +22,11 @@ import { createServer } from './server.js';
  * serves the Protected Resource Metadata, and a 401 names it in WWW-Authenticate, so an MCP client can find the
  * authorization server and sign the person in. A session is bound to whoever opened it (the person, or the
  * static token): another credential cannot use its id.
+ *
+ * Stateless (--stateless): every POST is answered by its own transport and server, so any replica behind a load
+ * balancer answers any request; GET and DELETE answer 405. Jobs and approvals belong to the principal instead
+ * of a session (server.ts LOCAL_PRINCIPAL without authentication), and destructive writes are approved on the
+ * approval page (no elicitation, no in-chat view: see confirm/gate.ts). The same checks and limits apply.
  *
  * The same server answers `/approve/<id>`, the approval page for destructive writes (confirm/approvals.ts),
  * ahead of those checks: a browser opening the page carries neither the MCP bearer token nor an allowlisted
@@ -66,6 +71,8 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
   const sessions = new Map<string, Session>();
   /** Initializes in progress: they hold a slot before their session id exists. */
   let opening = 0;
+  /** Stateless mode: requests being answered (each holds a server). */
+  let inFlight = 0;
   const budget = new ClientBudget(limits.ratePerMinute, now);
   const auth = new HttpAuthenticator({ httpToken: config.httpToken, oauth: config.oauth }, log, now);
   const oauth = config.oauth;
@@ -144,6 +151,12 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
     // What the transport hands to tool handlers as extra.authInfo (the person; never the token).
     if (who.kind === 'ok' && who.authInfo) (req as IncomingMessage & { auth?: AuthInfo }).auth = who.authInfo;
 
+    if (config.stateless && req.method !== 'POST') {
+      return refuse(res, 405, 'Method not allowed: this server runs stateless Streamable HTTP (--stateless), with no session to stream from or to end; send each JSON-RPC message as a POST to /mcp.', {
+        allow: 'POST',
+      });
+    }
+
     // Bodies are read here, with the limit, and handed to the transport parsed (it then reads nothing).
     let body: unknown;
     if (req.method === 'POST') {
@@ -154,6 +167,8 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
       if (read.kind === 'invalid') return refuse(res, 400, 'Body is not valid JSON.', {}, -32700);
       body = read.value;
     }
+
+    if (config.stateless) return stateless(req, res, body, who.kind === 'ok' ? who : undefined);
 
     const sessionId = req.headers['mcp-session-id'];
     const existing = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
@@ -203,6 +218,39 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
       opening -= 1;
       // An initialize the transport refused never became a session: release its server now.
       if (transport.sessionId === undefined || !sessions.has(transport.sessionId)) void server.close().catch(() => {});
+    }
+  };
+
+  /**
+   * Stateless mode, the SDK's pattern: a transport and a server per request, closed when the response is done;
+   * the SDK refuses to reuse either (a server connects to one transport at a time, and a stateless transport
+   * serves one request). Requests in progress are capped like sessions (SALES_ACCESS_HTTP_MAX_SESSIONS), since
+   * each holds a server. Calls belong to the principal: the person or token, or LOCAL_PRINCIPAL on loopback
+   * without authentication.
+   */
+  const stateless = async (req: IncomingMessage, res: ServerResponse, body: unknown, who: Extract<AuthOutcome, { kind: 'ok' }> | undefined) => {
+    if (inFlight >= limits.maxSessions) {
+      log.warn({ in_flight: inFlight, max: limits.maxSessions }, 'stateless HTTP: requests in progress at the cap; request refused');
+      return refuse(res, 503, `Too many requests in progress (${limits.maxSessions}, SALES_ACCESS_HTTP_MAX_SESSIONS): retry after 1 s.`, { 'retry-after': '1' });
+    }
+    inFlight += 1;
+    const server = createServer(deps, { actor: who?.actor.kind === 'http_token' ? who.actor : undefined, owner: who?.principal ?? LOCAL_PRINCIPAL });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      inFlight -= 1;
+      void transport.close().catch(() => {});
+      void server.close().catch(() => {});
+    };
+    res.once('close', release);
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(req, res, body);
+    } catch (err) {
+      release();
+      throw err;
     }
   };
 
@@ -269,7 +317,7 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
   const port = (http.address() as AddressInfo).port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${hostForUrl}:${port}/mcp`;
-  log.info({ url }, 'MCP Streamable HTTP listening');
+  log.info({ url, mode: config.stateless ? 'stateless' : 'sessions' }, 'MCP Streamable HTTP listening');
   // The identity provider's discovery document is read now, so the first signed-in request does not wait for it.
   auth.warmUp();
 

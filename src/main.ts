@@ -29,6 +29,8 @@ Flags:
   --host HOST         HTTP bind address (default 127.0.0.1; other hosts need SALES_ACCESS_HTTP_TOKEN
                       or sign-in with the identity provider, SALES_ACCESS_OAUTH_ISSUER)
   --port PORT         HTTP port (default 3333; 0 picks a free one)
+  --stateless         HTTP without MCP sessions (also SALES_ACCESS_HTTP_STATELESS=1): any replica answers
+                      any request; share plans, approvals and jobs with SALES_ACCESS_REDIS_URL
   --sandbox           wire every vendor to the embedded simulators (no credentials needed)
   --toolsets a,b      serve these toolsets (also SALES_ACCESS_TOOLSETS); default: workflows and each
                       configured vendor's user-lifecycle tools; "all" serves every tool
@@ -97,7 +99,7 @@ async function serve(config: Config, log: Logger): Promise<number> {
   const deps = await createDeps(config, { log });
   await pruneStateFiles(config, log);
   const tools = selectTools(config, deps.vendors);
-  log.info({ tools: tools.length, transport: config.transport, confirm: config.confirm }, 'starting');
+  log.info({ tools: tools.length, transport: config.transport, ...(config.transport === 'http' ? { stateless: config.stateless } : {}), confirm: config.confirm }, 'starting');
 
   let closeTransport: () => Promise<void>;
   if (config.transport === 'http') {

@@ -1,6 +1,16 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import * as z from 'zod';
 
+// Built once: stateless HTTP registers the prompts on a new server per request.
+const ACCESS_REVIEW_ARGS = {
+  roster_path: z.string().optional().describe('CSV roster under SALES_ACCESS_ROSTER_DIR (email column; optional status and termination date)'),
+  vendors: z.string().optional().describe('Comma-separated vendors to review, e.g. "outreach,salesloft"; default all connected'),
+};
+const OFFBOARD_USER_ARGS = {
+  email: z.string().describe('The person\'s email, e.g. "jane.doe@acme.example"'),
+  transfer_to: z.string().optional().describe('Who takes over their records, e.g. "manager@acme.example"'),
+};
+
 /** Prompts a client can offer as slash commands: the two stories admins come for. */
 export function registerPrompts(server: McpServer): void {
   server.registerPrompt(
@@ -8,10 +18,7 @@ export function registerPrompts(server: McpServer): void {
     {
       title: 'Quarterly access review',
       description: 'Review who holds access in every connected sales tool against the company roster, and propose what to fix.',
-      argsSchema: {
-        roster_path: z.string().optional().describe('CSV roster under SALES_ACCESS_ROSTER_DIR (email column; optional status and termination date)'),
-        vendors: z.string().optional().describe('Comma-separated vendors to review, e.g. "outreach,salesloft"; default all connected'),
-      },
+      argsSchema: ACCESS_REVIEW_ARGS,
     },
     ({ roster_path, vendors }) => ({
       messages: [
@@ -38,10 +45,7 @@ export function registerPrompts(server: McpServer): void {
     {
       title: 'Offboard a person everywhere',
       description: 'Find a departing person in every connected sales tool, plan their offboarding, and carry it out after approval.',
-      argsSchema: {
-        email: z.string().describe('The person\'s email, e.g. "jane.doe@acme.example"'),
-        transfer_to: z.string().optional().describe('Who takes over their records, e.g. "manager@acme.example"'),
-      },
+      argsSchema: OFFBOARD_USER_ARGS,
     },
     ({ email, transfer_to }) => ({
       messages: [

@@ -10,7 +10,10 @@ import { BUILTIN_ADAPTERS, type Registry } from './vendors/registry.js';
  * missing, never a value. Broken configurations are ConfigErrors instead (config.ts); these do not stop
  * start-up, since a server with fewer vendors is still useful.
  */
-export function startupWarnings(env: Env, config: Pick<Config, 'sandbox' | 'vendors'> & Partial<Pick<Config, 'transport' | 'oauth'>>, registry: Registry = BUILTIN_ADAPTERS): string[] {
+export function startupWarnings(
+  env: Env,
+  config: Pick<Config, 'sandbox' | 'vendors'> & Partial<Pick<Config, 'transport' | 'oauth' | 'stateless' | 'redis' | 'confirm' | 'approval' | 'readOnly'>>,
+  registry: Registry = BUILTIN_ADAPTERS): string[] {
   const out: string[] = [];
   const prefixes = ['SALES_ACCESS_', 'LOG_', ...registry.map((a) => `${a.envPrefix}_`)];
   const empty = Object.keys(env)
@@ -19,6 +22,19 @@ export function startupWarnings(env: Env, config: Pick<Config, 'sandbox' | 'vend
   for (const k of empty) out.push(`${k} is set but empty, so it is ignored: give it a value or remove it.`);
   if (config.oauth && config.transport === 'stdio') {
     out.push('SALES_ACCESS_OAUTH_ISSUER is set, but sign-in with the identity provider applies to the HTTP transport (--http) only: over stdio the audit log names the MCP client.');
+  }
+  if (config.transport === 'stdio' && /^(1|true)$/.test((env.SALES_ACCESS_HTTP_STATELESS ?? '').trim())) {
+    out.push('SALES_ACCESS_HTTP_STATELESS is set, but stateless mode applies to the HTTP transport (--http) only: over stdio it is ignored.');
+  }
+  if (config.stateless && !config.redis) {
+    out.push(
+      'Stateless HTTP (--stateless) without SALES_ACCESS_REDIS_URL: offboarding plans, approval requests and background jobs are kept by each replica, so behind a load balancer a call that lands on another replica does not find them. Run one replica, or set SALES_ACCESS_REDIS_URL to share them.',
+    );
+  }
+  if (config.stateless && !config.readOnly && config.confirm !== 'token' && config.approval && !config.approval.pageAvailable) {
+    out.push(
+      'Stateless HTTP (--stateless) beyond loopback cannot confirm destructive writes: MCP elicitation needs a session, and the approval page is served on loopback only. Set SALES_ACCESS_CONFIRM=token (for clients that show their own per-call approval) or serve --read-only.',
+    );
   }
   if (config.sandbox) return out; // every vendor is wired to its simulator
 

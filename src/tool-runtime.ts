@@ -36,11 +36,15 @@ import { collectWarnings, mergeWarnings } from './side-lookup.js';
 export interface RegisteredTools {
   /** The registered tools by name (the MCP Apps views link some of them, see apps/register.ts). */
   registered: Map<string, RegisteredTool>;
-  /** The session a call belongs to: its MCP session id, or this connection. */
+  /** The session a call belongs to: its MCP session id, or this connection (stateless HTTP: the principal). */
   sessionOf(sessionId: string | undefined): string;
 }
 
-export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, baseActor: Actor | undefined): RegisteredTools {
+/**
+ * `owner`: stateless HTTP's owner of every call (the authenticated principal): without a session, jobs and
+ * approvals belong to who is calling, so a call that lands on another replica finds them.
+ */
+export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, baseActor: Actor | undefined, owner?: string): RegisteredTools {
   const vendorIds = deps.registry.map((a) => a.id) as unknown as VendorIds;
   const gate = new ConfirmationGate(
     deps.config.confirm,
@@ -48,21 +52,16 @@ export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, b
     () => deps.clock.now(),
     deps.config.approval.pageAvailable ? { broker: () => approvalsFor(deps), log: deps.log } : undefined,
     { store: () => inChatApprovalsFor(deps), available: () => clientRendersApps(server.server) },
+    owner !== undefined,
   );
   // The session of a call without an MCP session id: this connection (stdio: the process has one).
   const connection = `connection:${randomBytes(12).toString('base64url')}`;
-  const sessionOf = (sessionId: string | undefined) => (sessionId ? `session:${sessionId}` : connection);
+  const sessionOf = (sessionId: string | undefined) => owner ?? (sessionId ? `session:${sessionId}` : connection);
   const registered = new Map<string, RegisteredTool>();
   for (const tool of tools) {
     const reg = server.registerTool(
       tool.name,
-      {
-        title: tool.title,
-        description: callDescription(tool),
-        inputSchema: callInputShape(tool, vendorIds, { tokenConfirm: deps.config.confirm === 'token' }),
-        outputSchema: callOutputSchema(tool),
-        annotations: { title: tool.title, ...tool.annotations },
-      },
+      definitionOf(tool, deps, vendorIds),
       async (input: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
         const { job_id: jobId, approval_id: approvalId, ...args } = input as Record<string, unknown> & { job_id?: string; approval_id?: string };
         const client = server.server.getClientVersion();
@@ -122,6 +121,36 @@ export function registerTools(server: McpServer, tools: AnyTool[], deps: Deps, b
     registered.set(tool.name, reg);
   }
   return { registered, sessionOf };
+}
+
+interface ToolDefinition {
+  title: string;
+  description: string;
+  inputSchema: ReturnType<typeof callInputShape>;
+  outputSchema: ReturnType<typeof callOutputSchema>;
+  annotations: AnyTool['annotations'] & { title: string };
+}
+/** Each tool's registered definition, built once per deps (zod schemas are immutable): stateless HTTP builds a server per request. */
+const definitions = new WeakMap<Deps, Map<AnyTool, ToolDefinition>>();
+
+function definitionOf(tool: AnyTool, deps: Deps, vendorIds: VendorIds): ToolDefinition {
+  let byTool = definitions.get(deps);
+  if (!byTool) {
+    byTool = new Map();
+    definitions.set(deps, byTool);
+  }
+  let d = byTool.get(tool);
+  if (!d) {
+    d = {
+      title: tool.title,
+      description: callDescription(tool),
+      inputSchema: callInputShape(tool, vendorIds, { tokenConfirm: deps.config.confirm === 'token' }),
+      outputSchema: callOutputSchema(tool),
+      annotations: { title: tool.title, ...tool.annotations },
+    };
+    byTool.set(tool, d);
+  }
+  return d;
 }
 
 interface Call {

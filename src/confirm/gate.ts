@@ -135,6 +135,11 @@ export class ConfirmationGate {
     private readonly now: () => number = Date.now,
     private readonly page?: PageApprovalOptions,
     private readonly inChat?: InChatOptions,
+    /**
+     * Stateless HTTP (--stateless): no session carries an elicitation or its completion notice, and an in-chat
+     * request's nonce lives in one replica's memory, so only the approval page (or token) can confirm.
+     */
+    private readonly stateless = false,
   ) {}
 
   async confirm(req: ConfirmRequest, opts: ConfirmOptions): Promise<Confirmation> {
@@ -146,18 +151,18 @@ export class ConfirmationGate {
       case 'browser':
         return this.byPage(req, opts);
       case 'auto':
-        if (req.inChat && this.inChat?.available()) return this.byApp(req, opts);
+        if (req.inChat && !this.stateless && this.inChat?.available()) return this.byApp(req, opts);
         // Without an approval page (HTTP beyond loopback) auto means elicitation only.
         return this.canElicit() || !this.page ? this.byElicitation(req, opts) : this.byPage(req, opts);
     }
   }
 
   private canElicit(): boolean {
-    return Boolean(this.server.getClientCapabilities()?.elicitation?.form);
+    return !this.stateless && Boolean(this.server.getClientCapabilities()?.elicitation?.form);
   }
 
   private canElicitUrl(): boolean {
-    return Boolean(this.server.getClientCapabilities()?.elicitation?.url);
+    return !this.stateless && Boolean(this.server.getClientCapabilities()?.elicitation?.url);
   }
 
   private byToken(req: ConfirmRequest): Confirmation {
@@ -176,6 +181,11 @@ export class ConfirmationGate {
   }
 
   private async byElicitation(req: ConfirmRequest, opts: ConfirmOptions): Promise<Confirmation> {
+    if (this.stateless) {
+      throw new ConfirmationRefused(
+        `Nothing was changed. ${req.summary} needs a human's approval, and this server runs stateless HTTP (--stateless), where MCP elicitation is not available and the approval page is served on loopback only. Ask the server's operator to set SALES_ACCESS_CONFIRM=token (for clients that show their own per-call approval), or to serve with sessions (without --stateless).`,
+      );
+    }
     if (!this.canElicit()) {
       throw new ConfirmationRefused(
         `Nothing was changed. ${req.summary} needs a human's approval, and this MCP client cannot show a confirmation prompt (it does not support elicitation). Use a client that supports MCP elicitation, or ask the server's operator to set SALES_ACCESS_CONFIRM=auto (the default: an approval page in the browser) or SALES_ACCESS_CONFIRM=token for clients that show their own per-call approval.`,

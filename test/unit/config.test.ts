@@ -68,6 +68,19 @@ describe('config', () => {
     expect(() => parseCliArgs(['--read-onyl'])).toThrow(/unknown flag --read-onyl. Did you mean --read-only\?/);
   });
 
+  it('--stateless: HTTP only, also SALES_ACCESS_HTTP_STATELESS; not with SALES_ACCESS_CONFIRM=elicit', () => {
+    expect(load(['--http']).stateless).toBe(false);
+    expect(load(['--http', '--stateless']).stateless).toBe(true);
+    expect(load(['--http'], { SALES_ACCESS_HTTP_STATELESS: '1' }).stateless).toBe(true);
+    expect(load(['--http'], { SALES_ACCESS_HTTP_STATELESS: 'true' }).stateless).toBe(true);
+    expect(load([], { SALES_ACCESS_HTTP_STATELESS: '1' }).stateless).toBe(false);
+    expect(() => load(['--stateless'])).toThrow(/--stateless applies to the HTTP transport: add --http/);
+    expect(() => load(['--http'], { SALES_ACCESS_HTTP_STATELESS: 'yes' })).toThrow(/SALES_ACCESS_HTTP_STATELESS must be 1/);
+    expect(() => load(['--http', '--stateless'], { SALES_ACCESS_CONFIRM: 'elicit' })).toThrow(/elicit cannot work with --stateless/);
+    expect(() => parseCliArgs(['doctor', '--stateless'])).toThrow(/--stateless does not apply to `doctor`/);
+    expect(() => parseCliArgs(['audit', 'verify', '--stateless'])).toThrow(/--stateless does not apply/);
+  });
+
   it('non-loopback HTTP needs a token; loopback does not', () => {
     expect(() => load(['--http', '--host', '0.0.0.0'])).toThrow(/Refusing to serve HTTP on non-loopback host 0.0.0.0/);
     expect(load(['--http', '--host', '0.0.0.0'], { SALES_ACCESS_HTTP_TOKEN: 'x'.repeat(32) }).host).toBe('0.0.0.0');

@@ -18,6 +18,17 @@ describe('start-up warnings', () => {
     expect(warn(idp, ['--http'])).toEqual([]);
   });
 
+  it('stateless HTTP: without Redis the state is per replica; beyond loopback only token mode can confirm; the variable over stdio does nothing', () => {
+    const tok = { OUTREACH_ACCESS_TOKEN: 'tok' };
+    expect(warn(tok, ['--http', '--stateless'])).toEqual([expect.stringMatching(/^Stateless HTTP \(--stateless\) without SALES_ACCESS_REDIS_URL: .* kept by each replica/)]);
+    expect(warn({ ...tok, SALES_ACCESS_REDIS_URL: 'redis://127.0.0.1:6379' }, ['--http', '--stateless'])).toEqual([]);
+    const remote = { ...tok, SALES_ACCESS_REDIS_URL: 'redis://127.0.0.1:6379', SALES_ACCESS_HTTP_TOKEN: 'x'.repeat(32) };
+    expect(warn(remote, ['--http', '--stateless', '--host', '0.0.0.0'])).toEqual([expect.stringMatching(/cannot confirm destructive writes.*SALES_ACCESS_CONFIRM=token/)]);
+    expect(warn({ ...remote, SALES_ACCESS_CONFIRM: 'token' }, ['--http', '--stateless', '--host', '0.0.0.0'])).toEqual([]);
+    expect(warn(remote, ['--http', '--stateless', '--host', '0.0.0.0', '--read-only'])).toEqual([]);
+    expect(warn({ ...tok, SALES_ACCESS_HTTP_STATELESS: '1' })).toEqual([expect.stringMatching(/^SALES_ACCESS_HTTP_STATELESS is set, but .*--http/)]);
+  });
+
   it('names variables set but empty, never a value', () => {
     expect(warn({ OUTREACH_ACCESS_TOKEN: 'tok', SALESLOFT_API_KEY: '', SALES_ACCESS_ROSTER_DIR: ' ' })).toEqual([
       'SALESLOFT_API_KEY is set but empty, so it is ignored: give it a value or remove it.',

@@ -11,7 +11,7 @@ import { RedisJobStore } from './jobs/redis-store.js';
 import { MemoryJobStore, type JobStore } from './jobs/store.js';
 import type { Logger } from './log.js';
 import type { SharedRedis } from './shared/redis.js';
-import { ResultStore, resultsRoot } from './results.js';
+import { RedisResultStore, ResultStore, resultsRoot, type ResultStorage } from './results.js';
 import type { RestApi, VendorAdapter } from './vendors/adapter.js';
 import { connectVendor, type VendorConnection } from './vendors/connection.js';
 import { BUILTIN_ADAPTERS, type Registry } from './vendors/registry.js';
@@ -25,7 +25,8 @@ export interface Deps {
   log: Logger;
   clock: Clock;
   audit: AuditLog;
-  results: ResultStore;
+  /** Large results served as resources: under the state directory, or in Redis when configured. */
+  results: ResultStorage;
   tokens: TokenStorage;
   /** The process's Redis connection when SALES_ACCESS_REDIS_URL is set: the state the replicas share. */
   redis: SharedRedis | undefined;
@@ -93,7 +94,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     log: opts.log,
     clock,
     audit,
-    results: new ResultStore(resultsRoot(config.stateDir), config.retention.resultsMs),
+    results: store.redis ? new RedisResultStore(store.redis, config.retention.resultsMs) : new ResultStore(resultsRoot(config.stateDir), config.retention.resultsMs),
     tokens,
     redis: store.redis,
     registry,

@@ -18,7 +18,7 @@ export function registerResources(server: McpServer, deps: Deps): void {
     async (uri, vars) => {
       const id = String(vars.id);
       const text = await deps.results.read(id);
-      if (text === undefined) throw new Error(`No stored result ${id}; results are kept for a day under the server's state directory.`);
+      if (text === undefined) throw new Error(`No stored result ${id}; results are kept for a day (SALES_ACCESS_RESULT_RETENTION_HOURS).`);
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text }] };
     },
   );

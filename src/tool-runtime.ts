@@ -413,7 +413,7 @@ export async function fitResult(tool: AnyTool, structured: Record<string, unknow
         name: `${tool.name} complete result`,
         mimeType: 'application/json',
         // The server's file path means nothing to (and should not be told to) a remote HTTP client.
-        description: `All ${items.length} ${field} (${saved.bytes} bytes); read it with resources/read.${deps.config.transport === 'stdio' ? ` Stored at ${saved.path}.` : ''}`,
+        description: `All ${items.length} ${field} (${saved.bytes} bytes); read it with resources/read.${deps.config.transport === 'stdio' && saved.path ? ` Stored at ${saved.path}.` : ''}`,
       },
     ],
     structuredContent: cut,

@@ -128,4 +128,15 @@ describe.skipIf(skip)('two stateless replicas behind a round-robin balancer, sha
     const secrets = { accessToken, httpToken: TOKEN, csrf: page.csrf!, cookie: page.cookie!.split('=')[1]! };
     expect(findLeaks(secrets, dump.map((d) => ({ where: d.key, text: `${d.key}\n${d.value}` })))).toEqual([]);
   });
+
+  it('a result too large to return inline is read through the other replica (stored in Redis)', async () => {
+    const r = structured(await call('outreach_list_users', { page_size: 100 }));
+    expect(r.truncated, 'a page of 100 users must exceed the inline cap for this test to mean anything').toBe(true);
+    const stored = lastReplica();
+    const read = await client.readResource({ uri: r.full_result_uri });
+    const reader = proxy.hits.filter((h) => h.rpc === 'resources/read').at(-1)!.upstream;
+    expect(reader).not.toBe(stored);
+    expect(JSON.parse((read.contents[0] as { text: string }).text).users).toHaveLength(100);
+    expect((await dumpPrefix(prefix)).map((d) => d.key)).toContain(`${prefix}result:${r.full_result_uri.split('/').pop()}`);
+  });
 });

@@ -1,8 +1,11 @@
 import { mkdtempSync, readdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { MAX_RESULT_BYTES, ResultStore } from '../../src/results.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_RESULT_BYTES, RedisResultStore, ResultStore } from '../../src/results.js';
+import { SharedRedis } from '../../src/shared/redis.js';
+import { redisConfig } from '../../src/shared/redis-config.js';
+import { deletePrefix, redisUnavailable, TEST_REDIS_URL, testPrefix } from '../support/redis.js';
 import { fitResult } from '../../src/tool-runtime.js';
 import type { Deps } from '../../src/deps.js';
 import type { AnyTool } from '../../tools/types.js';
@@ -49,5 +52,35 @@ describe('result size cap', () => {
     utimesSync(old.path, day, day);
     await store.save('fake_list', { b: 2 });
     expect(readdirSync(dir)).toHaveLength(1);
+  });
+});
+
+const noRedis = await redisUnavailable();
+
+describe.skipIf(noRedis)('results in Redis (SALES_ACCESS_REDIS_URL)', () => {
+  const prefix = testPrefix();
+  const open: SharedRedis[] = [];
+  const connect = async () => {
+    const r = await SharedRedis.connect(redisConfig({ SALES_ACCESS_REDIS_URL: TEST_REDIS_URL, SALES_ACCESS_REDIS_PREFIX: prefix })!);
+    open.push(r);
+    return r;
+  };
+  afterAll(async () => {
+    await Promise.all(open.map((r) => r.close()));
+    await deletePrefix(prefix);
+  });
+
+  it('a result saved by one replica is read by another, expires after the retention, and ids cannot name other keys', async () => {
+    const a = new RedisResultStore(await connect(), 60_000);
+    const b = new RedisResultStore(await connect(), 60_000);
+    const saved = await a.save('fake_list', { items: [1, 2, 3] });
+    expect(saved).not.toHaveProperty('path');
+    const id = saved.uri.split('/').pop()!;
+    expect(JSON.parse((await b.read(id))!)).toEqual({ items: [1, 2, 3] });
+    const ttl = await open[0]!.client.pttl(`${prefix}result:${id}`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    expect(await b.read('plan:x')).toBeUndefined();
+    expect(await b.read('fake_list-2026-01-01T00-00-00-000Z-000000000000')).toBeUndefined();
   });
 });

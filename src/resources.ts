@@ -4,6 +4,7 @@ import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/serv
 import type { Deps } from './deps.js';
 import { RESULT_URI_PREFIX } from './results.js';
 import { evidenceRoot } from './workflows/report.js';
+import { sharedEvidence } from './workflows/shared-evidence.js';
 
 export const EVIDENCE_URI_PREFIX = 'sales-access://evidence/';
 const EVIDENCE_TYPES: Record<string, string> = { csv: 'text/csv', json: 'application/json', html: 'text/html' };
@@ -57,8 +58,11 @@ export function registerResources(server: McpServer, deps: Deps): void {
       if (!m) throw new Error('Unknown evidence file: expected access-review-<id>.csv, .json or .html as access_review returned it.');
       const root = await realpath(evidenceRoot(deps.config.stateDir)).catch(() => undefined);
       const path = await realpath(join(evidenceRoot(deps.config.stateDir), file)).catch(() => undefined);
-      if (!root || !path || !path.startsWith(root + sep)) throw new Error(`No evidence file ${file} on this server.`);
-      return { contents: [{ uri: uri.href, mimeType: EVIDENCE_TYPES[m[1]], text: await readFile(path, 'utf8') }] };
+      const local = root && path && path.startsWith(root + sep) ? await readFile(path, 'utf8') : undefined;
+      // Written by another replica: its copy in Redis.
+      const text = local ?? (deps.redis ? await sharedEvidence(deps.redis, file) : undefined);
+      if (text === undefined) throw new Error(`No evidence file ${file} on this server.`);
+      return { contents: [{ uri: uri.href, mimeType: EVIDENCE_TYPES[m[1]], text }] };
     },
   );
 }

@@ -8,6 +8,7 @@ import { compactReview } from './review/compact.js';
 import { reviewAccess } from './review/engine.js';
 import { registryProfiles } from './review/profiles.js';
 import { loadRosterFile, rosterFromEmails } from './roster.js';
+import { shareEvidence } from './shared-evidence.js';
 import type { CompactReviewResult, ProfileOf, ReviewResult, RosterEntry, VendorInventory } from '../domain/review.js';
 
 /**
@@ -62,6 +63,7 @@ export async function runAccessReview(deps: Deps, options: AccessReviewOptions):
     reviewId,
     ...registryProfiles(deps.registry),
   });
+  if (deps.redis) await shareEvidence(deps.redis, evidence, deps.config.retention.evidenceMs);
   return { reviewId, compact, rosterWarnings: (roster?.warnings ?? []).slice(0, ROSTER_WARNINGS_SHOWN), evidence };
 }
 

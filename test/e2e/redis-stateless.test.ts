@@ -139,4 +139,16 @@ describe.skipIf(skip)('two stateless replicas behind a round-robin balancer, sha
     expect(JSON.parse((read.contents[0] as { text: string }).text).users).toHaveLength(100);
     expect((await dumpPrefix(prefix)).map((d) => d.key)).toContain(`${prefix}result:${r.full_result_uri.split('/').pop()}`);
   });
+
+  it('access review evidence written on one replica is read through the other (a copy in Redis)', async () => {
+    const roster = sim.users().slice(0, 5).map((u) => u.email);
+    const r = structured(await call('access_review', { roster }));
+    const wrote = lastReplica();
+    const read = await client.readResource({ uri: r.evidence.csv });
+    expect(proxy.hits.filter((h) => h.rpc === 'resources/read').at(-1)!.upstream).not.toBe(wrote);
+    const csv = (read.contents[0] as { text: string }).text;
+    expect(csv.split('\n')[0]).toMatch(/review_id/);
+    expect(csv).toContain(roster[0]);
+    expect((await dumpPrefix(prefix)).map((d) => d.key)).toContain(`${prefix}evidence:${r.evidence.csv.split('/').pop()}`);
+  });
 });

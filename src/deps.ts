@@ -8,6 +8,7 @@ import { CreditLedger } from './credits/ledger.js';
 import { JobRunner } from './jobs/runner.js';
 import { MemoryJobStore } from './jobs/store.js';
 import type { Logger } from './log.js';
+import { SharedLimits } from './http/shared-limiter.js';
 import type { SharedRedis } from './shared/redis.js';
 import { ResultStore, resultsRoot } from './results.js';
 import type { RestApi, VendorAdapter } from './vendors/adapter.js';
@@ -57,6 +58,14 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   // With SALES_ACCESS_REDIS_URL this connects and pings Redis: unreachable is a start-up error.
   const store = await openTokenStore(config, { clock });
   const { tokens } = store;
+  // With Redis, vendor rate limits are counted across the replicas (Bottleneck on Redis), never per replica.
+  let limits: SharedLimits | undefined;
+  try {
+    limits = store.redis ? (await SharedLimits.open(store.redis)).install() : undefined;
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const registry = opts.registry ?? BUILTIN_ADAPTERS;
   const connectOpts = { tokens, clock, log: opts.log, dispatcher: opts.dispatcher, retryBaseDelayMs: opts.retryBaseDelayMs, timeouts: opts.timeouts };
   const vendors: VendorConnection[] = [];
@@ -67,6 +76,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     }
   } catch (err) {
     await Promise.all(vendors.map((v) => v.close()));
+    await limits?.close();
     await store.close();
     throw err;
   }
@@ -96,6 +106,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
       jobs.close();
       await Promise.all(vendors.map((v) => v.close()));
       await audit.close();
+      await limits?.close();
       await store.close();
     },
   };

@@ -21,9 +21,10 @@ import { round3 } from './stats.js';
 import { toolLatency } from './tool-latency.js';
 import { toolsListSize } from './tools-list-size.js';
 import { limiterEngine } from './limiter-engine.js';
+import { sharedLimits } from './shared-limits.js';
 import type { Benchmark } from './types.js';
 
-const BENCHMARKS: Benchmark[] = [toolsListSize, coldStartBench, listAllUsers10k, toolLatency, salesloftList30k, apolloListWindows, accessReview4x10k, apolloPatience, offboardingTransfer5k, limiterEngine, oauthVerify];
+const BENCHMARKS: Benchmark[] = [toolsListSize, coldStartBench, listAllUsers10k, toolLatency, salesloftList30k, apolloListWindows, accessReview4x10k, apolloPatience, offboardingTransfer5k, limiterEngine, sharedLimits, oauthVerify];
 
 const MB = 1024 * 1024;
 

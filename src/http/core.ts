@@ -266,6 +266,7 @@ export class HttpCore {
     const [{ request }, dispatcher] = await Promise.all([loadUndici(), this.dispatch()]);
     const t0 = performance.now();
     const ms = () => Math.round(performance.now() - t0);
+    limiter.sent?.(ticket);
     try {
       const res = await request(url, {
         method: req.method,

@@ -116,6 +116,8 @@ export interface Limiter {
   schedule<T>(fn: (ticket: Ticket) => Promise<T>, opts?: ScheduleOptions): Promise<T>;
   acquire(opts?: ScheduleOptions): Promise<Ticket>;
   observe(headers: Record<string, string>, ticket?: Ticket): void;
+  /** The request of `ticket` leaves now (after auth and connection set-up): the vendor counts it from about then. */
+  sent?(ticket: Ticket): void;
   learn(name: string, info: { limit?: number; remaining?: number; resetAtMs?: number }, mark?: number): void;
   holdUntil(untilMs: number): void;
   noteRateLimited(atMs?: number): void;

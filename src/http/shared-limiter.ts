@@ -20,7 +20,7 @@ import type { RateLimitPolicy } from './types.js';
  *
  * - Each window is one Bottleneck whose maxConcurrent is the window's usable limit ("slots"): an admission is
  *   a job of the request's weight (clamped to the limit) that holds its slot until one window (+ slack) after
- *   the request left. A replica that dies has its slots freed by Redis at the job's expiration.
+ *   the request's answer. A replica that dies has its slots freed by Redis at the job's expiration.
  * - Several windows: a slot in each, taken in a fixed order (concurrency first, then the policy's windows).
  * - The policy's maxConcurrent is one more Bottleneck, whose slot is held while the request runs.
  * - A learned limit is updateSettings({ maxConcurrent }), which every replica sees.
@@ -36,7 +36,12 @@ import type { RateLimitPolicy } from './types.js';
 type Bottleneck = BottleneckModule;
 type BottleneckClass = typeof BottleneckModule;
 
-/** Slot kept past one window: Bottleneck registers a job a timer tick before it starts (design note, 10 vs 11 starts). */
+/**
+ * Slot kept past one window: the vendor counts a request somewhere between its sending and its answer, not always
+ * equally late (a busy event loop on either side), so a slot is held one window from the answer (or the end of
+ * the request without one). Counting from the sending instead met 429s with two busy replicas on 2 cores
+ * (`npm run -s bench -- shared_limits`). The slack covers timer lateness.
+ */
 const SLOT_SLACK_MS = 25;
 /** Heartbeat of each Bottleneck: how soon a replica notices slots freed elsewhere without a message. */
 const HEARTBEAT_MS = 1_000;
@@ -46,6 +51,8 @@ const FIRST_LOOK_MS = 25;
 const LOOK_EVERY_MS = 1_000;
 /** With no deadline, slots held by a waiting admission survive its process this long (Redis frees them). */
 const NO_DEADLINE_WAIT_MS = 10 * 60_000;
+/** The longest a request is expected to run (timeouts are shorter): part of every slot's expiration. */
+const REQUEST_ALLOWANCE_MS = 5 * 60_000;
 /** Redis' answer to the first use of a limiter (its settings and scripts). */
 const READY_TIMEOUT_MS = 5_000;
 
@@ -156,6 +163,8 @@ export class SharedLimiter implements Limiter {
   private stopped = false;
   /** Admissions waiting for a slot: failed at stop(). */
   private readonly waiting = new Set<(err: unknown) => void>();
+  /** Each admission's window slots, released one window (+ slack) after the request ended. */
+  private readonly pending = new WeakMap<Ticket, { slots: Slot[]; timers: NodeJS.Timeout[] }>();
   private localHold = 0;
   private last429: number | undefined;
 
@@ -177,7 +186,7 @@ export class SharedLimiter implements Limiter {
     const common = {
       heartbeatInterval: HEARTBEAT_MS,
       // Keys expire once idle past the longest slot they may hold (Bottleneck's `timeout`).
-      timeout: longest * 2 + NO_DEADLINE_WAIT_MS,
+      timeout: longest * 2 + NO_DEADLINE_WAIT_MS + REQUEST_ALLOWANCE_MS,
     };
     this.windows = policy.windows.map((w) => {
       const usable = this.usableOf(w.limit);
@@ -211,6 +220,7 @@ export class SharedLimiter implements Limiter {
     } finally {
       this.running -= 1;
       slot?.release();
+      this.settle(ticket);
     }
   }
 
@@ -220,22 +230,23 @@ export class SharedLimiter implements Limiter {
 
   /**
    * Waits out any hold, then takes a concurrency slot (schedule only) and a slot in every window, in that
-   * order. The window slots are released one window (+ slack) after the admission.
+   * order. The window slots are released one window (+ slack) after the request ends (see sent, settle).
    */
   private async admit(opts: ScheduleOptions, withConcurrency: boolean): Promise<{ ticket: Ticket; slot: Slot | undefined }> {
     const weight = Math.max(0, opts.weight ?? 1);
     const { signal, deadlineAt } = opts;
     if (signal?.aborted) throw signal.reason;
     await this.redis.run('preparing the shared rate limits', () => withTimeout(this.ready, READY_TIMEOUT_MS));
-    // Slots taken while waiting for the next one survive a dead process until the deadline (+ one window).
+    // Bottleneck frees a slot at its expiration (here, or in Redis when this process died): it must outlast the
+    // wait for the other slots, the request itself, and one window after it.
     const waitBudget = deadlineAt === undefined ? NO_DEADLINE_WAIT_MS : Math.max(0, deadlineAt - this.clock.now());
     await this.waitOutHold(deadlineAt, signal);
     const taken: Slot[] = [];
     const t0 = this.clock.now();
     try {
-      if (withConcurrency && this.concurrency) taken.push(await this.take(this.concurrency, 1, waitBudget + NO_DEADLINE_WAIT_MS, 'concurrency', deadlineAt, signal));
+      if (withConcurrency && this.concurrency) taken.push(await this.take(this.concurrency, 1, waitBudget + REQUEST_ALLOWANCE_MS, 'concurrency', deadlineAt, signal));
       for (const w of this.windows) {
-        taken.push(await this.take(w.b, Math.min(weight, w.usable), waitBudget + w.intervalMs + SLOT_SLACK_MS, w.name, deadlineAt, signal));
+        taken.push(await this.take(w.b, Math.min(weight, w.usable), waitBudget + REQUEST_ALLOWANCE_MS + w.intervalMs + SLOT_SLACK_MS, w.name, deadlineAt, signal));
       }
       // A hold set elsewhere while this admission waited for its slots still applies.
       if (this.clock.now() - t0 > FIRST_LOOK_MS) await this.waitOutHold(deadlineAt, signal);
@@ -245,12 +256,33 @@ export class SharedLimiter implements Limiter {
     }
     const now = this.clock.now();
     const concurrency = withConcurrency && this.concurrency ? taken.shift() : undefined;
-    this.windows.forEach((w, i) => {
-      const slot = taken[i]!;
-      setTimeout(() => slot.release(), w.intervalMs + SLOT_SLACK_MS).unref();
-    });
     this.total += weight;
-    return { ticket: { weight, admittedAt: now, mark: this.total }, slot: concurrency };
+    const ticket: Ticket = { weight, admittedAt: now, mark: this.total };
+    this.pending.set(ticket, { slots: taken, timers: this.releaseLater(taken) });
+    return { ticket, slot: concurrency };
+  }
+
+  /** Releases the window slots one window (+ slack) from now. */
+  private releaseLater(slots: Slot[]): NodeJS.Timeout[] {
+    return this.windows.map((w, i) => {
+      const t = setTimeout(() => slots[i]!.release(), w.intervalMs + SLOT_SLACK_MS);
+      t.unref();
+      return t;
+    });
+  }
+
+  /** The request went out: its slots are held one window from now at least. */
+  sent(ticket: Ticket): void {
+    const p = this.pending.get(ticket);
+    if (!p) return;
+    for (const t of p.timers) clearTimeout(t);
+    p.timers = this.releaseLater(p.slots);
+  }
+
+  /** The request is over (answer seen, or failed without one): its slots are held one window from now, once. */
+  private settle(ticket: Ticket): void {
+    this.sent(ticket);
+    this.pending.delete(ticket);
   }
 
   /** Sleeps until the bucket's hold (a 429, or nothing left until the reset) is over, or fails at once past the deadline. */
@@ -366,6 +398,7 @@ export class SharedLimiter implements Limiter {
 
   /** Feeds a response's headers through the policy's header spec (see learn). */
   observe(headers: Record<string, string>, ticket?: Ticket): void {
+    if (ticket) this.settle(ticket);
     const spec = this.policy.headers;
     if (!spec) return;
     for (const [name, info] of Object.entries(spec.parse(headers, this.clock.now(), ticket?.admittedAt))) this.learn(name, info);

@@ -76,6 +76,14 @@ interface Slot {
   release(): void;
 }
 
+/**
+ * Bottleneck's state for this limiter is gone from Redis (its keys expired when idle, or Redis restarted empty).
+ * Bottleneck 2.19.5 would set itself up again, but it compares the message exactly and Redis 7 prefixes "ERR ",
+ * so the limiter rebuilds its Bottlenecks and the admission starts over.
+ */
+class StaleSetup extends Error {}
+const STALE = /SETTINGS_KEY_NOT_FOUND|UNKNOWN_CLIENT/;
+
 /** The Bottleneck engine for one process: one Redis connection (and its subscriber) for every limiter. */
 export class SharedLimits {
   private readonly limiters: SharedLimiter[] = [];
@@ -155,9 +163,11 @@ export class SharedLimiter implements Limiter {
   private readonly policy: RateLimitPolicy;
   private readonly reserve: number;
   private readonly windows: SharedWindow[];
-  private readonly concurrency: Bottleneck | undefined;
+  private concurrency: Bottleneck | undefined;
   private readonly holdKey: string;
-  private readonly ready: Promise<void>;
+  /** The Bottlenecks' set-up in Redis; rebuilt at the next admission after it failed (Redis was down). */
+  private ready: Promise<void>;
+  private readonly build: () => void;
   private running = 0;
   private total = 0;
   private stopped = false;
@@ -188,20 +198,40 @@ export class SharedLimiter implements Limiter {
       // Keys expire once idle past the longest slot they may hold (Bottleneck's `timeout`).
       timeout: longest * 2 + NO_DEADLINE_WAIT_MS + REQUEST_ALLOWANCE_MS,
     };
-    this.windows = policy.windows.map((w) => {
-      const usable = this.usableOf(w.limit);
-      return { name: w.name, intervalMs: w.intervalMs, configuredLimit: w.limit, learnedLimit: undefined, usable, learned: undefined, b: make({ ...common, id: id(w.name), maxConcurrent: usable }) };
-    });
-    this.concurrency = policy.maxConcurrent ? make({ ...common, id: id('concurrency'), maxConcurrent: policy.maxConcurrent }) : undefined;
+    this.windows = policy.windows.map((w) => ({ name: w.name, intervalMs: w.intervalMs, configuredLimit: w.limit, learnedLimit: undefined, usable: this.usableOf(w.limit), learned: undefined, b: undefined as unknown as Bottleneck }));
     this.holdKey = id('hold');
-    for (const b of this.all()) b.on('error', () => {}); // heartbeat failures; callers meet the outage through SharedRedis.run
-    // The first replica's settings stay in Redis: every replica sets the configured limits when it starts using them.
+    // The first replica's settings stay in Redis: every replica sets its limits when it starts using them.
     const settle = (b: Bottleneck, maxConcurrent: number) => b.ready().then(() => (b.updateSettings({ maxConcurrent }) as unknown as Promise<unknown>));
-    this.ready = Promise.all([
-      ...this.windows.map((w) => settle(w.b, w.usable)),
-      ...(this.concurrency ? [settle(this.concurrency, policy.maxConcurrent!)] : []),
-    ]).then(() => undefined);
-    this.ready.catch(() => {}); // awaited (and reported) by each admission
+    this.build = () => {
+      for (const w of this.windows) w.b = make({ ...common, id: id(w.name), maxConcurrent: w.usable });
+      this.concurrency = policy.maxConcurrent ? make({ ...common, id: id('concurrency'), maxConcurrent: policy.maxConcurrent }) : undefined;
+      for (const b of this.all()) b.on('error', () => {}); // heartbeat failures; callers meet the outage through SharedRedis.run
+      this.ready = Promise.all([
+        ...this.windows.map((w) => settle(w.b, w.usable)),
+        ...(this.concurrency ? [settle(this.concurrency, policy.maxConcurrent!)] : []),
+      ]).then(() => undefined);
+      this.ready.catch(() => {}); // awaited (and reported) by each admission
+    };
+    this.ready = Promise.resolve();
+    this.build();
+  }
+
+  /** Waits for the set-up in Redis; after a failure, the next admission starts over with new Bottlenecks. */
+  private async whenReady(): Promise<void> {
+    const ready = this.ready;
+    try {
+      await this.redis.run('preparing the shared rate limits', () => withTimeout(ready, READY_TIMEOUT_MS));
+    } catch (err) {
+      this.rebuild(ready);
+      throw err;
+    }
+  }
+
+  /** New Bottlenecks, unless another admission already replaced the set-up `seen`. */
+  private rebuild(seen: Promise<void>): void {
+    if (this.ready !== seen || this.stopped) return;
+    this.quiet(this.all());
+    this.build();
   }
 
   private all(): Bottleneck[] {
@@ -233,10 +263,23 @@ export class SharedLimiter implements Limiter {
    * order. The window slots are released one window (+ slack) after the request ends (see sent, settle).
    */
   private async admit(opts: ScheduleOptions, withConcurrency: boolean): Promise<{ ticket: Ticket; slot: Slot | undefined }> {
+    const seen = this.ready;
+    try {
+      return await this.admitOnce(opts, withConcurrency);
+    } catch (err) {
+      if (!(err instanceof StaleSetup)) throw err;
+      this.rebuild(seen);
+      return this.admitOnce(opts, withConcurrency).catch((e: unknown) => {
+        throw e instanceof StaleSetup ? this.redis.run('taking a shared rate-limit slot', () => Promise.reject(new Error('the limiter state in Redis keeps disappearing'))).catch((x: unknown) => x) : e;
+      });
+    }
+  }
+
+  private async admitOnce(opts: ScheduleOptions, withConcurrency: boolean): Promise<{ ticket: Ticket; slot: Slot | undefined }> {
     const weight = Math.max(0, opts.weight ?? 1);
     const { signal, deadlineAt } = opts;
     if (signal?.aborted) throw signal.reason;
-    await this.redis.run('preparing the shared rate limits', () => withTimeout(this.ready, READY_TIMEOUT_MS));
+    await this.whenReady();
     // Bottleneck frees a slot at its expiration (here, or in Redis when this process died): it must outlast the
     // wait for the other slots, the request itself, and one window after it.
     const waitBudget = deadlineAt === undefined ? NO_DEADLINE_WAIT_MS : Math.max(0, deadlineAt - this.clock.now());
@@ -334,11 +377,17 @@ export class SharedLimiter implements Limiter {
             },
           });
         });
-      b.schedule({ weight, expiration: Math.max(1, Math.round(expirationMs)) }, job).catch((err: unknown) => {
-        // Before the start: Redis failed the registration. After it: the expiration (the slot is already over).
-        // SharedRedis.run turns the failure into its actionable "Redis ... is unreachable" error.
-        if (state === 'waiting') this.redis.run('taking a shared rate-limit slot', () => Promise.reject(err)).catch(give);
-      });
+      const submit = (w: number) =>
+        b.schedule({ weight: w, expiration: Math.max(1, Math.round(expirationMs)) }, job).catch((err: unknown) => {
+          if (state !== 'waiting') return; // after the start: the expiration (the slot is already over)
+          // Another replica learned a lower limit than this one knows: the request takes the whole window.
+          const over = /OVERWEIGHT:\d+:(\d+)/.exec(String((err as Error)?.message));
+          if (over && Number(over[1]) < w) return void submit(Math.max(1, Number(over[1])));
+          if (STALE.test(String((err as Error)?.message))) return give(new StaleSetup());
+          // SharedRedis.run turns the failure into its actionable "Redis ... is unreachable" error.
+          this.redis.run('taking a shared rate-limit slot', () => Promise.reject(err)).catch(give);
+        });
+      void submit(weight);
       // Most admissions start within a timer tick; one still waiting asks Redis when its room frees.
       const look = () => {
         timer = undefined;
@@ -488,7 +537,12 @@ export class SharedLimiter implements Limiter {
     if (this.stopped) return;
     this.stopped = true;
     for (const give of [...this.waiting]) give(new Error(`the ${this.vendor} rate limiter was stopped (the server is shutting down)`));
-    for (const b of this.all()) {
+    this.quiet(this.all());
+  }
+
+  /** Clears Bottleneck's timers (2.19.5 internals: the heartbeat, the jobs' start and expiration timers). */
+  private quiet(bs: Bottleneck[]): void {
+    for (const b of bs) {
       const inner = b as unknown as { _store?: { heartbeat?: NodeJS.Timeout }; _scheduled?: Record<string, { timeout?: NodeJS.Timeout; expiration?: NodeJS.Timeout }> };
       clearInterval(inner._store?.heartbeat);
       for (const v of Object.values(inner._scheduled ?? {})) {

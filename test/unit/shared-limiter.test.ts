@@ -157,6 +157,24 @@ describe.skipIf(skip)('shared rate limits on Redis (two replicas, real Redis)', 
     }
   });
 
+  it('a request heavier than a limit another replica learned takes that whole window instead of failing', async () => {
+    const prefix = newPrefix();
+    const policy: RateLimitPolicy = { windows: [{ name: 'second', intervalMs: 1000, limit: 6 }] };
+    const a = limiterOf(await replica(prefix), policy);
+    const b = limiterOf(await replica(prefix), policy);
+    await b.acquire();
+    a.learn('second', { limit: 2 });
+    const c = new Redis(TEST_REDIS_URL);
+    try {
+      await until('the learned limit is in Redis', async () => (await c.hget(`b_${prefix}limits:testvendor:key:fp-test:default:second_settings`, 'maxConcurrent')) === '2');
+    } finally {
+      c.disconnect();
+    }
+    // B still takes its limit as 6; Bottleneck refuses weight 5 over 2 (OVERWEIGHT), so it asks for 2.
+    const t = await b.acquire({ weight: 5 });
+    expect(t.weight).toBe(5);
+  });
+
   it('a vendor report of nothing left holds the other replica until the reported reset', async () => {
     const prefix = newPrefix();
     const policy: RateLimitPolicy = { windows: [{ name: 'minute', intervalMs: 60_000, limit: 100 }] };
@@ -231,10 +249,11 @@ describe.skipIf(noRedisServer)('shared rate limits when Redis goes away (a priva
     }
   });
 
-  it('an admission fails with an error naming Redis and the lack of a per-replica fallback, not a hang', async () => {
+  it('an admission fails with an error naming Redis and the lack of a per-replica fallback, not a hang; works again once Redis is back', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sam-limiter-down-'));
     port = await freePort();
-    execFileSync('redis-server', ['--daemonize', 'yes', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log')]);
+    const startRedis = () => execFileSync('redis-server', ['--daemonize', 'yes', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log')]);
+    startRedis();
     for (let i = 0; i < 100 && !/Ready to accept/.test(readFileSync(join(dir, 'redis.log'), 'utf8')); i++) await new Promise((r) => setTimeout(r, 50));
     redis = await SharedRedis.connect(redisConfig({ SALES_ACCESS_REDIS_URL: `redis://127.0.0.1:${port}/0` })!);
     limits = await SharedLimits.open(redis);
@@ -245,5 +264,13 @@ describe.skipIf(noRedisServer)('shared rate limits when Redis goes away (a priva
     const err = await l.schedule(async () => 'sent', { deadlineAt: Date.now() + 60_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VendorError);
     expect((err as VendorError).message).toMatch(new RegExp(`^Redis at 127\\.0\\.0\\.1:${port}/0 is unreachable \\(.+\\) while .+; the server does not fall back to per-replica state`));
+
+    // A limiter first used while Redis is down works once it is back (an empty Redis: Bottleneck sets itself up again).
+    const fresh = limits.limiter({ vendor: 'testvendor', identity: 'key:fp', bucket: 'other', policy: { windows: [{ name: 'minute', intervalMs: 60_000, limit: 10 }] }, clock: systemClock });
+    expect(await fresh.acquire().catch((e: unknown) => e)).toBeInstanceOf(VendorError);
+    startRedis();
+    await until('Redis is back for the client', async () => (await redis!.client.ping().catch(() => '')) === 'PONG');
+    expect(await l.schedule(async () => 'sent')).toBe('sent');
+    expect((await fresh.acquire()).weight).toBe(1);
   });
 });

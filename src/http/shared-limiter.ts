@@ -269,9 +269,12 @@ export class SharedLimiter implements Limiter {
     } catch (err) {
       if (!(err instanceof StaleSetup)) throw err;
       this.rebuild(seen);
-      return this.admitOnce(opts, withConcurrency).catch((e: unknown) => {
-        throw e instanceof StaleSetup ? this.redis.run('taking a shared rate-limit slot', () => Promise.reject(new Error('the limiter state in Redis keeps disappearing'))).catch((x: unknown) => x) : e;
-      });
+      try {
+        return await this.admitOnce(opts, withConcurrency);
+      } catch (again) {
+        if (!(again instanceof StaleSetup)) throw again;
+        return this.redis.run('taking a shared rate-limit slot', () => Promise.reject(new Error('the rate-limit state in Redis disappeared twice in a row')));
+      }
     }
   }
 

@@ -29,11 +29,11 @@ export function testPrefix(): string {
   return `sam-test:${randomUUID().slice(0, 8)}:`;
 }
 
-/** Every key under `prefix` with its value (strings as is, sets as their members joined). */
+/** Every key under `prefix` with its value (strings as is, sets as their members joined), Bottleneck's `b_<prefix>` keys too. */
 export async function dumpPrefix(prefix: string): Promise<{ key: string; value: string }[]> {
   const c = new Redis(TEST_REDIS_URL);
   try {
-    const keys = await c.keys(`${prefix}*`);
+    const keys = [...(await c.keys(`${prefix}*`)), ...(await c.keys(`b_${prefix}*`))];
     const out: { key: string; value: string }[] = [];
     for (const key of keys) {
       const type = await c.type(key);
@@ -46,10 +46,11 @@ export async function dumpPrefix(prefix: string): Promise<{ key: string; value: 
   }
 }
 
+/** Deletes every key under `prefix`, and the shared rate limits' Bottleneck keys (`b_<prefix>...`). */
 export async function deletePrefix(prefix: string): Promise<void> {
   const c = new Redis(TEST_REDIS_URL);
   try {
-    const keys = await c.keys(`${prefix}*`);
+    const keys = [...(await c.keys(`${prefix}*`)), ...(await c.keys(`b_${prefix}*`))];
     if (keys.length) await c.del(...keys);
   } finally {
     c.disconnect();

@@ -29,7 +29,10 @@ export function testPrefix(): string {
   return `sam-test:${randomUUID().slice(0, 8)}:`;
 }
 
-/** Every key under `prefix` with its value (strings as is, sets as their members joined), Bottleneck's `b_<prefix>` keys too. */
+/**
+ * Every key under `prefix` with its value as text (strings as is; sets, lists and zsets (with scores) joined;
+ * hashes as JSON), Bottleneck's `b_<prefix>` keys too.
+ */
 export async function dumpPrefix(prefix: string): Promise<{ key: string; value: string }[]> {
   const c = new Redis(TEST_REDIS_URL);
   try {
@@ -37,7 +40,18 @@ export async function dumpPrefix(prefix: string): Promise<{ key: string; value: 
     const out: { key: string; value: string }[] = [];
     for (const key of keys) {
       const type = await c.type(key);
-      const value = type === 'set' ? (await c.smembers(key)).join(' ') : type === 'string' ? ((await c.get(key)) ?? '') : `<${type}>`;
+      const value =
+        type === 'set'
+          ? (await c.smembers(key)).join(' ')
+          : type === 'string'
+            ? ((await c.get(key)) ?? '')
+            : type === 'hash'
+              ? JSON.stringify(await c.hgetall(key))
+              : type === 'zset'
+                ? ((await c.call('zrange', key, '0', '-1', 'WITHSCORES')) as string[]).join(' ')
+                : type === 'list'
+                  ? (await c.lrange(key, 0, -1)).join(' ')
+                  : `<${type}>`;
       out.push({ key, value });
     }
     return out;

@@ -13,7 +13,7 @@ import type { RateLimitPolicy } from '../../src/http/types.js';
 import { redisConfig } from '../../src/shared/redis-config.js';
 import { SharedRedis } from '../../src/shared/redis.js';
 import { freePort } from '../support/http-stack.js';
-import { redisUnavailable, TEST_REDIS_URL, testPrefix } from '../support/redis.js';
+import { deletePrefix, dumpPrefix, redisUnavailable, TEST_REDIS_URL, testPrefix } from '../support/redis.js';
 import { findLeaks, sentinel } from '../support/secrets.js';
 
 /**
@@ -23,42 +23,8 @@ import { findLeaks, sentinel } from '../support/secrets.js';
 
 const skip = await redisUnavailable();
 
-/** Every key of the prefix, Bottleneck's (b_<prefix>...) included, with all its contents as text. */
 async function dumpAll(prefix: string): Promise<{ where: string; text: string }[]> {
-  const c = new Redis(TEST_REDIS_URL);
-  try {
-    const keys = [...(await c.keys(`${prefix}*`)), ...(await c.keys(`b_${prefix}*`))];
-    const out: { where: string; text: string }[] = [];
-    for (const key of keys) {
-      const type = await c.type(key);
-      const value =
-        type === 'hash'
-          ? JSON.stringify(await c.hgetall(key))
-          : type === 'zset'
-            ? ((await c.call('zrange', key, '0', '-1', 'WITHSCORES')) as string[]).join(' ')
-            : type === 'set'
-              ? (await c.smembers(key)).join(' ')
-              : type === 'list'
-                ? (await c.lrange(key, 0, -1)).join(' ')
-                : type === 'string'
-                  ? ((await c.get(key)) ?? '')
-                  : `<${type}>`;
-      out.push({ where: key, text: `${key}\n${value}` });
-    }
-    return out;
-  } finally {
-    c.disconnect();
-  }
-}
-
-async function deleteAll(prefix: string): Promise<void> {
-  const c = new Redis(TEST_REDIS_URL);
-  try {
-    const keys = [...(await c.keys(`${prefix}*`)), ...(await c.keys(`b_${prefix}*`))];
-    if (keys.length) await c.del(...keys);
-  } finally {
-    c.disconnect();
-  }
+  return (await dumpPrefix(prefix)).map((d) => ({ where: d.key, text: `${d.key}\n${d.value}` }));
 }
 
 /** Most timestamps in any interval of `ms`. */
@@ -103,7 +69,7 @@ describe.skipIf(skip)('shared rate limits on Redis (two replicas, real Redis)', 
       await o.limits.close();
       await o.redis.close();
     }
-    for (const p of prefixes) await deleteAll(p);
+    for (const p of prefixes) await deletePrefix(p);
   });
 
   it('two replicas sharing one bucket never admit more than the limit in any window together', async () => {

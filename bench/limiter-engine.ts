@@ -6,6 +6,9 @@ import Bottleneck from 'bottleneck';
 import { Redis, type RedisOptions } from 'ioredis';
 import { systemClock } from '../src/clock.js';
 import { RateLimiter } from '../src/http/limiter.js';
+import { SharedLimits } from '../src/http/shared-limiter.js';
+import { redisConfig } from '../src/shared/redis-config.js';
+import { SharedRedis } from '../src/shared/redis.js';
 import { diff, percentiles, round3, summarize } from './stats.js';
 import type { Benchmark, BenchContext } from './types.js';
 import type { WorkerSpec } from './limiter-engine-worker.js';
@@ -86,6 +89,9 @@ async function latency(ctx: BenchContext, redis: Redis | undefined, prefix: stri
       },
     },
   ];
+  // The engine the server uses with SALES_ACCESS_REDIS_URL (src/http/shared-limiter.ts): the hold read, a slot
+  // in the window, and with maxConcurrent a slot in the concurrency limiter first.
+  let shared: { redis: SharedRedis; limits: SharedLimits } | undefined;
   let clustered: Bottleneck | undefined;
   let connection: Bottleneck.IORedisConnection | undefined;
   const id = `${prefix}latency`;
@@ -95,6 +101,12 @@ async function latency(ctx: BenchContext, redis: Redis | undefined, prefix: stri
     clustered = new Bottleneck({ id, datastore: 'ioredis', connection, reservoir: 1e9 });
     await clustered.ready();
     kinds.push({ name: 'bottleneck_redis', fn: () => clustered!.schedule(noop) });
+    const sharedRedis = await SharedRedis.connect(redisConfig({ SALES_ACCESS_REDIS_URL: redisUrl(), SALES_ACCESS_REDIS_PREFIX: prefix })!);
+    shared = { redis: sharedRedis, limits: await SharedLimits.open(sharedRedis) };
+    const oneWindow = shared.limits.limiter({ vendor: 'bench', identity: 'latency', bucket: 'one', policy: { windows: [{ name: 'second', intervalMs: 1000, limit: 1e9 }] }, clock: systemClock });
+    const withConcurrency = shared.limits.limiter({ vendor: 'bench', identity: 'latency', bucket: 'two', policy: { windows: [{ name: 'second', intervalMs: 1000, limit: 1e9 }], maxConcurrent: 4 }, clock: systemClock });
+    kinds.push({ name: 'shared_limiter', fn: () => oneWindow.schedule(noop) });
+    kinds.push({ name: 'shared_limiter_with_concurrency', fn: () => withConcurrency.schedule(noop) });
     kinds.push({ name: 'redis_ping', fn: () => redis.ping() });
     // Fast path candidate on Redis: take the weight with one atomic HINCRBY script; a negative result
     // would mean "no room": refund it and queue through schedule() instead.
@@ -119,6 +131,12 @@ async function latency(ctx: BenchContext, redis: Redis | undefined, prefix: stri
   }
   await local.stop();
   await mirrored.stop();
+  if (shared && redis) {
+    await shared.limits.close();
+    await shared.redis.close();
+    const keys = [...(await redis.keys(`${prefix}*`)), ...(await redis.keys(`b_${prefix}*`))];
+    if (keys.length > 0) await redis.del(...keys);
+  }
   if (clustered && redis) {
     await clustered.stop();
     await connection!.disconnect(false);

@@ -23,9 +23,10 @@ import { toolsListSize } from './tools-list-size.js';
 import { limiterEngine } from './limiter-engine.js';
 import { sharedState } from './shared-state.js';
 import { httpReplicas } from './http-replicas.js';
+import { sharedLimits } from './shared-limits.js';
 import type { Benchmark } from './types.js';
 
-const BENCHMARKS: Benchmark[] = [toolsListSize, coldStartBench, listAllUsers10k, toolLatency, salesloftList30k, apolloListWindows, accessReview4x10k, apolloPatience, offboardingTransfer5k, limiterEngine, oauthVerify, sharedState, httpReplicas];
+const BENCHMARKS: Benchmark[] = [toolsListSize, coldStartBench, listAllUsers10k, toolLatency, salesloftList30k, apolloListWindows, accessReview4x10k, apolloPatience, offboardingTransfer5k, limiterEngine, sharedLimits, oauthVerify, sharedState, httpReplicas];
 
 const MB = 1024 * 1024;
 

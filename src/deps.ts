@@ -6,6 +6,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { CreditLedger } from './credits/ledger.js';
 import { RedisLedgerStorage } from './credits/redis-ledger.js';
+import { SharedLimits } from './http/shared-limiter.js';
 import { JobRunner } from './jobs/runner.js';
 import { RedisJobStore } from './jobs/redis-store.js';
 import { MemoryJobStore, type JobStore } from './jobs/store.js';
@@ -61,6 +62,14 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
   // With SALES_ACCESS_REDIS_URL this connects and pings Redis: unreachable is a start-up error.
   const store = await openTokenStore(config, { clock });
   const { tokens } = store;
+  // With Redis, vendor rate limits are counted across the replicas (Bottleneck on Redis), never per replica.
+  let limits: SharedLimits | undefined;
+  try {
+    limits = store.redis ? (await SharedLimits.open(store.redis)).install() : undefined;
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const registry = opts.registry ?? BUILTIN_ADAPTERS;
   // With Redis, one replica's read of a SCIM server's capabilities serves the others for an hour.
   const scimCapabilities = store.redis ? redisCapabilityCache(store.redis) : undefined;
@@ -73,6 +82,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
     }
   } catch (err) {
     await Promise.all(vendors.map((v) => v.close()));
+    await limits?.close();
     await store.close();
     throw err;
   }
@@ -109,6 +119,7 @@ export async function createDeps(config: Config, opts: DepsOptions): Promise<Dep
       await ledgerStorage?.close();
       await Promise.all(vendors.map((v) => v.close()));
       await audit.close();
+      await limits?.close();
       await store.close();
     },
   };

@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { noteVendorRequest } from '../jobs/meter.js';
 import { silentLogger, type Logger } from '../log.js';
 import { notApplied, VendorError } from '../errors.js';
-import { getLimiter, LimiterDeadlineError, limitersFor, type RateLimiter, type Ticket } from './limiter.js';
+import { getLimiter, LimiterDeadlineError, limitersFor, type Limiter, type Ticket } from './limiter.js';
 import { acquirePool, releasePool, resolveTimeouts, type Timeouts } from './pool.js';
 import { loadUndici } from './undici.js';
 import { headerNumber } from './rate-headers.js';
@@ -219,7 +219,7 @@ export class HttpCore {
     if (this.ownPool) await releasePool(this.origin, await this.ownPool);
   }
 
-  private limiterFor(bucket: string | undefined): RateLimiter {
+  private limiterFor(bucket: string | undefined): Limiter {
     return getLimiter({
       vendor: this.vendor,
       identity: this.opts.auth.identity,
@@ -246,7 +246,7 @@ export class HttpCore {
     url: string,
     authHeaders: Record<string, string>,
     target: Target,
-    limiter: RateLimiter,
+    limiter: Limiter,
     ticket: Ticket,
   ): Promise<Attempt> {
     // Counted for the job this request belongs to (its progress and expected finish), once per request sent.
@@ -266,6 +266,7 @@ export class HttpCore {
     const [{ request }, dispatcher] = await Promise.all([loadUndici(), this.dispatch()]);
     const t0 = performance.now();
     const ms = () => Math.round(performance.now() - t0);
+    limiter.sent?.(ticket);
     try {
       const res = await request(url, {
         method: req.method,
@@ -485,7 +486,7 @@ export class HttpCore {
         ? ` (holding${bucket} after a 429)`
         : err.window === 'queue'
           ? ` (too many requests queued${bucket})`
-          : ` (${err.window} window${bucket}, counted locally)`;
+          : ` (${err.window} window${bucket}, counted ${err.shared ? 'across replicas' : 'locally'})`;
     return new VendorError({
       vendor: this.vendor,
       code: 'rate_limited',

@@ -35,6 +35,8 @@ export class LimiterDeadlineError extends Error {
     /** The window that is full, or 'hold' after a 429. */
     readonly window: string,
     readonly bucket: string,
+    /** Counted across replicas (the shared limits on Redis), not by this process alone. */
+    readonly shared = false,
   ) {
     super(`rate limit bucket ${bucket} (${window}) has no room before the deadline; retry at ${new Date(retryAtMs).toISOString()}`);
   }
@@ -103,7 +105,41 @@ interface Waiter {
   reject: (e: unknown) => void;
 }
 
-export class RateLimiter {
+/**
+ * What the HTTP core and the vendors use of a limiter. RateLimiter below counts in-process; SharedLimiter
+ * (shared-limiter.ts) keeps the same policy over Bottleneck clustered on Redis when SALES_ACCESS_REDIS_URL is set.
+ */
+export interface Limiter {
+  readonly vendor: string;
+  readonly identity: string;
+  readonly bucket: string;
+  schedule<T>(fn: (ticket: Ticket) => Promise<T>, opts?: ScheduleOptions): Promise<T>;
+  acquire(opts?: ScheduleOptions): Promise<Ticket>;
+  observe(headers: Record<string, string>, ticket?: Ticket): void;
+  /** The request of `ticket` leaves now (after auth and connection set-up): the vendor counts it from about then. */
+  sent?(ticket: Ticket): void;
+  learn(name: string, info: { limit?: number; remaining?: number; resetAtMs?: number }, mark?: number): void;
+  holdUntil(untilMs: number): void;
+  noteRateLimited(atMs?: number): void;
+  readonly last429At: number | undefined;
+  readonly inFlight: number;
+  waitMs(weight?: number): number;
+  forecast(count: number, weight?: number): number;
+  snapshot(): WindowSnapshot[];
+}
+
+export interface LimiterOptions {
+  vendor: string;
+  identity: string;
+  bucket: string;
+  policy: RateLimitPolicy;
+  clock: Clock;
+}
+
+/** Builds the limiter of one key; the default is the in-process RateLimiter. */
+export type LimiterFactory = (opts: LimiterOptions) => Limiter;
+
+export class RateLimiter implements Limiter {
   readonly vendor: string;
   readonly identity: string;
   readonly bucket: string;
@@ -124,7 +160,7 @@ export class RateLimiter {
   private pumping = false;
   private wakePump: (() => void) | undefined;
 
-  constructor(opts: { vendor: string; identity: string; bucket: string; policy: RateLimitPolicy; clock: Clock }) {
+  constructor(opts: LimiterOptions) {
     this.vendor = opts.vendor;
     this.identity = opts.identity;
     this.bucket = opts.bucket;
@@ -537,10 +573,20 @@ export class RateLimiter {
 }
 
 /** One limiter per key for the whole process: every client of the same credential shares its budget. */
-const registry = new Map<string, RateLimiter>();
+const registry = new Map<string, Limiter>();
+let factory: LimiterFactory | undefined;
 
 export function limiterKey(vendor: string, identity: string, bucket: string): string {
   return `${vendor}:${identity}:${bucket}`;
+}
+
+/**
+ * Makes getLimiter build its limiters with `f` (the shared limits on Redis), or again in-process with
+ * undefined. Limiters built before are forgotten.
+ */
+export function useLimiterFactory(f: LimiterFactory | undefined): void {
+  factory = f;
+  registry.clear();
 }
 
 /**
@@ -553,19 +599,19 @@ export function getLimiter(opts: {
   bucket?: string;
   policy: RateLimitPolicy;
   clock: Clock;
-}): RateLimiter {
+}): Limiter {
   const bucket = opts.bucket ?? 'default';
   const key = limiterKey(opts.vendor, opts.identity, bucket);
   let limiter = registry.get(key);
   if (!limiter) {
-    limiter = new RateLimiter({ ...opts, bucket });
+    limiter = factory ? factory({ ...opts, bucket }) : new RateLimiter({ ...opts, bucket });
     registry.set(key, limiter);
   }
   return limiter;
 }
 
 /** Every bucket of one credential that has been used in this process. */
-export function limitersFor(vendor: string, identity: string): RateLimiter[] {
+export function limitersFor(vendor: string, identity: string): Limiter[] {
   return [...registry.values()].filter((l) => l.vendor === vendor && l.identity === identity);
 }
 

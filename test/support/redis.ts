@@ -29,11 +29,14 @@ export function testPrefix(): string {
   return `sam-test:${randomUUID().slice(0, 8)}:`;
 }
 
-/** Every key under `prefix` with its value (strings as is, sets and sorted sets as their members joined, hashes as JSON). */
+/**
+ * Every key under `prefix` with its value as text (strings as is; sets, lists and zsets (with scores) joined;
+ * hashes as JSON), Bottleneck's `b_<prefix>` keys too.
+ */
 export async function dumpPrefix(prefix: string): Promise<{ key: string; value: string }[]> {
   const c = new Redis(TEST_REDIS_URL);
   try {
-    const keys = await c.keys(`${prefix}*`);
+    const keys = [...(await c.keys(`${prefix}*`)), ...(await c.keys(`b_${prefix}*`))];
     const out: { key: string; value: string }[] = [];
     for (const key of keys) {
       const type = await c.type(key);
@@ -45,8 +48,10 @@ export async function dumpPrefix(prefix: string): Promise<{ key: string; value: 
             : type === 'hash'
               ? JSON.stringify(await c.hgetall(key))
               : type === 'zset'
-                ? (await c.zrange(key, '0', '-1')).join(' ')
-                : `<${type}>`;
+                ? ((await c.call('zrange', key, '0', '-1', 'WITHSCORES')) as string[]).join(' ')
+                : type === 'list'
+                  ? (await c.lrange(key, 0, -1)).join(' ')
+                  : `<${type}>`;
       out.push({ key, value });
     }
     return out;
@@ -55,10 +60,11 @@ export async function dumpPrefix(prefix: string): Promise<{ key: string; value: 
   }
 }
 
+/** Deletes every key under `prefix`, and the shared rate limits' Bottleneck keys (`b_<prefix>...`). */
 export async function deletePrefix(prefix: string): Promise<void> {
   const c = new Redis(TEST_REDIS_URL);
   try {
-    const keys = await c.keys(`${prefix}*`);
+    const keys = [...(await c.keys(`${prefix}*`)), ...(await c.keys(`b_${prefix}*`))];
     if (keys.length) await c.del(...keys);
   } finally {
     c.disconnect();

@@ -18,6 +18,11 @@ export interface OutreachConfig {
   auth: OutreachAuthConfig | undefined;
   /** Requests per hour per OAuth app per org (documented default 10,000). */
   rateLimitPerHour: number;
+  /**
+   * Length of that window: 3,600,000 (an hour) unless OUTREACH_RATE_LIMIT_WINDOW_MS says otherwise, which only a
+   * time-scaled test or benchmark does, to match a simulator started with `rateLimit.windowMs`.
+   */
+  rateLimitWindowMs: number;
 }
 
 export function outreachConfig(env: Env): OutreachConfig {
@@ -49,6 +54,7 @@ export function outreachConfig(env: Env): OutreachConfig {
     redirectUri: url(env, 'OUTREACH_REDIRECT_URI', 'http://127.0.0.1:8765/callback'),
     auth,
     rateLimitPerHour: positiveInt(env, 'OUTREACH_RATE_LIMIT_PER_HOUR', 10_000),
+    rateLimitWindowMs: positiveInt(env, 'OUTREACH_RATE_LIMIT_WINDOW_MS', 3_600_000),
   };
 }
 

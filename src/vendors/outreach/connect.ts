@@ -22,7 +22,7 @@ export async function createOutreachClient(cfg: OutreachConfig, opts: ConnectOpt
     baseUrl: cfg.baseUrl,
     auth,
     // Notes, "Rate limits": 10,000 requests per hour per OAuth application per org, reported in X-RateLimit-*.
-    limits: { windows: [{ name: 'hour', intervalMs: 3_600_000, limit: cfg.rateLimitPerHour }], maxConcurrent: 4, headers: xRateLimitHeaders('hour') },
+    limits: { windows: [{ name: 'hour', intervalMs: cfg.rateLimitWindowMs, limit: cfg.rateLimitPerHour }], maxConcurrent: 4, headers: xRateLimitHeaders('hour') },
     retry: opts.retryBaseDelayMs === undefined ? undefined : { baseDelayMs: opts.retryBaseDelayMs },
     timeouts: opts.timeouts,
     dispatcher: opts.dispatcher,

@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../../clock.js';
 import type { HttpCore } from '../../http/core.js';
 import { ToolInputError, VendorError } from '../../errors.js';
 import { parseVendorBody } from '../../http/parse.js';
-import type { RateLimiter } from '../../http/limiter.js';
+import type { Limiter } from '../../http/limiter.js';
 import type { VendorRequest } from '../../http/types.js';
 import { silentLogger, type Logger } from '../../log.js';
 import {
@@ -67,7 +67,7 @@ export function estimateRecordCredits(pricing: CreditPricing, kind: RecordKind, 
 
 export interface AdaptiveRateOptions {
   /** Returns the limiter the core uses for the default bucket (resolved per call: the registry may be cleared). */
-  limiter: () => RateLimiter;
+  limiter: () => Limiter;
   /** Name of the policy window whose limit is adapted. */
   window: string;
   /** The configured rate: where it starts and the most it climbs back to. */
@@ -126,7 +126,7 @@ export class AdaptiveRate {
     }
   }
 
-  private decrease(limiter: RateLimiter, at: number): void {
+  private decrease(limiter: Limiter, at: number): void {
     this.streak = 0;
     // 429s of requests that were in flight together are one signal, not several.
     if (at - this.lastCutAt < MERGE_429_MS) return;
@@ -136,7 +136,7 @@ export class AdaptiveRate {
     this.log.warn({ vendor: limiter.vendor, limit_per_window: next, window: this.opts.window, at: new Date(this.clock.now()).toISOString() }, '429 without rate-limit headers; halving the request rate');
   }
 
-  private set(limiter: RateLimiter, value: number): void {
+  private set(limiter: Limiter, value: number): void {
     this.current = value;
     limiter.learn(this.opts.window, { limit: value });
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { VendorId } from '../domain/account.js';
 import type { SharedRedis } from '../shared/redis.js';
+import { holderLabel } from '../shared/redis-lock.js';
 import type { LedgerFile, LedgerStorage, ReservationRecord } from './ledger.js';
 
 /*
@@ -35,7 +35,7 @@ export class RedisLedgerStorage implements LedgerStorage {
     private readonly redis: SharedRedis,
     private readonly opts: { replicaId?: string; runTtlMs?: number } = {},
   ) {
-    this.holder = `${opts.replicaId ? `replica ${opts.replicaId}, ` : ''}process ${process.pid} on ${hostname()}`.replace(/\s+/g, ' ');
+    this.holder = holderLabel(opts.replicaId);
   }
 
   where(vendor: VendorId, month: string): string {

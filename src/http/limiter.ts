@@ -166,7 +166,7 @@ export class RateLimiter implements Limiter {
     this.bucket = opts.bucket;
     this.policy = opts.policy;
     this.clock = opts.clock;
-    this.reserve = Math.min(0.5, Math.max(0, opts.policy.reserveFraction ?? 0));
+    this.reserve = reserveOf(opts.policy);
     this.windows = opts.policy.windows.map((w) => ({
       name: w.name,
       intervalMs: w.intervalMs,
@@ -408,7 +408,7 @@ export class RateLimiter implements Limiter {
 
   /** The part of the limit this client may use; the reserve is left to the customer's other tools. */
   private usable(w: WindowState): number {
-    return Math.max(1, Math.floor(this.limitOf(w) * (1 - this.reserve)));
+    return usableLimit(this.limitOf(w), this.reserve);
   }
 
   /** Drops expired learned counts and log entries that left the window. */
@@ -575,6 +575,16 @@ export class RateLimiter implements Limiter {
 /** One limiter per key for the whole process: every client of the same credential shares its budget. */
 const registry = new Map<string, Limiter>();
 let factory: LimiterFactory | undefined;
+
+/** The share of each window left to the customer's other tools: the policy's `reserveFraction`, at most half. */
+export function reserveOf(policy: RateLimitPolicy): number {
+  return Math.min(0.5, Math.max(0, policy.reserveFraction ?? 0));
+}
+
+/** The part of `limit` this client may use after the reserve; at least 1. */
+export function usableLimit(limit: number, reserve: number): number {
+  return Math.max(1, Math.floor(limit * (1 - reserve)));
+}
 
 export function limiterKey(vendor: string, identity: string, bucket: string): string {
   return `${vendor}:${identity}:${bucket}`;

@@ -4,6 +4,8 @@ import type { Clock } from '../clock.js';
 import type { SharedRedis } from '../shared/redis.js';
 import {
   LimiterDeadlineError,
+  reserveOf,
+  usableLimit,
   useLimiterFactory,
   type Limiter,
   type LimiterOptions,
@@ -189,7 +191,7 @@ export class SharedLimiter implements Limiter {
     this.clock = opts.clock;
     const policy = opts.policy;
     this.policy = policy;
-    this.reserve = Math.min(0.5, Math.max(0, policy.reserveFraction ?? 0));
+    this.reserve = reserveOf(policy);
     // Vendor, non-secret credential fingerprint, bucket: nothing else goes into the keys (b_<id>_*).
     const id = (part: string) => redis.key('limits', opts.vendor, opts.identity, opts.bucket, part);
     const longest = Math.max(...policy.windows.map((w) => w.intervalMs), 60_000);
@@ -239,7 +241,7 @@ export class SharedLimiter implements Limiter {
   }
 
   private usableOf(limit: number): number {
-    return Math.max(1, Math.floor(limit * (1 - this.reserve)));
+    return usableLimit(limit, this.reserve);
   }
 
   async schedule<T>(fn: (ticket: Ticket) => Promise<T>, opts: ScheduleOptions = {}): Promise<T> {

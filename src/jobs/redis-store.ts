@@ -1,6 +1,6 @@
-import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { SharedRedis } from '../shared/redis.js';
+import { holderLabel } from '../shared/redis-lock.js';
 import { JOB_RETENTION_MS, MAX_FINISHED, type JobOutcome, type JobPatch, type JobRecord, type JobStore } from './store.js';
 
 /*
@@ -96,7 +96,7 @@ export class RedisJobStore implements JobStore {
     private readonly redis: SharedRedis,
     private readonly opts: { now?: () => number; replicaId?: string; leaseMs?: number; maxFinished?: number } = {},
   ) {
-    this.holder = `${opts.replicaId ? `replica ${opts.replicaId}, ` : ''}process ${process.pid} on ${hostname()}`.replace(/\s+/g, ' ');
+    this.holder = holderLabel(opts.replicaId);
     this.leaseMs = opts.leaseMs ?? JOB_LEASE_MS;
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { SharedRedis } from './redis.js';
 
 /*
@@ -6,6 +7,14 @@ import type { SharedRedis } from './redis.js';
  * value. Our own rather than redlock, the usual library: it has had no stable release since 4.2.0 (2020,
  * ioredis 4), and a single Redis needs only these commands. Used by the token refresh and the plan execution.
  */
+
+/**
+ * Who holds something in Redis, as other replicas are told (a lock, a job's lease, a credit reservation's run):
+ * the replica id when set, the process and the host. No secret.
+ */
+export function holderLabel(replicaId?: string): string {
+  return `${replicaId ? `replica ${replicaId}, ` : ''}process ${process.pid} on ${hostname()}`.replace(/\s+/g, ' ');
+}
 
 /** Deletes the lock only when it still holds our value (it may have expired and been taken since). */
 const RELEASE_LUA = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";

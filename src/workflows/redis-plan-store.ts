@@ -1,9 +1,8 @@
-import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
 import type { Plan } from '../domain/offboarding.js';
 import { ToolInputError } from '../errors.js';
 import type { SharedRedis } from '../shared/redis.js';
-import { lockHolder, renewWhileHeld, tryRedisLock, type RedisLock } from '../shared/redis-lock.js';
+import { holderLabel, lockHolder, renewWhileHeld, tryRedisLock, type RedisLock } from '../shared/redis-lock.js';
 import { checkPlanId, newPlanId, queuedWithLock, type PlanStorage } from './plan-store.js';
 
 /*
@@ -31,7 +30,7 @@ export class RedisPlanStore implements PlanStorage {
     private readonly clock: Clock,
     opts: { replicaId?: string } = {},
   ) {
-    this.holder = `${opts.replicaId ? `replica ${opts.replicaId}, ` : ''}process ${process.pid} on ${hostname()}`.replace(/\s+/g, ' ');
+    this.holder = holderLabel(opts.replicaId);
   }
 
   newPlanId(): string {

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { Redis } from 'ioredis';
 import { startOutreachSimulator, type OutreachSim } from '../src/sandbox/outreach/index.js';
+import { deletePrefix, redisUnavailable, TEST_REDIS_URL } from '../test/support/redis.js';
 import { round3 } from './stats.js';
 import type { Benchmark, BenchContext } from './types.js';
 
@@ -33,34 +33,6 @@ const LISTINGS = 2;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MAIN = join(here, '..', 'sales-access-mcp.mjs');
-
-function redisUrl(): string {
-  return process.env.SALES_ACCESS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-}
-
-async function redisReason(url: string): Promise<string | undefined> {
-  const c = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  c.on('error', () => {});
-  try {
-    await c.connect();
-    await c.ping();
-    return undefined;
-  } catch (err) {
-    return `Redis at ${new URL(url).host} not reachable (${(err as Error).message}); set SALES_ACCESS_TEST_REDIS_URL or start redis-server`;
-  } finally {
-    c.disconnect();
-  }
-}
-
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const c = new Redis(url);
-  try {
-    const keys = [...(await c.keys(`${prefix}*`)), ...(await c.keys(`b_${prefix}*`))];
-    if (keys.length) await c.del(...keys);
-  } finally {
-    c.disconnect();
-  }
-}
 
 async function replica(sim: OutreachSim, redis: Record<string, string>): Promise<Client> {
   const env: Record<string, string> = {
@@ -136,8 +108,8 @@ export const sharedLimits: Benchmark = {
   name: 'shared_limits',
   description: `two replica processes on one Redis list Outreach users (${LISTINGS} listings each, ${USERS / 1000} requests per listing) through one simulator limited to ${LIMIT} per ${WINDOW_MS} ms`,
   async run(ctx) {
-    const url = redisUrl();
-    const reason = await redisReason(url);
+    const url = TEST_REDIS_URL;
+    const reason = await redisUnavailable();
     if (reason) return { skipped: reason };
     const prefix = `sam-bench:${randomBytes(4).toString('hex')}:`;
     try {
@@ -147,7 +119,7 @@ export const sharedLimits: Benchmark = {
         each_replica_alone: await run(ctx, 'each replica alone (no Redis)', {}),
       };
     } finally {
-      await deleteKeys(url, prefix);
+      await deletePrefix(prefix);
     }
   },
 };

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { creditBudgetFromEnv } from './credits/ledger.js';
-import { ConfigError, defaultStateDir, isLoopbackHost, list, nonNegativeInt, positiveInt, secret, type Env } from './env.js';
+import { ConfigError, defaultStateDir, identifier, isLoopbackHost, list, nonNegativeInt, positiveInt, secret, type Env } from './env.js';
 import { encryptionKeyFromEnv, type EncryptionKey } from './shared/envelope.js';
 import { redisConfig, type RedisConfig } from './shared/redis-config.js';
 import { parseToolsets, TOOLSETS_VARIABLE, type ToolsetSelection } from './toolsets.js';
@@ -23,25 +23,34 @@ import { BUILTIN_ADAPTERS, type Registry } from './vendors/registry.js';
 export const CONFIRM_MODES = ['elicit', 'token', 'auto', 'browser'] as const;
 export type ConfirmMode = (typeof CONFIRM_MODES)[number];
 
-/** The loopback approval page (modes `auto` and `browser`). */
+/** The approval page (modes `auto` and `browser`): on loopback, or beyond it with sign-in. */
 export interface ApprovalConfig {
   /** Over stdio: open the page in the desktop's browser (SALES_ACCESS_OPEN_BROWSER=1). */
   openBrowser: boolean;
   /**
-   * HTTP mode only: the loopback origin the admin's browser uses (SALES_ACCESS_APPROVAL_BASE_URL), e.g.
-   * http://localhost:3333. Default: http://127.0.0.1:<port> (or the loopback host the server is bound to).
+   * HTTP mode only: the origin the admin's browser uses (SALES_ACCESS_APPROVAL_BASE_URL), e.g.
+   * http://localhost:3333, or with sign-in https://access.example.com. Default: http://127.0.0.1:<port> (or
+   * the loopback host the server is bound to).
    */
   baseUrl: string | undefined;
   /**
-   * Whether the approval page may be offered. Only on loopback: a page reachable over the network is
-   * reachable by the MCP clients themselves, and a non-browser client can forge Origin and Sec-Fetch-Site,
-   * so the link alone would let the agent approve its own change.
+   * Whether the approval page may be offered: on loopback, or beyond it with sign-in. A page reachable over the
+   * network is reachable by the MCP clients themselves, and a non-browser client can forge Origin and
+   * Sec-Fetch-Site, so without sign-in the link alone would let the agent approve its own change.
    */
   pageAvailable: boolean;
+  /**
+   * HTTP only (SALES_ACCESS_APPROVAL_CLIENT_ID, optional SALES_ACCESS_APPROVAL_CLIENT_SECRET): the page signs the
+   * person in with the identity provider of SALES_ACCESS_OAUTH_ISSUER and accepts only the person who asked.
+   */
+  signIn: { clientId: string; clientSecret: string | undefined } | undefined;
 }
 
-/** `pageAvailable`: false when serving HTTP beyond loopback (see ApprovalConfig.pageAvailable). */
-function approvalConfig(env: Env, pageAvailable: boolean): ApprovalConfig {
+/**
+ * `onLoopback`: stdio, or HTTP bound to a loopback host. Beyond loopback the page is offered only with sign-in,
+ * and then at the origin people's browsers use (SALES_ACCESS_APPROVAL_BASE_URL, https).
+ */
+function approvalConfig(env: Env, http: boolean, onLoopback: boolean, oauth: OAuthResourceConfig | undefined): ApprovalConfig {
   const open = env.SALES_ACCESS_OPEN_BROWSER ?? '';
   if (!['', '0', '1', 'true', 'false'].includes(open)) throw new ConfigError('SALES_ACCESS_OPEN_BROWSER must be 1 (open the approval page in the browser) or 0.');
   let baseUrl: string | undefined;
@@ -56,14 +65,40 @@ function approvalConfig(env: Env, pageAvailable: boolean): ApprovalConfig {
     if (!u || u.origin !== raw || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
       throw new ConfigError('SALES_ACCESS_APPROVAL_BASE_URL must be an origin like https://access.example.com (scheme, host, optional port; no path).');
     }
-    if (!isLoopbackHost(u.hostname)) {
-      throw new ConfigError(
-        'SALES_ACCESS_APPROVAL_BASE_URL must be a loopback origin such as http://localhost:3333: an approval page reachable over the network could be approved by the MCP client itself. For a shared server use clients with MCP elicitation, or SALES_ACCESS_CONFIRM=token.',
-      );
-    }
     baseUrl = u.origin;
   }
-  return { openBrowser: open === '1' || open === 'true', baseUrl, pageAvailable };
+  const signIn = approvalSignIn(env, http, oauth);
+  if (baseUrl !== undefined && !isLoopbackHost(new URL(baseUrl).hostname)) {
+    if (!signIn) {
+      throw new ConfigError(
+        'SALES_ACCESS_APPROVAL_BASE_URL must be a loopback origin such as http://localhost:3333, unless the page signs people in (SALES_ACCESS_APPROVAL_CLIENT_ID): an approval page reachable over the network could otherwise be approved by the MCP client itself. For a shared server use clients with MCP elicitation, sign-in on the page, or SALES_ACCESS_CONFIRM=token.',
+      );
+    }
+    if (!baseUrl.startsWith('https:')) throw new ConfigError('SALES_ACCESS_APPROVAL_BASE_URL must use https:// beyond loopback: people sign in on the approval page.');
+  }
+  if (signIn && !onLoopback && baseUrl === undefined) {
+    throw new ConfigError(
+      'SALES_ACCESS_APPROVAL_BASE_URL is required with SALES_ACCESS_APPROVAL_CLIENT_ID on a server bound beyond loopback: the https origin people\'s browsers use, e.g. https://access.example.com. Register <that origin>/approve/callback as the client\'s redirect URI.',
+    );
+  }
+  return { openBrowser: open === '1' || open === 'true', baseUrl, pageAvailable: onLoopback || signIn !== undefined, signIn };
+}
+
+/** SALES_ACCESS_APPROVAL_CLIENT_ID (+ _SECRET): the OpenID Connect client of the approval page; ignored over stdio (startup-warnings.ts). */
+function approvalSignIn(env: Env, http: boolean, oauth: OAuthResourceConfig | undefined): ApprovalConfig['signIn'] {
+  const clientId = identifier(env, 'SALES_ACCESS_APPROVAL_CLIENT_ID');
+  const clientSecret = secret(env, 'SALES_ACCESS_APPROVAL_CLIENT_SECRET');
+  if (!clientId) {
+    if (clientSecret !== undefined) throw new ConfigError('SALES_ACCESS_APPROVAL_CLIENT_SECRET applies only with SALES_ACCESS_APPROVAL_CLIENT_ID (the approval page\'s client at the identity provider).');
+    return undefined;
+  }
+  if (!http) return undefined;
+  if (!oauth) {
+    throw new ConfigError(
+      'SALES_ACCESS_APPROVAL_CLIENT_ID needs SALES_ACCESS_OAUTH_ISSUER: the approval page signs people in with the identity provider that issues the MCP clients\' access tokens, and accepts only the person (the same `sub`) who asked.',
+    );
+  }
+  return { clientId, clientSecret };
 }
 
 /** A ceiling well beyond any client's patience (Claude Desktop on Windows waits ~4 minutes): a larger value is a typo. */
@@ -397,10 +432,11 @@ export function loadConfig(args: ParsedArgs, env: Env = process.env, registry: R
       'SALES_ACCESS_CONFIRM=elicit cannot work with --stateless: MCP elicitation needs a session to carry the question and the answer. Use auto (the approval page) or token.',
     );
   }
-  const approval = approvalConfig(env, !(args.http && !isLoopbackHost(host)));
+  // `doctor` reads the page's sign-in too, to check it (it serves nothing, so on loopback).
+  const approval = approvalConfig(env, args.http || args.command === 'doctor', !(args.http && !isLoopbackHost(host)), oauth);
   if (confirm === 'browser' && !approval.pageAvailable) {
     throw new ConfigError(
-      `SALES_ACCESS_CONFIRM=browser needs the approval page, which is served on loopback only, and this server binds ${host}: a network client holding the link could approve its own change. Use auto (MCP elicitation) or token.`,
+      `SALES_ACCESS_CONFIRM=browser needs the approval page, which is served on loopback only unless it signs people in (SALES_ACCESS_APPROVAL_CLIENT_ID), and this server binds ${host}: a network client holding the link could approve its own change. Use auto (MCP elicitation), sign-in on the page, or token.`,
     );
   }
   if (args.http && !isLoopbackHost(host) && httpToken === undefined && oauth === undefined) {

@@ -71,6 +71,8 @@ export interface DoctorReport {
   warnings: string[];
   /** `doctor` with SALES_ACCESS_OAUTH_ISSUER: whether people's access tokens can be verified (the IdP's keys read). */
   sign_in?: { issuer: string; status: CheckStatus; detail: string };
+  /** With SALES_ACCESS_APPROVAL_CLIENT_ID: whether the approval page can sign people in with that provider. */
+  approval_sign_in?: { issuer: string; status: CheckStatus; detail: string };
 }
 
 export interface DoctorDeps {
@@ -273,7 +275,7 @@ export async function runDoctorCommand(config: Config, io: { stdout: { write(s: 
   const credits = new CreditLedger({ stateDir: config.stateDir, storage, budget: config.creditBudget, clock: systemClock, labelOf: (v) => labels.get(v) ?? v });
   try {
     const report = await runChecks({ config, vendors, tokens, credits, now: () => systemClock.now(), unconnected });
-    if (config.oauth) await checkSignIn(report, config.oauth);
+    if (config.oauth) await checkSignIn(report, config.oauth, config.approval.signIn !== undefined);
     io.stdout.write(io.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctorTable(report));
     return report.ok ? 0 : 1;
   } finally {
@@ -286,12 +288,21 @@ export async function runDoctorCommand(config: Config, io: { stdout: { write(s: 
  * With SALES_ACCESS_OAUTH_ISSUER: whether the identity provider's signing keys can be read now. Loaded here
  * only: the vendor checks and the check_connections tool do not need jose.
  */
-async function checkSignIn(report: DoctorReport, oauth: OAuthResourceConfig): Promise<void> {
+async function checkSignIn(report: DoctorReport, oauth: OAuthResourceConfig, approvalPage: boolean): Promise<void> {
   const { probeIdentityProvider } = await import('./http-auth.js');
   const r = await probeIdentityProvider(oauth);
   report.sign_in = { issuer: oauth.issuer, status: r.ok ? 'ok' : 'problem', detail: r.detail };
   if (!r.ok) {
     report.problems.push(`Sign-in (identity provider ${oauth.issuer}): ${r.detail}`);
+    report.ok = false;
+  }
+  if (!approvalPage) return;
+  // SALES_ACCESS_APPROVAL_CLIENT_ID: the approval page signs people in with the same provider.
+  const { probePageSignIn } = await import('./confirm/page-signin.js');
+  const p = await probePageSignIn(oauth.issuer);
+  report.approval_sign_in = { issuer: oauth.issuer, status: p.ok ? 'ok' : 'problem', detail: p.detail };
+  if (!p.ok) {
+    report.problems.push(`Approval page sign-in (identity provider ${oauth.issuer}): ${p.detail}`);
     report.ok = false;
   }
 }
@@ -316,6 +327,7 @@ export function formatDoctorTable(report: DoctorReport): string {
     }
   }
   if (report.sign_in) rows.push([report.sign_in.status, 'Sign-in', 'OAuth', 'identity provider', report.sign_in.detail]);
+  if (report.approval_sign_in) rows.push([report.approval_sign_in.status, 'Sign-in', 'OIDC', 'approval page', report.approval_sign_in.detail]);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => r.map((cell, i) => (i < 4 ? cell.padEnd(widths[i]!) : cell)).join('  ').trimEnd());
   const mode = report.sandbox ? ' (sandbox)' : '';

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { OAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { AuthorizationServer } from 'oauth4webapi';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Actor, PersonRef } from './audit/audit-log.js';
 import type { OAuthResourceConfig } from './config.js';
@@ -182,8 +183,22 @@ export async function probeIdentityProvider(oauth: OAuthResourceConfig): Promise
   }
 }
 
-/** Reads the issuer's metadata: RFC 8414 `/.well-known/oauth-authorization-server`, else OIDC `openid-configuration`. */
+/** Reads the issuer's metadata and checks that it can sign people in: keys over TLS (see discoverIssuer). */
 async function discover(issuer: string): Promise<{ issuer: string; jwks_uri: string }> {
+  const as = await discoverIssuer(issuer, (meta) => {
+    if (typeof meta.jwks_uri !== 'string') throw new Error('it has no jwks_uri');
+    // The keys decide who is signed in: fetched over TLS, like the issuer (plain http for a loopback one only).
+    requireTls(meta.jwks_uri, 'jwks_uri');
+  });
+  return { issuer: as.issuer, jwks_uri: as.jwks_uri! };
+}
+
+/**
+ * The issuer's metadata: RFC 8414 `/.well-known/oauth-authorization-server` (path inserted), else OIDC's
+ * `openid-configuration`; `usable` refuses a document lacking what the caller needs, so the other is tried.
+ * oauth4webapi checks that the document names exactly this issuer.
+ */
+export async function discoverIssuer(issuer: string, usable: (as: AuthorizationServer) => void): Promise<AuthorizationServer> {
   const oauth = await import('oauth4webapi');
   const url = new URL(issuer);
   const insecure = url.protocol === 'http:' && isLoopbackHost(url.hostname);
@@ -192,16 +207,19 @@ async function discover(issuer: string): Promise<{ issuer: string; jwks_uri: str
     try {
       const res = await oauth.discoveryRequest(url, { algorithm, signal: AbortSignal.timeout(10_000), [oauth.allowInsecureRequests]: insecure });
       const as = await oauth.processDiscoveryResponse(url, res);
-      if (typeof as.jwks_uri !== 'string') throw new Error('it has no jwks_uri');
-      const keys = new URL(as.jwks_uri);
-      // The keys decide who is signed in: fetched over TLS, like the issuer (plain http for a loopback one only).
-      if (keys.protocol !== 'https:' && !(keys.protocol === 'http:' && isLoopbackHost(keys.hostname))) throw new Error(`its jwks_uri is not https (${keys.origin})`);
-      return { issuer: as.issuer, jwks_uri: as.jwks_uri };
+      usable(as);
+      return as;
     } catch (err) {
       failures.push(`${algorithm === 'oauth2' ? 'oauth-authorization-server' : 'openid-configuration'}: ${(err as Error).message}`);
     }
   }
   throw new Error(`no usable discovery document for ${issuer} (${failures.join('; ')})`);
+}
+
+/** Throws unless `url` is https (plain http only on a loopback host); `what` names it in the message. */
+export function requireTls(url: string, what: string): void {
+  const u = new URL(url);
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackHost(u.hostname))) throw new Error(`its ${what} is not https (${u.origin})`);
 }
 
 function remoteKeys(jwksUrl: string): JWTVerifyGetKey {

@@ -7,6 +7,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isLoopbackHost } from './env.js';
 import { ApprovalBroker, approvalStoreFor, setApprovals } from './confirm/approvals.js';
+import { CALLBACK_PATH, PageSignIn } from './confirm/page-signin.js';
 import type { Deps } from './deps.js';
 import { HttpAuthenticator, type AuthOutcome, protectedResourceMetadata, protectedResourceMetadataUrl, wwwAuthenticate } from './http-auth.js';
 import { createServer, LOCAL_PRINCIPAL } from './server.js';
@@ -30,11 +31,12 @@ import { createServer, LOCAL_PRINCIPAL } from './server.js';
  *
  * The same server answers `/approve/<id>`, the approval page for destructive writes (confirm/approvals.ts),
  * ahead of those checks: a browser opening the page carries neither the MCP bearer token nor an allowlisted
- * Origin. The page does its own Host check (loopback names or SALES_ACCESS_ALLOWED_HOSTS) and is protected by
- * its 128-bit single-use id, a CSRF token bound to a SameSite=Strict cookie, and Origin / Sec-Fetch-Site.
+ * Origin. The page does its own Host check (loopback names, SALES_ACCESS_ALLOWED_HOSTS, its own origin's host)
+ * and is protected by its 128-bit single-use id, a CSRF token bound to a cookie, and Origin / Sec-Fetch-Site.
  * The URL given out is http://127.0.0.1:<port>/approve/… (the bound loopback host, or 127.0.0.1 behind a
- * wildcard bind), so it opens in a browser on the server's machine; a server bound beyond loopback for
- * remote admins sets SALES_ACCESS_APPROVAL_BASE_URL to the origin their browsers use (ideally HTTPS).
+ * wildcard bind), so it opens in a browser on the server's machine. Beyond loopback the page is offered only
+ * when it signs people in with the identity provider (SALES_ACCESS_APPROVAL_CLIENT_ID, `/approve/callback`,
+ * confirm/page-signin.ts), at SALES_ACCESS_APPROVAL_BASE_URL, the https origin their browsers use.
  */
 
 /**
@@ -324,7 +326,16 @@ export async function startHttpServer(deps: Deps): Promise<HttpServerHandle> {
   // Registered before any session exists, so every session's confirmation gate uses this route.
   const wildcard = config.host === '0.0.0.0' || config.host === '::' || config.host === '[::]';
   const approvalOrigin = config.approval.baseUrl ?? `http://${boundToLoopback ? hostForUrl : wildcard ? '127.0.0.1' : hostForUrl}:${port}`;
-  approvals = new ApprovalBroker({ origin: approvalOrigin, allowedHosts: config.allowedHosts, now: () => deps.clock.now(), log, store: approvalStoreFor(deps) });
+  const signIn = config.approval.signIn && oauth ? new PageSignIn({ issuer: oauth.issuer, ...config.approval.signIn, redirectUri: `${approvalOrigin}${CALLBACK_PATH}` }, log, now) : undefined;
+  approvals = new ApprovalBroker({
+    origin: approvalOrigin,
+    // The page answers to the host of its own origin (SALES_ACCESS_APPROVAL_BASE_URL) as well.
+    allowedHosts: [...config.allowedHosts, new URL(approvalOrigin).host.toLowerCase()],
+    now,
+    log,
+    store: approvalStoreFor(deps),
+    signIn,
+  });
   setApprovals(deps, approvals);
 
   return {

@@ -12,7 +12,7 @@ import { BUILTIN_ADAPTERS, type Registry } from './vendors/registry.js';
  */
 export function startupWarnings(
   env: Env,
-  config: Pick<Config, 'sandbox' | 'vendors'> & Partial<Pick<Config, 'transport' | 'oauth' | 'stateless' | 'redis' | 'confirm' | 'approval' | 'readOnly'>>,
+  config: Pick<Config, 'sandbox' | 'vendors'> & Partial<Pick<Config, 'transport' | 'oauth' | 'stateless' | 'redis' | 'confirm' | 'approval' | 'readOnly' | 'httpToken'>>,
   registry: Registry = BUILTIN_ADAPTERS): string[] {
   const out: string[] = [];
   const prefixes = ['SALES_ACCESS_', 'LOG_', ...registry.map((a) => `${a.envPrefix}_`)];
@@ -22,6 +22,14 @@ export function startupWarnings(
   for (const k of empty) out.push(`${k} is set but empty, so it is ignored: give it a value or remove it.`);
   if (config.oauth && config.transport === 'stdio') {
     out.push('SALES_ACCESS_OAUTH_ISSUER is set, but sign-in with the identity provider applies to the HTTP transport (--http) only: over stdio the audit log names the MCP client.');
+  }
+  if (config.transport === 'stdio' && (env.SALES_ACCESS_APPROVAL_CLIENT_ID ?? '').trim() !== '') {
+    out.push('SALES_ACCESS_APPROVAL_CLIENT_ID is set, but sign-in on the approval page applies to the HTTP transport (--http) only: over stdio the page is on this computer\'s loopback and needs none.');
+  }
+  if (config.approval?.signIn && config.httpToken !== undefined && !config.readOnly && config.confirm !== 'token' && config.confirm !== 'elicit') {
+    out.push(
+      'The approval page signs people in (SALES_ACCESS_APPROVAL_CLIENT_ID) and accepts only the person who asked, so a caller with SALES_ACCESS_HTTP_TOKEN, which names no person, cannot get a destructive write approved there (only through MCP elicitation in a session). Give such callers the identity provider\'s sign-in instead.',
+    );
   }
   if (config.transport === 'stdio' && /^(1|true)$/.test((env.SALES_ACCESS_HTTP_STATELESS ?? '').trim())) {
     out.push('SALES_ACCESS_HTTP_STATELESS is set, but stateless mode applies to the HTTP transport (--http) only: over stdio it is ignored.');
@@ -33,7 +41,7 @@ export function startupWarnings(
   }
   if (config.stateless && !config.readOnly && config.confirm !== 'token' && config.approval && !config.approval.pageAvailable) {
     out.push(
-      'Stateless HTTP (--stateless) beyond loopback cannot confirm destructive writes: MCP elicitation needs a session, and the approval page is served on loopback only. Set SALES_ACCESS_CONFIRM=token (for clients that show their own per-call approval) or serve --read-only.',
+      'Stateless HTTP (--stateless) beyond loopback cannot confirm destructive writes: MCP elicitation needs a session, and the approval page is served beyond loopback only when it signs people in. Set SALES_ACCESS_APPROVAL_CLIENT_ID (with SALES_ACCESS_OAUTH_ISSUER and SALES_ACCESS_APPROVAL_BASE_URL), SALES_ACCESS_CONFIRM=token (for clients that show their own per-call approval), or serve --read-only.',
     );
   }
   if (config.sandbox) return out; // every vendor is wired to its simulator

@@ -14,11 +14,13 @@ import { parseRecord, stripUndefined, type RefreshCoordination, type TokenRecord
  */
 
 /**
- * How long the lock outlives its holder. The holder renews it every third of this while it holds it: a token
- * request has no total time limit (slow headers, a trickling body, a 429's Retry-After within its retry budget),
- * and a lock that expired under a live holder would let another replica send the same refresh token.
+ * How long the lock outlives its holder. The holder renews it every third of this (5 s) while it holds it: a
+ * token request has no total time limit (slow headers, a trickling body, a 429's Retry-After within its retry
+ * budget), and a lock that expired under a live holder would let another replica send the same refresh token.
+ * Renewal carries a live holder, so the TTL only bounds the wait after a holder died: at most 15 s (+5 s of
+ * margin), inside one call's deadline (45 s), rather than the 45 s it was (a call then answered `running`).
  */
-const LOCK_TTL_MS = 45_000;
+const LOCK_TTL_MS = 15_000;
 const POLL_MS = 25;
 /** Retired refresh tokens are remembered this long (longer than any vendor keeps a refresh token unused). */
 const RETIRED_TTL_MS = 400 * 86_400_000;

@@ -7,13 +7,14 @@ import type { Deps } from '../deps.js';
 import type { Logger } from '../log.js';
 import { approvalCsp, renderApprovalPage, renderResultPage, type PageRequest, type ResultKind } from './approval-page.js';
 import { APPROVAL_TTL_MS, checkOpenLimits, MemoryApprovalStore, reusable, type ApprovalStore, type Decision } from './approval-store.js';
+import { approvalIdOfState, CALLBACK_PATH, SignInFailed, signInPassDigest, type PageSignIn } from './page-signin.js';
 import { RedisApprovalStore } from './redis-approvals.js';
 import { matchesDigest, secretDigest } from './secret.js';
 
 export { APPROVAL_TTL_MS, type Decision };
 
 /**
- * The loopback approval page for destructive writes (confirmation modes `browser` and `auto`).
+ * The approval page for destructive writes (confirmation modes `browser` and `auto`): on loopback, or with sign-in beyond it.
  *
  * A tool call that needs approval opens a request here and answers at once with its link; the human decides
  * on a page at `<origin>/approve/<id>`, and a later call for the same change (same tool, arguments, targets
@@ -31,12 +32,18 @@ export { APPROVAL_TTL_MS, type Decision };
  * - the Host header must be a loopback name, or one of SALES_ACCESS_ALLOWED_HOSTS (DNS rebinding);
  * - every value is escaped; the CSP is `default-src 'none'` with one hashed style, `form-action 'self'`,
  *   `frame-ancestors 'none'`, plus X-Frame-Options: DENY, no-store and nosniff.
+ * Beyond loopback (HTTP with SALES_ACCESS_APPROVAL_CLIENT_ID) the page first signs the person in with the
+ * identity provider and accepts only the person who asked (page-signin.ts): a GET without a signed-in cookie is
+ * sent to the identity provider; `/approve/callback` checks that the browser finishing the sign-in started it
+ * and that its `sub` is the requester's, then issues the page cookie (SameSite=Lax, since the way back from the
+ * identity provider is a cross-site navigation); a POST needs that cookie signed in as well as the pair above.
  * Residual risk, stated plainly: these checks tell a browser from a script, not a human from a program. The
  * model only ever receives the URL, and approving needs a GET, the cookie, the CSRF token and a POST with
  * browser-only headers sent to this machine's loopback interface. A model whose client gives it a general
  * HTTP tool running on this same machine could forge those headers, and one that drives a real browser
  * here could click the button. Do not give an assistant such tools alongside this server, and read the page
- * before clicking: it shows exactly what will happen.
+ * before clicking: it shows exactly what will happen. With sign-in, a program would also need the person's
+ * session at the identity provider.
  */
 
 /** Requests neither decided nor expired; more means something is looping, and new ones are refused. */
@@ -49,7 +56,11 @@ const SECRET_RE = /^[A-Za-z0-9_-]{43}$/;
 function passDigest(csrf: string, cookie: string): string {
   return secretDigest('approval page pass', csrf, cookie);
 }
+/** With sign-in: the page cookie of a browser whose person signed in as the requester, as stored. */
+const signedInDigest = (cookie: string) => secretDigest('approval page signed in', cookie);
 const COOKIE = 'sam_approval';
+/** With sign-in: binds a sign-in to the browser that started it (Path=/approve/callback). */
+const SIGNIN_COOKIE = 'sam_signin';
 const MAX_FORM_BYTES = 8 * 1024;
 const MAX_USER_AGENT = 256;
 
@@ -94,6 +105,11 @@ export interface ApprovalBrokerOptions {
   openBrowser?: (url: string) => void;
   /** Where requests are kept; default this process's memory (Redis for replicas: redis-approvals.ts). */
   store?: ApprovalStore;
+  /**
+   * The page signs the person in with the identity provider and accepts only the person who asked
+   * (SALES_ACCESS_APPROVAL_CLIENT_ID: a page served beyond loopback, see page-signin.ts).
+   */
+  signIn?: PageSignIn;
 }
 
 export class ApprovalBroker {
@@ -175,19 +191,26 @@ export class ApprovalBroker {
     return (await this.store.take(id)) ? s.decision : undefined;
   }
 
-  /** Serves `/approve/<id>`: GET shows the page, POST decides. Any other path is 404. */
+  /** Whether the page signs people in (and accepts only the person who asked). */
+  get signInRequired(): boolean {
+    return this.opts.signIn !== undefined;
+  }
+
+  /** Serves `/approve/<id>`: GET shows the page, POST decides; and `/approve/callback` with sign-in. Any other path is 404. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!this.hostAllowed(req.headers.host)) {
       this.opts.log?.warn({ host: req.headers.host }, 'approval page: refused an unexpected Host header');
       return this.send(res, 403, renderResultPage('refused', { detail: 'The Host header is not one this server answers to' }));
     }
     const path = (req.url ?? '/').split('?')[0];
+    if (path === CALLBACK_PATH && this.opts.signIn) return this.callback(req, res, this.opts.signIn);
     const m = /^\/approve\/([^/]*)$/.exec(path);
     const state = m && ID_RE.test(m[1]) ? await this.store.get(m[1]) : undefined;
     if (!state) return this.send(res, 404, renderResultPage('not_found'));
     const { rec } = state;
     const now = this.now();
-    const summary = rec.request.summary;
+    // With sign-in, what the request is about is shown to the person who asked only (on the page, once signed in).
+    const summary = this.opts.signIn ? undefined : rec.request.summary;
 
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (state.decision) return this.send(res, 200, renderResultPage('already', { summary, detail: decidedText(state.decision) }));
@@ -195,6 +218,9 @@ export class ApprovalBroker {
       // Each view gets a CSRF token; the cookie a browser already holds for this page is kept (a second tab
       // stays valid), else a new one. Only the digest of the pair is stored, so any replica's page checks it.
       const held = cookieValue(req.headers.cookie, COOKIE);
+      if (this.opts.signIn && !(held && SECRET_RE.test(held) && matchesDigest(signedInDigest(held), await this.store.passes(rec.id)))) {
+        return this.startSignIn(res, rec, this.opts.signIn);
+      }
       const cookie = held && SECRET_RE.test(held) ? held : randomBytes(32).toString('base64url');
       const csrf = randomBytes(32).toString('base64url');
       await this.store.addPass(rec.id, passDigest(csrf, cookie), rec.expiresAt);
@@ -222,8 +248,12 @@ export class ApprovalBroker {
     if (now > rec.expiresAt) return refuse(410, 'The link has expired', 'expired');
     const csrf = form.get('csrf');
     const cookie = cookieValue(req.headers.cookie, COOKIE);
-    if (!csrf || !cookie || !matchesDigest(passDigest(csrf, cookie), await this.store.passes(rec.id))) {
+    const passes = await this.store.passes(rec.id);
+    if (!csrf || !cookie || !matchesDigest(passDigest(csrf, cookie), passes)) {
       return refuse(403, 'Its security token does not belong to this page in this browser (reload the page from the link and try again)');
+    }
+    if (this.opts.signIn && !matchesDigest(signedInDigest(cookie), passes)) {
+      return refuse(403, 'This browser is not signed in as the person who asked (open the link again to sign in)');
     }
     const choice = form.get('decision');
     if (choice !== 'approve' && choice !== 'reject') return refuse(400, 'It chose neither Approve nor Reject');
@@ -236,9 +266,72 @@ export class ApprovalBroker {
       return this.send(res, 409, renderResultPage('already', { summary, detail: other ? decidedText(other) : undefined }));
     }
     this.opts.log?.info({ approval: rec.id.slice(0, 6), tool: rec.request.tool, approved: decision.approved }, 'approval decided');
-    return this.send(res, 200, renderResultPage(decision.approved ? 'approved' : 'rejected', { summary, at: now }), {
+    return this.send(res, 200, renderResultPage(decision.approved ? 'approved' : 'rejected', { summary: rec.request.summary, at: now }), {
       'set-cookie': this.cookieHeader(rec.id, '', 0),
     });
+  }
+
+  /**
+   * The browser has no sign-in for this request: send it to the identity provider, with a cookie that only the
+   * callback reads (SameSite=Lax: the identity provider's redirect back is a cross-site navigation).
+   */
+  private async startSignIn(res: ServerResponse, rec: { id: string; expiresAt: number; request: PageRequest }, signIn: PageSignIn): Promise<void> {
+    if (!rec.request.requester.person) {
+      // The gate opens no such request with sign-in on; a request from before a restart with other settings could be.
+      return this.send(res, 403, renderResultPage('refused', { detail: 'This change was not asked for by a signed-in person, and this page accepts only the person who asked' }));
+    }
+    let started;
+    try {
+      started = await signIn.begin(rec.id);
+    } catch (err) {
+      if (!(err instanceof SignInFailed)) throw err;
+      return this.send(res, err.status, renderResultPage('refused', { detail: err.message }));
+    }
+    await this.store.addPass(rec.id, started.passDigest, rec.expiresAt);
+    const ttl = Math.ceil((rec.expiresAt - this.now()) / 1000);
+    this.redirect(res, started.location, [this.cookie(SIGNIN_COOKIE, CALLBACK_PATH, started.cookie, ttl)]);
+  }
+
+  /**
+   * `/approve/callback`: the identity provider sends the browser back. Only the browser that started the
+   * sign-in can finish it (its cookie and the state, checked against the stored digest), and only the person
+   * who asked is signed in to the page: a new page cookie, whose digest is stored as signed in, then the page.
+   */
+  private async callback(req: IncomingMessage, res: ServerResponse, signIn: PageSignIn): Promise<void> {
+    if (req.method !== 'GET') return this.send(res, 405, renderResultPage('refused', { detail: 'Only GET is answered here' }), { allow: 'GET' });
+    const url = new URL(req.url ?? '/', this.origin ?? 'http://localhost');
+    const stateParam = url.searchParams.get('state');
+    const id = approvalIdOfState(stateParam);
+    const state = id ? await this.store.get(id) : undefined;
+    if (!state || !stateParam) return this.send(res, 404, renderResultPage('not_found'));
+    const { rec } = state;
+    // Nothing of the request is shown before the person who asked is signed in.
+    const refuse = (status: number, why: string) => {
+      this.opts.log?.warn({ approval: rec.id.slice(0, 6), reason: why }, 'approval page: refused a sign-in');
+      return this.send(res, status, renderResultPage('refused', { detail: why }));
+    };
+    if (state.decision) return this.send(res, 200, renderResultPage('already', { detail: decidedText(state.decision) }));
+    if (this.now() > rec.expiresAt) return this.send(res, 410, renderResultPage('expired'));
+    const cookie = cookieValue(req.headers.cookie, SIGNIN_COOKIE);
+    if (!cookie || !SECRET_RE.test(cookie) || !matchesDigest(signInPassDigest(stateParam, cookie), await this.store.passes(rec.id))) {
+      return refuse(403, 'This sign-in was not started from the approval link in this browser');
+    }
+    let who;
+    try {
+      who = await signIn.finish(url, cookie);
+    } catch (err) {
+      if (!(err instanceof SignInFailed)) throw err;
+      return refuse(err.status, err.message);
+    }
+    const asker = rec.request.requester.person;
+    if (!asker || who.sub !== asker.sub) {
+      return refuse(403, `You signed in as ${personText(who)}, but ${asker ? personText(asker) : 'someone else'} asked for this change: only they can approve or reject it`);
+    }
+    const pageCookie = randomBytes(32).toString('base64url');
+    await this.store.addPass(rec.id, signedInDigest(pageCookie), rec.expiresAt);
+    this.opts.log?.info({ approval: rec.id.slice(0, 6) }, 'approval page: the person who asked signed in');
+    const ttl = Math.ceil((rec.expiresAt - this.now()) / 1000);
+    this.redirect(res, `/approve/${rec.id}`, [this.cookieHeader(rec.id, pageCookie, ttl), this.cookie(SIGNIN_COOKIE, CALLBACK_PATH, '', 0)]);
   }
 
   /** Stops the loopback server (if this broker started one). */
@@ -261,8 +354,24 @@ export class ApprovalBroker {
   }
 
   private cookieHeader(id: string, value: string, maxAgeSeconds: number): string {
+    return this.cookie(COOKIE, `/approve/${id}`, value, maxAgeSeconds);
+  }
+
+  /**
+   * SameSite=Strict, except with sign-in: the page is then reached through the identity provider's redirect (a
+   * cross-site navigation), which carries Lax cookies only. A decision still needs the CSRF token, the page's
+   * own Origin and Sec-Fetch-Site, and a cross-site POST carries no Lax cookie.
+   */
+  private cookie(name: string, path: string, value: string, maxAgeSeconds: number): string {
     const secure = this.origin?.startsWith('https:') ? '; Secure' : '';
-    return `${COOKIE}=${maxAgeSeconds > 0 ? value : ''}; Path=/approve/${id}; Max-Age=${Math.max(0, maxAgeSeconds)}; HttpOnly; SameSite=Strict${secure}`;
+    const sameSite = this.opts.signIn ? 'Lax' : 'Strict';
+    return `${name}=${maxAgeSeconds > 0 ? value : ''}; Path=${path}; Max-Age=${Math.max(0, maxAgeSeconds)}; HttpOnly; SameSite=${sameSite}${secure}`;
+  }
+
+  /** 303 to `location`; no Referer leaves with it (the approval link stays on this site). */
+  private redirect(res: ServerResponse, location: string, cookies: string[]): void {
+    res.writeHead(303, { location, 'set-cookie': cookies, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'content-length': '0' });
+    res.end();
   }
 
   private send(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
@@ -281,6 +390,10 @@ export class ApprovalBroker {
     });
     res.end(html);
   }
+}
+
+function personText(p: { sub: string; email?: string; name?: string }): string {
+  return p.email ?? p.name ?? `subject ${p.sub}`;
 }
 
 function decidedText(d: Decision): string {

@@ -183,7 +183,7 @@ export class ConfirmationGate {
   private async byElicitation(req: ConfirmRequest, opts: ConfirmOptions): Promise<Confirmation> {
     if (this.stateless) {
       throw new ConfirmationRefused(
-        `Nothing was changed. ${req.summary} needs a human's approval, and this server runs stateless HTTP (--stateless), where MCP elicitation is not available and the approval page is served on loopback only. Ask the server's operator to set SALES_ACCESS_CONFIRM=token (for clients that show their own per-call approval), or to serve with sessions (without --stateless).`,
+        `Nothing was changed. ${req.summary} needs a human's approval, and this server runs stateless HTTP (--stateless), where MCP elicitation is not available, and it offers no approval page (served on loopback, or beyond it only when the page signs people in). Ask the server's operator to set SALES_ACCESS_APPROVAL_CLIENT_ID (sign-in on the approval page), SALES_ACCESS_CONFIRM=token (for clients that show their own per-call approval), or to serve with sessions (without --stateless).`,
       );
     }
     if (!this.canElicit()) {
@@ -232,6 +232,12 @@ export class ConfirmationGate {
       throw new ConfirmationRefused(`Nothing was changed. ${req.summary} needs a human's approval, and this server has no approval page configured.`);
     }
     const broker = this.page.broker();
+    if (broker.signInRequired && !opts.requester?.person) {
+      // The page accepts only the person who asked, so a caller known by a static token has nobody to approve.
+      throw new ConfirmationRefused(
+        `Nothing was changed. ${req.summary} needs a human's approval on the approval page, which accepts only the person who asked, signed in with the identity provider; this call came with the server's static token (SALES_ACCESS_HTTP_TOKEN), which names no person. Connect with the identity provider's sign-in (OAuth) instead, or use a client with MCP elicitation over a session.`,
+      );
+    }
     const key = approvalKey(req, opts);
     if (opts.approvalId !== undefined) {
       checkApprovalId(await broker.info(opts.approvalId), { ownerDigest: ownerDigestOf(opts.session), keyDigest: keyDigestOf(key) }, opts.approvalId, req.tool);

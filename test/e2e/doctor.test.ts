@@ -114,6 +114,11 @@ describe('sales-access-mcp doctor', () => {
       const good = spawnServer(['doctor', '--sandbox'], cleanEnv({ ...base, SALES_ACCESS_OAUTH_ISSUER: issuer.issuer }));
       expect(await good.exited).toBe(0);
       expect(good.stdout()).toMatch(new RegExp(`^ok\\s+Sign-in\\s+OAuth\\s+identity provider\\s+2 signing keys read from ${issuer.jwksUrl}`, 'm'));
+      expect(good.stdout()).not.toMatch(/approval page/);
+      // With the approval page's sign-in: its endpoints are checked too.
+      const page = spawnServer(['doctor', '--sandbox'], cleanEnv({ ...base, SALES_ACCESS_OAUTH_ISSUER: issuer.issuer, SALES_ACCESS_APPROVAL_CLIENT_ID: 'approval-page' }));
+      expect(await page.exited).toBe(0);
+      expect(page.stdout()).toMatch(new RegExp(`^ok\\s+Sign-in\\s+OIDC\\s+approval page\\s+people sign in at ${new URL(issuer.issuer).origin} \\(authorization code with PKCE\\)`, 'm'));
 
       const port = await freePort();
       const bad = spawnServer(['doctor', '--sandbox', '--json'], cleanEnv({ ...base, SALES_ACCESS_OAUTH_ISSUER: `http://127.0.0.1:${port}/realms/gone` }));

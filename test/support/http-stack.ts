@@ -35,9 +35,10 @@ export interface HttpStack {
 }
 
 /** The real HTTP server in this process (so a test can read its session count and move its clock), on the sandbox. */
-export async function startHttpStack(env: Record<string, string> = {}, opts: { log?: Logger; port?: number } = {}): Promise<HttpStack> {
+export async function startHttpStack(env: Record<string, string> = {}, opts: { log?: Logger; port?: number; sandbox?: Sandbox } = {}): Promise<HttpStack> {
   const clock = new OffsetClock();
-  const sandbox = await startSandbox({ clock });
+  // A second replica may share the first one's sandbox (the vendors are one), which the first one closes.
+  const sandbox = opts.sandbox ?? (await startSandbox({ clock }));
   const stateDir = mkdtempSync(join(tmpdir(), 'sam-http-'));
   const config = sandboxConfig(loadConfig(parseCliArgs(['--sandbox', '--http', '--port', String(opts.port ?? 0)]), { SALES_ACCESS_STATE_DIR: stateDir, SALES_ACCESS_CONFIRM: 'elicit', ...env }), sandbox);
   const deps = await createDeps(config, { log: opts.log ?? silentLogger, clock, retryBaseDelayMs: 2 });
@@ -52,7 +53,7 @@ export async function startHttpStack(env: Record<string, string> = {}, opts: { l
       await http.close();
       await closeApprovals(deps);
       await deps.close();
-      await sandbox.close();
+      if (!opts.sandbox) await sandbox.close();
     },
   };
 }

@@ -18,14 +18,21 @@ export interface TestIssuer {
   mint(claims: JWTPayload & { aud?: string | string[] }, opts?: { alg?: 'RS256' | 'ES256'; kid?: string; key?: CryptoKey; expiresIn?: string | number; iss?: string }): Promise<string>;
   /** A key pair the issuer does not publish (a forger's). */
   foreignKey: CryptoKey;
+  /** Who the authorization endpoint signs in from now on (the `signIn` option's person at first). */
+  signInAs(claims: JWTPayload): void;
+  /** Each token request's client authentication: `basic <client id>:<secret>`, or `none <client id>`. */
+  tokenClients: string[];
   close(): Promise<void>;
 }
 
 /**
  * `signIn`: the person the authorization endpoint signs in at once (no login page), for an MCP client's own
- * OAuth flow: authorization code with PKCE (S256) and RFC 8707 `resource`, which becomes the token's audience.
+ * OAuth flow: authorization code with PKCE (S256) and RFC 8707 `resource`, which becomes the token's audience;
+ * with `openid` in the scope the token response also carries an ID token (OpenID Connect: `aud` the client,
+ * the request's `nonce`), for the approval page's sign-in. `loginPage`: the authorization endpoint shows a
+ * page with a Sign in button first (for a browser).
  */
-export async function startIssuer(opts: { audience: string; discovery?: 'oauth' | 'oidc'; signIn?: JWTPayload }): Promise<TestIssuer> {
+export async function startIssuer(opts: { audience: string; discovery?: 'oauth' | 'oidc'; signIn?: JWTPayload; loginPage?: boolean }): Promise<TestIssuer> {
   const rsa = await generateKeyPair('RS256');
   const ec = await generateKeyPair('ES256');
   const foreign = await generateKeyPair('RS256');
@@ -38,7 +45,9 @@ export async function startIssuer(opts: { audience: string; discovery?: 'oauth' 
   const hits = new Map<string, number>();
   let base = '';
   /** Codes handed out: what they were issued for. */
-  const codes = new Map<string, { challenge: string; resource: string | null; redirect: string; clientId: string }>();
+  const codes = new Map<string, { challenge: string; resource: string | null; redirect: string; clientId: string; nonce: string | null; openid: boolean; person: JWTPayload }>();
+  let person = opts.signIn;
+  const tokenClients: string[] = [];
   let mint: TestIssuer['mint'];
   const server: Server = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
@@ -53,22 +62,44 @@ export async function startIssuer(opts: { audience: string; discovery?: 'oauth' 
       response_types_supported: ['code'],
       grant_types_supported: ['authorization_code'],
       code_challenge_methods_supported: ['S256'],
-      token_endpoint_auth_methods_supported: ['none'],
+      token_endpoint_auth_methods_supported: ['none', 'client_secret_basic'],
+      id_token_signing_alg_values_supported: ['RS256'],
     };
     const json = (body: unknown, status = 200) => {
       res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify(body));
     };
     if (opts.signIn && path === '/realms/acme/authorize') {
-      const q = u.searchParams;
-      if (q.get('response_type') !== 'code' || q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge') || !q.get('redirect_uri')) return json({ error: 'invalid_request' }, 400);
-      const code = randomBytes(16).toString('base64url');
-      codes.set(code, { challenge: q.get('code_challenge')!, resource: q.get('resource'), redirect: q.get('redirect_uri')!, clientId: q.get('client_id') ?? '' });
-      const back = new URL(q.get('redirect_uri')!);
-      back.searchParams.set('code', code);
-      if (q.get('state')) back.searchParams.set('state', q.get('state')!);
-      res.writeHead(302, { location: back.href });
-      return res.end();
+      // With `loginPage`, GET shows a sign-in form that posts the request back (as a real provider's login does),
+      // so the way back to the client is a navigation started by the provider's own page.
+      if (opts.loginPage && req.method === 'GET') {
+        const fields = [...u.searchParams].map(([k, v]) => `<input type="hidden" name="${escapeAttr(k)}" value="${escapeAttr(v)}">`).join('');
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        return res.end(`<!doctype html><title>Sign in</title><form method="post" action="/realms/acme/authorize">${fields}<button type="submit">Sign in</button></form>`);
+      }
+      const authorize = (q: URLSearchParams) => {
+        if (q.get('response_type') !== 'code' || q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge') || !q.get('redirect_uri')) return json({ error: 'invalid_request' }, 400);
+        const code = randomBytes(16).toString('base64url');
+        codes.set(code, {
+          challenge: q.get('code_challenge')!,
+          resource: q.get('resource'),
+          redirect: q.get('redirect_uri')!,
+          clientId: q.get('client_id') ?? '',
+          nonce: q.get('nonce'),
+          openid: (q.get('scope') ?? '').split(' ').includes('openid'),
+          person: person!,
+        });
+        const back = new URL(q.get('redirect_uri')!);
+        back.searchParams.set('code', code);
+        if (q.get('state')) back.searchParams.set('state', q.get('state')!);
+        res.writeHead(req.method === 'POST' ? 303 : 302, { location: back.href });
+        return res.end();
+      };
+      if (req.method !== 'POST') return authorize(u.searchParams);
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => authorize(new URLSearchParams(body)));
+      return;
     }
     if (opts.signIn && path === '/realms/acme/token' && req.method === 'POST') {
       let body = '';
@@ -78,12 +109,29 @@ export async function startIssuer(opts: { audience: string; discovery?: 'oauth' 
         const grant = codes.get(f.get('code') ?? '');
         codes.delete(f.get('code') ?? '');
         const verifier = f.get('code_verifier') ?? '';
-        if (!grant || f.get('grant_type') !== 'authorization_code' || createHash('sha256').update(verifier).digest('base64url') !== grant.challenge || f.get('redirect_uri') !== grant.redirect) {
+        // RFC 6749 §2.3.1: client_secret_basic form-encodes the id and the secret before base64.
+        const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+        const [basicId, basicSecret] = basic ? Buffer.from(basic, 'base64').toString().split(':').map((p) => decodeURIComponent(p.replace(/\+/g, ' '))) : [];
+        const clientId = basic ? basicId! : (f.get('client_id') ?? '');
+        tokenClients.push(basic ? `basic ${basicId}:${basicSecret}` : `none ${clientId}`);
+        if (!grant || f.get('grant_type') !== 'authorization_code' || createHash('sha256').update(verifier).digest('base64url') !== grant.challenge || f.get('redirect_uri') !== grant.redirect || clientId !== grant.clientId) {
           return json({ error: 'invalid_grant' }, 400);
         }
         // RFC 8707: the resource asked for is the token's audience.
         const resource = f.get('resource') ?? grant.resource;
-        void mint({ ...opts.signIn, client_id: grant.clientId, ...(resource ? { aud: resource } : {}) }).then((token) => json({ access_token: token, token_type: 'Bearer', expires_in: 300 }));
+        void (async () => {
+          const token = await mint({ ...grant.person, client_id: grant.clientId, ...(resource ? { aud: resource } : {}) });
+          const idToken = grant.openid
+            ? await new SignJWT({ ...grant.person, ...(grant.nonce ? { nonce: grant.nonce } : {}) })
+                .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1', typ: 'JWT' })
+                .setIssuer(issuer)
+                .setAudience(grant.clientId)
+                .setIssuedAt()
+                .setExpirationTime('5m')
+                .sign(rsa.privateKey)
+            : undefined;
+          json({ access_token: token, token_type: 'Bearer', expires_in: 300, ...(idToken ? { id_token: idToken } : {}) });
+        })();
       });
       return;
     }
@@ -114,6 +162,10 @@ export async function startIssuer(opts: { audience: string; discovery?: 'oauth' 
     jwksUrl: `${issuer}/keys`,
     hits,
     foreignKey: foreign.privateKey,
+    signInAs: (claims) => {
+      person = claims;
+    },
+    tokenClients,
     mint,
     close: () =>
       new Promise<void>((r) => {
@@ -132,4 +184,8 @@ export function unsignedToken(claims: JWTPayload): string {
 /** An HS256 token signed with `secret` (the "public key as HMAC secret" confusion a verifier must refuse). */
 export async function hmacToken(claims: JWTPayload, secret: string, kid: string): Promise<string> {
   return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid }).sign(new TextEncoder().encode(secret));
+}
+
+function escapeAttr(v: string): string {
+  return v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 }

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 export interface ProxyHit {
   upstream: number;
   method: string;
+  /** The request's path and query. */
+  path: string;
   /** The JSON-RPC method of a POST body (or its first message's), when there is one. */
   rpc: string | undefined;
   /** The tool name of a tools/call. */
@@ -23,7 +25,7 @@ export interface RoundRobinProxy {
  * (a few lines of node:http rather than a proxy library: nothing else in the project needs one). Bodies are
  * buffered to record what they carry; responses (SSE included) are streamed back as they come.
  */
-export async function startRoundRobinProxy(upstreams: string[]): Promise<RoundRobinProxy> {
+export async function startRoundRobinProxy(upstreams: string[], opts: { port?: number } = {}): Promise<RoundRobinProxy> {
   const targets = upstreams.map((u) => new URL(u));
   const hits: ProxyHit[] = [];
   let next = 0;
@@ -35,6 +37,7 @@ export async function startRoundRobinProxy(upstreams: string[]): Promise<RoundRo
     hits.push({
       upstream,
       method: req.method ?? 'GET',
+      path: req.url ?? '/',
       rpc: message?.method,
       tool: message?.method === 'tools/call' ? message.params?.name : undefined,
       sessionHeader: req.headers['mcp-session-id'] !== undefined,
@@ -53,7 +56,7 @@ export async function startRoundRobinProxy(upstreams: string[]): Promise<RoundRo
     res.on('close', () => out.destroy());
     out.end(body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', () => resolve()));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}${targets[0]!.pathname}`,

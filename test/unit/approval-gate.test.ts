@@ -304,4 +304,29 @@ describe('approval and deadline configuration', () => {
     expect(() => load(env as Record<string, string>)).toThrow(ConfigError);
     expect(() => load(env as Record<string, string>)).toThrow(message);
   });
+
+  const idp = { SALES_ACCESS_OAUTH_ISSUER: 'https://login.example.com/oauth2/default', SALES_ACCESS_RESOURCE_URL: 'https://access.example.com/mcp' };
+  const shared = ['--http', '--host', '0.0.0.0'];
+
+  it('sign-in on the page (SALES_ACCESS_APPROVAL_CLIENT_ID) offers it beyond loopback, at an https origin, over HTTP only', () => {
+    const c = load({ ...idp, SALES_ACCESS_APPROVAL_CLIENT_ID: ' 0oa-page ', SALES_ACCESS_APPROVAL_CLIENT_SECRET: 's3cret-value', SALES_ACCESS_APPROVAL_BASE_URL: 'https://access.example.com' }, shared);
+    expect(c.approval).toEqual({ openBrowser: false, baseUrl: 'https://access.example.com', pageAvailable: true, signIn: { clientId: '0oa-page', clientSecret: 's3cret-value' } });
+    expect(load({ ...idp, SALES_ACCESS_CONFIRM: 'browser', SALES_ACCESS_APPROVAL_CLIENT_ID: 'p', SALES_ACCESS_APPROVAL_BASE_URL: 'https://access.example.com' }, shared).confirm).toBe('browser');
+    // On loopback the origin defaults to the server's own; a public client (no secret) uses PKCE alone.
+    expect(load({ ...idp, SALES_ACCESS_APPROVAL_CLIENT_ID: 'p' }, ['--http']).approval).toMatchObject({ baseUrl: undefined, pageAvailable: true, signIn: { clientId: 'p', clientSecret: undefined } });
+    // Over stdio it is ignored (a start-up warning says so).
+    expect(load({ ...idp, SALES_ACCESS_APPROVAL_CLIENT_ID: 'p' }).approval.signIn).toBeUndefined();
+  });
+
+  it.each([
+    [{ SALES_ACCESS_APPROVAL_CLIENT_ID: 'p', SALES_ACCESS_HTTP_TOKEN: 'x'.repeat(40) }, /SALES_ACCESS_APPROVAL_CLIENT_ID needs SALES_ACCESS_OAUTH_ISSUER/],
+    [{ ...idp, SALES_ACCESS_APPROVAL_CLIENT_SECRET: 'only-the-secret' }, /SALES_ACCESS_APPROVAL_CLIENT_SECRET applies only with SALES_ACCESS_APPROVAL_CLIENT_ID/],
+    [{ ...idp, SALES_ACCESS_APPROVAL_CLIENT_ID: 'p' }, /SALES_ACCESS_APPROVAL_BASE_URL is required with SALES_ACCESS_APPROVAL_CLIENT_ID .*\/approve\/callback/],
+    [{ ...idp, SALES_ACCESS_APPROVAL_CLIENT_ID: 'p', SALES_ACCESS_APPROVAL_BASE_URL: 'http://access.example.com' }, /must use https:\/\/ beyond loopback/],
+    [{ ...idp, SALES_ACCESS_APPROVAL_CLIENT_ID: 'two words', SALES_ACCESS_APPROVAL_BASE_URL: 'https://access.example.com' }, /SALES_ACCESS_APPROVAL_CLIENT_ID contains whitespace/],
+    [{ ...idp, SALES_ACCESS_APPROVAL_BASE_URL: 'https://access.example.com' }, /must be a loopback origin .* unless the page signs people in \(SALES_ACCESS_APPROVAL_CLIENT_ID\)/],
+  ])('sign-in misconfiguration %j stops start-up naming the variable', (env, message) => {
+    expect(() => load(env as Record<string, string>, shared)).toThrow(ConfigError);
+    expect(() => load(env as Record<string, string>, shared)).toThrow(message);
+  });
 });

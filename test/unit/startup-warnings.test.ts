@@ -23,10 +23,20 @@ describe('start-up warnings', () => {
     expect(warn(tok, ['--http', '--stateless'])).toEqual([expect.stringMatching(/^Stateless HTTP \(--stateless\) without SALES_ACCESS_REDIS_URL: .* kept by each replica/)]);
     expect(warn({ ...tok, SALES_ACCESS_REDIS_URL: 'redis://127.0.0.1:6379' }, ['--http', '--stateless'])).toEqual([]);
     const remote = { ...tok, SALES_ACCESS_REDIS_URL: 'redis://127.0.0.1:6379', SALES_ACCESS_HTTP_TOKEN: 'x'.repeat(32) };
-    expect(warn(remote, ['--http', '--stateless', '--host', '0.0.0.0'])).toEqual([expect.stringMatching(/cannot confirm destructive writes.*SALES_ACCESS_CONFIRM=token/)]);
+    expect(warn(remote, ['--http', '--stateless', '--host', '0.0.0.0'])).toEqual([expect.stringMatching(/cannot confirm destructive writes.*SALES_ACCESS_APPROVAL_CLIENT_ID.*SALES_ACCESS_CONFIRM=token/)]);
     expect(warn({ ...remote, SALES_ACCESS_CONFIRM: 'token' }, ['--http', '--stateless', '--host', '0.0.0.0'])).toEqual([]);
     expect(warn(remote, ['--http', '--stateless', '--host', '0.0.0.0', '--read-only'])).toEqual([]);
     expect(warn({ ...tok, SALES_ACCESS_HTTP_STATELESS: '1' })).toEqual([expect.stringMatching(/^SALES_ACCESS_HTTP_STATELESS is set, but .*--http/)]);
+  });
+
+  it('sign-in on the approval page: ignored over stdio; with the static token too, its callers cannot approve there; without it, beyond loopback stateless can confirm', () => {
+    const idp = { OUTREACH_ACCESS_TOKEN: 'tok', SALES_ACCESS_OAUTH_ISSUER: 'https://login.example.com', SALES_ACCESS_RESOURCE_URL: 'https://access.example.com/mcp', SALES_ACCESS_APPROVAL_CLIENT_ID: 'page' };
+    expect(warn(idp).join('\n')).toMatch(/SALES_ACCESS_APPROVAL_CLIENT_ID is set, but sign-in on the approval page applies to the HTTP transport \(--http\) only/);
+    const shared = { ...idp, SALES_ACCESS_REDIS_URL: 'redis://127.0.0.1:6379', SALES_ACCESS_APPROVAL_BASE_URL: 'https://access.example.com' };
+    const flags = ['--http', '--stateless', '--host', '0.0.0.0'];
+    expect(warn(shared, flags)).toEqual([]);
+    expect(warn({ ...shared, SALES_ACCESS_HTTP_TOKEN: 'x'.repeat(32) }, flags)).toEqual([expect.stringMatching(/a caller with SALES_ACCESS_HTTP_TOKEN, which names no person, cannot get a destructive write approved there/)]);
+    expect(warn({ ...shared, SALES_ACCESS_HTTP_TOKEN: 'x'.repeat(32), SALES_ACCESS_CONFIRM: 'token' }, flags)).toEqual([]);
   });
 
   it('names variables set but empty, never a value', () => {

@@ -1,0 +1,253 @@
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CookieBrowser } from '../support/cookie-browser.js';
+import { freePort, startHttpStack, type HttpStack } from '../support/http-stack.js';
+import { startIssuer, type TestIssuer } from '../support/issuer.js';
+import { deletePrefix, dumpPrefix, redisUnavailable, TEST_REDIS_URL, testPrefix } from '../support/redis.js';
+import { startRoundRobinProxy, type RoundRobinProxy } from '../support/round-robin.js';
+import { findLeaks } from '../support/secrets.js';
+import { approvalUrlOf, postApprovalDecision, structured, textOf } from '../support/stack.js';
+
+/**
+ * Issue 13: the approval page beyond loopback signs the person in with the identity provider (OpenID Connect,
+ * authorization code + PKCE, state, nonce) and accepts only the person who asked (the same `sub`). Stateless
+ * HTTP, where elicitation is not available and the page is how a write is approved. The browser here is a
+ * cookie jar following redirects (support/cookie-browser.ts); the identity provider is the local test issuer.
+ */
+
+const RESOURCE = 'https://access.example.com/mcp';
+const CLIENT_ID = 'approval-page';
+const CLIENT_SECRET = 'page-client-secret-5f0c1d9e8b7a6f5e4d3c2b1a';
+const STATIC_TOKEN = 'static-token-for-scripts-0123456789abcdef0123';
+const ALICE = { sub: '00u-alice-7f3a', email: 'alice@example.com', name: 'Alice Example' };
+const BOB = { sub: '00u-bob-19c2', email: 'bob@example.com', name: 'Bob Example' };
+
+function capture() {
+  const lines: string[] = [];
+  const log = pino({ level: 'debug' }, new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) }));
+  return { log, lines };
+}
+
+async function connect(url: string, token: string): Promise<Client> {
+  const client = new Client({ name: 'signin-e2e', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  return client;
+}
+
+const signInEnv = (issuer: TestIssuer): Record<string, string> => ({
+  SALES_ACCESS_HTTP_STATELESS: '1',
+  SALES_ACCESS_CONFIRM: 'auto',
+  SALES_ACCESS_OAUTH_ISSUER: issuer.issuer,
+  SALES_ACCESS_RESOURCE_URL: RESOURCE,
+  SALES_ACCESS_APPROVAL_CLIENT_ID: CLIENT_ID,
+  SALES_ACCESS_APPROVAL_CLIENT_SECRET: CLIENT_SECRET,
+});
+
+function lockable(stack: HttpStack, n: number) {
+  return stack.sandbox.outreach.users().filter((u) => u.active && !u.locked)[n]!;
+}
+const lockArgs = (u: { id: number }) => ({ id: String(u.id) });
+const isLocked = (stack: HttpStack, id: number) => stack.sandbox.outreach.users().find((u) => u.id === id)!.locked;
+
+describe('approval page with sign-in (stateless HTTP, one replica)', () => {
+  let issuer: TestIssuer;
+  let stack: HttpStack;
+  let alice: Client;
+  let bob: Client;
+  const logs = capture();
+  const texts: string[] = [];
+  /** Every cookie the browsers of these tests were given. */
+  const cookies: string[] = [];
+
+  beforeAll(async () => {
+    issuer = await startIssuer({ audience: RESOURCE, signIn: ALICE });
+    stack = await startHttpStack({ ...signInEnv(issuer), SALES_ACCESS_HTTP_TOKEN: STATIC_TOKEN }, { log: logs.log });
+    alice = await connect(stack.url, await issuer.mint({ ...ALICE, client_id: 'claude-code' }));
+    bob = await connect(stack.url, await issuer.mint({ ...BOB, client_id: 'cursor' }));
+  });
+  afterAll(async () => {
+    await Promise.all([alice?.close(), bob?.close()]);
+    await stack?.close();
+    await issuer?.close();
+  });
+
+  const call = async (client: Client, name: string, args: Record<string, unknown>) => {
+    const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
+    texts.push(JSON.stringify(r));
+    return r;
+  };
+
+  it('the person who asked signs in, sees the page, approves; the next call applies the change once', async () => {
+    issuer.signInAs(ALICE);
+    const target = lockable(stack, 0);
+    const asked = await call(alice, 'outreach_lock_user', lockArgs(target));
+    expect(structured(asked), textOf(asked)).toMatchObject({ status: 'approval_required', approval: { method: 'browser' } });
+    const url = approvalUrlOf(asked);
+
+    const browser = new CookieBrowser();
+    // The link alone shows nothing: it sends the browser to the identity provider, with PKCE, state and nonce.
+    const first = await browser.get(url);
+    expect(first.status).toBe(303);
+    const authorize = new URL(first.location!);
+    expect(authorize.href.startsWith(`${issuer.issuer}/authorize`)).toBe(true);
+    expect(Object.fromEntries(authorize.searchParams)).toMatchObject({
+      response_type: 'code',
+      client_id: CLIENT_ID,
+      redirect_uri: `${new URL(url).origin}/approve/callback`,
+      code_challenge_method: 'S256',
+      scope: 'openid email profile',
+    });
+    expect(authorize.searchParams.get('state')).toMatch(new RegExp(`^${structured(asked).approval.id}\\.[A-Za-z0-9_-]{22}$`));
+    expect(authorize.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first.setCookies.join('\n')).toMatch(/^sam_signin=[A-Za-z0-9_-]{43}; Path=\/approve\/callback; Max-Age=\d+; HttpOnly; SameSite=Lax$/m);
+    expect(first.html).not.toContain(target.email);
+
+    const page = await browser.open(first.location!);
+    expect(page.status, page.html).toBe(200);
+    expect(new URL(page.url).pathname).toBe(new URL(url).pathname);
+    expect(page.html).toContain(target.email);
+    expect(page.html).toContain('alice@example.com');
+    // The confidential client authenticated with its secret (client_secret_basic).
+    expect(issuer.tokenClients.at(-1)).toBe(`basic ${CLIENT_ID}:${CLIENT_SECRET}`);
+    expect(isLocked(stack, target.id)).toBe(false);
+
+    const decided = await postApprovalDecision(url, browser.pageSession(url, page), 'approve');
+    expect(decided.status, decided.html).toBe(200);
+    expect(decided.html).toContain('Approved');
+    cookies.push(...browser.cookieValues());
+    const done = await call(alice, 'outreach_lock_user', lockArgs(target));
+    expect(structured(done), textOf(done)).toMatchObject({ status: 'done', changed: true, approval: { status: 'approved', method: 'browser' } });
+    expect(isLocked(stack, target.id)).toBe(true);
+  });
+
+  it('someone else who signs in (Bob, with Alice\'s link) is refused, and cannot approve', async () => {
+    const target = lockable(stack, 0);
+    const asked = await call(alice, 'outreach_lock_user', lockArgs(target));
+    const url = approvalUrlOf(asked);
+    issuer.signInAs(BOB);
+    const browser = new CookieBrowser();
+    const page = await browser.open(url);
+    expect(page.status, page.html).toBe(403);
+    expect(page.html).toMatch(/You signed in as bob@example\.com, but alice@example\.com asked for this change: only they can approve or reject it/);
+    expect(page.html).not.toContain(target.email);
+    expect(browser.cookie(url, 'sam_approval')).toBeUndefined();
+    // Without a signed-in page cookie, a POST with anything Bob can make is refused.
+    const forged = await postApprovalDecision(url, { status: 200, html: '', csrf: 'x'.repeat(43), cookie: `sam_approval=${'y'.repeat(43)}` }, 'approve');
+    expect(forged.status).toBe(403);
+    expect(logs.lines.join('')).toMatch(/refused a sign-in/);
+    expect(isLocked(stack, target.id)).toBe(false);
+    const still = await call(alice, 'outreach_lock_user', lockArgs(target));
+    expect(structured(still)).toMatchObject({ status: 'pending' });
+  });
+
+  it('the callback is refused in a browser that did not start the sign-in (a link passed on), or with a tampered state', async () => {
+    issuer.signInAs(ALICE);
+    const target = lockable(stack, 1);
+    const url = approvalUrlOf(await call(alice, 'outreach_lock_user', lockArgs(target)));
+    const started = new CookieBrowser();
+    const toIdp = await started.get(url);
+    // The identity provider signs Alice in and sends her back; the callback URL is opened in ANOTHER browser.
+    const back = await new CookieBrowser().get(toIdp.location!, 'cross-site');
+    expect(back.status).toBe(302);
+    const other = new CookieBrowser();
+    const stolen = await other.get(back.location!, 'cross-site');
+    expect(stolen.status, stolen.html).toBe(403);
+    expect(stolen.html).toMatch(/not started from the approval link in this browser/);
+    // The right browser, another request's id in the state: not its sign-in.
+    const cb = new URL(back.location!);
+    const state = cb.searchParams.get('state')!;
+    cb.searchParams.set('state', `${'A'.repeat(22)}.${state.split('.')[1]}`);
+    expect((await started.get(cb.href, 'cross-site')).status).toBe(404);
+    // The identity provider answering with an error (the person cancelled): said on the page.
+    const denied = new URL(`${new URL(url).origin}/approve/callback`);
+    denied.searchParams.set('state', state);
+    denied.searchParams.set('error', 'access_denied');
+    const refused = await started.get(denied.href, 'cross-site');
+    expect(refused.status).toBe(403);
+    expect(refused.html).toMatch(/The identity provider did not sign you in \(access_denied\)/);
+    expect(isLocked(stack, target.id)).toBe(false);
+  });
+
+  it('a caller with the static token (no person) is told the page accepts only a signed-in person who asked', async () => {
+    const scripted = await connect(stack.url, STATIC_TOKEN);
+    const target = lockable(stack, 1);
+    const r = await call(scripted, 'outreach_lock_user', lockArgs(target));
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/accepts only the person who asked, signed in with the identity provider; this call came with the server's static token/);
+    expect(isLocked(stack, target.id)).toBe(false);
+    await scripted.close();
+  });
+
+  it('neither the client secret, a code, a verifier nor a token appears in the log, the audit log or a tool result', () => {
+    const audit = readFileSync(stack.deps.config.auditLogPath, 'utf8');
+    expect(audit).toMatch(/00u-alice-7f3a/);
+    const secrets = { CLIENT_SECRET, STATIC_TOKEN, ...Object.fromEntries(cookies.map((c, i) => [`browser cookie ${i}`, c])) };
+    const haystacks = [
+      { where: 'server log', text: logs.lines.join('') },
+      { where: 'audit log', text: audit },
+      { where: 'tool results', text: texts.join('\n') },
+    ];
+    expect(findLeaks(secrets, haystacks)).toEqual([]);
+    for (const h of haystacks) expect(h.text, h.where).not.toMatch(/code_verifier|[?&]code=/);
+  });
+});
+
+const skipRedis = await redisUnavailable();
+
+describe.skipIf(skipRedis)('approval page with sign-in: two replicas sharing Redis behind a balancer without affinity', () => {
+  const prefix = testPrefix();
+  let issuer: TestIssuer;
+  let proxy: RoundRobinProxy;
+  const stacks: HttpStack[] = [];
+
+  beforeAll(async () => {
+    issuer = await startIssuer({ audience: RESOURCE, signIn: ALICE });
+    // One public origin (the balancer's) in the approval links and the redirect URI; one sandbox (the vendors).
+    const port = await freePort();
+    const env = { ...signInEnv(issuer), SALES_ACCESS_APPROVAL_BASE_URL: `http://127.0.0.1:${port}`, SALES_ACCESS_REDIS_URL: TEST_REDIS_URL, SALES_ACCESS_REDIS_PREFIX: prefix };
+    stacks.push(await startHttpStack(env));
+    stacks.push(await startHttpStack(env, { sandbox: stacks[0]!.sandbox }));
+    proxy = await startRoundRobinProxy(stacks.map((s) => s.url), { port });
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    for (const s of [...stacks].reverse()) await s.close();
+    await issuer?.close();
+    await deletePrefix(prefix);
+  });
+
+  it('each step may land on either replica: asked, signed in, approved and applied once; Redis holds no secret', async () => {
+    const client = await connect(proxy.url, await issuer.mint(ALICE));
+    const stack = stacks[0]!;
+    const target = lockable(stack, 2);
+    const asked = (await client.callTool({ name: 'outreach_lock_user', arguments: lockArgs(target) })) as CallToolResult;
+    const url = approvalUrlOf(asked);
+    expect(new URL(url).origin).toBe(new URL(proxy.url).origin);
+    const browser = new CookieBrowser();
+    const page = await browser.open(url);
+    expect(page.status, page.html).toBe(200);
+    const decided = await postApprovalDecision(url, browser.pageSession(url, page), 'approve');
+    expect(decided.status, decided.html).toBe(200);
+    const done = (await client.callTool({ name: 'outreach_lock_user', arguments: lockArgs(target) })) as CallToolResult;
+    expect(structured(done), textOf(done)).toMatchObject({ status: 'done', changed: true });
+    expect(isLocked(stack, target.id)).toBe(true);
+    expect(stack.sandbox.outreach.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith(`/users/${target.id}`))).toHaveLength(1);
+    await client.close();
+
+    // The page's requests went to both replicas: the sign-in started on one was finished on the other.
+    const pageHits = proxy.hits.filter((h) => h.path.startsWith('/approve/'));
+    const started = pageHits.find((h) => !h.path.startsWith('/approve/callback'))!;
+    const callback = pageHits.find((h) => h.path.startsWith('/approve/callback'))!;
+    expect(callback.upstream).not.toBe(started.upstream);
+
+    const dump = await dumpPrefix(prefix);
+    expect(dump.some((d) => d.key.includes('pass'))).toBe(true);
+    const secrets = { CLIENT_SECRET, ...Object.fromEntries(browser.cookieValues().map((c, i) => [`browser cookie ${i}`, c])) };
+    expect(findLeaks(secrets, dump.map((d) => ({ where: d.key, text: `${d.key}\n${d.value}` })))).toEqual([]);
+  });
+});

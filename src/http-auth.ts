@@ -263,7 +263,8 @@ function scopesOf(p: JWTPayload): string[] {
 }
 
 /** The person: `sub`, and the email (`email`, else an email-shaped `preferred_username` or `upn`) and name when given. */
-function personOf(p: JWTPayload): PersonRef {
+/** The person an access token or an ID token names (the approval page's sign-in reads it the same way). */
+export function personOf(p: JWTPayload): PersonRef {
   const emailish = (v: string | undefined) => (v !== undefined && /^[^@\s]+@[^@\s]+$/.test(v) ? v : undefined);
   const email = emailish(stringClaim(p, 'email')) ?? emailish(stringClaim(p, 'preferred_username')) ?? emailish(stringClaim(p, 'upn'));
   const name = stringClaim(p, 'name');

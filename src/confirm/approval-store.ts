@@ -45,6 +45,13 @@ export interface StoredRequest {
  */
 export const MAX_OPEN_PER_OWNER = 10;
 
+/**
+ * Page views and sign-ins one request may record (each stores a digest). A person opens the link a few times;
+ * more is a script re-loading it, and the page is refused rather than the store grown (the page is served
+ * before the per-client budget, which applies to MCP calls).
+ */
+export const MAX_PASSES = 64;
+
 export interface ApprovalState<R extends StoredRequest = StoredApproval, D extends { decidedAt: number } = Decision> {
   rec: R;
   decision: D | undefined;
@@ -59,8 +66,11 @@ export interface ApprovalStore<R extends StoredRequest = StoredApproval, D exten
   /** Requests neither decided nor expired: all of them, or those of one session (its digest). */
   countOpen(now: number, ownerDigest?: string): Promise<number>;
   create(rec: R): Promise<void>;
-  /** Remembers one page view's CSRF token + cookie pair, as a digest, until the request expires. */
-  addPass(id: string, passDigest: string, expiresAt: number): Promise<void>;
+  /**
+   * Remembers one page view's CSRF token + cookie pair (or a sign-in's binding), as a digest, until the request
+   * expires; false, and nothing stored, when the request already holds MAX_PASSES.
+   */
+  addPass(id: string, passDigest: string, expiresAt: number): Promise<boolean>;
   passes(id: string): Promise<string[]>;
   /** Records the decision unless one exists; false when another was first. */
   decide(id: string, d: D): Promise<boolean>;
@@ -107,8 +117,11 @@ export class MemoryApprovalStore<R extends StoredRequest = StoredApproval, D ext
     this.keys.set(rec.keyDigest, rec.id);
   }
 
-  async addPass(id: string, passDigest: string): Promise<void> {
-    this.records.get(id)?.passes.push(passDigest);
+  async addPass(id: string, passDigest: string): Promise<boolean> {
+    const r = this.records.get(id);
+    if (!r || r.passes.length >= MAX_PASSES) return false;
+    r.passes.push(passDigest);
+    return true;
   }
 
   async passes(id: string): Promise<string[]> {

@@ -59,8 +59,11 @@ function passDigest(csrf: string, cookie: string): string {
 /** With sign-in: the page cookie of a browser whose person signed in as the requester, as stored. */
 const signedInDigest = (cookie: string) => secretDigest('approval page signed in', cookie);
 const COOKIE = 'sam_approval';
-/** With sign-in: binds a sign-in to the browser that started it (Path=/approve/callback). */
-const SIGNIN_COOKIE = 'sam_signin';
+/**
+ * With sign-in: binds a sign-in to the browser that started it (Path=/approve/callback). One per request, so
+ * two links signed in at once in one browser do not overwrite each other's.
+ */
+const signInCookieName = (id: string) => `sam_signin_${id}`;
 const MAX_FORM_BYTES = 8 * 1024;
 const MAX_USER_AGENT = 256;
 
@@ -209,11 +212,13 @@ export class ApprovalBroker {
     if (!state) return this.send(res, 404, renderResultPage('not_found'));
     const { rec } = state;
     const now = this.now();
-    // With sign-in, what the request is about is shown to the person who asked only (on the page, once signed in).
+    // With sign-in, what the request is about, and when it was decided, is shown to the person who asked only
+    // (on the page, once signed in).
     const summary = this.opts.signIn ? undefined : rec.request.summary;
+    const decided = (d: Decision) => (this.opts.signIn ? undefined : decidedText(d));
 
     if (req.method === 'GET' || req.method === 'HEAD') {
-      if (state.decision) return this.send(res, 200, renderResultPage('already', { summary, detail: decidedText(state.decision) }));
+      if (state.decision) return this.send(res, 200, renderResultPage('already', { summary, detail: decided(state.decision) }));
       if (now > rec.expiresAt) return this.send(res, 410, renderResultPage('expired', { summary }));
       // Each view gets a CSRF token; the cookie a browser already holds for this page is kept (a second tab
       // stays valid), else a new one. Only the digest of the pair is stored, so any replica's page checks it.
@@ -223,7 +228,7 @@ export class ApprovalBroker {
       }
       const cookie = held && SECRET_RE.test(held) ? held : randomBytes(32).toString('base64url');
       const csrf = randomBytes(32).toString('base64url');
-      await this.store.addPass(rec.id, passDigest(csrf, cookie), rec.expiresAt);
+      if (!(await this.store.addPass(rec.id, passDigest(csrf, cookie), rec.expiresAt))) return this.tooManyViews(res, rec.id);
       const page = renderApprovalPage({ request: rec.request, action: `/approve/${rec.id}`, csrf, createdAt: rec.createdAt, expiresAt: rec.expiresAt });
       return this.send(res, 200, page, { 'set-cookie': this.cookieHeader(rec.id, cookie, Math.ceil((rec.expiresAt - now) / 1000)) });
     }
@@ -242,9 +247,7 @@ export class ApprovalBroker {
       return refuse(403, 'It came from another site, or from a program rather than this page in a browser');
     }
     if (req.headers['sec-fetch-site'] !== 'same-origin') return refuse(403, 'It was not submitted from this page in a browser');
-    if (state.decision) {
-      return this.send(res, 409, renderResultPage('already', { summary, detail: decidedText(state.decision) }));
-    }
+    if (state.decision) return this.send(res, 409, renderResultPage('already', { summary, detail: decided(state.decision) }));
     if (now > rec.expiresAt) return refuse(410, 'The link has expired', 'expired');
     const csrf = form.get('csrf');
     const cookie = cookieValue(req.headers.cookie, COOKIE);
@@ -263,7 +266,7 @@ export class ApprovalBroker {
     if (!(await this.store.decide(rec.id, decision))) {
       // Decided meanwhile, in another tab or on another replica's page.
       const other = (await this.store.get(rec.id))?.decision;
-      return this.send(res, 409, renderResultPage('already', { summary, detail: other ? decidedText(other) : undefined }));
+      return this.send(res, 409, renderResultPage('already', { summary, detail: other ? decided(other) : undefined }));
     }
     this.opts.log?.info({ approval: rec.id.slice(0, 6), tool: rec.request.tool, approved: decision.approved }, 'approval decided');
     return this.send(res, 200, renderResultPage(decision.approved ? 'approved' : 'rejected', { summary: rec.request.summary, at: now }), {
@@ -287,9 +290,9 @@ export class ApprovalBroker {
       if (!(err instanceof SignInFailed)) throw err;
       return this.send(res, err.status, renderResultPage('refused', { detail: err.message }));
     }
-    await this.store.addPass(rec.id, started.passDigest, rec.expiresAt);
+    if (!(await this.store.addPass(rec.id, started.passDigest, rec.expiresAt))) return this.tooManyViews(res, rec.id);
     const ttl = Math.ceil((rec.expiresAt - this.now()) / 1000);
-    this.redirect(res, started.location, [this.cookie(SIGNIN_COOKIE, CALLBACK_PATH, started.cookie, ttl)]);
+    this.redirect(res, started.location, [this.cookie(signInCookieName(rec.id), CALLBACK_PATH, started.cookie, ttl)]);
   }
 
   /**
@@ -310,9 +313,10 @@ export class ApprovalBroker {
       this.opts.log?.warn({ approval: rec.id.slice(0, 6), reason: why }, 'approval page: refused a sign-in');
       return this.send(res, status, renderResultPage('refused', { detail: why }));
     };
-    if (state.decision) return this.send(res, 200, renderResultPage('already', { detail: decidedText(state.decision) }));
+    if (state.decision) return this.send(res, 200, renderResultPage('already'));
     if (this.now() > rec.expiresAt) return this.send(res, 410, renderResultPage('expired'));
-    const cookie = cookieValue(req.headers.cookie, SIGNIN_COOKIE);
+    const cookieName = signInCookieName(rec.id);
+    const cookie = cookieValue(req.headers.cookie, cookieName);
     if (!cookie || !SECRET_RE.test(cookie) || !matchesDigest(signInPassDigest(stateParam, cookie), await this.store.passes(rec.id))) {
       return refuse(403, 'This sign-in was not started from the approval link in this browser');
     }
@@ -325,13 +329,21 @@ export class ApprovalBroker {
     }
     const asker = rec.request.requester.person;
     if (!asker || who.sub !== asker.sub) {
-      return refuse(403, `You signed in as ${personText(who)}, but ${asker ? personText(asker) : 'someone else'} asked for this change: only they can approve or reject it`);
+      // Who asked is not told to whoever else signs in (the log has both, for the admin).
+      this.opts.log?.warn({ approval: rec.id.slice(0, 6), signedIn: personText(who), requester: asker ? personText(asker) : null }, 'approval page: another person signed in');
+      return this.send(res, 403, renderResultPage('refused', { detail: `You signed in as ${personText(who)}, but another person asked for this change: only they can approve or reject it` }));
     }
     const pageCookie = randomBytes(32).toString('base64url');
-    await this.store.addPass(rec.id, signedInDigest(pageCookie), rec.expiresAt);
+    if (!(await this.store.addPass(rec.id, signedInDigest(pageCookie), rec.expiresAt))) return this.tooManyViews(res, rec.id);
     this.opts.log?.info({ approval: rec.id.slice(0, 6) }, 'approval page: the person who asked signed in');
     const ttl = Math.ceil((rec.expiresAt - this.now()) / 1000);
-    this.redirect(res, `/approve/${rec.id}`, [this.cookieHeader(rec.id, pageCookie, ttl), this.cookie(SIGNIN_COOKIE, CALLBACK_PATH, '', 0)]);
+    this.redirect(res, `/approve/${rec.id}`, [this.cookieHeader(rec.id, pageCookie, ttl), this.cookie(cookieName, CALLBACK_PATH, '', 0)]);
+  }
+
+  /** The request has recorded MAX_PASSES page views or sign-ins: something re-loads the link; nothing more is stored. */
+  private tooManyViews(res: ServerResponse, id: string): void {
+    this.opts.log?.warn({ approval: id.slice(0, 6) }, 'approval page: too many views of one link, refused');
+    this.send(res, 429, renderResultPage('refused', { detail: 'This link has been opened too many times. Let it expire (10 minutes) and ask the assistant again for a new one' }));
   }
 
   /** Stops the loopback server (if this broker started one). */

@@ -1,8 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import type { JWTPayload } from 'jose';
 import type { AuthorizationServer, ClientAuth } from 'oauth4webapi';
 import type { PersonRef } from '../audit/audit-log.js';
 import { isLoopbackHost } from '../env.js';
-import { discoverIssuer, requireTls } from '../http-auth.js';
+import { discoverIssuer, personOf, requireTls } from '../http-auth.js';
 import type { Logger } from '../log.js';
 import { secretDigest } from './secret.js';
 
@@ -109,7 +110,9 @@ export class PageSignIn {
     const state = callback.searchParams.get('state') ?? '';
     let params: URLSearchParams;
     try {
-      params = oauth.validateAuthResponse(as, client, callback, state);
+      // The state is checked by the caller, against the digest stored when this browser began (signInPassDigest),
+      // since no replica keeps it in memory; here only the rest of the response (error, iss, code) is.
+      params = oauth.validateAuthResponse(as, client, callback, oauth.skipStateCheck);
     } catch (err) {
       const e = err as { error?: string; error_description?: string; message?: string };
       if (e.error) throw new SignInFailed(`The identity provider did not sign you in (${e.error}${e.error_description ? `: ${e.error_description.slice(0, 200)}` : ''})`, 403);
@@ -131,10 +134,8 @@ export class PageSignIn {
     }
     const sub = claims?.sub;
     if (typeof sub !== 'string' || sub.trim() === '') throw new SignInFailed('The identity provider\'s ID token names nobody (no sub)', 502);
-    const str = (k: string) => (typeof claims?.[k] === 'string' && (claims[k] as string).trim() !== '' ? (claims[k] as string) : undefined);
-    const email = str('email');
-    const name = str('name');
-    return { sub, ...(email ? { email } : {}), ...(name ? { name } : {}) };
+    // Read as the access token's person is (same truncation, same email claims), so the two `sub`s compare.
+    return personOf(claims as JWTPayload);
   }
 
   /** The identity provider's metadata, read once (again after a failure, at most every 30 s). */

@@ -1,5 +1,5 @@
 import type { SharedRedis } from '../shared/redis.js';
-import { APPROVAL_TTL_MS, remembered, type ApprovalState, type ApprovalStore, type Decision, type StoredApproval, type StoredRequest } from './approval-store.js';
+import { APPROVAL_TTL_MS, MAX_PASSES, remembered, type ApprovalState, type ApprovalStore, type Decision, type StoredApproval, type StoredRequest } from './approval-store.js';
 
 /*
  * Approval requests in Redis, for replicas: a request opened by one replica is shown and decided by the page
@@ -13,6 +13,9 @@ import { APPROVAL_TTL_MS, remembered, type ApprovalState, type ApprovalStore, ty
 
 /** How often a replica waiting to announce a decision made elsewhere looks (URL-mode elicitation only). */
 const POLL_MS = 500;
+/** Adds a pass digest unless the set already holds ARGV[3] (one step, so replicas cannot overshoot together). */
+const ADD_PASS_LUA =
+  "if redis.call('scard', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end redis.call('sadd', KEYS[1], ARGV[1]) redis.call('pexpire', KEYS[1], ARGV[2]) return 1";
 
 export class RedisApprovalStore<R extends StoredRequest = StoredApproval, D extends { decidedAt: number } = Decision> implements ApprovalStore<R, D> {
   private readonly listeners = new Map<string, Set<() => void>>();
@@ -64,11 +67,10 @@ export class RedisApprovalStore<R extends StoredRequest = StoredApproval, D exte
     });
   }
 
-  async addPass(id: string, passDigest: string, expiresAt: number): Promise<void> {
+  async addPass(id: string, passDigest: string, expiresAt: number): Promise<boolean> {
     const k = this.k(`${this.ns}-pass`, id);
-    await this.redis.run('saving an approval page view', async (c) => {
-      await c.multi().sadd(k, passDigest).pexpire(k, this.keepMs(expiresAt)).exec();
-    });
+    const added = await this.redis.run('saving an approval page view', (c) => c.eval(ADD_PASS_LUA, 1, k, passDigest, String(this.keepMs(expiresAt)), String(MAX_PASSES)));
+    return added === 1;
   }
 
   async passes(id: string): Promise<string[]> {

@@ -5,6 +5,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_PASSES } from '../../src/confirm/approval-store.js';
 import { CookieBrowser } from '../support/cookie-browser.js';
 import { freePort, startHttpStack, type HttpStack } from '../support/http-stack.js';
 import { startIssuer, type TestIssuer } from '../support/issuer.js';
@@ -61,8 +62,13 @@ describe('approval page with sign-in (stateless HTTP, one replica)', () => {
   let bob: Client;
   const logs = capture();
   const texts: string[] = [];
-  /** Every cookie the browsers of these tests were given. */
-  const cookies: string[] = [];
+  /** Every browser of these tests: the leak check looks for each cookie they were given. */
+  const browsers: CookieBrowser[] = [];
+  const newBrowser = (): CookieBrowser => {
+    const b = new CookieBrowser();
+    browsers.push(b);
+    return b;
+  };
 
   beforeAll(async () => {
     issuer = await startIssuer({ audience: RESOURCE, signIn: ALICE });
@@ -89,7 +95,7 @@ describe('approval page with sign-in (stateless HTTP, one replica)', () => {
     expect(structured(asked), textOf(asked)).toMatchObject({ status: 'approval_required', approval: { method: 'browser' } });
     const url = approvalUrlOf(asked);
 
-    const browser = new CookieBrowser();
+    const browser = newBrowser();
     // The link alone shows nothing: it sends the browser to the identity provider, with PKCE, state and nonce.
     const first = await browser.get(url);
     expect(first.status).toBe(303);
@@ -104,7 +110,10 @@ describe('approval page with sign-in (stateless HTTP, one replica)', () => {
     });
     expect(authorize.searchParams.get('state')).toMatch(new RegExp(`^${structured(asked).approval.id}\\.[A-Za-z0-9_-]{22}$`));
     expect(authorize.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(first.setCookies.join('\n')).toMatch(/^sam_signin=[A-Za-z0-9_-]{43}; Path=\/approve\/callback; Max-Age=\d+; HttpOnly; SameSite=Lax$/m);
+    const id = structured(asked).approval.id as string;
+    expect(first.setCookies).toHaveLength(1);
+    expect(first.setCookies[0]).toMatch(/^sam_signin_([A-Za-z0-9_-]{22})=[A-Za-z0-9_-]{43}; Path=\/approve\/callback; Max-Age=\d+; HttpOnly; SameSite=Lax$/);
+    expect(first.setCookies[0]!.startsWith(`sam_signin_${id}=`)).toBe(true);
     expect(first.html).not.toContain(target.email);
 
     const page = await browser.open(first.location!);
@@ -119,7 +128,6 @@ describe('approval page with sign-in (stateless HTTP, one replica)', () => {
     const decided = await postApprovalDecision(url, browser.pageSession(url, page), 'approve');
     expect(decided.status, decided.html).toBe(200);
     expect(decided.html).toContain('Approved');
-    cookies.push(...browser.cookieValues());
     const done = await call(alice, 'outreach_lock_user', lockArgs(target));
     expect(structured(done), textOf(done)).toMatchObject({ status: 'done', changed: true, approval: { status: 'approved', method: 'browser' } });
     expect(isLocked(stack, target.id)).toBe(true);
@@ -130,16 +138,18 @@ describe('approval page with sign-in (stateless HTTP, one replica)', () => {
     const asked = await call(alice, 'outreach_lock_user', lockArgs(target));
     const url = approvalUrlOf(asked);
     issuer.signInAs(BOB);
-    const browser = new CookieBrowser();
+    const browser = newBrowser();
     const page = await browser.open(url);
     expect(page.status, page.html).toBe(403);
-    expect(page.html).toMatch(/You signed in as bob@example\.com, but alice@example\.com asked for this change: only they can approve or reject it/);
+    expect(page.html).toMatch(/You signed in as bob@example\.com, but another person asked for this change: only they can approve or reject it/);
+    // Neither what the change is nor who asked is shown to him; the log names both, for the admin.
     expect(page.html).not.toContain(target.email);
+    expect(page.html).not.toContain('alice@example.com');
+    expect(logs.lines.join('')).toMatch(/"signedIn":"bob@example\.com","requester":"alice@example\.com".*another person signed in/);
     expect(browser.cookie(url, 'sam_approval')).toBeUndefined();
     // Without a signed-in page cookie, a POST with anything Bob can make is refused.
     const forged = await postApprovalDecision(url, { status: 200, html: '', csrf: 'x'.repeat(43), cookie: `sam_approval=${'y'.repeat(43)}` }, 'approve');
     expect(forged.status).toBe(403);
-    expect(logs.lines.join('')).toMatch(/refused a sign-in/);
     expect(isLocked(stack, target.id)).toBe(false);
     const still = await call(alice, 'outreach_lock_user', lockArgs(target));
     expect(structured(still)).toMatchObject({ status: 'pending' });
@@ -149,20 +159,26 @@ describe('approval page with sign-in (stateless HTTP, one replica)', () => {
     issuer.signInAs(ALICE);
     const target = lockable(stack, 1);
     const url = approvalUrlOf(await call(alice, 'outreach_lock_user', lockArgs(target)));
-    const started = new CookieBrowser();
+    const started = newBrowser();
     const toIdp = await started.get(url);
     // The identity provider signs Alice in and sends her back; the callback URL is opened in ANOTHER browser.
-    const back = await new CookieBrowser().get(toIdp.location!, 'cross-site');
+    const back = await newBrowser().get(toIdp.location!, 'cross-site');
     expect(back.status).toBe(302);
-    const other = new CookieBrowser();
+    const other = newBrowser();
     const stolen = await other.get(back.location!, 'cross-site');
     expect(stolen.status, stolen.html).toBe(403);
     expect(stolen.html).toMatch(/not started from the approval link in this browser/);
-    // The right browser, another request's id in the state: not its sign-in.
+    // The right browser, a made-up request id in the state: no such request.
     const cb = new URL(back.location!);
     const state = cb.searchParams.get('state')!;
     cb.searchParams.set('state', `${'A'.repeat(22)}.${state.split('.')[1]}`);
     expect((await started.get(cb.href, 'cross-site')).status).toBe(404);
+    // The right browser, another real pending request's id in the state (one this browser never opened): refused.
+    const otherId = structured(await call(alice, 'outreach_lock_user', lockArgs(lockable(stack, 3)))).approval.id as string;
+    cb.searchParams.set('state', `${otherId}.${state.split('.')[1]}`);
+    const swapped = await started.get(cb.href, 'cross-site');
+    expect(swapped.status, swapped.html).toBe(403);
+    expect(swapped.html).toMatch(/not started from the approval link in this browser/);
     // The identity provider answering with an error (the person cancelled): said on the page.
     const denied = new URL(`${new URL(url).origin}/approve/callback`);
     denied.searchParams.set('state', state);
@@ -171,6 +187,38 @@ describe('approval page with sign-in (stateless HTTP, one replica)', () => {
     expect(refused.status).toBe(403);
     expect(refused.html).toMatch(/The identity provider did not sign you in \(access_denied\)/);
     expect(isLocked(stack, target.id)).toBe(false);
+  });
+
+  it('two links signed in at once in one browser each finish (one sign-in cookie per request)', async () => {
+    issuer.signInAs(ALICE);
+    const [a, b] = [lockable(stack, 4), lockable(stack, 5)];
+    const urlA = approvalUrlOf(await call(alice, 'outreach_lock_user', lockArgs(a)));
+    const urlB = approvalUrlOf(await call(alice, 'outreach_lock_user', lockArgs(b)));
+    const browser = newBrowser();
+    // Both tabs go to the identity provider before either comes back.
+    const toIdpA = await browser.get(urlA);
+    const toIdpB = await browser.get(urlB);
+    const idp = newBrowser();
+    const backA = await idp.get(toIdpA.location!, 'cross-site');
+    const backB = await idp.get(toIdpB.location!, 'cross-site');
+    for (const [back, url, target] of [[backA, urlA, a], [backB, urlB, b]] as const) {
+      const page = await browser.open(back.location!);
+      expect(page.status, page.html).toBe(200);
+      expect(new URL(page.url).pathname).toBe(new URL(url).pathname);
+      expect(page.html).toContain(target.email);
+    }
+  });
+
+  it('a link re-loaded past the cap of recorded views is refused instead of growing the store', async () => {
+    const url = approvalUrlOf(await call(alice, 'outreach_lock_user', lockArgs(lockable(stack, 6))));
+    const script = newBrowser();
+    const statuses: number[] = [];
+    for (let i = 0; i < MAX_PASSES + 1; i++) statuses.push((await script.get(url)).status);
+    expect(statuses.slice(0, MAX_PASSES).every((s) => s === 303)).toBe(true);
+    const last = await script.get(url);
+    expect(last.status).toBe(429);
+    expect(last.html).toMatch(/opened too many times/);
+    expect(statuses.at(-1)).toBe(429);
   });
 
   it('a caller with the static token (no person) is told the page accepts only a signed-in person who asked', async () => {
@@ -186,6 +234,8 @@ describe('approval page with sign-in (stateless HTTP, one replica)', () => {
   it('neither the client secret, a code, a verifier nor a token appears in the log, the audit log or a tool result', () => {
     const audit = readFileSync(stack.deps.config.auditLogPath, 'utf8');
     expect(audit).toMatch(/00u-alice-7f3a/);
+    const cookies = browsers.flatMap((b) => b.cookieValues());
+    expect(cookies.length).toBeGreaterThan(4);
     const secrets = { CLIENT_SECRET, STATIC_TOKEN, ...Object.fromEntries(cookies.map((c, i) => [`browser cookie ${i}`, c])) };
     const haystacks = [
       { where: 'server log', text: logs.lines.join('') },

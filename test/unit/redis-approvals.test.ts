@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PageRequest } from '../../src/confirm/approval-page.js';
+import { MAX_PASSES } from '../../src/confirm/approval-store.js';
 import { ApprovalBroker } from '../../src/confirm/approvals.js';
 import { RedisApprovalStore } from '../../src/confirm/redis-approvals.js';
 import { VendorError } from '../../src/errors.js';
@@ -89,6 +90,22 @@ describe.skipIf(skip)('approval page requests in Redis (two replicas)', () => {
     await announced;
     expect(await a.broker.take(opened.id)).toMatchObject({ approved: false });
     expect(await b.broker.take(opened.id)).toBeUndefined();
+  });
+
+  it('page views recorded by both replicas at once stop at the cap together (one step in Redis), and the page then says so', async () => {
+    const a = await replica();
+    const b = await replica();
+    const opened = await a.broker.open('views-key', req(), 'session:s4');
+    const stores = [new RedisApprovalStore(a.redis), new RedisApprovalStore(b.redis)];
+    const added = await Promise.all(
+      Array.from({ length: MAX_PASSES + 20 }, (_, i) => stores[i % 2]!.addPass(opened.id, `digest-${i}`, opened.expiresAt)),
+    );
+    expect(added.filter(Boolean)).toHaveLength(MAX_PASSES);
+    expect(await stores[0]!.passes(opened.id)).toHaveLength(MAX_PASSES);
+    const page = await loadApprovalPage(`${b.origin}/approve/${opened.id}`);
+    expect(page.status).toBe(429);
+    expect(page.html).toMatch(/opened too many times/);
+    expect(await stores[1]!.passes(opened.id)).toHaveLength(MAX_PASSES);
   });
 
   it('Redis lost during a call: a VendorError that says so and that there is no per-replica fallback', async () => {

@@ -262,8 +262,10 @@ function scopesOf(p: JWTPayload): string[] {
   return [...out];
 }
 
-/** The person: `sub`, and the email (`email`, else an email-shaped `preferred_username` or `upn`) and name when given. */
-/** The person an access token or an ID token names (the approval page's sign-in reads it the same way). */
+/**
+ * The person an access token or an ID token names (the approval page's sign-in reads both the same way): `sub`,
+ * and the email (`email`, else an email-shaped `preferred_username` or `upn`) and name when given.
+ */
 export function personOf(p: JWTPayload): PersonRef {
   const emailish = (v: string | undefined) => (v !== undefined && /^[^@\s]+@[^@\s]+$/.test(v) ? v : undefined);
   const email = emailish(stringClaim(p, 'email')) ?? emailish(stringClaim(p, 'preferred_username')) ?? emailish(stringClaim(p, 'upn'));

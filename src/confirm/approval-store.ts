@@ -46,9 +46,10 @@ export interface StoredRequest {
 export const MAX_OPEN_PER_OWNER = 10;
 
 /**
- * Page views and sign-ins one request may record (each stores a digest). A person opens the link a few times;
- * more is a script re-loading it, and the page is refused rather than the store grown (the page is served
- * before the per-client budget, which applies to MCP calls).
+ * Page views one request may record (each stores a digest; with sign-in, only the signed-in person's views and
+ * sign-ins do, since starting a sign-in stores nothing). A person opens the link a few times; more is a script
+ * re-loading it, and the page is refused rather than the store grown (the page is served before the per-client
+ * budget, which applies to MCP calls).
  */
 export const MAX_PASSES = 64;
 
@@ -67,8 +68,8 @@ export interface ApprovalStore<R extends StoredRequest = StoredApproval, D exten
   countOpen(now: number, ownerDigest?: string): Promise<number>;
   create(rec: R): Promise<void>;
   /**
-   * Remembers one page view's CSRF token + cookie pair (or a sign-in's binding), as a digest, until the request
-   * expires; false, and nothing stored, when the request already holds MAX_PASSES.
+   * Remembers one page view's CSRF token + cookie pair (or, with sign-in, a signed-in page cookie), as a digest,
+   * until the request expires; false, and nothing stored, when the request is unknown or already holds MAX_PASSES.
    */
   addPass(id: string, passDigest: string, expiresAt: number): Promise<boolean>;
   passes(id: string): Promise<string[]>;

@@ -6,8 +6,8 @@ import { isLoopbackHost } from '../env.js';
 import type { Deps } from '../deps.js';
 import type { Logger } from '../log.js';
 import { approvalCsp, renderApprovalPage, renderResultPage, type PageRequest, type ResultKind } from './approval-page.js';
-import { APPROVAL_TTL_MS, checkOpenLimits, MemoryApprovalStore, reusable, type ApprovalStore, type Decision } from './approval-store.js';
-import { approvalIdOfState, CALLBACK_PATH, SignInFailed, signInPassDigest, type PageSignIn } from './page-signin.js';
+import { APPROVAL_TTL_MS, checkOpenLimits, MAX_PASSES, MemoryApprovalStore, reusable, type ApprovalStore, type Decision } from './approval-store.js';
+import { approvalIdOfState, CALLBACK_PATH, SignInFailed, stateMatches, type PageSignIn } from './page-signin.js';
 import { RedisApprovalStore } from './redis-approvals.js';
 import { matchesDigest, secretDigest } from './secret.js';
 
@@ -60,10 +60,12 @@ function passDigest(csrf: string, cookie: string): string {
 const signedInDigest = (cookie: string) => secretDigest('approval page signed in', cookie);
 const COOKIE = 'sam_approval';
 /**
- * With sign-in: binds a sign-in to the browser that started it (Path=/approve/callback). One per request, so
- * two links signed in at once in one browser do not overwrite each other's.
+ * With sign-in: binds a sign-in to the browser that started it. One per request, so two links signed in at once
+ * in one browser do not overwrite each other's; Path=/approve, so that the link opened again (a second tab)
+ * re-uses it and both tabs' sign-ins stay valid.
  */
 const signInCookieName = (id: string) => `sam_signin_${id}`;
+const SIGNIN_COOKIE_PATH = '/approve';
 const MAX_FORM_BYTES = 8 * 1024;
 const MAX_USER_AGENT = 256;
 
@@ -224,7 +226,7 @@ export class ApprovalBroker {
       // stays valid), else a new one. Only the digest of the pair is stored, so any replica's page checks it.
       const held = cookieValue(req.headers.cookie, COOKIE);
       if (this.opts.signIn && !(held && SECRET_RE.test(held) && matchesDigest(signedInDigest(held), await this.store.passes(rec.id)))) {
-        return this.startSignIn(res, rec, this.opts.signIn);
+        return this.startSignIn(req, res, rec, this.opts.signIn);
       }
       const cookie = held && SECRET_RE.test(held) ? held : randomBytes(32).toString('base64url');
       const csrf = randomBytes(32).toString('base64url');
@@ -278,27 +280,29 @@ export class ApprovalBroker {
    * The browser has no sign-in for this request: send it to the identity provider, with a cookie that only the
    * callback reads (SameSite=Lax: the identity provider's redirect back is a cross-site navigation).
    */
-  private async startSignIn(res: ServerResponse, rec: { id: string; expiresAt: number; request: PageRequest }, signIn: PageSignIn): Promise<void> {
+  private async startSignIn(req: IncomingMessage, res: ServerResponse, rec: { id: string; expiresAt: number; request: PageRequest }, signIn: PageSignIn): Promise<void> {
     if (!rec.request.requester.person) {
       // The gate opens no such request with sign-in on; a request from before a restart with other settings could be.
       return this.send(res, 403, renderResultPage('refused', { detail: 'This change was not asked for by a signed-in person, and this page accepts only the person who asked' }));
     }
+    const name = signInCookieName(rec.id);
     let started;
     try {
-      started = await signIn.begin(rec.id);
+      // Nothing is stored here: anyone holding the link may start sign-ins without using up the request's room.
+      started = await signIn.begin(rec.id, cookieValue(req.headers.cookie, name));
     } catch (err) {
       if (!(err instanceof SignInFailed)) throw err;
       return this.send(res, err.status, renderResultPage('refused', { detail: err.message }));
     }
-    if (!(await this.store.addPass(rec.id, started.passDigest, rec.expiresAt))) return this.tooManyViews(res, rec.id);
     const ttl = Math.ceil((rec.expiresAt - this.now()) / 1000);
-    this.redirect(res, started.location, [this.cookie(signInCookieName(rec.id), CALLBACK_PATH, started.cookie, ttl)]);
+    this.redirect(res, started.location, [this.cookie(name, SIGNIN_COOKIE_PATH, started.cookie, ttl)]);
   }
 
   /**
    * `/approve/callback`: the identity provider sends the browser back. Only the browser that started the
-   * sign-in can finish it (its cookie and the state, checked against the stored digest), and only the person
-   * who asked is signed in to the page: a new page cookie, whose digest is stored as signed in, then the page.
+   * sign-in can finish it (the state's MAC under its sign-in cookie), and only the person who asked is signed in
+   * to the page: a new page cookie, whose digest is stored as signed in, then the page. The sign-in cookie is
+   * cleared whatever the outcome.
    */
   private async callback(req: IncomingMessage, res: ServerResponse, signIn: PageSignIn): Promise<void> {
     if (req.method !== 'GET') return this.send(res, 405, renderResultPage('refused', { detail: 'Only GET is answered here' }), { allow: 'GET' });
@@ -308,21 +312,22 @@ export class ApprovalBroker {
     const state = id ? await this.store.get(id) : undefined;
     if (!state || !stateParam) return this.send(res, 404, renderResultPage('not_found'));
     const { rec } = state;
+    const cookieName = signInCookieName(rec.id);
+    const clear = this.cookie(cookieName, SIGNIN_COOKIE_PATH, '', 0);
     // Nothing of the request is shown before the person who asked is signed in.
     const refuse = (status: number, why: string) => {
       this.opts.log?.warn({ approval: rec.id.slice(0, 6), reason: why }, 'approval page: refused a sign-in');
-      return this.send(res, status, renderResultPage('refused', { detail: why }));
+      return this.send(res, status, renderResultPage('refused', { detail: why }), { 'set-cookie': clear });
     };
-    if (state.decision) return this.send(res, 200, renderResultPage('already'));
-    if (this.now() > rec.expiresAt) return this.send(res, 410, renderResultPage('expired'));
-    const cookieName = signInCookieName(rec.id);
+    if (state.decision) return this.send(res, 200, renderResultPage('already'), { 'set-cookie': clear });
+    if (this.now() > rec.expiresAt) return this.send(res, 410, renderResultPage('expired'), { 'set-cookie': clear });
     const cookie = cookieValue(req.headers.cookie, cookieName);
-    if (!cookie || !SECRET_RE.test(cookie) || !matchesDigest(signInPassDigest(stateParam, cookie), await this.store.passes(rec.id))) {
-      return refuse(403, 'This sign-in was not started from the approval link in this browser');
-    }
+    if (!stateMatches(stateParam, cookie)) return refuse(403, 'This sign-in was not started from the approval link in this browser');
+    // Room for the signed-in cookie is checked before the code is spent.
+    if ((await this.store.passes(rec.id)).length >= MAX_PASSES) return this.tooManyViews(res, rec.id, clear);
     let who;
     try {
-      who = await signIn.finish(url, cookie);
+      who = await signIn.finish(url, cookie!);
     } catch (err) {
       if (!(err instanceof SignInFailed)) throw err;
       return refuse(err.status, err.message);
@@ -331,19 +336,20 @@ export class ApprovalBroker {
     if (!asker || who.sub !== asker.sub) {
       // Who asked is not told to whoever else signs in (the log has both, for the admin).
       this.opts.log?.warn({ approval: rec.id.slice(0, 6), signedIn: personText(who), requester: asker ? personText(asker) : null }, 'approval page: another person signed in');
-      return this.send(res, 403, renderResultPage('refused', { detail: `You signed in as ${personText(who)}, but another person asked for this change: only they can approve or reject it` }));
+      return this.send(res, 403, renderResultPage('refused', { detail: `You signed in as ${personText(who)}, but another person asked for this change: only they can approve or reject it` }), { 'set-cookie': clear });
     }
     const pageCookie = randomBytes(32).toString('base64url');
-    if (!(await this.store.addPass(rec.id, signedInDigest(pageCookie), rec.expiresAt))) return this.tooManyViews(res, rec.id);
+    if (!(await this.store.addPass(rec.id, signedInDigest(pageCookie), rec.expiresAt))) return this.tooManyViews(res, rec.id, clear);
     this.opts.log?.info({ approval: rec.id.slice(0, 6) }, 'approval page: the person who asked signed in');
     const ttl = Math.ceil((rec.expiresAt - this.now()) / 1000);
-    this.redirect(res, `/approve/${rec.id}`, [this.cookieHeader(rec.id, pageCookie, ttl), this.cookie(cookieName, CALLBACK_PATH, '', 0)]);
+    this.redirect(res, `/approve/${rec.id}`, [this.cookieHeader(rec.id, pageCookie, ttl), clear]);
   }
 
-  /** The request has recorded MAX_PASSES page views or sign-ins: something re-loads the link; nothing more is stored. */
-  private tooManyViews(res: ServerResponse, id: string): void {
+  /** The request has recorded MAX_PASSES page views: something re-loads the link; nothing more is stored. */
+  private tooManyViews(res: ServerResponse, id: string, setCookie?: string): void {
     this.opts.log?.warn({ approval: id.slice(0, 6) }, 'approval page: too many views of one link, refused');
-    this.send(res, 429, renderResultPage('refused', { detail: 'This link has been opened too many times. Let it expire (10 minutes) and ask the assistant again for a new one' }));
+    const detail = 'This link has been opened too many times. Once it expires (10 minutes after it was made), ask the assistant again for a new one';
+    this.send(res, 429, renderResultPage('refused', { detail }), setCookie ? { 'set-cookie': setCookie } : {});
   }
 
   /** Stops the loopback server (if this broker started one). */

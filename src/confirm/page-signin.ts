@@ -1,11 +1,10 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { AuthorizationServer, ClientAuth } from 'oauth4webapi';
 import type { PersonRef } from '../audit/audit-log.js';
 import { isLoopbackHost } from '../env.js';
 import { discoverIssuer, personOf, requireTls } from '../http-auth.js';
 import type { Logger } from '../log.js';
-import { secretDigest } from './secret.js';
 
 /**
  * Sign-in on the approval page (SALES_ACCESS_APPROVAL_CLIENT_ID): a page served beyond loopback can be opened by
@@ -18,10 +17,10 @@ import { secretDigest } from './secret.js';
  * authoritative subject (`sub` claim) from the MCP server's authorization server to the subject from the
  * session cookie".
  *
- * Nothing secret is stored: the browser gets a random cookie (Path=/approve/callback) and the PKCE verifier and
- * the nonce are HMACs of the state under that cookie, so only the browser that started the sign-in can finish
- * it; the store keeps the SHA-256 of the pair (state, cookie) beside the approval request (any replica can
- * finish the sign-in). The state names the approval request it is for and 128 random bits.
+ * Nothing is stored to start a sign-in, so opening a link however often costs the store nothing and any replica
+ * can finish it: the browser gets a random cookie (Path=/approve, one per request) and the state is
+ * `<approval id>.<128 random bits>.<MAC>`, the MAC an HMAC of the rest under that cookie; the PKCE verifier and
+ * the nonce are HMACs of the state under it too. Only the browser holding the cookie can finish the sign-in.
  *
  * The ID token comes straight from the token endpoint over TLS, so its issuer, audience, expiry and nonce are
  * checked (oauth4webapi) and TLS stands for its signature (OpenID Connect Core 1.0 §3.1.3.7, item 6).
@@ -39,8 +38,12 @@ export interface PageSignInConfig {
 }
 
 export const CALLBACK_PATH = '/approve/callback';
-/** The state: `<approval id>.<128 random bits>`. */
-const STATE_RE = /^([A-Za-z0-9_-]{22})\.[A-Za-z0-9_-]{22}$/;
+/** The state: `<approval id>.<128 random bits>.<MAC of both under the browser's cookie, 128 bits>`. */
+const STATE_RE = /^(([A-Za-z0-9_-]{22})\.[A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{22})$/;
+/** A sign-in cookie this page issued: 32 random bytes, base64url. */
+const COOKIE_RE = /^[A-Za-z0-9_-]{43}$/;
+/** OpenID Connect Core §2: `sub` is at most 255 ASCII characters (a longer one would be cut, and could match another). */
+const SUB_RE = /^[\x20-\x7e]{1,255}$/;
 /** A failed discovery is tried again after this long. */
 const DISCOVERY_RETRY_MS = 30_000;
 
@@ -55,12 +58,20 @@ export class SignInFailed extends Error {
   }
 }
 
-/** The digest stored for a sign-in started in one browser: the state and that browser's cookie. */
-export const signInPassDigest = (state: string, cookie: string) => secretDigest('approval page sign-in', state, cookie);
-
 /** The approval request a callback's state names (before anything is checked), or undefined. */
 export function approvalIdOfState(state: string | null): string | undefined {
-  return state ? STATE_RE.exec(state)?.[1] : undefined;
+  return state ? STATE_RE.exec(state)?.[2] : undefined;
+}
+
+/** Whether `state` was made by begin() for the browser holding `cookie` (constant-time). */
+export function stateMatches(state: string, cookie: string | undefined): boolean {
+  const m = STATE_RE.exec(state);
+  if (!m || !cookie || !COOKIE_RE.test(cookie)) return false;
+  return timingSafeEqual(Buffer.from(stateMac(cookie, m[1]!)), Buffer.from(m[3]!));
+}
+
+function stateMac(cookie: string, body: string): string {
+  return createHmac('sha256', cookie).update(`state\0${body}`).digest('base64url').slice(0, 22);
 }
 
 /** PKCE verifier or nonce of a sign-in: an HMAC of the state under the browser's cookie (43 base64url chars). */
@@ -79,14 +90,16 @@ export class PageSignIn {
   ) {}
 
   /**
-   * Starts a sign-in for approval request `id`: where to send the browser, the cookie that binds the sign-in to
-   * it, and the digest to store with the request.
+   * Starts a sign-in for approval request `id`: where to send the browser, and the cookie that binds the sign-in
+   * to it. `held`: the sign-in cookie the browser already has for this request, kept so that a second tab's
+   * sign-in does not void the first's.
    */
-  async begin(id: string): Promise<{ location: string; cookie: string; passDigest: string }> {
+  async begin(id: string, held?: string): Promise<{ location: string; cookie: string }> {
     const oauth = await import('oauth4webapi');
     const as = await this.server();
-    const state = `${id}.${randomBytes(16).toString('base64url')}`;
-    const cookie = randomBytes(32).toString('base64url');
+    const cookie = held && COOKIE_RE.test(held) ? held : randomBytes(32).toString('base64url');
+    const body = `${id}.${randomBytes(16).toString('base64url')}`;
+    const state = `${body}.${stateMac(cookie, body)}`;
     const url = new URL(as.authorization_endpoint!);
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', this.cfg.clientId);
@@ -96,12 +109,12 @@ export class PageSignIn {
     url.searchParams.set('nonce', derived(cookie, 'nonce', state));
     url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(derived(cookie, 'pkce', state)));
     url.searchParams.set('code_challenge_method', 'S256');
-    return { location: url.href, cookie, passDigest: signInPassDigest(state, cookie) };
+    return { location: url.href, cookie };
   }
 
   /**
    * Finishes the sign-in the browser returned from (`callback`: the full callback URL; `cookie`: the one `begin`
-   * set, already checked against the stored digest): exchanges the code and returns who signed in.
+   * set, its state already checked with stateMatches): exchanges the code and returns who signed in.
    */
   async finish(callback: URL, cookie: string): Promise<PersonRef> {
     const oauth = await import('oauth4webapi');
@@ -110,8 +123,8 @@ export class PageSignIn {
     const state = callback.searchParams.get('state') ?? '';
     let params: URLSearchParams;
     try {
-      // The state is checked by the caller, against the digest stored when this browser began (signInPassDigest),
-      // since no replica keeps it in memory; here only the rest of the response (error, iss, code) is.
+      // The state is checked by the caller (stateMatches, against this browser's cookie), since no replica keeps
+      // it; here only the rest of the response (error, iss, code) is.
       params = oauth.validateAuthResponse(as, client, callback, oauth.skipStateCheck);
     } catch (err) {
       const e = err as { error?: string; error_description?: string; message?: string };
@@ -134,6 +147,7 @@ export class PageSignIn {
     }
     const sub = claims?.sub;
     if (typeof sub !== 'string' || sub.trim() === '') throw new SignInFailed('The identity provider\'s ID token names nobody (no sub)', 502);
+    if (!SUB_RE.test(sub)) throw new SignInFailed('The identity provider\'s ID token names its person by a subject that is not a valid OpenID Connect `sub` (at most 255 ASCII characters)', 502);
     // Read as the access token's person is (same truncation, same email claims), so the two `sub`s compare.
     return personOf(claims as JWTPayload);
   }

@@ -7,15 +7,18 @@ import { APPROVAL_TTL_MS, MAX_PASSES, remembered, type ApprovalState, type Appro
  * decision is used by one tool call only. Keys under the prefix, <ns> being `approval` (page) or `inchat`:
  * <ns>:<id> (the request, JSON, no secret), <ns>-key:<key digest> (the newest id for a change and session),
  * <ns>-decision:<id> and <ns>-taken:<id> (SET NX: first wins), <ns>-pass:<id> (digests of the page's CSRF
- * token + cookie pairs), <ns>-open (ids by expiry, for the cap). Every key expires 10 minutes after the
+ * token + cookie pairs, and with sign-in of the signed-in page cookies; at most MAX_PASSES), <ns>-open (ids by expiry, for the cap). Every key expires 10 minutes after the
  * request does (a decision 20 minutes after it was made).
  */
 
 /** How often a replica waiting to announce a decision made elsewhere looks (URL-mode elicitation only). */
 const POLL_MS = 500;
-/** Adds a pass digest unless the set already holds ARGV[3] (one step, so replicas cannot overshoot together). */
+/**
+ * Adds a pass digest to KEYS[1] unless the request (KEYS[2]) is gone or the set already holds ARGV[3]: one step,
+ * so replicas cannot overshoot together.
+ */
 const ADD_PASS_LUA =
-  "if redis.call('scard', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end redis.call('sadd', KEYS[1], ARGV[1]) redis.call('pexpire', KEYS[1], ARGV[2]) return 1";
+  "if redis.call('exists', KEYS[2]) == 0 or redis.call('scard', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end redis.call('sadd', KEYS[1], ARGV[1]) redis.call('pexpire', KEYS[1], ARGV[2]) return 1";
 
 export class RedisApprovalStore<R extends StoredRequest = StoredApproval, D extends { decidedAt: number } = Decision> implements ApprovalStore<R, D> {
   private readonly listeners = new Map<string, Set<() => void>>();
@@ -69,7 +72,7 @@ export class RedisApprovalStore<R extends StoredRequest = StoredApproval, D exte
 
   async addPass(id: string, passDigest: string, expiresAt: number): Promise<boolean> {
     const k = this.k(`${this.ns}-pass`, id);
-    const added = await this.redis.run('saving an approval page view', (c) => c.eval(ADD_PASS_LUA, 1, k, passDigest, String(this.keepMs(expiresAt)), String(MAX_PASSES)));
+    const added = await this.redis.run('saving an approval page view', (c) => c.eval(ADD_PASS_LUA, 2, k, this.k(this.ns, id), passDigest, String(this.keepMs(expiresAt)), String(MAX_PASSES)));
     return added === 1;
   }
 

@@ -108,11 +108,12 @@ describe('approval page with sign-in (stateless HTTP, one replica)', () => {
       code_challenge_method: 'S256',
       scope: 'openid email profile',
     });
-    expect(authorize.searchParams.get('state')).toMatch(new RegExp(`^${structured(asked).approval.id}\\.[A-Za-z0-9_-]{22}$`));
+    // The state: the request, 128 random bits, and their MAC under the browser's sign-in cookie.
+    expect(authorize.searchParams.get('state')).toMatch(new RegExp(`^${structured(asked).approval.id}\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{22}$`));
     expect(authorize.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const id = structured(asked).approval.id as string;
     expect(first.setCookies).toHaveLength(1);
-    expect(first.setCookies[0]).toMatch(/^sam_signin_([A-Za-z0-9_-]{22})=[A-Za-z0-9_-]{43}; Path=\/approve\/callback; Max-Age=\d+; HttpOnly; SameSite=Lax$/);
+    expect(first.setCookies[0]).toMatch(/^sam_signin_([A-Za-z0-9_-]{22})=[A-Za-z0-9_-]{43}; Path=\/approve; Max-Age=\d+; HttpOnly; SameSite=Lax$/);
     expect(first.setCookies[0]!.startsWith(`sam_signin_${id}=`)).toBe(true);
     expect(first.html).not.toContain(target.email);
 
@@ -146,6 +147,9 @@ describe('approval page with sign-in (stateless HTTP, one replica)', () => {
     expect(page.html).not.toContain(target.email);
     expect(page.html).not.toContain('alice@example.com');
     expect(logs.lines.join('')).toMatch(/"signedIn":"bob@example\.com","requester":"alice@example\.com".*another person signed in/);
+    // The refused sign-in's cookie is cleared, not left behind.
+    const id = structured(asked).approval.id as string;
+    expect(browser.cookie(`${new URL(url).origin}/approve/callback`, `sam_signin_${id}`)).toBeUndefined();
     expect(browser.cookie(url, 'sam_approval')).toBeUndefined();
     // Without a signed-in page cookie, a POST with anything Bob can make is refused.
     const forged = await postApprovalDecision(url, { status: 200, html: '', csrf: 'x'.repeat(43), cookie: `sam_approval=${'y'.repeat(43)}` }, 'approve');
@@ -171,11 +175,12 @@ describe('approval page with sign-in (stateless HTTP, one replica)', () => {
     // The right browser, a made-up request id in the state: no such request.
     const cb = new URL(back.location!);
     const state = cb.searchParams.get('state')!;
-    cb.searchParams.set('state', `${'A'.repeat(22)}.${state.split('.')[1]}`);
+    const rest = state.slice(state.indexOf('.') + 1);
+    cb.searchParams.set('state', `${'A'.repeat(22)}.${rest}`);
     expect((await started.get(cb.href, 'cross-site')).status).toBe(404);
     // The right browser, another real pending request's id in the state (one this browser never opened): refused.
     const otherId = structured(await call(alice, 'outreach_lock_user', lockArgs(lockable(stack, 3)))).approval.id as string;
-    cb.searchParams.set('state', `${otherId}.${state.split('.')[1]}`);
+    cb.searchParams.set('state', `${otherId}.${rest}`);
     const swapped = await started.get(cb.href, 'cross-site');
     expect(swapped.status, swapped.html).toBe(403);
     expect(swapped.html).toMatch(/not started from the approval link in this browser/);
@@ -186,6 +191,14 @@ describe('approval page with sign-in (stateless HTTP, one replica)', () => {
     const refused = await started.get(denied.href, 'cross-site');
     expect(refused.status).toBe(403);
     expect(refused.html).toMatch(/The identity provider did not sign you in \(access_denied\)/);
+    // The right browser and request (a new sign-in: each refusal cleared the last one's cookie), another random
+    // part under the same MAC: not a state this browser was given.
+    const again = new URL((await newBrowser().get((await started.get(url)).location!, 'cross-site')).location!);
+    const fresh = again.searchParams.get('state')!.split('.');
+    again.searchParams.set('state', `${fresh[0]}.${'B'.repeat(22)}.${fresh[2]}`);
+    const forged = await started.get(again.href, 'cross-site');
+    expect(forged.status, forged.html).toBe(403);
+    expect(forged.html).toMatch(/not started from the approval link in this browser/);
     expect(isLocked(stack, target.id)).toBe(false);
   });
 
@@ -209,16 +222,49 @@ describe('approval page with sign-in (stateless HTTP, one replica)', () => {
     }
   });
 
-  it('a link re-loaded past the cap of recorded views is refused instead of growing the store', async () => {
-    const url = approvalUrlOf(await call(alice, 'outreach_lock_user', lockArgs(lockable(stack, 6))));
+  it('the same link opened in two tabs: the first tab\'s sign-in still finishes after the second started', async () => {
+    issuer.signInAs(ALICE);
+    const target = lockable(stack, 7);
+    const url = approvalUrlOf(await call(alice, 'outreach_lock_user', lockArgs(target)));
+    const browser = newBrowser();
+    const tab1 = await browser.get(url);
+    const tab2 = await browser.get(url);
+    expect(new URL(tab1.location!).searchParams.get('state')).not.toBe(new URL(tab2.location!).searchParams.get('state'));
+    const back1 = await newBrowser().get(tab1.location!, 'cross-site');
+    const page = await browser.open(back1.location!);
+    expect(page.status, page.html).toBe(200);
+    expect(page.html).toContain(target.email);
+  });
+
+  it('an ID token whose sub is not a valid OpenID Connect subject (over 255 characters) signs nobody in', async () => {
+    const url = approvalUrlOf(await call(alice, 'outreach_lock_user', lockArgs(lockable(stack, 8))));
+    issuer.signInAs({ ...ALICE, sub: `${ALICE.sub}${'x'.repeat(300)}` });
+    const page = await newBrowser().open(url);
+    expect(page.status, page.html).toBe(502);
+    expect(page.html).toMatch(/not a valid OpenID Connect `sub` \(at most 255 ASCII characters\)/);
+    issuer.signInAs(ALICE);
+  });
+
+  it('anyone re-loading the link stores nothing; the signed-in person\'s own views are capped', async () => {
+    issuer.signInAs(ALICE);
+    const target = lockable(stack, 6);
+    const url = approvalUrlOf(await call(alice, 'outreach_lock_user', lockArgs(target)));
+    // Someone holding the link (not signed in) opens it far more often than the cap: each is sent to sign in.
     const script = newBrowser();
+    for (let i = 0; i < MAX_PASSES + 10; i++) expect((await script.get(url)).status).toBe(303);
+    // The person who asked still signs in and sees the page (one stored sign-in, one stored view).
+    const browser = newBrowser();
+    const page = await browser.open(url);
+    expect(page.status, page.html).toBe(200);
+    expect(page.html).toContain(target.email);
+    // Her own reloads are what the cap counts: the rest of the 64, then a page that says so.
     const statuses: number[] = [];
-    for (let i = 0; i < MAX_PASSES + 1; i++) statuses.push((await script.get(url)).status);
-    expect(statuses.slice(0, MAX_PASSES).every((s) => s === 303)).toBe(true);
-    const last = await script.get(url);
+    for (let i = 0; i < MAX_PASSES - 1; i++) statuses.push((await browser.get(url)).status);
+    expect(statuses.slice(0, MAX_PASSES - 2).every((s) => s === 200)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+    const last = await browser.get(url);
     expect(last.status).toBe(429);
     expect(last.html).toMatch(/opened too many times/);
-    expect(statuses.at(-1)).toBe(429);
   });
 
   it('a caller with the static token (no person) is told the page accepts only a signed-in person who asked', async () => {

@@ -106,6 +106,10 @@ describe.skipIf(skip)('approval page requests in Redis (two replicas)', () => {
     expect(page.status).toBe(429);
     expect(page.html).toMatch(/opened too many times/);
     expect(await stores[1]!.passes(opened.id)).toHaveLength(MAX_PASSES);
+    // An unknown (or forgotten) request records nothing, as in the in-process store.
+    const unknown = 'U'.repeat(22);
+    expect(await stores[0]!.addPass(unknown, 'digest-x', opened.expiresAt)).toBe(false);
+    expect((await dumpPrefix(prefix)).some((d) => d.key.includes(unknown))).toBe(false);
   });
 
   it('Redis lost during a call: a VendorError that says so and that there is no per-replica fallback', async () => {

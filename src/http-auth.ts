@@ -201,7 +201,7 @@ async function discover(issuer: string): Promise<{ issuer: string; jwks_uri: str
 export async function discoverIssuer(issuer: string, usable: (as: AuthorizationServer) => void): Promise<AuthorizationServer> {
   const oauth = await import('oauth4webapi');
   const url = new URL(issuer);
-  const insecure = url.protocol === 'http:' && isLoopbackHost(url.hostname);
+  const insecure = plainHttpOnLoopback(url);
   const failures: string[] = [];
   for (const algorithm of ['oauth2', 'oidc'] as const) {
     try {
@@ -219,7 +219,13 @@ export async function discoverIssuer(issuer: string, usable: (as: AuthorizationS
 /** Throws unless `url` is https (plain http only on a loopback host); `what` names it in the message. */
 export function requireTls(url: string, what: string): void {
   const u = new URL(url);
-  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackHost(u.hostname))) throw new Error(`its ${what} is not https (${u.origin})`);
+  if (u.protocol !== 'https:' && !plainHttpOnLoopback(u)) throw new Error(`its ${what} is not https (${u.origin})`);
+}
+
+/** Plain http to a loopback host: the one case an identity provider's endpoints may skip TLS (local tests). */
+export function plainHttpOnLoopback(url: string | URL): boolean {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  return u.protocol === 'http:' && isLoopbackHost(u.hostname);
 }
 
 function remoteKeys(jwksUrl: string): JWTVerifyGetKey {

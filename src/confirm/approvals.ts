@@ -232,7 +232,7 @@ export class ApprovalBroker {
       const csrf = randomBytes(32).toString('base64url');
       if (!(await this.store.addPass(rec.id, passDigest(csrf, cookie), rec.expiresAt))) return this.tooManyViews(res, rec.id);
       const page = renderApprovalPage({ request: rec.request, action: `/approve/${rec.id}`, csrf, createdAt: rec.createdAt, expiresAt: rec.expiresAt });
-      return this.send(res, 200, page, { 'set-cookie': this.cookieHeader(rec.id, cookie, Math.ceil((rec.expiresAt - now) / 1000)) });
+      return this.send(res, 200, page, { 'set-cookie': this.cookieHeader(rec.id, cookie, this.secondsLeft(rec)) });
     }
     if (req.method !== 'POST') return this.send(res, 405, renderResultPage('refused', { detail: 'Only GET and POST are answered here' }), { allow: 'GET, POST' });
 
@@ -277,8 +277,9 @@ export class ApprovalBroker {
   }
 
   /**
-   * The browser has no sign-in for this request: send it to the identity provider, with a cookie that only the
-   * callback reads (SameSite=Lax: the identity provider's redirect back is a cross-site navigation).
+   * The browser has no sign-in for this request: send it to the identity provider, with the request's sign-in
+   * cookie (re-used if the browser has it: a second tab), SameSite=Lax since the identity provider's redirect
+   * back is a cross-site navigation.
    */
   private async startSignIn(req: IncomingMessage, res: ServerResponse, rec: { id: string; expiresAt: number; request: PageRequest }, signIn: PageSignIn): Promise<void> {
     if (!rec.request.requester.person) {
@@ -294,8 +295,7 @@ export class ApprovalBroker {
       if (!(err instanceof SignInFailed)) throw err;
       return this.send(res, err.status, renderResultPage('refused', { detail: err.message }));
     }
-    const ttl = Math.ceil((rec.expiresAt - this.now()) / 1000);
-    this.redirect(res, started.location, [this.cookie(name, SIGNIN_COOKIE_PATH, started.cookie, ttl)]);
+    this.redirect(res, started.location, [this.cookie(name, SIGNIN_COOKIE_PATH, started.cookie, this.secondsLeft(rec))]);
   }
 
   /**
@@ -341,8 +341,7 @@ export class ApprovalBroker {
     const pageCookie = randomBytes(32).toString('base64url');
     if (!(await this.store.addPass(rec.id, signedInDigest(pageCookie), rec.expiresAt))) return this.tooManyViews(res, rec.id, clear);
     this.opts.log?.info({ approval: rec.id.slice(0, 6) }, 'approval page: the person who asked signed in');
-    const ttl = Math.ceil((rec.expiresAt - this.now()) / 1000);
-    this.redirect(res, `/approve/${rec.id}`, [this.cookieHeader(rec.id, pageCookie, ttl), clear]);
+    this.redirect(res, `/approve/${rec.id}`, [this.cookieHeader(rec.id, pageCookie, this.secondsLeft(rec)), clear]);
   }
 
   /** The request has recorded MAX_PASSES page views: something re-loads the link; nothing more is stored. */
@@ -369,6 +368,11 @@ export class ApprovalBroker {
     if (isLoopbackHost(name)) return true;
     const allowed = this.opts.allowedHosts ?? [];
     return allowed.includes(host) || allowed.includes(name);
+  }
+
+  /** A cookie's Max-Age for request `rec`: until it expires. */
+  private secondsLeft(rec: { expiresAt: number }): number {
+    return Math.ceil((rec.expiresAt - this.now()) / 1000);
   }
 
   private cookieHeader(id: string, value: string, maxAgeSeconds: number): string {

@@ -2,8 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { AuthorizationServer, ClientAuth } from 'oauth4webapi';
 import type { PersonRef } from '../audit/audit-log.js';
-import { isLoopbackHost } from '../env.js';
-import { discoverIssuer, personOf, requireTls } from '../http-auth.js';
+import { discoverIssuer, personOf, plainHttpOnLoopback, requireTls } from '../http-auth.js';
 import type { Logger } from '../log.js';
 
 /**
@@ -70,13 +69,12 @@ export function stateMatches(state: string, cookie: string | undefined): boolean
   return timingSafeEqual(Buffer.from(stateMac(cookie, m[1]!)), Buffer.from(m[3]!));
 }
 
-function stateMac(cookie: string, body: string): string {
-  return createHmac('sha256', cookie).update(`state\0${body}`).digest('base64url').slice(0, 22);
-}
+/** The state's MAC: 128 bits of derived(cookie, 'state', <approval id>.<random>). */
+const stateMac = (cookie: string, body: string) => derived(cookie, 'state', body).slice(0, 22);
 
-/** PKCE verifier or nonce of a sign-in: an HMAC of the state under the browser's cookie (43 base64url chars). */
-function derived(cookie: string, what: 'pkce' | 'nonce', state: string): string {
-  return createHmac('sha256', cookie).update(`${what}\0${state}`).digest('base64url');
+/** The state's MAC, the PKCE verifier or the nonce of a sign-in: an HMAC under the browser's cookie (43 base64url chars). */
+function derived(cookie: string, what: 'state' | 'pkce' | 'nonce', input: string): string {
+  return createHmac('sha256', cookie).update(`${what}\0${input}`).digest('base64url');
 }
 
 export class PageSignIn {
@@ -135,7 +133,7 @@ export class PageSignIn {
     try {
       const res = await oauth.authorizationCodeGrantRequest(as, client, this.clientAuth(oauth, as), params, this.cfg.redirectUri, derived(cookie, 'pkce', state), {
         signal: AbortSignal.timeout(10_000),
-        [oauth.allowInsecureRequests]: insecure(as.token_endpoint!),
+        [oauth.allowInsecureRequests]: plainHttpOnLoopback(as.token_endpoint!),
       });
       const tokens = await oauth.processAuthorizationCodeResponse(as, client, res, { expectedNonce: derived(cookie, 'nonce', state), requireIdToken: true });
       claims = oauth.getValidatedIdTokenClaims(tokens) as Record<string, unknown> | undefined;
@@ -191,10 +189,4 @@ export async function probePageSignIn(issuer: string): Promise<{ ok: boolean; de
   } catch (err) {
     return { ok: false, detail: `the sign-in endpoints could not be found (${(err as Error).message}); the approval page cannot sign anyone in: check SALES_ACCESS_OAUTH_ISSUER` };
   }
-}
-
-/** Plain http is allowed for a loopback identity provider only (discovery refuses anything else). */
-function insecure(url: string): boolean {
-  const u = new URL(url);
-  return u.protocol === 'http:' && isLoopbackHost(u.hostname);
 }

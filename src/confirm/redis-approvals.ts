@@ -7,8 +7,9 @@ import { APPROVAL_TTL_MS, MAX_PASSES, remembered, type ApprovalState, type Appro
  * decision is used by one tool call only. Keys under the prefix, <ns> being `approval` (page) or `inchat`:
  * <ns>:<id> (the request, JSON, no secret), <ns>-key:<key digest> (the newest id for a change and session),
  * <ns>-decision:<id> and <ns>-taken:<id> (SET NX: first wins), <ns>-pass:<id> (digests of the page's CSRF
- * token + cookie pairs, and with sign-in of the signed-in page cookies; at most MAX_PASSES), <ns>-open (ids by expiry, for the cap). Every key expires 10 minutes after the
- * request does (a decision 20 minutes after it was made).
+ * token + cookie pairs, and with sign-in of the signed-in page cookies; at most MAX_PASSES), <ns>-open (ids by
+ * expiry, for the cap). Every key expires 10 minutes after the request does (a decision 20 minutes after it
+ * was made).
  */
 
 /** How often a replica waiting to announce a decision made elsewhere looks (URL-mode elicitation only). */
